@@ -1,0 +1,46 @@
+import type { Command } from './commands/command.ts';
+import { UsageError } from './commands/command.ts';
+
+// Each subcommand lives in its own module and is loaded only when invoked.
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  keygen: { summary: 'create a secp256k1 key file', load: async () => (await import('./commands/keygen.ts')).default },
+  init: { summary: 'initialise a data directory from a genesis file', load: async () => (await import('./commands/init.ts')).default },
+  node: { summary: 'run a node (optionally mining)', load: async () => (await import('./commands/node.ts')).default },
+  demo: { summary: 'the main job: a local chain doing real work (npm start)', load: async () => (await import('./commands/demo.ts')).default },
+};
+
+function help(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['Usage: vppchain <command> [options]', '', 'Commands:', ...rows, '', "Run 'vppchain <command> --help' for a command's options."].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`vppchain: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`Usage: vppchain ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError) {
+    console.error(`vppchain: ${err.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
