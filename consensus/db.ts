@@ -1,0 +1,155 @@
+// LevelDB layout: one key space per concern, each a one-byte prefix (docs/protocol.md, "Ledger").
+//   'i' + hash      -> block index entry: header (118) | total work (32) | status (1)
+//   'b' + hash      -> block bytes
+//   'u' + hash      -> undo record of a connected block
+//   'h' + u32 height -> hash of the main-chain block at that height
+//   't' + tx hash   -> main-chain location: block hash (32) | index (u32)
+//   's' + state key -> state value (the head's state)
+//   'm' + name      -> metadata: "head" (hash), "genesis" (hash)
+// Every block import or reorg is one LevelDB batch that includes the head pointer.
+import { Level } from 'level';
+import { type BlockHeader, decodeHeader, encodeHeader, HEADER_BYTES } from './block.ts';
+import { concatBytes, fromHex, Reader, utf8, Writer } from './bytes.ts';
+
+type Key = Uint8Array;
+type Op = { type: 'put'; key: Key; value: Uint8Array } | { type: 'del'; key: Key };
+
+const P = { index: 0x69, block: 0x62, undo: 0x75, height: 0x68, tx: 0x74, state: 0x73, meta: 0x6d } as const;
+
+const prefixed = (p: number, k: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(p), k);
+const heightKey = (h: number): Uint8Array => prefixed(P.height, new Writer().u32(h).finish());
+const metaKey = (name: string): Uint8Array => prefixed(P.meta, utf8(name));
+
+export const BlockStatus = { valid: 0, invalid: 1 } as const;
+export type BlockStatus = (typeof BlockStatus)[keyof typeof BlockStatus];
+
+export interface IndexRecord {
+  header: BlockHeader;
+  totalWork: bigint;
+  status: BlockStatus;
+}
+
+function encodeIndex(r: IndexRecord): Uint8Array {
+  const work = fromHex(r.totalWork.toString(16).padStart(64, '0'), 32);
+  return concatBytes(encodeHeader(r.header), work, Uint8Array.of(r.status));
+}
+
+function decodeIndex(b: Uint8Array): IndexRecord {
+  const header = decodeHeader(b.subarray(0, HEADER_BYTES));
+  const r = new Reader(b.subarray(HEADER_BYTES));
+  const work = r.fixed(32);
+  const status = r.u8() as BlockStatus;
+  r.end('index record');
+  return { header, totalWork: BigInt(`0x${Buffer.from(work).toString('hex')}`), status };
+}
+
+/** Accumulates the writes of one import; nothing reaches the disk until `write`. */
+export class LedgerBatch {
+  readonly ops: Op[] = [];
+
+  putIndex(hash: Uint8Array, r: IndexRecord): this {
+    this.ops.push({ type: 'put', key: prefixed(P.index, hash), value: encodeIndex(r) });
+    return this;
+  }
+  putBlock(hash: Uint8Array, bytes: Uint8Array): this {
+    this.ops.push({ type: 'put', key: prefixed(P.block, hash), value: bytes });
+    return this;
+  }
+  putUndo(hash: Uint8Array, bytes: Uint8Array): this {
+    this.ops.push({ type: 'put', key: prefixed(P.undo, hash), value: bytes });
+    return this;
+  }
+  delUndo(hash: Uint8Array): this {
+    this.ops.push({ type: 'del', key: prefixed(P.undo, hash) });
+    return this;
+  }
+  putHeight(height: number, hash: Uint8Array): this {
+    this.ops.push({ type: 'put', key: heightKey(height), value: hash });
+    return this;
+  }
+  delHeight(height: number): this {
+    this.ops.push({ type: 'del', key: heightKey(height) });
+    return this;
+  }
+  putTx(txHash: Uint8Array, blockHash: Uint8Array, index: number): this {
+    this.ops.push({ type: 'put', key: prefixed(P.tx, txHash), value: concatBytes(blockHash, new Writer().u32(index).finish()) });
+    return this;
+  }
+  delTx(txHash: Uint8Array): this {
+    this.ops.push({ type: 'del', key: prefixed(P.tx, txHash) });
+    return this;
+  }
+  putState(key: Uint8Array, value: Uint8Array | null): this {
+    if (value === null) this.ops.push({ type: 'del', key: prefixed(P.state, key) });
+    else this.ops.push({ type: 'put', key: prefixed(P.state, key), value });
+    return this;
+  }
+  putHead(hash: Uint8Array): this {
+    this.ops.push({ type: 'put', key: metaKey('head'), value: hash });
+    return this;
+  }
+  putGenesis(hash: Uint8Array): this {
+    this.ops.push({ type: 'put', key: metaKey('genesis'), value: hash });
+    return this;
+  }
+}
+
+export class LedgerDb {
+  private readonly db: Level<Key, Uint8Array>;
+
+  constructor(path: string) {
+    this.db = new Level<Key, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  }
+
+  open(): Promise<void> {
+    return this.db.open();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  /** One atomic LevelDB write: all of it survives a crash, or none of it. */
+  async write(batch: LedgerBatch): Promise<void> {
+    if (batch.ops.length > 0) await this.db.batch(batch.ops);
+  }
+
+  private get(key: Key): Promise<Uint8Array | undefined> {
+    return this.db.get(key);
+  }
+
+  getBlock(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(prefixed(P.block, hash));
+  }
+  getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(prefixed(P.undo, hash));
+  }
+  getHeight(height: number): Promise<Uint8Array | undefined> {
+    return this.get(heightKey(height));
+  }
+  async getTx(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined> {
+    const v = await this.get(prefixed(P.tx, txHash));
+    if (!v) return undefined;
+    return { blockHash: v.slice(0, 32), index: new Reader(v.subarray(32)).u32() };
+  }
+  getHead(): Promise<Uint8Array | undefined> {
+    return this.get(metaKey('head'));
+  }
+  getGenesis(): Promise<Uint8Array | undefined> {
+    return this.get(metaKey('genesis'));
+  }
+
+  private async *range(prefix: number): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const gte = Uint8Array.of(prefix);
+    const lt = Uint8Array.of(prefix + 1);
+    for await (const [k, v] of this.db.iterator({ gte, lt })) yield [k.subarray(1), v];
+  }
+
+  async *indexRecords(): AsyncGenerator<[Uint8Array, IndexRecord]> {
+    for await (const [k, v] of this.range(P.index)) yield [k, decodeIndex(v)];
+  }
+
+  stateEntries(): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    return this.range(P.state);
+  }
+}

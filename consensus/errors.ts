@@ -1,0 +1,89 @@
+// Typed errors carrying the network's verdict (as Lodestar's gossip errors do):
+//  reject: the data is invalid; whoever sent it is penalised and it is never forwarded;
+//  ignore: not useful now (unknown parent, future timestamp, already known), no penalty.
+
+export type Verdict = 'reject' | 'ignore';
+
+export const BlockErrorCode = {
+  DECODE: 'DECODE',
+  ALREADY_KNOWN: 'ALREADY_KNOWN',
+  KNOWN_INVALID: 'KNOWN_INVALID',
+  BAD_VERSION: 'BAD_VERSION',
+  BAD_BITS: 'BAD_BITS',
+  POW_ABOVE_TARGET: 'POW_ABOVE_TARGET',
+  BLOCK_TOO_LARGE: 'BLOCK_TOO_LARGE',
+  TOO_MANY_TXS: 'TOO_MANY_TXS',
+  BAD_TX_ROOT: 'BAD_TX_ROOT',
+  DUPLICATE_TX: 'DUPLICATE_TX',
+  ORPHAN: 'ORPHAN',
+  PARENT_INVALID: 'PARENT_INVALID',
+  BAD_HEIGHT: 'BAD_HEIGHT',
+  WRONG_DIFFICULTY: 'WRONG_DIFFICULTY',
+  TIMESTAMP_TOO_OLD: 'TIMESTAMP_TOO_OLD',
+  TIMESTAMP_IN_FUTURE: 'TIMESTAMP_IN_FUTURE',
+  INVALID_TX: 'INVALID_TX',
+  BAD_STATE_ROOT: 'BAD_STATE_ROOT',
+} as const;
+export type BlockErrorCode = (typeof BlockErrorCode)[keyof typeof BlockErrorCode];
+
+const IGNORED_BLOCK_CODES: ReadonlySet<BlockErrorCode> = new Set([
+  BlockErrorCode.ALREADY_KNOWN,
+  BlockErrorCode.ORPHAN,
+  BlockErrorCode.TIMESTAMP_IN_FUTURE,
+]);
+
+export class BlockError extends Error {
+  override name = 'BlockError';
+  readonly code: BlockErrorCode;
+  readonly verdict: Verdict;
+  /** The cause when code is INVALID_TX. */
+  readonly txError?: TxError;
+  readonly txIndex?: number;
+
+  constructor(code: BlockErrorCode, message: string, tx?: { error: TxError; index: number }) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.verdict = IGNORED_BLOCK_CODES.has(code) ? 'ignore' : 'reject';
+    this.txError = tx?.error;
+    this.txIndex = tx?.index;
+  }
+}
+
+export const TxErrorCode = {
+  DECODE: 'DECODE',
+  TOO_LARGE: 'TOO_LARGE',
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  FEE_TOO_LOW: 'FEE_TOO_LOW',
+  ZERO_AMOUNT: 'ZERO_AMOUNT',
+  NONCE_TOO_LOW: 'NONCE_TOO_LOW',
+  NONCE_TOO_HIGH: 'NONCE_TOO_HIGH',
+  INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
+  ALREADY_KNOWN: 'ALREADY_KNOWN',
+  REPLACEMENT_UNDERPRICED: 'REPLACEMENT_UNDERPRICED',
+  MEMPOOL_FULL: 'MEMPOOL_FULL',
+  SENDER_LIMIT: 'SENDER_LIMIT',
+} as const;
+export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
+
+// A stale nonce or a full pool says nothing bad about the sender of a gossip message.
+const IGNORED_TX_CODES: ReadonlySet<TxErrorCode> = new Set([
+  TxErrorCode.ALREADY_KNOWN,
+  TxErrorCode.NONCE_TOO_LOW,
+  TxErrorCode.NONCE_TOO_HIGH,
+  TxErrorCode.MEMPOOL_FULL,
+  TxErrorCode.SENDER_LIMIT,
+  TxErrorCode.REPLACEMENT_UNDERPRICED,
+  TxErrorCode.INSUFFICIENT_FUNDS,
+]);
+
+export class TxError extends Error {
+  override name = 'TxError';
+  readonly code: TxErrorCode;
+  readonly verdict: Verdict;
+
+  constructor(code: TxErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.verdict = IGNORED_TX_CODES.has(code) ? 'ignore' : 'reject';
+  }
+}

@@ -1,0 +1,115 @@
+// secp256k1 keys, addresses and ECDSA signatures.
+// A signature signs SHA-256(preimage); the preimage of a transaction commits to the chain (see tx.ts).
+// Signatures are 64 bytes r || s, big-endian, with 1 <= r, s < n and s <= n/2 (low-s): exactly one
+// valid encoding per signature, so nobody but the signer can change a transaction's hash.
+import { createPublicKey, type KeyObject, verify as osslVerify } from 'node:crypto';
+import { hmac } from '@noble/hashes/hmac.js';
+import * as secp from '@noble/secp256k1';
+import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
+import { sha256 } from './hash.ts';
+
+secp.hashes.sha256 = sha256;
+secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg);
+
+export const PUBKEY_LENGTH = 33;
+export const SIGNATURE_LENGTH = 64;
+export const ADDRESS_LENGTH = 20;
+
+const N = secp.Point.CURVE().n;
+const HALF_N = N >> 1n;
+
+export type Address = string; // 0x + 40 lowercase hex characters
+
+/** address = first 20 bytes of SHA-256(compressed public key), written 0x-prefixed lowercase hex. */
+export function addressBytes(publicKey: Uint8Array): Uint8Array {
+  if (publicKey.length !== PUBKEY_LENGTH) throw new RangeError('public key must be 33 bytes (compressed)');
+  return sha256(publicKey).slice(0, ADDRESS_LENGTH);
+}
+
+export const addressOf = (publicKey: Uint8Array): Address => `0x${toHex(addressBytes(publicKey))}`;
+
+const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
+export const isAddress = (s: unknown): s is Address => typeof s === 'string' && ADDRESS_RE.test(s);
+export const addressToBytes = (a: Address): Uint8Array => fromHex(a, ADDRESS_LENGTH);
+export const bytesToAddress = (b: Uint8Array): Address => `0x${toHex(b)}`;
+
+export interface KeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  address: Address;
+}
+
+export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
+  const publicKey = secp.getPublicKey(secretKey, true);
+  return { secretKey, publicKey, address: addressOf(publicKey) };
+}
+
+export const generateKeyPair = (): KeyPair => keyPairFromSecret(secp.utils.randomSecretKey());
+
+/**
+ * Well-known development keys, derived from a name: secret = SHA-256("vppchain dev key: " + name).
+ * Public knowledge, like Hardhat's test accounts: for devnets and tests only, never for real tokens.
+ */
+export const devKeyPair = (name: string): KeyPair => keyPairFromSecret(sha256(utf8(`vppchain dev key: ${name}`)));
+
+/** Low-s deterministic (RFC 6979) signature over SHA-256(preimage). */
+export function sign(preimage: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return secp.sign(preimage, secretKey, { lowS: true });
+}
+
+/** Encoding rules every verifier enforces before any curve arithmetic: 1 <= r, s < n and s <= n/2. */
+export function isCanonicalSignature(sig: Uint8Array): boolean {
+  if (sig.length !== SIGNATURE_LENGTH) return false;
+  const r = BigInt(`0x${toHex(sig.subarray(0, 32))}`);
+  const s = BigInt(`0x${toHex(sig.subarray(32, 64))}`);
+  return r >= 1n && r < N && s >= 1n && s <= HALF_N;
+}
+
+/** Reference verifier (pure JS). */
+export function verifyNoble(sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!isCanonicalSignature(sig) || publicKey.length !== PUBKEY_LENGTH) return false;
+  try {
+    return secp.verify(sig, preimage, publicKey, { lowS: true });
+  } catch {
+    return false;
+  }
+}
+
+// DER prefix of a SubjectPublicKeyInfo for a compressed secp256k1 point (id-ecPublicKey, secp256k1).
+const SPKI_PREFIX = fromHex('3036301006072a8648ce3d020106052b8104000a032200');
+const keyCache = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 10_000;
+
+function opensslKey(publicKey: Uint8Array): KeyObject | null {
+  const id = toHex(publicKey);
+  let key = keyCache.get(id);
+  if (key === undefined) {
+    try {
+      key = createPublicKey({ key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+    } catch {
+      key = null; // not a point on the curve
+    }
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Fast verifier (OpenSSL through node:crypto), about 8x the pure-JS rate. OpenSSL accepts high-s and
+ * non-canonical points, so the same encoding rules are checked first: verdicts equal verifyNoble's
+ * (a property test compares them on valid, mutated, high-s and garbage inputs).
+ */
+export function verifyFast(sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!isCanonicalSignature(sig) || publicKey.length !== PUBKEY_LENGTH) return false;
+  if (publicKey[0] !== 2 && publicKey[0] !== 3) return false;
+  const key = opensslKey(publicKey);
+  if (!key) return false;
+  try {
+    return osslVerify('sha256', preimage, { key, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch {
+    return false;
+  }
+}
+
+export const publicKeyEquals = bytesEqual;

@@ -1,0 +1,134 @@
+// Transactions: canonical encoding, hashing, signing. Byte layouts are in docs/protocol.md.
+import { concatBytes, DecodeError, Reader, toHex, utf8, Writer } from './bytes.ts';
+import { sha256d } from './hash.ts';
+import {
+  ADDRESS_LENGTH,
+  type Address,
+  addressOf,
+  addressToBytes,
+  bytesToAddress,
+  type KeyPair,
+  PUBKEY_LENGTH,
+  SIGNATURE_LENGTH,
+  sign,
+} from './keys.ts';
+
+export const TX_VERSION = 1;
+export const MAX_TX_BYTES = 16 * 1024;
+const SIGHASH_DOMAIN = utf8('vppchain/tx/v1');
+
+/** Payload type tags. New kinds (contract calls) get new tags; old encodings never change. */
+export const PayloadType = { transfer: 1 } as const;
+
+export interface TransferPayload {
+  kind: 'transfer';
+  to: Address;
+  amount: bigint;
+}
+
+export type Payload = TransferPayload;
+
+export interface UnsignedTx {
+  nonce: bigint;
+  fee: bigint;
+  senderPubKey: Uint8Array;
+  payload: Payload;
+}
+
+export interface Tx extends UnsignedTx {
+  signature: Uint8Array;
+}
+
+/** What a chain's signatures commit to, so that a transaction can never be replayed on another chain. */
+export interface ChainDomain {
+  chainId: number;
+  genesisHash: Uint8Array;
+}
+
+function writePayload(w: Writer, p: Payload): void {
+  switch (p.kind) {
+    case 'transfer':
+      w.u8(PayloadType.transfer).fixed(addressToBytes(p.to), ADDRESS_LENGTH).u64(p.amount);
+      return;
+  }
+}
+
+function readPayload(r: Reader): Payload {
+  const type = r.u8('payload type');
+  switch (type) {
+    case PayloadType.transfer:
+      return { kind: 'transfer', to: bytesToAddress(r.fixed(ADDRESS_LENGTH, 'recipient')), amount: r.u64('amount') };
+    default:
+      throw new DecodeError(`unknown payload type ${type}`);
+  }
+}
+
+function writeUnsigned(w: Writer, tx: UnsignedTx): Writer {
+  w.u8(TX_VERSION).u64(tx.nonce).u64(tx.fee).fixed(tx.senderPubKey, PUBKEY_LENGTH);
+  writePayload(w, tx.payload);
+  return w;
+}
+
+export const encodeUnsignedTx = (tx: UnsignedTx): Uint8Array => writeUnsigned(new Writer(), tx).finish();
+
+export function encodeTx(tx: Tx): Uint8Array {
+  return writeUnsigned(new Writer(), tx).fixed(tx.signature, SIGNATURE_LENGTH).finish();
+}
+
+export function readTx(r: Reader): Tx {
+  const version = r.u8('tx version');
+  if (version !== TX_VERSION) throw new DecodeError(`unsupported tx version ${version}`);
+  const nonce = r.u64('nonce');
+  const fee = r.u64('fee');
+  const senderPubKey = r.fixed(PUBKEY_LENGTH, 'sender public key');
+  const payload = readPayload(r);
+  const signature = r.fixed(SIGNATURE_LENGTH, 'signature');
+  return { nonce, fee, senderPubKey, payload, signature };
+}
+
+export function decodeTx(bytes: Uint8Array): Tx {
+  if (bytes.length > MAX_TX_BYTES) throw new DecodeError(`transaction too large: ${bytes.length} bytes`);
+  const r = new Reader(bytes);
+  const tx = readTx(r);
+  r.end('transaction');
+  return tx;
+}
+
+/** The bytes whose SHA-256 is signed: domain tag, genesis hash, chain id, unsigned transaction. */
+export function sighashPreimage(tx: UnsignedTx, domain: ChainDomain): Uint8Array {
+  const head = new Writer().fixed(domain.genesisHash, 32).u32(domain.chainId).finish();
+  return concatBytes(SIGHASH_DOMAIN, head, encodeUnsignedTx(tx));
+}
+
+export function signTx(tx: UnsignedTx, key: KeyPair, domain: ChainDomain): Tx {
+  return { ...tx, signature: sign(sighashPreimage(tx, domain), key.secretKey) };
+}
+
+/** Transaction id: SHA-256d of the full canonical encoding (signature included). */
+export const txHash = (tx: Tx): Uint8Array => sha256d(encodeTx(tx));
+
+export const txSender = (tx: UnsignedTx): Address => addressOf(tx.senderPubKey);
+
+/** Total a transaction may debit from its sender: what it moves plus its fee. */
+export function txCost(tx: UnsignedTx): bigint {
+  switch (tx.payload.kind) {
+    case 'transfer':
+      return tx.payload.amount + tx.fee;
+  }
+}
+
+/** A transaction decoded once, with the derived values every stage needs. */
+export interface TxEnvelope {
+  tx: Tx;
+  bytes: Uint8Array;
+  hash: Uint8Array;
+  id: string; // hex of hash
+  sender: Address;
+}
+
+export function envelope(tx: Tx, bytes = encodeTx(tx)): TxEnvelope {
+  const hash = sha256d(bytes);
+  return { tx, bytes, hash, id: toHex(hash), sender: addressOf(tx.senderPubKey) };
+}
+
+export const envelopeFromBytes = (bytes: Uint8Array): TxEnvelope => envelope(decodeTx(bytes), bytes);

@@ -1,0 +1,167 @@
+// Builds valid (or deliberately broken) blocks on any branch, replaying state purely in memory, so tests
+// can craft forks without a miner. Test genesis has the easiest target: about one hash per block.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Changes, Overlay, StateStore, mergeChanges } from '../../contracts-vm/state.ts';
+import { applyBlock } from '../../contracts-vm/transition.ts';
+import { type Block, type BlockHeader, computeTxRoot, HEADER_VERSION, headerHash } from '../../consensus/block.ts';
+import { toHex } from '../../consensus/bytes.ts';
+import { asertParamsOf, Chain, MEDIAN_TIME_SPAN } from '../../consensus/chain.ts';
+import { bitsToTarget, nextBits } from '../../consensus/difficulty.ts';
+import { genesisBlock } from '../../consensus/genesis.ts';
+import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
+import type { ChainParams } from '../../consensus/params.ts';
+import { SignatureVerifier } from '../../consensus/sigverify.ts';
+import { type ChainDomain, envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
+
+export const GENESIS_TIME = Date.UTC(2026, 0, 1);
+export const keys: Record<'grid' | 'vpp1' | 'vpp2' | 'vpp3' | 'miner', KeyPair> = {
+  grid: devKeyPair('grid'),
+  vpp1: devKeyPair('vpp-1'),
+  vpp2: devKeyPair('vpp-2'),
+  vpp3: devKeyPair('vpp-3'),
+  miner: devKeyPair('test-miner'),
+};
+
+export function testParams(overrides: Partial<ChainParams> = {}): ChainParams {
+  return {
+    chainId: 4242,
+    name: 'vppchain-test',
+    timestamp: GENESIS_TIME,
+    blockTimeMs: 1000,
+    halfLifeMs: 60_000,
+    initialBits: 0x2100ffff,
+    powLimitBits: 0x2100ffff,
+    maxFutureDriftMs: 15_000,
+    maxBlockBytes: 64 * 1024,
+    maxBlockTxs: 200,
+    minTxFee: 10n,
+    accounts: [
+      { name: 'grid', role: 'grid', address: keys.grid.address, balance: 1_000_000_000n },
+      { name: 'vpp-1', role: 'vpp', address: keys.vpp1.address, balance: 1_000_000n },
+      { name: 'vpp-2', role: 'vpp', address: keys.vpp2.address, balance: 1_000_000n },
+      { name: 'vpp-3', role: 'vpp', address: keys.vpp3.address, balance: 1_000_000n },
+    ],
+    ...overrides,
+  };
+}
+
+interface Built {
+  block: Block;
+  id: string;
+  state: Changes; // full state after the block
+  timestamps: number[]; // up to 11 most recent, newest last
+}
+
+export class ChainBuilder {
+  readonly params: ChainParams;
+  readonly domain: ChainDomain;
+  readonly genesisId: string;
+  private readonly built = new Map<string, Built>();
+
+  constructor(params: ChainParams) {
+    this.params = params;
+    const g = genesisBlock(params);
+    this.domain = { chainId: params.chainId, genesisHash: g.hash };
+    this.genesisId = toHex(g.hash);
+    this.built.set(this.genesisId, { block: g.block, id: this.genesisId, state: g.state, timestamps: [params.timestamp] });
+  }
+
+  get(id: string): Built {
+    const b = this.built.get(id);
+    if (!b) throw new Error(`unknown block ${id}`);
+    return b;
+  }
+
+  stateAfter(id: string): StateStore {
+    const s = new StateStore();
+    s.apply(this.get(id).state);
+    return s;
+  }
+
+  transfer(from: KeyPair, to: KeyPair | string, amount: bigint, nonce: bigint, fee = 10n, domain = this.domain): TxEnvelope {
+    const tx = signTx(
+      { nonce, fee, senderPubKey: from.publicKey, payload: { kind: 'transfer', to: typeof to === 'string' ? to : to.address, amount } },
+      from,
+      domain,
+    );
+    return envelope(tx);
+  }
+
+  /** A block on `parentId`. Options override fields to build invalid blocks. */
+  next(
+    parentId: string,
+    opts: { txs?: TxEnvelope[]; miner?: string; timestamp?: number; bits?: number; stateRoot?: Uint8Array; height?: number; skipExecution?: boolean } = {},
+  ): Block {
+    const parent = this.get(parentId);
+    const txs = opts.txs ?? [];
+    const miner = opts.miner ?? keys.miner.address;
+    const ph = parent.block.header;
+    const bits = opts.bits ?? nextBits(asertParamsOf(this.params), ph.height, ph.timestamp);
+    const store = new StateStore();
+    store.apply(parent.state);
+    const view = new Overlay(store);
+    let blockForExec: Block = { header: { ...ph }, miner, txs };
+    if (!opts.skipExecution) applyBlock(view, blockForExec, this.params);
+    const header: BlockHeader = {
+      version: HEADER_VERSION,
+      height: opts.height ?? ph.height + 1,
+      parentHash: headerHash(ph),
+      txRoot: computeTxRoot(miner, txs),
+      stateRoot: opts.stateRoot ?? store.rootWith(view.changes),
+      timestamp: opts.timestamp ?? ph.timestamp + this.params.blockTimeMs,
+      bits,
+      nonce: 0,
+    };
+    const target = bitsToTarget(bits)!;
+    while (BigInt(`0x${toHex(headerHash(header))}`) > target) header.nonce++;
+    blockForExec = { header, miner, txs };
+    const id = toHex(headerHash(header));
+    const timestamps = [...parent.timestamps, header.timestamp].slice(-MEDIAN_TIME_SPAN);
+    this.built.set(id, { block: blockForExec, id, state: mergeChanges(parent.state, view.changes), timestamps });
+    return blockForExec;
+  }
+
+  idOf(b: Block): string {
+    return toHex(headerHash(b.header));
+  }
+
+  /** `n` empty blocks on `parentId`; returns them oldest first. */
+  extend(parentId: string, n: number, miner?: string): Block[] {
+    const out: Block[] = [];
+    let p = parentId;
+    for (let i = 0; i < n; i++) {
+      const b = this.next(p, { miner });
+      out.push(b);
+      p = this.idOf(b);
+    }
+    return out;
+  }
+}
+
+export interface TestChain {
+  chain: Chain;
+  dir: string;
+  verifier: SignatureVerifier;
+  clock: { now: number };
+  close(): Promise<void>;
+}
+
+export async function openTestChain(params: ChainParams, dir = mkdtempSync(join(tmpdir(), 'vppchain-test-'))): Promise<TestChain> {
+  const clock = { now: GENESIS_TIME + 365 * 86_400_000 };
+  const g = genesisBlock(params);
+  const verifier = new SignatureVerifier({ chainId: params.chainId, genesisHash: g.hash }, 0);
+  const chain = await Chain.open(dir, params, { verifier, now: () => clock.now });
+  return {
+    chain,
+    dir,
+    verifier,
+    clock,
+    close: async () => {
+      await chain.close();
+      await verifier.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
