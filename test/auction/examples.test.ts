@@ -216,12 +216,12 @@ describe('hand-worked clearings', () => {
   it('clears an empty or one-sided market to the grid', () => {
     expect(clearAuction({ gridSellPrice: 10, gridBuyPrice: 1, bids: [] }).participants).toEqual([]);
     const r = clearAuction({
-      gridSellPrice: 10,
+      gridSellPrice: 3,
       gridBuyPrice: 1,
-      bids: [{ id: 'x', side: 'buy', steps: [{ qty: 2500, price: 10 }] }],
+      bids: [{ id: 'x', side: 'buy', steps: [{ qty: 2500, price: 3 }] }],
     });
-    // Priced at P exactly: the grid takes the tie and sells the 2500 Wh for 2.5 units, rounded down to 2.
-    expect(r.participants[0]).toMatchObject({ qty: 0, payment: 0n, gridQty: 2500, gridPayment: 2n });
-    expect([r.tradedQty, r.welfare, r.deficit, r.operatorNet]).toEqual([0, 0n, 0n, 2n]);
+    // Priced at P exactly: the grid takes the tie and sells the 2500 Wh at 3/kWh = 7.5 units, rounded down to 7.
+    expect(r.participants[0]).toMatchObject({ qty: 0, payment: 0n, gridQty: 2500, gridPayment: 7n });
+    expect([r.tradedQty, r.welfare, r.deficit, r.operatorNet]).toEqual([0, 0n, 0n, 7n]);
   });
 });
