@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   init: { summary: 'initialise a data directory from a genesis file', load: async () => (await import('./commands/init.ts')).default },
   node: { summary: 'run a node (optionally mining)', load: async () => (await import('./commands/node.ts')).default },
   demo: { summary: 'the main job: a local chain doing real work (npm start)', load: async () => (await import('./commands/demo.ts')).default },
+  auction: { summary: 'real-time VCG auction (auction clear --input FILE)', load: async () => (await import('./commands/auction.ts')).default },
 };
 
 function help(): string {

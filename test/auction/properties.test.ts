@@ -1,0 +1,146 @@
+// Randomised properties of the clearing: optimality against brute force, truthfulness, individual
+// rationality, exact token conservation, fast VCG = naive VCG, and independence from input order.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type AuctionInput,
+  type Bid,
+  type ClearingResult,
+  clearAuction,
+  MAX_PRICE,
+  MAX_STEP_QTY_WH,
+} from '../../contracts-vm/auction/index.ts';
+import { inputArb, medium, stepsArb, tiny } from './arbitraries.ts';
+import { bruteForceWelfareMilli, naiveVcg, trueWorthMilli } from './reference.ts';
+
+/** Exact utility (milli units) over the grid-only outcome of a participant whose true curve is `truth`. */
+function utilityMilli(input: AuctionInput, truth: Bid, result: ClearingResult, index: number): bigint {
+  const { qty, paymentMilli } = result.participants[index]!;
+  const worth = trueWorthMilli(input, truth, qty);
+  return truth.side === 'buy' ? worth - paymentMilli : paymentMilli - worth;
+}
+
+describe('auction properties', () => {
+  it('allocates the brute-force optimal welfare', () => {
+    fc.assert(
+      fc.property(inputArb(tiny), (input) => {
+        expect(clearAuction(input).welfareMilli).toBe(bruteForceWelfareMilli(input));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('makes truthful bidding a dominant strategy', () => {
+    const misreport = fc.oneof(stepsArb(tiny), stepsArb({ ...tiny, maxPrice: 30, maxQty: 8, maxSteps: 3 }));
+    fc.assert(
+      fc.property(
+        inputArb(tiny).filter((i) => i.bids.length > 0),
+        fc.nat(),
+        fc.array(misreport, { minLength: 1, maxLength: 12 }),
+        (input, pick, lies) => {
+          const i = pick % input.bids.length;
+          const truth = input.bids[i]!;
+          const honest = utilityMilli(input, truth, clearAuction(input), i);
+          for (const steps of lies) {
+            const bids = input.bids.map((b, j) => (j === i ? { ...b, steps } : b));
+            const lying = utilityMilli(input, truth, clearAuction({ ...input, bids }), i);
+            expect(lying).toBeLessThanOrEqual(honest);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('leaves every participant at least as well off as trading with the grid alone', () => {
+    fc.assert(
+      fc.property(inputArb(medium), (input) => {
+        const r = clearAuction(input);
+        input.bids.forEach((bid, i) => {
+          expect(utilityMilli(input, bid, r, i)).toBeGreaterThanOrEqual(0n);
+          const p = r.participants[i]!;
+          // Rounding only ever moves tokens towards the participant, by less than one base unit.
+          const exact = p.paymentMilli;
+          const rounded = p.payment * 1000n;
+          if (bid.side === 'buy') expect(exact - rounded >= 0n && exact - rounded < 1000n).toBe(true);
+          else expect(rounded - exact >= 0n && rounded - exact < 1000n).toBe(true);
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('conserves tokens and energy exactly, with a non-negative deficit covered by the operator', () => {
+    fc.assert(
+      fc.property(inputArb(medium), (input) => {
+        const r = clearAuction(input);
+        let participantsNet = 0n;
+        let buyerPays = 0n;
+        let sellerGets = 0n;
+        let bought = 0;
+        let sold = 0;
+        let gridSold = 0;
+        let gridBought = 0;
+        for (const p of r.participants) {
+          if (p.side === 'buy') {
+            participantsNet -= p.payment + p.gridPayment;
+            buyerPays += p.payment;
+            bought += p.qty;
+            gridSold += p.gridQty;
+          } else {
+            participantsNet += p.payment + p.gridPayment;
+            sellerGets += p.payment;
+            sold += p.qty;
+            gridBought += p.gridQty;
+          }
+        }
+        expect(participantsNet + r.operatorNet).toBe(0n);
+        expect(sellerGets - buyerPays).toBe(r.deficit);
+        expect(r.deficitMilli).toBeGreaterThanOrEqual(0n);
+        expect(r.deficit * 1000n).toBeGreaterThanOrEqual(r.deficitMilli);
+        expect([bought, sold]).toEqual([r.tradedQty, r.tradedQty]);
+        expect([gridSold, gridBought]).toEqual([r.grid.sold, r.grid.bought]);
+        // The grid never sells and buys in the same interval unless its two prices are equal: a blocked
+        // pair (buyer at >= P, seller at <= p) would otherwise have traded with each other at a gain.
+        if (input.gridSellPrice > input.gridBuyPrice)
+          expect(r.grid.sold === 0 || r.grid.bought === 0).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('computes the same allocation and VCG payments as naive per-participant re-clearing', () => {
+    const check = (input: AuctionInput) => {
+      const fast = clearAuction(input);
+      const naive = naiveVcg(input);
+      expect(fast.welfareMilli).toBe(naive.clearing.welfareMilli);
+      expect(fast.tradedQty).toBe(naive.clearing.traded);
+      expect(fast.participants.map((p) => p.qty)).toEqual(naive.clearing.qty);
+      expect(fast.participants.map((p) => p.paymentMilli)).toEqual(naive.paymentMilli);
+    };
+    fc.assert(fc.property(inputArb(medium), check), { numRuns: 300 });
+    // Extremes of the limits: exactness of numbers and bigint money at full scale.
+    const huge = { maxBids: 8, maxSteps: 3, maxQty: MAX_STEP_QTY_WH, maxPrice: MAX_PRICE };
+    fc.assert(fc.property(inputArb(huge), check), { numRuns: 100 });
+  });
+
+  it('does not depend on the order of bids or of steps within a bid', () => {
+    fc.assert(
+      fc.property(inputArb(medium), fc.infiniteStream(fc.nat()), (input, random) => {
+        const shuffle = <T>(xs: readonly T[]) =>
+          xs
+            .map((x) => ({ x, k: random.next().value }))
+            .sort((a, b) => a.k - b.k)
+            .map((e) => e.x);
+        const a = clearAuction(input);
+        const b = clearAuction({
+          ...input,
+          bids: shuffle(input.bids).map((bid) => ({ ...bid, steps: shuffle(bid.steps) })),
+        });
+        const key = (r: ClearingResult) => [...r.participants].sort((x, y) => (x.id < y.id ? -1 : 1));
+        expect({ ...b, participants: key(b) }).toEqual({ ...a, participants: key(a) });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
