@@ -16,6 +16,8 @@ if (major >= 22) {
     console.error(`vppchain needs Node >= 22 (found ${process.versions.node}); run 'npm ci' first.`);
     process.exit(1);
   }
-  const r = spawnSync(bundled, [join(root, 'node', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(bundled, [join(root, 'node', 'cli.ts'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exit(r.status ?? 1);
 }

@@ -5,7 +5,7 @@ import { DecodeError, Reader, toHex, Writer } from './bytes.ts';
 import { sha256d } from './hash.ts';
 import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from './keys.ts';
 import { blockTxRoot } from './merkle.ts';
-import { MAX_TX_BYTES, readTx, type TxEnvelope, envelope } from './tx.ts';
+import { envelope, MAX_TX_BYTES, readTx, type TxEnvelope } from './tx.ts';
 
 export const HEADER_VERSION = 1;
 export const HEADER_BYTES = 118;
@@ -44,7 +44,8 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
 }
 
 export function decodeHeader(bytes: Uint8Array): BlockHeader {
-  if (bytes.length !== HEADER_BYTES) throw new DecodeError(`header must be ${HEADER_BYTES} bytes, got ${bytes.length}`);
+  if (bytes.length !== HEADER_BYTES)
+    throw new DecodeError(`header must be ${HEADER_BYTES} bytes, got ${bytes.length}`);
   const r = new Reader(bytes);
   const header = readHeader(r);
   r.end('header');
@@ -69,7 +70,9 @@ export const headerHash = (h: BlockHeader): Uint8Array => sha256d(encodeHeader(h
 
 /** Block bytes: header, miner address, u32 transaction count, then each transaction with a u32 length. */
 export function encodeBlock(b: Block): Uint8Array {
-  const w = new Writer().fixed(encodeHeader(b.header), HEADER_BYTES).fixed(addressToBytes(b.miner), ADDRESS_LENGTH);
+  const w = new Writer()
+    .fixed(encodeHeader(b.header), HEADER_BYTES)
+    .fixed(addressToBytes(b.miner), ADDRESS_LENGTH);
   w.u32(b.txs.length);
   for (const t of b.txs) w.bytes(t.bytes);
   return w.finish();
@@ -100,6 +103,9 @@ export function decodeBlock(bytes: Uint8Array, limits: DecodeLimits): Block {
 }
 
 export const computeTxRoot = (miner: Address, txs: readonly TxEnvelope[]): Uint8Array =>
-  blockTxRoot(addressToBytes(miner), txs.map((t) => t.hash));
+  blockTxRoot(
+    addressToBytes(miner),
+    txs.map((t) => t.hash),
+  );
 
 export const hashHex = (h: Uint8Array): string => toHex(h);

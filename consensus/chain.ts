@@ -2,18 +2,26 @@
 // undo data, orphan and future-block pools. Every import is one atomic LevelDB batch with the head pointer.
 import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
-import { StateStore, Overlay, mergeChanges } from '../contracts-vm/state.ts';
+import { mergeChanges, Overlay, StateStore } from '../contracts-vm/state.ts';
 import { applyBlock } from '../contracts-vm/transition.ts';
-import { type Block, computeTxRoot, decodeBlock, encodeBlock, HEADER_BYTES, HEADER_VERSION, headerHash } from './block.ts';
+import {
+  type Block,
+  computeTxRoot,
+  decodeBlock,
+  encodeBlock,
+  HEADER_BYTES,
+  HEADER_VERSION,
+  headerHash,
+} from './block.ts';
 import { bytesEqual, fromHex, toHex } from './bytes.ts';
-import { nextBits, bitsToTarget, workForTarget, type AsertParams } from './difficulty.ts';
+import { BlockStatus, type IndexRecord, LedgerBatch, LedgerDb } from './db.ts';
+import { type AsertParams, bitsToTarget, nextBits, workForTarget } from './difficulty.ts';
 import { BlockError, BlockErrorCode as E, TxError, TxErrorCode } from './errors.ts';
 import { genesisBlock } from './genesis.ts';
-import { BlockStatus, type IndexRecord, LedgerBatch, LedgerDb } from './db.ts';
+import type { Address } from './keys.ts';
 import type { ChainParams } from './params.ts';
 import type { ChainDomain, TxEnvelope } from './tx.ts';
 import { decodeUndo, encodeUndo } from './undo.ts';
-import type { Address } from './keys.ts';
 
 export const MEDIAN_TIME_SPAN = 11;
 const ORPHAN_LIMIT = 512;
@@ -126,7 +134,9 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
       for (const [k, v] of g.state) batch.putState(fromHex(k), v);
       await this.db.write(batch);
     } else if (!bytesEqual(stored, g.hash)) {
-      throw new Error(`data directory belongs to another chain (genesis ${toHex(stored)}, expected ${toHex(g.hash)})`);
+      throw new Error(
+        `data directory belongs to another chain (genesis ${toHex(stored)}, expected ${toHex(g.hash)})`,
+      );
     }
     const records: [Uint8Array, IndexRecord][] = [];
     for await (const r of this.db.indexRecords()) records.push(r);
@@ -134,8 +144,17 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     for (const [hash, rec] of records) {
       const id = toHex(hash);
       const parent = rec.header.height === 0 ? undefined : this.nodes.get(toHex(rec.header.parentHash));
-      if (rec.header.height > 0 && !parent) throw new Error(`corrupt ledger: block ${id} has no parent in the index`);
-      this.nodes.set(id, { hash, id, header: rec.header, parent, totalWork: rec.totalWork, status: rec.status, seq: this.seq++ });
+      if (rec.header.height > 0 && !parent)
+        throw new Error(`corrupt ledger: block ${id} has no parent in the index`);
+      this.nodes.set(id, {
+        hash,
+        id,
+        header: rec.header,
+        parent,
+        totalWork: rec.totalWork,
+        status: rec.status,
+        seq: this.seq++,
+      });
     }
     const head = await this.db.getHead();
     const headNode = head && this.nodes.get(toHex(head));
@@ -192,7 +211,10 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     const cached = this.blockCache.get(id);
     if (cached) return cached;
     const bytes = await this.db.getBlock(fromHex(id));
-    return bytes && decodeBlock(bytes, { maxBlockBytes: Number.MAX_SAFE_INTEGER, maxBlockTxs: Number.MAX_SAFE_INTEGER });
+    return (
+      bytes &&
+      decodeBlock(bytes, { maxBlockBytes: Number.MAX_SAFE_INTEGER, maxBlockTxs: Number.MAX_SAFE_INTEGER })
+    );
   }
 
   isMainChain(node: BlockNode): boolean {
@@ -208,7 +230,8 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
   /** Median of the timestamps of `node` and up to 10 ancestors. */
   medianTimePast(node: BlockNode): number {
     const ts: number[] = [];
-    for (let n: BlockNode | undefined = node; n && ts.length < MEDIAN_TIME_SPAN; n = n.parent) ts.push(n.header.timestamp);
+    for (let n: BlockNode | undefined = node; n && ts.length < MEDIAN_TIME_SPAN; n = n.parent)
+      ts.push(n.header.timestamp);
     ts.sort((a, b) => a - b);
     return ts[ts.length >> 1]!;
   }
@@ -260,49 +283,78 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
 
     const known = this.nodes.get(id);
     if (known) {
-      if (known.status === BlockStatus.invalid) throw new BlockError(E.KNOWN_INVALID, `block ${id} is invalid`);
+      if (known.status === BlockStatus.invalid)
+        throw new BlockError(E.KNOWN_INVALID, `block ${id} is invalid`);
       throw new BlockError(E.ALREADY_KNOWN, `block ${id} already imported`);
     }
     const bad = this.invalid.get(id);
     if (bad) throw new BlockError(E.KNOWN_INVALID, `block ${id} is invalid (${bad.code})`);
-    if (this.orphans.has(id) || this.future.has(id)) throw new BlockError(E.ALREADY_KNOWN, `block ${id} is already held`);
+    if (this.orphans.has(id) || this.future.has(id))
+      throw new BlockError(E.ALREADY_KNOWN, `block ${id} is already held`);
 
     // Context-free checks, cheapest first. A body that does not match its header says nothing about the
     // header (anyone can mutate a body in transit), so those failures are not remembered as invalid.
-    if (header.version !== HEADER_VERSION) throw this.markInvalidHeader(id, new BlockError(E.BAD_VERSION, `version ${header.version}`));
+    if (header.version !== HEADER_VERSION)
+      throw this.markInvalidHeader(id, new BlockError(E.BAD_VERSION, `version ${header.version}`));
     const target = bitsToTarget(header.bits);
     if (target === null || target > bitsToTarget(this.params.powLimitBits)!) {
-      throw this.markInvalidHeader(id, new BlockError(E.BAD_BITS, `bits 0x${header.bits.toString(16)} out of range`));
+      throw this.markInvalidHeader(
+        id,
+        new BlockError(E.BAD_BITS, `bits 0x${header.bits.toString(16)} out of range`),
+      );
     }
     if (BigInt(`0x${id}`) > target) throw new BlockError(E.POW_ABOVE_TARGET, `hash ${id} above target`);
-    if (block.txs.length > this.params.maxBlockTxs) throw new BlockError(E.TOO_MANY_TXS, `${block.txs.length} transactions`);
-    if (blockSize(block) > this.params.maxBlockBytes) throw new BlockError(E.BLOCK_TOO_LARGE, `${blockSize(block)} bytes`);
-    if (!bytesEqual(computeTxRoot(block.miner, block.txs), header.txRoot)) throw new BlockError(E.BAD_TX_ROOT, 'transactions do not match the header');
+    if (block.txs.length > this.params.maxBlockTxs)
+      throw new BlockError(E.TOO_MANY_TXS, `${block.txs.length} transactions`);
+    if (blockSize(block) > this.params.maxBlockBytes)
+      throw new BlockError(E.BLOCK_TOO_LARGE, `${blockSize(block)} bytes`);
+    if (!bytesEqual(computeTxRoot(block.miner, block.txs), header.txRoot))
+      throw new BlockError(E.BAD_TX_ROOT, 'transactions do not match the header');
     const ids = new Set<string>();
     for (const t of block.txs) {
-      if (ids.has(t.id)) throw this.markInvalidHeader(id, new BlockError(E.DUPLICATE_TX, `transaction ${t.id} appears twice`));
+      if (ids.has(t.id))
+        throw this.markInvalidHeader(id, new BlockError(E.DUPLICATE_TX, `transaction ${t.id} appears twice`));
       ids.add(t.id);
     }
 
     const parentId = toHex(header.parentHash);
-    if (this.invalid.has(parentId)) throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parentId} is invalid`));
+    if (this.invalid.has(parentId))
+      throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parentId} is invalid`));
     const parent = this.nodes.get(parentId);
     if (!parent) {
       this.holdOrphan(id, block);
       throw new BlockError(E.ORPHAN, `parent ${toHex(header.parentHash)} unknown`);
     }
-    if (parent.status === BlockStatus.invalid) throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parent.id} is invalid`));
-    if (header.height !== parent.header.height + 1) throw this.markInvalidHeader(id, new BlockError(E.BAD_HEIGHT, `height ${header.height} after ${parent.header.height}`));
+    if (parent.status === BlockStatus.invalid)
+      throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parent.id} is invalid`));
+    if (header.height !== parent.header.height + 1)
+      throw this.markInvalidHeader(
+        id,
+        new BlockError(E.BAD_HEIGHT, `height ${header.height} after ${parent.header.height}`),
+      );
     const expectedBits = this.nextBitsAfter(parent);
     if (header.bits !== expectedBits) {
-      throw this.markInvalidHeader(id, new BlockError(E.WRONG_DIFFICULTY, `bits 0x${header.bits.toString(16)}, expected 0x${expectedBits.toString(16)}`));
+      throw this.markInvalidHeader(
+        id,
+        new BlockError(
+          E.WRONG_DIFFICULTY,
+          `bits 0x${header.bits.toString(16)}, expected 0x${expectedBits.toString(16)}`,
+        ),
+      );
     }
     const mtp = this.medianTimePast(parent);
-    if (header.timestamp <= mtp) throw this.markInvalidHeader(id, new BlockError(E.TIMESTAMP_TOO_OLD, `timestamp ${header.timestamp} <= median time past ${mtp}`));
+    if (header.timestamp <= mtp)
+      throw this.markInvalidHeader(
+        id,
+        new BlockError(E.TIMESTAMP_TOO_OLD, `timestamp ${header.timestamp} <= median time past ${mtp}`),
+      );
     if (header.timestamp > this.now() + this.params.maxFutureDriftMs) {
       if (this.future.size >= FUTURE_LIMIT) this.future.delete(this.future.keys().next().value!);
       this.future.set(id, block);
-      throw new BlockError(E.TIMESTAMP_IN_FUTURE, `timestamp ${header.timestamp} is more than ${this.params.maxFutureDriftMs} ms ahead`);
+      throw new BlockError(
+        E.TIMESTAMP_IN_FUTURE,
+        `timestamp ${header.timestamp} is more than ${this.params.maxFutureDriftMs} ms ahead`,
+      );
     }
 
     // The header is valid: store the block, then let fork choice decide.
@@ -324,13 +376,15 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
       await this.activateBestChain(node);
       if (this.isMainChain(node)) status = 'head';
     }
-    if (node.status === BlockStatus.invalid) throw this.invalid.get(id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid');
+    if (node.status === BlockStatus.invalid)
+      throw this.invalid.get(id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid');
     await this.connectOrphansOf(id);
     return status;
   }
 
   private cacheBlock(id: string, block: Block): void {
-    if (this.blockCache.size >= BLOCK_CACHE_LIMIT) this.blockCache.delete(this.blockCache.keys().next().value!);
+    if (this.blockCache.size >= BLOCK_CACHE_LIMIT)
+      this.blockCache.delete(this.blockCache.keys().next().value!);
     this.blockCache.set(id, block);
   }
 
@@ -370,7 +424,8 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     let best: BlockNode | undefined;
     for (const n of this.nodes.values()) {
       if (n.status !== BlockStatus.valid) continue;
-      if (!best || n.totalWork > best.totalWork || (n.totalWork === best.totalWork && n.seq < best.seq)) best = n;
+      if (!best || n.totalWork > best.totalWork || (n.totalWork === best.totalWork && n.seq < best.seq))
+        best = n;
     }
     return best;
   }
@@ -452,12 +507,20 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
   }
 
   /** Executes `block` on top of `work`; on success merges it into `work` and records its writes in `batch`. */
-  private async connectInMemory(n: BlockNode, block: Block, work: Overlay, batch: LedgerBatch): Promise<BlockError | undefined> {
+  private async connectInMemory(
+    n: BlockNode,
+    block: Block,
+    work: Overlay,
+    batch: LedgerBatch,
+  ): Promise<BlockError | undefined> {
     const verdicts = await this.verifier.verifyTxs(block.txs);
     const badSig = verdicts.indexOf(false);
     if (badSig >= 0) {
       const err = new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
-      return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err.message}`, { error: err, index: badSig });
+      return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err.message}`, {
+        error: err,
+        index: badSig,
+      });
     }
     const view = new Overlay(work);
     try {
@@ -468,11 +531,16 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     }
     const root = this.state.rootWith(mergeChanges(work.changes, view.changes));
     if (!bytesEqual(root, n.header.stateRoot)) {
-      return new BlockError(E.BAD_STATE_ROOT, `state root ${toHex(root)} != header ${toHex(n.header.stateRoot)}`);
+      return new BlockError(
+        E.BAD_STATE_ROOT,
+        `state root ${toHex(root)} != header ${toHex(n.header.stateRoot)}`,
+      );
     }
     batch.putUndo(n.hash, encodeUndo(view.undo()));
     batch.putHeight(n.header.height, n.hash);
-    block.txs.forEach((t, i) => batch.putTx(t.hash, n.hash, i));
+    block.txs.forEach((t, i) => {
+      batch.putTx(t.hash, n.hash, i);
+    });
     view.commitTo(work);
     return undefined;
   }
@@ -482,7 +550,9 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     root.status = BlockStatus.invalid;
     this.markInvalidHeader(root.id, error);
     this.emit('invalid', root.id, error);
-    const later = [...this.nodes.values()].filter((n) => n.header.height > root.header.height).sort((x, y) => x.header.height - y.header.height);
+    const later = [...this.nodes.values()]
+      .filter((n) => n.header.height > root.header.height)
+      .sort((x, y) => x.header.height - y.header.height);
     for (const n of later) {
       if (n.parent && marked.has(n.parent)) {
         n.status = BlockStatus.invalid;

@@ -72,7 +72,11 @@ export class LedgerBatch {
     return this;
   }
   putTx(txHash: Uint8Array, blockHash: Uint8Array, index: number): this {
-    this.ops.push({ type: 'put', key: prefixed(P.tx, txHash), value: concatBytes(blockHash, new Writer().u32(index).finish()) });
+    this.ops.push({
+      type: 'put',
+      key: prefixed(P.tx, txHash),
+      value: concatBytes(blockHash, new Writer().u32(index).finish()),
+    });
     return this;
   }
   delTx(txHash: Uint8Array): this {

@@ -10,7 +10,10 @@ export function bitsToTarget(bits: number): bigint | null {
   const mantissa = bits & 0x007fffff;
   if (bits & 0x00800000) return null; // sign bit: negative targets are invalid
   if (mantissa === 0) return null;
-  const target = exponent <= 3 ? BigInt(mantissa >>> (8 * (3 - exponent))) : BigInt(mantissa) << BigInt(8 * (exponent - 3));
+  const target =
+    exponent <= 3
+      ? BigInt(mantissa >>> (8 * (3 - exponent)))
+      : BigInt(mantissa) << BigInt(8 * (exponent - 3));
   if (target === 0n || target > MAX_U256) return null;
   return target;
 }
@@ -20,7 +23,8 @@ export function targetToBits(target: bigint): number {
   if (target <= 0n) throw new RangeError('target must be positive');
   let size = 0;
   for (let t = target; t > 0n; t >>= 8n) size++;
-  let mantissa = size <= 3 ? Number(target << BigInt(8 * (3 - size))) : Number(target >> BigInt(8 * (size - 3)));
+  let mantissa =
+    size <= 3 ? Number(target << BigInt(8 * (3 - size))) : Number(target >> BigInt(8 * (size - 3)));
   if (mantissa & 0x00800000) {
     mantissa >>>= 8;
     size++;
@@ -44,7 +48,7 @@ const RADIX = 65536n;
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /**
@@ -58,14 +62,19 @@ export function nextBits(p: AsertParams, parentHeight: number, parentTime: numbe
   const powLimit = bitsToTarget(p.powLimitBits)!;
   const timeDelta = BigInt(parentTime - p.anchorParentTime);
   const heightDelta = BigInt(parentHeight - p.anchorHeight);
-  let exponent = floorDiv((timeDelta - BigInt(p.blockTimeMs) * (heightDelta + 1n)) * RADIX, BigInt(p.halfLifeMs));
+  let exponent = floorDiv(
+    (timeDelta - BigInt(p.blockTimeMs) * (heightDelta + 1n)) * RADIX,
+    BigInt(p.halfLifeMs),
+  );
   const shifts = exponent >> 16n; // arithmetic shift: floor
   // Far outside the representable range the result is a clamp anyway; avoid building huge integers.
   if (shifts > 300n) return p.powLimitBits;
   if (shifts < -300n) return targetToBits(1n);
   exponent -= shifts * RADIX; // now in [0, 65535]
   const factor =
-    ((195766423245049n * exponent + 971821376n * exponent ** 2n + 5127n * exponent ** 3n + (1n << 47n)) >> 48n) + RADIX;
+    ((195766423245049n * exponent + 971821376n * exponent ** 2n + 5127n * exponent ** 3n + (1n << 47n)) >>
+      48n) +
+    RADIX;
   let next = anchorTarget * factor;
   next = shifts < 0n ? next >> -shifts : next << shifts;
   next >>= 16n;

@@ -4,7 +4,7 @@ import { type Block, type BlockHeader, HEADER_VERSION, headerHash } from './bloc
 import { toHex } from './bytes.ts';
 import { ZERO_HASH } from './hash.ts';
 import { blockTxRoot } from './merkle.ts';
-import { encodeParams, type ChainParams } from './params.ts';
+import { type ChainParams, encodeParams } from './params.ts';
 
 export const GENESIS_MINER = `0x${'00'.repeat(20)}`;
 

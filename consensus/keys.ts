@@ -50,7 +50,8 @@ export const generateKeyPair = (): KeyPair => keyPairFromSecret(secp.utils.rando
  * Well-known development keys, derived from a name: secret = SHA-256("vppchain dev key: " + name).
  * Public knowledge, like Hardhat's test accounts: for devnets and tests only, never for real tokens.
  */
-export const devKeyPair = (name: string): KeyPair => keyPairFromSecret(sha256(utf8(`vppchain dev key: ${name}`)));
+export const devKeyPair = (name: string): KeyPair =>
+  keyPairFromSecret(sha256(utf8(`vppchain dev key: ${name}`)));
 
 /** Low-s deterministic (RFC 6979) signature over SHA-256(preimage). */
 export function sign(preimage: Uint8Array, secretKey: Uint8Array): Uint8Array {
@@ -85,7 +86,11 @@ function opensslKey(publicKey: Uint8Array): KeyObject | null {
   let key = keyCache.get(id);
   if (key === undefined) {
     try {
-      key = createPublicKey({ key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+      key = createPublicKey({
+        key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)),
+        format: 'der',
+        type: 'spki',
+      });
     } catch {
       key = null; // not a point on the curve
     }

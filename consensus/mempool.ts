@@ -2,14 +2,15 @@
 // stateless rules, nonce window and funds against the head state, and the signature last (in a worker).
 // Selection for a block takes each sender's transactions in nonce order from its account nonce, and
 // across senders the highest fee first (ties: earliest arrival).
-import type { StateReader } from '../contracts-vm/state.ts';
+
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
+import type { StateReader } from '../contracts-vm/state.ts';
 import { checkTxStateless } from '../contracts-vm/transition.ts';
 import type { Block } from './block.ts';
 import type { HeadChange } from './chain.ts';
 import { TxError, TxErrorCode } from './errors.ts';
 import type { ChainParams } from './params.ts';
-import { txCost, type TxEnvelope } from './tx.ts';
+import { type TxEnvelope, txCost } from './tx.ts';
 
 export interface MempoolOptions {
   maxSize: number;
@@ -18,7 +19,11 @@ export interface MempoolOptions {
   maxNonceGap: number;
 }
 
-export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = { maxSize: 20_000, maxPerSender: 2_000, maxNonceGap: 256 };
+export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = {
+  maxSize: 20_000,
+  maxPerSender: 2_000,
+  maxNonceGap: 256,
+};
 
 interface Entry {
   env: TxEnvelope;
@@ -60,23 +65,36 @@ export class Mempool {
   /** Pending transactions of one sender, in nonce order. */
   pendingOf(sender: string): TxEnvelope[] {
     const m = this.bySender.get(sender);
-    return m ? [...m.values()].sort((a, b) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1)).map((e) => e.env) : [];
+    return m
+      ? [...m.values()].sort((a, b) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1)).map((e) => e.env)
+      : [];
   }
 
   /** Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any. */
   private precheck(env: TxEnvelope): Entry | undefined {
-    if (this.byId.has(env.id)) throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
+    if (this.byId.has(env.id))
+      throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
     checkTxStateless(env, this.host.params);
     const { tx, sender } = env;
     const acct = getAccount(this.host.headState, sender);
-    if (tx.nonce < acct.nonce) throw new TxError(TxErrorCode.NONCE_TOO_LOW, `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`);
+    if (tx.nonce < acct.nonce)
+      throw new TxError(
+        TxErrorCode.NONCE_TOO_LOW,
+        `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`,
+      );
     if (tx.nonce >= acct.nonce + BigInt(this.opts.maxNonceGap)) {
-      throw new TxError(TxErrorCode.NONCE_TOO_HIGH, `nonce ${tx.nonce} is more than ${this.opts.maxNonceGap} ahead of account nonce ${acct.nonce}`);
+      throw new TxError(
+        TxErrorCode.NONCE_TOO_HIGH,
+        `nonce ${tx.nonce} is more than ${this.opts.maxNonceGap} ahead of account nonce ${acct.nonce}`,
+      );
     }
     const mine = this.bySender.get(sender);
     const replaced = mine?.get(tx.nonce);
     if (replaced && tx.fee <= replaced.env.tx.fee) {
-      throw new TxError(TxErrorCode.REPLACEMENT_UNDERPRICED, `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} is pending; a replacement must pay more`);
+      throw new TxError(
+        TxErrorCode.REPLACEMENT_UNDERPRICED,
+        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} is pending; a replacement must pay more`,
+      );
     }
     if (!replaced && mine && mine.size >= this.opts.maxPerSender) {
       throw new TxError(TxErrorCode.SENDER_LIMIT, `sender has ${mine.size} pending transactions`);
@@ -84,10 +102,16 @@ export class Mempool {
     let committed = txCost(tx);
     if (mine) for (const e of mine.values()) if (e !== replaced) committed += txCost(e.env.tx);
     if (committed > spendable(acct)) {
-      throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `pending transactions of this sender need ${committed}, spendable ${spendable(acct)}`);
+      throw new TxError(
+        TxErrorCode.INSUFFICIENT_FUNDS,
+        `pending transactions of this sender need ${committed}, spendable ${spendable(acct)}`,
+      );
     }
     if (!replaced && this.byId.size >= this.opts.maxSize && !this.evictionVictim(tx.fee)) {
-      throw new TxError(TxErrorCode.MEMPOOL_FULL, `mempool holds ${this.byId.size} transactions and none pays less than ${tx.fee}`);
+      throw new TxError(
+        TxErrorCode.MEMPOOL_FULL,
+        `mempool holds ${this.byId.size} transactions and none pays less than ${tx.fee}`,
+      );
     }
     return replaced;
   }
@@ -129,7 +153,13 @@ export class Mempool {
     for (const m of this.bySender.values()) {
       let last: Entry | undefined;
       for (const e of m.values()) if (!last || e.env.tx.nonce > last.env.tx.nonce) last = e;
-      if (last && last.env.tx.fee < fee && (!victim || last.env.tx.fee < victim.env.tx.fee || (last.env.tx.fee === victim.env.tx.fee && last.seq > victim.seq))) {
+      if (
+        last &&
+        last.env.tx.fee < fee &&
+        (!victim ||
+          last.env.tx.fee < victim.env.tx.fee ||
+          (last.env.tx.fee === victim.env.tx.fee && last.seq > victim.seq))
+      ) {
         victim = last;
       }
     }
@@ -182,7 +212,8 @@ export class Mempool {
     const included = new Set<string>();
     for (const b of change.connected) for (const t of b.txs) included.add(t.id);
     const back: TxEnvelope[] = [];
-    for (const b of [...change.disconnected].reverse() as Block[]) for (const t of b.txs) if (!included.has(t.id)) back.push(t);
+    for (const b of [...change.disconnected].reverse() as Block[])
+      for (const t of b.txs) if (!included.has(t.id)) back.push(t);
     for (const t of back) {
       try {
         await this.add(t);

@@ -10,7 +10,8 @@ const COINBASE = Uint8Array.of(0x02);
 
 export const merkleLeaf = (txHash: Uint8Array): Uint8Array => sha256(concatBytes(LEAF, txHash));
 /** The block's first leaf commits to the miner's address (who collects the fees). */
-export const coinbaseLeaf = (minerAddress: Uint8Array): Uint8Array => sha256(concatBytes(COINBASE, minerAddress));
+export const coinbaseLeaf = (minerAddress: Uint8Array): Uint8Array =>
+  sha256(concatBytes(COINBASE, minerAddress));
 const node = (l: Uint8Array, r: Uint8Array): Uint8Array => sha256(concatBytes(NODE, l, r));
 
 /** Root over already-hashed leaves, split at the largest power of two below n (RFC 6962 section 2.1). */

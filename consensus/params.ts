@@ -62,10 +62,12 @@ function bits(o: Json, field: string): number {
 }
 
 export function parseGenesis(raw: unknown): ChainParams {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GenesisError('genesis must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new GenesisError('genesis must be a JSON object');
   const o = raw as Json;
   const name = o.name;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new GenesisError('name must be a string of 1..64 characters');
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64)
+    throw new GenesisError('name must be a string of 1..64 characters');
   const params: ChainParams = {
     chainId: int(o, 'chainId', 1, 0xffffffff),
     name,
@@ -90,8 +92,10 @@ export function parseGenesis(raw: unknown): ChainParams {
     const at = `accounts[${i}]`;
     if (typeof a !== 'object' || a === null) throw new GenesisError(`${at} must be an object`);
     const acc = a as Json;
-    if (typeof acc.name !== 'string' || acc.name.length === 0 || acc.name.length > 64) throw new GenesisError(`${at}.name must be a string of 1..64 characters`);
-    if (acc.role !== 'grid' && acc.role !== 'vpp') throw new GenesisError(`${at}.role must be "grid" or "vpp"`);
+    if (typeof acc.name !== 'string' || acc.name.length === 0 || acc.name.length > 64)
+      throw new GenesisError(`${at}.name must be a string of 1..64 characters`);
+    if (acc.role !== 'grid' && acc.role !== 'vpp')
+      throw new GenesisError(`${at}.role must be "grid" or "vpp"`);
     if (!isAddress(acc.address)) throw new GenesisError(`${at}.address must be 0x + 40 lowercase hex digits`);
     if (seen.has(acc.address)) throw new GenesisError(`${at}.address is listed twice`);
     seen.add(acc.address);
@@ -100,7 +104,8 @@ export function parseGenesis(raw: unknown): ChainParams {
     params.accounts.push({ name: acc.name, role: acc.role, address: acc.address, balance });
   });
   if (total >= 1n << 64n) throw new GenesisError('the sum of account balances must fit in u64');
-  if (params.accounts.filter((a) => a.role === 'grid').length !== 1) throw new GenesisError('exactly one account must have role "grid"');
+  if (params.accounts.filter((a) => a.role === 'grid').length !== 1)
+    throw new GenesisError('exactly one account must have role "grid"');
   return params;
 }
 
@@ -135,7 +140,12 @@ export function genesisToJson(p: ChainParams): Record<string, unknown> {
     maxBlockBytes: p.maxBlockBytes,
     maxBlockTxs: p.maxBlockTxs,
     minTxFee: p.minTxFee.toString(),
-    accounts: p.accounts.map((a) => ({ name: a.name, role: a.role, address: a.address, balance: a.balance.toString() })),
+    accounts: p.accounts.map((a) => ({
+      name: a.name,
+      role: a.role,
+      address: a.address,
+      balance: a.balance.toString(),
+    })),
   };
 }
 
@@ -154,6 +164,10 @@ export function encodeParams(p: ChainParams): Uint8Array {
     .u32(p.maxBlockTxs)
     .u64(p.minTxFee)
     .u32(p.accounts.length);
-  for (const a of p.accounts) w.string(a.name).u8(a.role === 'grid' ? 0 : 1).string(a.address).u64(a.balance);
+  for (const a of p.accounts)
+    w.string(a.name)
+      .u8(a.role === 'grid' ? 0 : 1)
+      .string(a.address)
+      .u64(a.balance);
   return w.finish();
 }

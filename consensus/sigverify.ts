@@ -3,9 +3,9 @@
 // signature), so a transaction verified on admission is not verified again when its block is imported.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { TxSignatureVerifier } from './chain.ts';
 import { verifyFast } from './keys.ts';
 import { type ChainDomain, sighashPreimage, type TxEnvelope } from './tx.ts';
-import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
 const MAX_CHUNK = 256;
@@ -24,7 +24,10 @@ export class SignatureVerifier implements TxSignatureVerifier {
   private readonly domain: ChainDomain;
   private readonly workers: Worker[] = [];
   private readonly inflight: number[] = [];
-  private readonly callbacks = new Map<number, { worker: number; chunk: Pending[]; done: (v: boolean[]) => void }>();
+  private readonly callbacks = new Map<
+    number,
+    { worker: number; chunk: Pending[]; done: (v: boolean[]) => void }
+  >();
   private readonly cache = new Map<string, boolean>();
   private queue: Pending[] = [];
   private scheduled = false;

@@ -57,7 +57,11 @@ function readPayload(r: Reader): Payload {
   const type = r.u8('payload type');
   switch (type) {
     case PayloadType.transfer:
-      return { kind: 'transfer', to: bytesToAddress(r.fixed(ADDRESS_LENGTH, 'recipient')), amount: r.u64('amount') };
+      return {
+        kind: 'transfer',
+        to: bytesToAddress(r.fixed(ADDRESS_LENGTH, 'recipient')),
+        amount: r.u64('amount'),
+      };
     default:
       throw new DecodeError(`unknown payload type ${type}`);
   }

@@ -1,7 +1,8 @@
 // Undo record of a connected block: the previous value of every state key the block changed,
 // as u32 count, then per key (in key order): bytes key, u8 present, [bytes value].
-import { fromHex, Reader, toHex, Writer } from './bytes.ts';
+
 import type { Changes } from '../contracts-vm/state.ts';
+import { fromHex, Reader, toHex, Writer } from './bytes.ts';
 
 export function encodeUndo(undo: Changes): Uint8Array {
   const w = new Writer().u32(undo.size);

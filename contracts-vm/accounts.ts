@@ -20,7 +20,8 @@ export function accountKey(address: Address): Uint8Array {
   return k;
 }
 
-export const encodeAccount = (a: Account): Uint8Array => new Writer().u64(a.nonce).u64(a.balance).u64(a.locked).finish();
+export const encodeAccount = (a: Account): Uint8Array =>
+  new Writer().u64(a.nonce).u64(a.balance).u64(a.locked).finish();
 
 export function decodeAccount(b: Uint8Array): Account {
   const r = new Reader(b);

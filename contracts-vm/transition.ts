@@ -12,18 +12,29 @@ const U64_MAX = (1n << 64n) - 1n;
 /** Stateless rules: everything about a transaction that does not depend on the chain's state. */
 export function checkTxStateless(env: TxEnvelope, params: ChainParams): void {
   const { tx } = env;
-  if (tx.fee < params.minTxFee) throw new TxError(TxErrorCode.FEE_TOO_LOW, `fee ${tx.fee} is below the minimum ${params.minTxFee}`);
-  if (tx.payload.kind === 'transfer' && tx.payload.amount === 0n) throw new TxError(TxErrorCode.ZERO_AMOUNT, 'transfer of zero tokens');
+  if (tx.fee < params.minTxFee)
+    throw new TxError(TxErrorCode.FEE_TOO_LOW, `fee ${tx.fee} is below the minimum ${params.minTxFee}`);
+  if (tx.payload.kind === 'transfer' && tx.payload.amount === 0n)
+    throw new TxError(TxErrorCode.ZERO_AMOUNT, 'transfer of zero tokens');
 }
 
 /** Nonce and funds against a state (used by the mempool for admission, and by execution). */
 export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
   const { tx, sender } = env;
   const acct = getAccount(state, sender);
-  if (tx.nonce < acct.nonce) throw new TxError(TxErrorCode.NONCE_TOO_LOW, `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`);
-  if (tx.nonce > acct.nonce) throw new TxError(TxErrorCode.NONCE_TOO_HIGH, `nonce ${tx.nonce} is ahead of account nonce ${acct.nonce}`);
+  if (tx.nonce < acct.nonce)
+    throw new TxError(
+      TxErrorCode.NONCE_TOO_LOW,
+      `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`,
+    );
+  if (tx.nonce > acct.nonce)
+    throw new TxError(
+      TxErrorCode.NONCE_TOO_HIGH,
+      `nonce ${tx.nonce} is ahead of account nonce ${acct.nonce}`,
+    );
   const cost = tx.payload.amount + tx.fee;
-  if (cost > spendable(acct)) throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `needs ${cost}, spendable ${spendable(acct)}`);
+  if (cost > spendable(acct))
+    throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `needs ${cost}, spendable ${spendable(acct)}`);
 }
 
 /** Executes one transaction on `state`; throws TxError and leaves `state` untouched on failure. */
@@ -40,7 +51,8 @@ export function applyTx(state: Overlay, env: TxEnvelope, miner: string, params: 
       putAccount(state, sender, from);
       const to = getAccount(state, tx.payload.to);
       to.balance += tx.payload.amount;
-      if (to.balance > U64_MAX) throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, 'recipient balance overflow');
+      if (to.balance > U64_MAX)
+        throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, 'recipient balance overflow');
       putAccount(state, tx.payload.to, to);
       break;
     }
@@ -60,7 +72,10 @@ export function applyBlock(state: Overlay, block: Block, params: ChainParams): v
     } catch (err) {
       state.revert(cp);
       if (err instanceof TxError) {
-        throw new BlockError(BlockErrorCode.INVALID_TX, `tx ${index} (${env.id}): ${err.message}`, { error: err, index });
+        throw new BlockError(BlockErrorCode.INVALID_TX, `tx ${index} (${env.id}): ${err.message}`, {
+          error: err,
+          index,
+        });
       }
       throw err;
     }

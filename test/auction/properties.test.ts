@@ -9,6 +9,7 @@ import {
   clearAuction,
   MAX_PRICE,
   MAX_STEP_QTY_WH,
+  type Step,
 } from '../../contracts-vm/auction/index.ts';
 import { inputArb, medium, stepsArb, tiny } from './arbitraries.ts';
 import { bruteForceWelfareMilli, naiveVcg, trueWorthMilli } from './reference.ts';
@@ -31,24 +32,52 @@ describe('auction properties', () => {
   });
 
   it('makes truthful bidding a dominant strategy', () => {
-    const misreport = fc.oneof(stepsArb(tiny), stepsArb({ ...tiny, maxPrice: 30, maxQty: 8, maxSteps: 3 }));
+    // A lie is either an unrelated curve or the true curve nudged step by step (shaded prices, withheld or
+    // inflated quantities, a block dropped or added): the nudges probe the margins where lying could pay.
+    const nudge = fc.record({
+      dq: fc.integer({ min: -2, max: 2 }),
+      dp: fc.integer({ min: -6, max: 6 }),
+      drop: fc.boolean(),
+    });
+    const lie = fc.oneof(
+      fc.record({ curve: stepsArb({ ...tiny, maxPrice: 30, maxQty: 8, maxSteps: 3 }) }),
+      fc.record({ nudges: fc.array(nudge, { minLength: 1, maxLength: 3 }) }),
+    );
+    const apply = (
+      truth: Bid,
+      l: { curve?: Step[]; nudges?: { dq: number; dp: number; drop: boolean }[] },
+    ) => {
+      if (l.curve) return l.curve;
+      const nudges = l.nudges!;
+      const steps = truth.steps
+        .map((s, k) => {
+          const n = nudges[k % nudges.length]!;
+          return n.drop && k > 0
+            ? undefined
+            : { qty: Math.max(1, s.qty + n.dq), price: Math.max(0, s.price + n.dp) };
+        })
+        .filter((s): s is Step => s !== undefined);
+      if (nudges.length > truth.steps.length)
+        steps.push({ qty: 1, price: Math.max(0, truth.steps[0]!.price + nudges[0]!.dp) });
+      return steps;
+    };
     fc.assert(
       fc.property(
         inputArb(tiny).filter((i) => i.bids.length > 0),
         fc.nat(),
-        fc.array(misreport, { minLength: 1, maxLength: 12 }),
+        fc.array(lie, { minLength: 1, maxLength: 12 }),
         (input, pick, lies) => {
           const i = pick % input.bids.length;
           const truth = input.bids[i]!;
           const honest = utilityMilli(input, truth, clearAuction(input), i);
-          for (const steps of lies) {
-            const bids = input.bids.map((b, j) => (j === i ? { ...b, steps } : b));
+          for (const l of lies) {
+            const bids = input.bids.map((b, j) => (j === i ? { ...b, steps: apply(truth, l) } : b));
             const lying = utilityMilli(input, truth, clearAuction({ ...input, bids }), i);
             expect(lying).toBeLessThanOrEqual(honest);
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getAccount } from '../../contracts-vm/accounts.ts';
 import { type Block, headerHash } from '../../consensus/block.ts';
 import { toHex } from '../../consensus/bytes.ts';
 import { BlockError, BlockErrorCode, TxErrorCode } from '../../consensus/errors.ts';
 import type { ChainParams } from '../../consensus/params.ts';
+import { getAccount } from '../../contracts-vm/accounts.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 async function rejects(tc: TestChain, block: Block, code: string, txCode?: string): Promise<BlockError> {
@@ -39,7 +39,11 @@ describe('block validation', () => {
     const b1 = b.next(b.genesisId, { txs: [t1] });
     expect(await tc.chain.processBlock(b1)).toBe('head');
     expect(tc.chain.height).toBe(1);
-    expect(tc.chain.account(keys.vpp1.address)).toEqual({ nonce: 1n, balance: 1_000_000n - 1015n, locked: 0n });
+    expect(tc.chain.account(keys.vpp1.address)).toEqual({
+      nonce: 1n,
+      balance: 1_000_000n - 1015n,
+      locked: 0n,
+    });
     expect(tc.chain.account(keys.vpp2.address).balance).toBe(1_001_000n);
     expect(tc.chain.account(keys.miner.address).balance).toBe(15n);
     expect(toHex(tc.chain.stateRoot())).toBe(toHex(b1.header.stateRoot));
@@ -64,7 +68,11 @@ describe('block validation', () => {
   });
 
   it('rejects a body that does not match the Merkle root, and still accepts the real block with that hash', async () => {
-    const txs = [b.transfer(keys.vpp1, keys.vpp2, 1n, 0n), b.transfer(keys.vpp2, keys.vpp3, 2n, 0n), b.transfer(keys.vpp3, keys.vpp1, 3n, 0n)];
+    const txs = [
+      b.transfer(keys.vpp1, keys.vpp2, 1n, 0n),
+      b.transfer(keys.vpp2, keys.vpp3, 2n, 0n),
+      b.transfer(keys.vpp3, keys.vpp1, 3n, 0n),
+    ];
     const good = b.next(b.genesisId, { txs });
     // Bitcoin's CVE-2012-2459: duplicating the last transaction kept the root. Here the root differs.
     const mutated: Block = { ...good, txs: [...txs, txs[2]!] };
@@ -83,9 +91,19 @@ describe('block validation', () => {
   it('rejects a double spend within a block (same nonce, and overdraft)', async () => {
     const a = b.transfer(keys.vpp1, keys.vpp2, 600_000n, 0n);
     const sameNonce = b.transfer(keys.vpp1, keys.vpp3, 600_000n, 0n);
-    await rejects(tc, b.next(b.genesisId, { txs: [a, sameNonce], skipExecution: true }), BlockErrorCode.INVALID_TX, TxErrorCode.NONCE_TOO_LOW);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [a, sameNonce], skipExecution: true }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.NONCE_TOO_LOW,
+    );
     const overdraft = b.transfer(keys.vpp1, keys.vpp3, 600_000n, 1n);
-    await rejects(tc, b.next(b.genesisId, { txs: [a, overdraft], skipExecution: true }), BlockErrorCode.INVALID_TX, TxErrorCode.INSUFFICIENT_FUNDS);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [a, overdraft], skipExecution: true }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.INSUFFICIENT_FUNDS,
+    );
   });
 
   it('rejects a bad signature and a transaction signed for another chain', async () => {
@@ -94,23 +112,58 @@ describe('block validation', () => {
     sig[10]! ^= 1;
     const { envelope } = await import('../../consensus/tx.ts');
     const forged = envelope({ ...t.tx, signature: sig });
-    await rejects(tc, b.next(b.genesisId, { txs: [forged] }), BlockErrorCode.INVALID_TX, TxErrorCode.BAD_SIGNATURE);
-    const otherChain = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 10n, { chainId: params.chainId + 1, genesisHash: b.domain.genesisHash });
-    await rejects(tc, b.next(b.genesisId, { txs: [otherChain] }), BlockErrorCode.INVALID_TX, TxErrorCode.BAD_SIGNATURE);
-    const otherGenesis = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 10n, { chainId: params.chainId, genesisHash: new Uint8Array(32) });
-    await rejects(tc, b.next(b.genesisId, { txs: [otherGenesis] }), BlockErrorCode.INVALID_TX, TxErrorCode.BAD_SIGNATURE);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [forged] }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.BAD_SIGNATURE,
+    );
+    const otherChain = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 10n, {
+      chainId: params.chainId + 1,
+      genesisHash: b.domain.genesisHash,
+    });
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [otherChain] }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.BAD_SIGNATURE,
+    );
+    const otherGenesis = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 10n, {
+      chainId: params.chainId,
+      genesisHash: new Uint8Array(32),
+    });
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [otherGenesis] }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.BAD_SIGNATURE,
+    );
     expect(await tc.chain.processBlock(b.next(b.genesisId, { txs: [t] }))).toBe('head');
   });
 
   it('rejects a bad nonce and a fee below the minimum', async () => {
     const ahead = b.transfer(keys.vpp1, keys.vpp2, 5n, 3n);
-    await rejects(tc, b.next(b.genesisId, { txs: [ahead], skipExecution: true }), BlockErrorCode.INVALID_TX, TxErrorCode.NONCE_TOO_HIGH);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [ahead], skipExecution: true }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.NONCE_TOO_HIGH,
+    );
     const cheap = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 9n);
-    await rejects(tc, b.next(b.genesisId, { txs: [cheap], skipExecution: true }), BlockErrorCode.INVALID_TX, TxErrorCode.FEE_TOO_LOW);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { txs: [cheap], skipExecution: true }),
+      BlockErrorCode.INVALID_TX,
+      TxErrorCode.FEE_TOO_LOW,
+    );
   });
 
   it('rejects a wrong state root and a wrong height', async () => {
-    await rejects(tc, b.next(b.genesisId, { stateRoot: new Uint8Array(32).fill(7) }), BlockErrorCode.BAD_STATE_ROOT);
+    await rejects(
+      tc,
+      b.next(b.genesisId, { stateRoot: new Uint8Array(32).fill(7) }),
+      BlockErrorCode.BAD_STATE_ROOT,
+    );
     await rejects(tc, b.next(b.genesisId, { height: 2 }), BlockErrorCode.BAD_HEIGHT);
   });
 
@@ -200,7 +253,8 @@ describe('block validation', () => {
     expect(await tc.chain.processBlock(fork[4]!)).toBe('head');
     expect(await tc.chain.processBlock(fork[5]!)).toBe('head');
     await rejects(tc, invalid, BlockErrorCode.BAD_STATE_ROOT);
-    for (const blk of beyond) await expect(tc.chain.processBlock(blk)).rejects.toMatchObject({ code: BlockErrorCode.PARENT_INVALID });
+    for (const blk of beyond)
+      await expect(tc.chain.processBlock(blk)).rejects.toMatchObject({ code: BlockErrorCode.PARENT_INVALID });
     expect(tc.chain.height).toBe(6);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envelope } from '../../consensus/tx.ts';
 import { TxError, TxErrorCode } from '../../consensus/errors.ts';
 import { Mempool } from '../../consensus/mempool.ts';
+import { envelope } from '../../consensus/tx.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 describe('mempool', () => {
@@ -13,12 +13,18 @@ describe('mempool', () => {
   beforeEach(async () => {
     b = new ChainBuilder(params);
     tc = await openTestChain(params);
-    pool = new Mempool({ params, headState: tc.chain.headState, verifier: tc.verifier }, { maxSize: 5, maxPerSender: 4, maxNonceGap: 8 });
+    pool = new Mempool(
+      { params, headState: tc.chain.headState, verifier: tc.verifier },
+      { maxSize: 5, maxPerSender: 4, maxNonceGap: 8 },
+    );
   });
   afterEach(() => tc.close());
 
   const code = async (p: Promise<unknown>) => {
-    const e = await p.then(() => undefined, (x: unknown) => x);
+    const e = await p.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(TxError);
     return (e as TxError).code;
   };
@@ -39,7 +45,9 @@ describe('mempool', () => {
     sig[40]! ^= 0x80;
     expect(await code(pool.add(envelope({ ...good.tx, signature: sig })))).toBe(TxErrorCode.BAD_SIGNATURE);
     await pool.add(b.transfer(keys.vpp1, keys.vpp3, 500_000n, 1n));
-    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 500_000n, 2n)))).toBe(TxErrorCode.INSUFFICIENT_FUNDS);
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 500_000n, 2n)))).toBe(
+      TxErrorCode.INSUFFICIENT_FUNDS,
+    );
   });
 
   it('orders a block template by account nonce, then fee, and skips nonce gaps', async () => {
@@ -54,7 +62,9 @@ describe('mempool', () => {
 
   it('replaces a pending transaction only for a higher fee', async () => {
     await pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 0n, 20n));
-    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 0n, 20n)))).toBe(TxErrorCode.REPLACEMENT_UNDERPRICED);
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 0n, 20n)))).toBe(
+      TxErrorCode.REPLACEMENT_UNDERPRICED,
+    );
     const better = b.transfer(keys.vpp1, keys.vpp3, 1n, 0n, 21n);
     await pool.add(better);
     expect(pool.size).toBe(1);
@@ -63,10 +73,14 @@ describe('mempool', () => {
 
   it('is bounded: evicts the cheapest tail transaction for a better one, else refuses', async () => {
     for (let i = 0n; i < 4n; i++) await pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, i, 30n));
-    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 4n, 30n)))).toBe(TxErrorCode.SENDER_LIMIT);
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 4n, 30n)))).toBe(
+      TxErrorCode.SENDER_LIMIT,
+    );
     await pool.add(b.transfer(keys.vpp2, keys.vpp1, 1n, 0n, 30n));
     expect(pool.size).toBe(5);
-    expect(await code(pool.add(b.transfer(keys.vpp3, keys.vpp1, 1n, 0n, 30n)))).toBe(TxErrorCode.MEMPOOL_FULL);
+    expect(await code(pool.add(b.transfer(keys.vpp3, keys.vpp1, 1n, 0n, 30n)))).toBe(
+      TxErrorCode.MEMPOOL_FULL,
+    );
     const rich = b.transfer(keys.vpp3, keys.vpp1, 1n, 0n, 31n);
     await pool.add(rich);
     expect(pool.size).toBe(5);

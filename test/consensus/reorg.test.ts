@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getAccount } from '../../contracts-vm/accounts.ts';
 import type { Block } from '../../consensus/block.ts';
 import { toHex } from '../../consensus/bytes.ts';
 import { Chain, type HeadChange } from '../../consensus/chain.ts';
 import { Mempool } from '../../consensus/mempool.ts';
 import type { ChainParams } from '../../consensus/params.ts';
+import { getAccount } from '../../contracts-vm/accounts.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 /** The chain's head state equals a replay of the winning branch from genesis (the builder's state). */
@@ -76,7 +76,10 @@ describe('fork choice and reorgs', () => {
       const out: Block[] = [];
       let parent = b.genesisId;
       for (let i = 0; i < n; i++) {
-        const blk = b.next(parent, { miner, txs: i % 3 === 0 ? [b.transfer(from, to, BigInt(100 + i), BigInt(i / 3))] : [] });
+        const blk = b.next(parent, {
+          miner,
+          txs: i % 3 === 0 ? [b.transfer(from, to, BigInt(100 + i), BigInt(i / 3))] : [],
+        });
         out.push(blk);
         parent = b.idOf(blk);
       }
@@ -91,7 +94,8 @@ describe('fork choice and reorgs', () => {
     expect(tc.chain.tip.id).toBe(b.idOf(c[100]!));
     expect(changes.at(-1)!.disconnected.length).toBe(100);
     expectReplayEqual(tc, b);
-    for (const blk of [a[0]!, a[57]!]) expect(tc.chain.isMainChain(tc.chain.getNode(b.idOf(blk))!)).toBe(false);
+    for (const blk of [a[0]!, a[57]!])
+      expect(tc.chain.isMainChain(tc.chain.getNode(b.idOf(blk))!)).toBe(false);
     expect((await tc.chain.getMainNode(57))!.id).toBe(b.idOf(c[56]!));
   });
 
@@ -131,7 +135,9 @@ describe('fork choice and reorgs', () => {
 
   it('refuses a data directory of another chain', async () => {
     await tc.chain.close();
-    await expect(Chain.open(tc.dir, testParams({ chainId: 99 }), { verifier: tc.verifier })).rejects.toThrow(/another chain/);
+    await expect(Chain.open(tc.dir, testParams({ chainId: 99 }), { verifier: tc.verifier })).rejects.toThrow(
+      /another chain/,
+    );
     rmSync(tc.dir, { recursive: true, force: true });
     tc = await openTestChain(params);
   });

@@ -3,9 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Changes, Overlay, StateStore, mergeChanges } from '../../contracts-vm/state.ts';
-import { applyBlock } from '../../contracts-vm/transition.ts';
-import { type Block, type BlockHeader, computeTxRoot, HEADER_VERSION, headerHash } from '../../consensus/block.ts';
+import {
+  type Block,
+  type BlockHeader,
+  computeTxRoot,
+  HEADER_VERSION,
+  headerHash,
+} from '../../consensus/block.ts';
 import { toHex } from '../../consensus/bytes.ts';
 import { asertParamsOf, Chain, MEDIAN_TIME_SPAN } from '../../consensus/chain.ts';
 import { bitsToTarget, nextBits } from '../../consensus/difficulty.ts';
@@ -14,6 +18,8 @@ import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
 import type { ChainParams } from '../../consensus/params.ts';
 import { SignatureVerifier } from '../../consensus/sigverify.ts';
 import { type ChainDomain, envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
+import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
+import { applyBlock } from '../../contracts-vm/transition.ts';
 
 export const GENESIS_TIME = Date.UTC(2026, 0, 1);
 export const keys: Record<'grid' | 'vpp1' | 'vpp2' | 'vpp3' | 'miner', KeyPair> = {
@@ -65,7 +71,12 @@ export class ChainBuilder {
     const g = genesisBlock(params);
     this.domain = { chainId: params.chainId, genesisHash: g.hash };
     this.genesisId = toHex(g.hash);
-    this.built.set(this.genesisId, { block: g.block, id: this.genesisId, state: g.state, timestamps: [params.timestamp] });
+    this.built.set(this.genesisId, {
+      block: g.block,
+      id: this.genesisId,
+      state: g.state,
+      timestamps: [params.timestamp],
+    });
   }
 
   get(id: string): Built {
@@ -80,9 +91,21 @@ export class ChainBuilder {
     return s;
   }
 
-  transfer(from: KeyPair, to: KeyPair | string, amount: bigint, nonce: bigint, fee = 10n, domain = this.domain): TxEnvelope {
+  transfer(
+    from: KeyPair,
+    to: KeyPair | string,
+    amount: bigint,
+    nonce: bigint,
+    fee = 10n,
+    domain = this.domain,
+  ): TxEnvelope {
     const tx = signTx(
-      { nonce, fee, senderPubKey: from.publicKey, payload: { kind: 'transfer', to: typeof to === 'string' ? to : to.address, amount } },
+      {
+        nonce,
+        fee,
+        senderPubKey: from.publicKey,
+        payload: { kind: 'transfer', to: typeof to === 'string' ? to : to.address, amount },
+      },
       from,
       domain,
     );
@@ -92,7 +115,15 @@ export class ChainBuilder {
   /** A block on `parentId`. Options override fields to build invalid blocks. */
   next(
     parentId: string,
-    opts: { txs?: TxEnvelope[]; miner?: string; timestamp?: number; bits?: number; stateRoot?: Uint8Array; height?: number; skipExecution?: boolean } = {},
+    opts: {
+      txs?: TxEnvelope[];
+      miner?: string;
+      timestamp?: number;
+      bits?: number;
+      stateRoot?: Uint8Array;
+      height?: number;
+      skipExecution?: boolean;
+    } = {},
   ): Block {
     const parent = this.get(parentId);
     const txs = opts.txs ?? [];
@@ -119,7 +150,12 @@ export class ChainBuilder {
     blockForExec = { header, miner, txs };
     const id = toHex(headerHash(header));
     const timestamps = [...parent.timestamps, header.timestamp].slice(-MEDIAN_TIME_SPAN);
-    this.built.set(id, { block: blockForExec, id, state: mergeChanges(parent.state, view.changes), timestamps });
+    this.built.set(id, {
+      block: blockForExec,
+      id,
+      state: mergeChanges(parent.state, view.changes),
+      timestamps,
+    });
     return blockForExec;
   }
 
@@ -148,7 +184,10 @@ export interface TestChain {
   close(): Promise<void>;
 }
 
-export async function openTestChain(params: ChainParams, dir = mkdtempSync(join(tmpdir(), 'vppchain-test-'))): Promise<TestChain> {
+export async function openTestChain(
+  params: ChainParams,
+  dir = mkdtempSync(join(tmpdir(), 'vppchain-test-')),
+): Promise<TestChain> {
   const clock = { now: GENESIS_TIME + 365 * 86_400_000 };
   const g = genesisBlock(params);
   const verifier = new SignatureVerifier({ chainId: params.chainId, genesisHash: g.hash }, 0);

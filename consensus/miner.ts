@@ -1,0 +1,182 @@
+// The miner: builds a template on the tip from the mempool, searches nonces in worker threads (the event
+// loop stays free), abandons the template as soon as the tip changes, and refreshes it periodically so
+// new transactions and the clock are picked up.
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Overlay } from '../contracts-vm/state.ts';
+import { applyTx } from '../contracts-vm/transition.ts';
+import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from './block.ts';
+import { blockSize, type Chain } from './chain.ts';
+import { bitsToTarget } from './difficulty.ts';
+import { BlockError } from './errors.ts';
+import type { Address } from './keys.ts';
+import type { Mempool } from './mempool.ts';
+import type { PowJob, PowReply } from './pow-worker.ts';
+import type { TxEnvelope } from './tx.ts';
+
+export interface MinerOptions {
+  address: Address;
+  threads?: number;
+  /** Rebuild the template at least this often (new transactions, fresher timestamp). */
+  refreshMs?: number;
+  now?: () => number;
+}
+
+export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError] }> {
+  private readonly chain: Chain;
+  private readonly mempool: Mempool;
+  private readonly address: Address;
+  private readonly threads: number;
+  private readonly refreshMs: number;
+  private readonly now: () => number;
+  private workers: Worker[] = [];
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private currentStop: Int32Array | undefined;
+  private hashWindow: { t: number; hashes: number }[] = [];
+  totalHashes = 0;
+  blocksMined = 0;
+
+  constructor(chain: Chain, mempool: Mempool, opts: MinerOptions) {
+    super();
+    this.chain = chain;
+    this.mempool = mempool;
+    this.address = opts.address;
+    this.threads = Math.max(1, opts.threads ?? Math.max(1, availableParallelism() - 1));
+    this.refreshMs = opts.refreshMs ?? 2000;
+    this.now = opts.now ?? Date.now;
+    this.onHead = this.onHead.bind(this);
+  }
+
+  private onHead(): void {
+    if (this.currentStop) Atomics.store(this.currentStop, 0, 1);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.workers = Array.from(
+      { length: this.threads },
+      () => new Worker(new URL('./pow-worker.ts', import.meta.url)),
+    );
+    this.chain.on('head', this.onHead);
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.onHead();
+    this.chain.off('head', this.onHead);
+    await this.loopDone;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+  }
+
+  /** Hashes per second over the last ~10 seconds. */
+  hashRate(): number {
+    const now = performance.now();
+    this.hashWindow = this.hashWindow.filter((s) => now - s.t < 10_000);
+    if (this.hashWindow.length < 2) return 0;
+    const span = (now - this.hashWindow[0]!.t) / 1000;
+    const hashes = this.hashWindow.slice(1).reduce((a, s) => a + s.hashes, 0);
+    return span > 0 ? hashes / span : 0;
+  }
+
+  private countHashes(n: number): void {
+    this.totalHashes += n;
+    this.hashWindow.push({ t: performance.now(), hashes: n });
+  }
+
+  /** A block template on the current tip (nonce 0). Transactions that fail on the tip state are skipped. */
+  buildTemplate(): Block {
+    const tip = this.chain.tip;
+    const params = this.chain.params;
+    const candidates = this.mempool.select(
+      this.chain.headState,
+      params.maxBlockTxs,
+      params.maxBlockBytes - 4096,
+    );
+    const view = new Overlay(this.chain.headState);
+    const txs: TxEnvelope[] = [];
+    for (const env of candidates) {
+      const cp = view.checkpoint();
+      try {
+        applyTx(view, env, this.address, params);
+        txs.push(env);
+      } catch {
+        view.revert(cp);
+      }
+    }
+    const timestamp = Math.max(this.now(), this.chain.medianTimePast(tip) + 1);
+    const header = {
+      version: HEADER_VERSION,
+      height: tip.header.height + 1,
+      parentHash: tip.hash,
+      txRoot: computeTxRoot(this.address, txs),
+      stateRoot: this.chain.headState.rootWith(view.changes),
+      timestamp,
+      bits: this.chain.nextBitsAfter(tip),
+      nonce: 0,
+    };
+    const block = { header, miner: this.address, txs };
+    if (blockSize(block) > params.maxBlockBytes) throw new Error('template over the block size limit');
+    return block;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const template = this.buildTemplate();
+      const found = await this.search(template);
+      if (!found || !this.running) continue;
+      try {
+        await this.chain.processBlock(found);
+        this.blocksMined++;
+        this.emit('mined', found);
+      } catch (err) {
+        if (err instanceof BlockError) this.emit('rejected', err);
+        else throw err;
+      }
+    }
+  }
+
+  /** Runs all workers on disjoint nonce ranges until one finds a nonce, the tip changes, or refresh time. */
+  private search(template: Block): Promise<Block | undefined> {
+    const stopBuf = new SharedArrayBuffer(4);
+    const stop = new Int32Array(stopBuf);
+    this.currentStop = stop;
+    const target = bitsToTarget(template.header.bits)!;
+    const headerBytes = encodeHeader(template.header);
+    const span = Math.floor(0x1_0000_0000 / this.workers.length);
+    const refresh = setTimeout(() => Atomics.store(stop, 0, 1), this.refreshMs);
+    return new Promise((resolve) => {
+      let pending = this.workers.length;
+      let result: Block | undefined;
+      this.workers.forEach((w, i) => {
+        const onMessage = (m: PowReply) => {
+          this.countHashes(m.hashes);
+          if (m.kind === 'progress') return;
+          if (m.kind === 'found' && !result) {
+            const header = decodeHeader(headerBytes);
+            result = { ...template, header: { ...header, nonce: m.nonce, timestamp: m.timestamp } };
+          }
+          w.off('message', onMessage);
+          if (--pending === 0) {
+            clearTimeout(refresh);
+            resolve(result);
+          }
+        };
+        w.on('message', onMessage);
+        const job: PowJob = {
+          header: headerBytes.slice(),
+          target: target.toString(16),
+          start: i * span,
+          end: i === this.workers.length - 1 ? 0x1_0000_0000 : (i + 1) * span,
+          stop: stopBuf,
+        };
+        w.postMessage(job);
+      });
+    });
+  }
+}

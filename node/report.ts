@@ -1,0 +1,22 @@
+import type { Block } from '../consensus/block.ts';
+import { headerHash } from '../consensus/block.ts';
+import { toHex } from '../consensus/bytes.ts';
+import { bitsToTarget } from '../consensus/difficulty.ts';
+
+/** Difficulty as the easiest allowed target divided by the block's target (1 = easiest). */
+export function difficulty(bits: number, powLimitBits: number): number {
+  const t = bitsToTarget(bits)!;
+  const limit = bitsToTarget(powLimitBits)!;
+  return Number((limit * 1000n) / t) / 1000;
+}
+
+export function formatHashRate(hps: number): string {
+  if (hps >= 1e6) return `${(hps / 1e6).toFixed(2)} MH/s`;
+  if (hps >= 1e3) return `${(hps / 1e3).toFixed(1)} kH/s`;
+  return `${hps.toFixed(0)} H/s`;
+}
+
+export function blockLine(b: Block, powLimitBits: number, hashRate: number, label = 'block'): string {
+  const hash = toHex(headerHash(b.header));
+  return `${label} ${String(b.header.height).padStart(6)}  ${hash.slice(0, 16)}…  difficulty ${difficulty(b.header.bits, powLimitBits).toFixed(1).padStart(10)}  txs ${String(b.txs.length).padStart(4)}  ${formatHashRate(hashRate)}`;
+}
