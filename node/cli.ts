@@ -3,16 +3,38 @@ import { UsageError } from './commands/command.ts';
 
 // Each subcommand lives in its own module and is loaded only when invoked.
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  keygen: { summary: 'create a secp256k1 key file', load: async () => (await import('./commands/keygen.ts')).default },
-  init: { summary: 'initialise a data directory from a genesis file', load: async () => (await import('./commands/init.ts')).default },
-  node: { summary: 'run a node (optionally mining)', load: async () => (await import('./commands/node.ts')).default },
-  demo: { summary: 'the main job: a local chain doing real work (npm start)', load: async () => (await import('./commands/demo.ts')).default },
-  auction: { summary: 'real-time VCG auction (auction clear --input FILE)', load: async () => (await import('./commands/auction.ts')).default },
+  keygen: {
+    summary: 'create a secp256k1 key file',
+    load: async () => (await import('./commands/keygen.ts')).default,
+  },
+  init: {
+    summary: 'initialise a data directory from a genesis file',
+    load: async () => (await import('./commands/init.ts')).default,
+  },
+  node: {
+    summary: 'run a node (optionally mining)',
+    load: async () => (await import('./commands/node.ts')).default,
+  },
+  demo: {
+    summary: 'the main job: a local chain doing real work (npm start)',
+    load: async () => (await import('./commands/demo.ts')).default,
+  },
+  auction: {
+    summary: 'real-time VCG auction (auction clear --input FILE)',
+    load: async () => (await import('./commands/auction.ts')).default,
+  },
 };
 
 function help(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['Usage: vppchain <command> [options]', '', 'Commands:', ...rows, '', "Run 'vppchain <command> --help' for a command's options."].join('\n');
+  return [
+    'Usage: vppchain <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    "Run 'vppchain <command> --help' for a command's options.",
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** One `vppchain` subcommand. `run` returns the process exit code. */
 export interface Command {
@@ -23,7 +23,13 @@ export function parseFlags<T extends Options>(argv: string[], options: T, allowP
 }
 
 /** Parses a flag that must be a non-negative integer within [min, max]. */
-export function intFlag(value: string | undefined, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got '${value}'`);
   const n = Number(value);
