@@ -4,6 +4,7 @@
 // cumQty[k] < r <= cumQty[k + 1]. A curve can also be read as if one participant's steps were removed
 // (an Exclusion), which is what VCG needs without re-sorting or re-summing anything.
 import { MAX_PRICE, MAX_STEPS_PER_BID } from './limits.ts';
+import { buildMoneyPrefix, type MoneyPrefix, moneyBefore } from './money.ts';
 import type { Bid } from './types.ts';
 
 export interface MeritCurve {
@@ -15,8 +16,8 @@ export interface MeritCurve {
   readonly bidPrice: Float64Array;
   /** cumQty[k] = Wh in steps 0..k-1; length n + 1. */
   readonly cumQty: Float64Array;
-  /** cumMoney[k] = sum of qty x price over steps 0..k-1, milli base units; length n + 1. */
-  readonly cumMoney: readonly bigint[];
+  /** Sum of qty x price over steps 0..k-1, milli base units, for k = 0..n (see moneyBefore). */
+  readonly cumMoney: MoneyPrefix;
   /** Positions (ascending) of each bid's steps in this curve, indexed by bid index; empty for the other side. */
   readonly positionsOf: readonly (readonly number[])[];
   readonly total: number;
@@ -57,8 +58,6 @@ export function buildCurve(
   const price = new Float64Array(n);
   const bidPrice = new Float64Array(n);
   const cumQty = new Float64Array(n + 1);
-  const cumMoney: bigint[] = new Array(n + 1);
-  cumMoney[0] = 0n;
   const positionsOf: number[][] = bids.map(() => []);
   for (let k = 0; k < n; k++) {
     const slot = keys[k]! % slots;
@@ -68,10 +67,17 @@ export function buildCurve(
     bidPrice[k] = step.price;
     price[k] = effectivePrice(step.price, side, gridSellPrice, gridBuyPrice);
     cumQty[k + 1] = cumQty[k]! + step.qty;
-    cumMoney[k + 1] = cumMoney[k]! + BigInt(step.qty) * BigInt(price[k]!);
     positionsOf[b]!.push(k);
   }
-  return { qty, price, bidPrice, cumQty, cumMoney, positionsOf, total: cumQty[n]! };
+  return {
+    qty,
+    price,
+    bidPrice,
+    cumQty,
+    cumMoney: buildMoneyPrefix(qty, price),
+    positionsOf,
+    total: cumQty[n]!,
+  };
 }
 
 /**
@@ -103,7 +109,7 @@ export function stepAtRank(c: MeritCurve, rank: number): number {
 export function moneyUpTo(c: MeritCurve, rank: number): bigint {
   if (rank === 0) return 0n;
   const k = stepAtRank(c, rank);
-  return c.cumMoney[k]! + BigInt(rank - c.cumQty[k]!) * BigInt(c.price[k]!);
+  return moneyBefore(c.cumMoney, k) + BigInt(rank - c.cumQty[k]!) * BigInt(c.price[k]!);
 }
 
 /** One participant's steps, seen as rank intervals of the full curve that a reader should skip. */
@@ -111,7 +117,8 @@ export interface Exclusion {
   /** Rank just before each excluded step (its units are start+1..start+qty), ascending. */
   readonly starts: readonly number[];
   readonly qtys: readonly number[];
-  readonly money: readonly bigint[];
+  /** Curve positions of the excluded steps, ascending. */
+  readonly positions: readonly number[];
   /** Units left on the curve once these steps are removed. */
   readonly remaining: number;
 }
@@ -120,14 +127,12 @@ export function exclusionOf(c: MeritCurve, positions: readonly number[]): Exclus
   let removed = 0;
   const starts: number[] = [];
   const qtys: number[] = [];
-  const money: bigint[] = [];
   for (const k of positions) {
     starts.push(c.cumQty[k]!);
     qtys.push(c.qty[k]!);
-    money.push(BigInt(c.qty[k]!) * BigInt(c.price[k]!));
     removed += c.qty[k]!;
   }
-  return { starts, qtys, money, remaining: c.total - removed };
+  return { starts, qtys, positions, remaining: c.total - removed };
 }
 
 /** Full-curve rank of the u-th unit (0 <= u <= remaining) that is not excluded; 0 stays 0. */
@@ -148,7 +153,9 @@ export function moneySkipping(c: MeritCurve, ex: Exclusion, u1: number, u2: numb
   let money = moneyUpTo(c, to) - moneyUpTo(c, from);
   // Both ends are non-excluded ranks, so every excluded step is wholly inside (from, to] or wholly outside.
   for (let j = 0; j < ex.starts.length; j++) {
-    if (ex.starts[j]! >= from && ex.starts[j]! + ex.qtys[j]! <= to) money -= ex.money[j]!;
+    if (ex.starts[j]! >= from && ex.starts[j]! + ex.qtys[j]! <= to) {
+      money -= BigInt(ex.qtys[j]!) * BigInt(c.price[ex.positions[j]!]!);
+    }
   }
   return money;
 }

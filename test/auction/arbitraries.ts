@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { AuctionInput, Bid, Step } from '../../contracts-vm/auction/index.ts';
 
 export interface Shape {
+  minBids?: number;
   maxBids: number;
   maxSteps: number;
   maxQty: number;
@@ -31,7 +32,7 @@ export function inputArb(shape: Shape): fc.Arbitrary<AuctionInput> {
         fc.integer({ min: 0, max: shape.maxPrice }),
         fc.integer({ min: 0, max: shape.maxPrice }),
       ),
-      bids: fc.array(bid, { minLength: 0, maxLength: shape.maxBids }),
+      bids: fc.array(bid, { minLength: shape.minBids ?? 0, maxLength: shape.maxBids }),
       ids: fc.shuffledSubarray(
         Array.from({ length: shape.maxBids }, (_, i) => `vpp-${i}`),
         { minLength: shape.maxBids, maxLength: shape.maxBids },

@@ -151,6 +151,9 @@ describe('auction properties', () => {
     // Extremes of the limits: exactness of numbers and bigint money at full scale.
     const huge = { maxBids: 8, maxSteps: 3, maxQty: MAX_STEP_QTY_WH, maxPrice: MAX_PRICE };
     fc.assert(fc.property(inputArb(huge), check), { numRuns: 100 });
+    // Curves longer than one money checkpoint block (128 steps), at full scale.
+    const wide = { minBids: 70, maxBids: 90, maxSteps: 10, maxQty: MAX_STEP_QTY_WH, maxPrice: MAX_PRICE };
+    fc.assert(fc.property(inputArb(wide), check), { numRuns: 15 });
   });
 
   it('does not depend on the order of bids or of steps within a bid', () => {
