@@ -1,0 +1,258 @@
+// The prosumer side of the market. An agent holds one prosumer's private data (load, PV, battery,
+// flexible loads, generator) and answers the coordinator's or its peers' messages with trade quantities
+// only. Nothing else leaves the agent until the day is cleared and it publishes its own schedule.
+//
+// Both distributed methods reduce to the same subproblem (see docs/market.md):
+//   minimise ownCost(x) + Σ_{s,t} [ a_{s,t}·trade_{s,t} + ρ/2·(trade_{s,t} - m_{s,t})² ]
+// where a is the negated price on trade slot s and m a proximal anchor (ADMM); ρ = 0 gives the plain
+// Lagrangian subproblem of the sub-gradient method.
+import {
+  buildProsumerModel,
+  extractSchedule,
+  ownCostOf,
+  type ProsumerModel,
+  type Schedule,
+} from './model.ts';
+import { QpSolver } from './solver/ipm.ts';
+import type { Prosumer, Tariffs } from './types.ts';
+
+/** Coordinator → prosumer (weakly-centralised market), broadcast to all. */
+export interface PoolPrices {
+  /** Internal price per period, currency per kWh. */
+  prices: number[];
+  /** Mean net P2P sale per prosumer at the last iteration (the ADMM anchor); zeros for sub-gradient. */
+  meanTrade: number[];
+  /** Proximal weight ρ, currency per kWh²; 0 = plain Lagrangian (sub-gradient) step. */
+  rho: number;
+}
+
+/** Prosumer → coordinator. */
+export interface PoolReply {
+  /** Net P2P sale per period, kWh (negative = purchase). */
+  trade: Float64Array;
+  /** Own cost of the reported schedule (grid, generator, degradation): one scalar for the stop test. */
+  ownCost: number;
+  /** With primal recovery (sub-gradient method): the running averages of the same two figures. */
+  recovered?: { trade: Float64Array; ownCost: number };
+}
+
+/** Peer → peer: what the sender offers to sell to the receiver per period (negative = buy), kWh. */
+export interface PeerMessage {
+  from: number;
+  to: number;
+  trade: Float64Array;
+}
+
+/** Published by the agent after clearing: its own schedule and bill. */
+export interface AgentReport {
+  id: string;
+  schedule: Schedule;
+  ownCost: number;
+  /** Paid to peers (negative = received), currency. */
+  p2pPayment: number;
+  /** Net P2P sale per period to each trading partner (pool = one partner). */
+  trades: Float64Array[];
+  solverIterations: number;
+  subproblemSolves: number;
+}
+
+/** Bound on a pool trade per period: the sum of every rating behind the meter keeps the plain LP bounded. */
+export function tradeLimitKwh(p: Prosumer, hours: number): number {
+  const peak = (xs?: number[]) => (xs ? Math.max(0, ...xs) : 0);
+  const rating =
+    peak(p.loadKw) +
+    peak(p.pvKw) +
+    (p.generator?.maxKw ?? 0) +
+    (p.battery ? Math.max(p.battery.chargeKw, p.battery.dischargeKw) : 0) +
+    p.flexibleLoads.reduce((s, f) => s + f.maxKw, 0);
+  return Math.max(rating, 0.1) * hours;
+}
+
+export class ProsumerAgent {
+  private readonly prosumer: Prosumer;
+  private readonly hours: number;
+  private readonly tariffs: Tariffs;
+  private readonly model: ProsumerModel;
+  private readonly solver: QpSolver;
+  private readonly cost: Float64Array;
+  private readonly qdiag: Float64Array;
+  private readonly T: number;
+  /** Trading partners (global prosumer indices); empty for the pool, where the single slot is the pool. */
+  private readonly peers: number[];
+  private x: Float64Array;
+  private averageX: Float64Array | undefined;
+  private averaged = 0;
+  private lastPrices: number[] = [];
+  /** Bilateral multipliers y_ij per peer and period (price for selling to peer j is -y_ij). */
+  private readonly duals: Float64Array[];
+  /** Last anchor z_ij = (s_ij - s_ji)/2 per peer, and the pair's proximal weight ρ_ij. */
+  private readonly anchors: Float64Array[];
+  private readonly pairRho: Float64Array;
+  private solverIterations = 0;
+  private solves = 0;
+
+  constructor(prosumer: Prosumer, tariffs: Tariffs, hours: number, peers: number[] | 'pool' | 'alone') {
+    this.prosumer = prosumer;
+    this.hours = hours;
+    this.tariffs = tariffs;
+    this.T = prosumer.loadKw.length;
+    this.peers = Array.isArray(peers) ? peers : [];
+    const slots = peers === 'alone' ? 0 : peers === 'pool' ? 1 : peers.length;
+    this.model = buildProsumerModel(prosumer, tariffs, hours, slots);
+    if (peers === 'pool') {
+      const limit = tradeLimitKwh(prosumer, hours);
+      for (const c of this.model.col.trade) {
+        this.model.structure.lower[c] = -limit;
+        this.model.structure.upper[c] = limit;
+      }
+    }
+    this.solver = new QpSolver(this.model.structure);
+    this.cost = this.model.ownCost.slice();
+    this.qdiag = new Float64Array(this.model.structure.n);
+    this.x = new Float64Array(this.model.structure.n);
+    this.duals = this.peers.map(() => new Float64Array(this.T));
+    this.anchors = this.peers.map(() => new Float64Array(this.T));
+    this.pairRho = new Float64Array(this.peers.length);
+  }
+
+  private solve(): void {
+    const r = this.solver.solve(this.cost, this.qdiag);
+    this.x = r.x;
+    this.solverIterations += r.iterations;
+    this.solves++;
+  }
+
+  private tradeOf(slot: number): Float64Array {
+    const out = new Float64Array(this.T);
+    for (let t = 0; t < this.T; t++) out[t] = this.x[this.model.col.trade[slot * this.T + t]!]!;
+    return out;
+  }
+
+  /** Traditional market: optimise alone against the grid tariffs. */
+  solveAlone(): void {
+    this.solve();
+  }
+
+  /** One weakly-centralised iteration. With `recover`, also keeps the running average of the schedule. */
+  poolStep(msg: PoolPrices, recover: boolean): PoolReply {
+    const { T, cost, qdiag, model } = this;
+    const previous = this.solves > 0 ? this.tradeOf(0) : new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      const c = model.col.trade[t]!;
+      const anchor = previous[t]! - msg.meanTrade[t]!;
+      cost[c] = -msg.prices[t]! - msg.rho * anchor;
+      qdiag[c] = msg.rho;
+    }
+    this.lastPrices = msg.prices;
+    this.solve();
+    if (recover) {
+      this.averageX ??= new Float64Array(this.x.length);
+      this.averaged++;
+      const w = 1 / this.averaged;
+      for (let j = 0; j < this.x.length; j++) this.averageX[j]! += w * (this.x[j]! - this.averageX[j]!);
+      return {
+        trade: this.tradeOf(0),
+        ownCost: ownCostOf(model, this.x),
+        recovered: { trade: this.averageTrade(), ownCost: ownCostOf(model, this.averageX) },
+      };
+    }
+    return { trade: this.tradeOf(0), ownCost: ownCostOf(model, this.x) };
+  }
+
+  private averageTrade(): Float64Array {
+    const out = new Float64Array(this.T);
+    for (let t = 0; t < this.T; t++) out[t] = this.averageX![this.model.col.trade[t]!]!;
+    return out;
+  }
+
+  /**
+   * One decentralised (consensus ADMM) iteration. `inbox` holds each peer's last offer s_ji. Both ends of
+   * a pair update their shared multiplier identically: y_ij += ρ/2·(s_ij + s_ji).
+   */
+  peerStep(inbox: Map<number, Float64Array>, rho: number, self: number, adaptive = true): PeerMessage[] {
+    const { T, cost, qdiag, model, peers } = this;
+    if (this.solves === 0) {
+      // Both ends of a pair start from the same public figures: the middle of the grid spread and ρ.
+      for (const y of this.duals) {
+        for (let t = 0; t < T; t++) y[t] = -(this.tariffs.retail[t]! + this.tariffs.feedIn[t]!) / 2;
+      }
+      this.pairRho.fill(rho);
+    }
+    const round = this.solves;
+    peers.forEach((peer, s) => {
+      const mine = this.solves > 0 ? this.tradeOf(s) : new Float64Array(T);
+      const theirs = inbox.get(peer) ?? new Float64Array(T);
+      const y = this.duals[s]!;
+      const anchor = this.anchors[s]!;
+      let primal = 0;
+      let dual = 0;
+      const r = this.pairRho[s]!;
+      for (let t = 0; t < T; t++) {
+        const sum = mine[t]! + theirs[t]!;
+        y[t]! += (r / 2) * sum;
+        const z = (mine[t]! - theirs[t]!) / 2;
+        primal += sum * sum;
+        dual += (z - anchor[t]!) ** 2;
+        anchor[t] = z;
+      }
+      // Per-pair residual balancing. Both peers see the same two offers and compute bit-identical
+      // residuals (a+b = b+a and the anchors are exact negations), so they agree on ρ_ij without talking.
+      if (adaptive && round > 0 && round % 10 === 0) {
+        const rp = Math.sqrt(primal);
+        const rd = r * Math.sqrt(dual);
+        if (rp > 10 * rd && rp > 1e-12) this.pairRho[s] = Math.min(r * 2, 1e3);
+        else if (rd > 10 * rp) this.pairRho[s] = Math.max(r / 2, 1e-4);
+      }
+      const rs = this.pairRho[s]!;
+      for (let t = 0; t < T; t++) {
+        const c = model.col.trade[s * T + t]!;
+        cost[c] = y[t]! - rs * anchor[t]!;
+        qdiag[c] = rs;
+      }
+    });
+    this.solve();
+    return peers.map((peer, s) => ({ from: self, to: peer, trade: this.tradeOf(s) }));
+  }
+
+  /** Mean proximal weight over this agent's trading pairs. */
+  meanPairRho(): number {
+    return this.pairRho.length ? this.pairRho.reduce((a, b) => a + b, 0) / this.pairRho.length : 0;
+  }
+
+  ownCost(): number {
+    return ownCostOf(this.model, this.x);
+  }
+
+  /** Publishes the agent's own outcome after clearing (recovered average if the method averaged). */
+  report(): AgentReport {
+    const x = this.averageX ?? this.x;
+    const slots = this.model.slots;
+    const trades = Array.from({ length: slots }, (_, s) => {
+      const out = new Float64Array(this.T);
+      for (let t = 0; t < this.T; t++) out[t] = x[this.model.col.trade[s * this.T + t]!]!;
+      return out;
+    });
+    let p2pPayment = 0;
+    if (this.peers.length > 0) {
+      trades.forEach((tr, s) => {
+        for (let t = 0; t < this.T; t++) p2pPayment += this.duals[s]![t]! * tr[t]!;
+      });
+    } else if (slots === 1) {
+      for (let t = 0; t < this.T; t++) p2pPayment -= (this.lastPrices[t] ?? 0) * trades[0]![t]!;
+    }
+    return {
+      id: this.prosumer.id,
+      schedule: extractSchedule(this.model, this.prosumer, x, this.hours),
+      ownCost: ownCostOf(this.model, x),
+      p2pPayment,
+      trades,
+      solverIterations: this.solverIterations,
+      subproblemSolves: this.solves,
+    };
+  }
+
+  /** Bilateral prices this agent agreed with each peer (currency per kWh the seller receives). */
+  bilateralPrices(): number[][] {
+    return this.duals.map((y) => Array.from(y, (v) => -v));
+  }
+}

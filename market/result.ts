@@ -1,0 +1,132 @@
+// Result shapes shared by all frameworks, and the accounting that makes a distributed iterate an
+// honest, feasible outcome: whatever P2P imbalance is left when a method stops is settled by the VPP
+// with the grid at the grid tariffs, so a reported total cost is never below what the schedules cost.
+import type { AgentReport } from './agent.ts';
+import type { Schedule } from './model.ts';
+import type { Tariffs } from './types.ts';
+
+export const FRAMEWORKS = ['traditional', 'central', 'weak', 'decentralized'] as const;
+export type FrameworkName = (typeof FRAMEWORKS)[number];
+
+export interface HistoryEntry {
+  iteration: number;
+  /** Σ_t |P2P sales - purchases| (pool) or Σ over pairs and periods |s_ij + s_ji| (bilateral), kWh. */
+  imbalance: number;
+  relativeImbalance: number;
+  /** Total cost of this iterate after settling its imbalance with the grid. */
+  cost: number;
+  /** (cost - central optimum) / |central optimum|, when the optimum is known. */
+  gap: number | null;
+  rho: number;
+}
+
+export interface ProsumerOutcome {
+  id: string;
+  /** What the prosumer pays in total: own cost plus P2P payments. */
+  cost: number;
+  /** Grid, generator and degradation cost. */
+  ownCost: number;
+  /** Paid to peers or the pool (negative = received). */
+  p2pPayment: number;
+  schedule: Schedule;
+}
+
+/** Bilateral trades of one pair, per period: positive = `from` sells to `to`. */
+export interface PairTrade {
+  from: string;
+  to: string;
+  energyKwh: number[];
+  price: number[];
+}
+
+export interface FrameworkResult {
+  framework: FrameworkName;
+  /** Method detail, e.g. "exchange ADMM, adaptive rho" or "HiGHS dual simplex". */
+  method: string;
+  totalCost: number;
+  gap: number | null;
+  imbalance: number;
+  relativeImbalance: number;
+  tradedVolumeKwh: number;
+  iterations: number;
+  converged: boolean;
+  seconds: number;
+  messages: number;
+  bytes: number;
+  /** Internal price per period (pool price; for bilateral trading the volume-weighted mean). */
+  prices: number[];
+  prosumers: ProsumerOutcome[];
+  /** Settlement of the left-over imbalance with the grid (included in totalCost). */
+  settlementCost: number;
+  /** The VPP's net grid position per period, kWh (+ import, - export): the real-time baseline. */
+  netPositionKwh: number[];
+  history: HistoryEntry[];
+  pairTrades?: PairTrade[];
+  /** Why a method stopped, or what was not available (e.g. a time-limited HiGHS solve). */
+  note?: string;
+}
+
+export interface DayAheadResult {
+  scenario: {
+    name: string;
+    currency: string;
+    periods: number;
+    periodMinutes: number;
+    prosumers: number;
+    tariffSource: string;
+  };
+  frameworks: Partial<Record<FrameworkName, FrameworkResult>>;
+  /** Optimum used for the gaps (the central LP), if it was solved. */
+  optimum: number | null;
+}
+
+/** Cost of settling a pool mismatch e_t (kWh sold minus bought) with the grid: exports at feed-in, imports at retail. */
+export function settlementCost(mismatch: ArrayLike<number>, tariffs: Tariffs): number {
+  let c = 0;
+  for (let t = 0; t < mismatch.length; t++) {
+    const e = mismatch[t]!;
+    c += e > 0 ? -tariffs.feedIn[t]! * e : -tariffs.retail[t]! * e;
+  }
+  return c;
+}
+
+/**
+ * The VPP's net position with the grid per period (kWh, + import): its members' own grid exchanges plus
+ * the settled P2P mismatch. The real-time stage measures deviations against this baseline.
+ */
+export function vppNetPosition(result: Pick<FrameworkResult, 'netPositionKwh'>): number[] {
+  return result.netPositionKwh;
+}
+
+export function netPositionOf(schedules: Schedule[], mismatch: ArrayLike<number>): number[] {
+  const T = mismatch.length;
+  return Array.from(
+    { length: T },
+    (_, t) => schedules.reduce((s, x) => s + x.gridBuy[t]! - x.gridSell[t]!, 0) - mismatch[t]!,
+  );
+}
+
+export function outcomes(reports: AgentReport[]): ProsumerOutcome[] {
+  return reports.map((r) => ({
+    id: r.id,
+    cost: r.ownCost + r.p2pPayment,
+    ownCost: r.ownCost,
+    p2pPayment: r.p2pPayment,
+    schedule: r.schedule,
+  }));
+}
+
+export function relativeGap(cost: number, optimum: number | null | undefined): number | null {
+  if (optimum === null || optimum === undefined) return null;
+  return (cost - optimum) / Math.max(Math.abs(optimum), 1e-9);
+}
+
+/** Message and byte counter for the market's traffic (8 bytes per number, 16 per message header). */
+export class Traffic {
+  messages = 0;
+  bytes = 0;
+  count(messages: number, numbersEach: number): void {
+    this.messages += messages;
+    this.bytes += messages * (16 + 8 * numbersEach);
+  }
+}
