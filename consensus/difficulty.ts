@@ -46,14 +46,9 @@ export interface AsertParams {
 
 const RADIX = 65536n;
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
-}
-
 /**
  * Bits required of the block after `parent`:
- *   exponent = floor((Δt − T·(Δh + 1)) · 2^16 / H), Δt = parent.time − anchorParentTime, Δh = parent.height − anchorHeight
+ *   exponent = trunc((Δt − T·(Δh + 1)) · 2^16 / H)  (truncated toward zero, as the C++ reference), Δt = parent.time − anchorParentTime, Δh = parent.height − anchorHeight
  *   target   = anchorTarget · 2^(exponent/2^16), the fractional power by BCH's cubic approximation,
  * clamped to [1, powLimit]. Every step is integer arithmetic on bigint.
  */
@@ -62,10 +57,8 @@ export function nextBits(p: AsertParams, parentHeight: number, parentTime: numbe
   const powLimit = bitsToTarget(p.powLimitBits)!;
   const timeDelta = BigInt(parentTime - p.anchorParentTime);
   const heightDelta = BigInt(parentHeight - p.anchorHeight);
-  let exponent = floorDiv(
-    (timeDelta - BigInt(p.blockTimeMs) * (heightDelta + 1n)) * RADIX,
-    BigInt(p.halfLifeMs),
-  );
+  // bigint division truncates toward zero, like the int64 division of the reference implementation.
+  let exponent = ((timeDelta - BigInt(p.blockTimeMs) * (heightDelta + 1n)) * RADIX) / BigInt(p.halfLifeMs);
   const shifts = exponent >> 16n; // arithmetic shift: floor
   // Far outside the representable range the result is a clamp anyway; avoid building huge integers.
   if (shifts > 300n) return p.powLimitBits;
