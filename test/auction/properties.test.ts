@@ -12,7 +12,7 @@ import {
   type Step,
 } from '../../contracts-vm/auction/index.ts';
 import { inputArb, medium, stepsArb, tiny } from './arbitraries.ts';
-import { bruteForceWelfareMilli, naiveVcg, trueWorthMilli } from './reference.ts';
+import { bruteForceWelfareMilli, clearingPriceInterval, naiveVcg, trueWorthMilli } from './reference.ts';
 
 /** Exact utility (milli units) over the grid-only outcome of a participant whose true curve is `truth`. */
 function utilityMilli(input: AuctionInput, truth: Bid, result: ClearingResult, index: number): bigint {
@@ -133,6 +133,23 @@ describe('auction properties', () => {
         // pair (buyer at >= P, seller at <= p) would otherwise have traded with each other at a gain.
         if (input.gridSellPrice > input.gridBuyPrice)
           expect(r.grid.sold === 0 || r.grid.bought === 0).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('charges buyers at most the lowest and pays sellers at least the highest clearing price', () => {
+    // The per-unit bounds behind the deficit proof in docs/auction.md.
+    fc.assert(
+      fc.property(inputArb(medium), (input) => {
+        const r = clearAuction(input);
+        if (r.tradedQty === 0) return;
+        const { low, high } = clearingPriceInterval(input, r.tradedQty);
+        expect(low).toBeLessThanOrEqual(high);
+        for (const p of r.participants) {
+          if (p.side === 'buy') expect(p.paymentMilli).toBeLessThanOrEqual(BigInt(p.qty) * BigInt(low));
+          else expect(p.paymentMilli).toBeGreaterThanOrEqual(BigInt(p.qty) * BigInt(high));
+        }
       }),
       { numRuns: 200 },
     );

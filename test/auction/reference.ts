@@ -138,3 +138,23 @@ export function bruteForceWelfareMilli(input: AuctionInput): bigint {
   });
   return best;
 }
+
+/**
+ * The market-clearing price interval [low, high] around `traded` units (docs/auction.md): low =
+ * max(s(Q), d(Q + 1)), high = min(d(Q), s(Q + 1)), dropping units that do not exist.
+ */
+export function clearingPriceInterval(input: AuctionInput, traded: number): { low: number; high: number } {
+  const unitPrice = (side: Bid['side'], u: number): number | undefined => {
+    let seen = 0;
+    for (const s of byMerit(input, input.bids, side)) {
+      seen += s.qty;
+      if (seen >= u) return s.price;
+    }
+    return undefined;
+  };
+  const present = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined);
+  return {
+    low: Math.max(...present([unitPrice('sell', traded), unitPrice('buy', traded + 1)])),
+    high: Math.min(...present([unitPrice('buy', traded), unitPrice('sell', traded + 1)])),
+  };
+}
