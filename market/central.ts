@@ -82,9 +82,9 @@ export async function solveCentral(
     const ownCost = ownCostOf(m, x);
     return { id: p.id, ownCost, schedule, p2pPayment: 0, cost: ownCost };
   });
-  // HiGHS reports the row dual as d(objective)/d(rhs): one more kWh sold into the pool than bought
-  // lowers the VPP's cost by the clearing price, so the price is the negated dual.
-  const prices = Array.from({ length: T }, (_, t) => (optimal ? -r.rowDual[poolRow + t]! : Number.NaN));
+  // The pool row's dual is the clearing price: with HiGHS's sign convention (checked against the
+  // distributed prices in test/market/frameworks.test.ts) it is the value of one more kWh sold into the pool.
+  const prices = Array.from({ length: T }, (_, t) => (optimal ? r.rowDual[poolRow + t]! : Number.NaN));
   for (const o of prosumers) {
     o.p2pPayment = -o.schedule.p2pNet.reduce((s, q, t) => s + prices[t]! * q, 0);
     o.cost = o.ownCost + o.p2pPayment;

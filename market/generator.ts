@@ -39,19 +39,28 @@ export function generateScenario(options: Partial<GeneratorOptions> = {}): Recor
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   const hours = 24 / o.periods;
   const at = (hour: number) => Math.round(hour / hours);
-  const homes = clnrColumns('load', o.season);
-  const pvs = clnrColumns('pv', o.season);
+  // Draw homes and PV systems without replacement until each list is used up, then start a new round,
+  // so small scenarios have distinct homes and large ones reuse them evenly (with different scalings).
+  const drawer = (names: string[]) => {
+    let bag: string[] = [];
+    return () => {
+      if (bag.length === 0) bag = [...names];
+      return bag.splice(Math.floor(random() * bag.length), 1)[0]!;
+    };
+  };
+  const nextHome = drawer(clnrColumns('load', o.season));
+  const nextPv = drawer(clnrColumns('pv', o.season));
   const profile = (kind: 'load' | 'pv', name: string, scale: number) =>
     o.csvBase !== undefined
       ? { csv: `${o.csvBase}/${clnrFile(kind, o.season, o.periods)}`, column: name, scale: round(scale) }
       : clnrProfile(kind, o.season, name, o.periods).map((v) => round(v * scale, 4));
   const prosumers = Array.from({ length: o.prosumers }, (_, i) => {
-    const home = pick(homes);
+    const home = nextHome();
     const p: Record<string, unknown> = { id: `home-${String(i + 1).padStart(3, '0')}` };
     const parts = [`CLNR home ${home}`];
     p.load = profile('load', home, uniform(0.8, 1.2));
     if (random() < o.pvShare) {
-      const system = pick(pvs);
+      const system = nextPv();
       p.pv = profile('pv', system, uniform(1, 1.6));
       parts.push(`PV system ${system}`);
     }

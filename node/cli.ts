@@ -23,6 +23,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'real-time VCG auction (auction clear --input FILE)',
     load: async () => (await import('./commands/auction.ts')).default,
   },
+  dayahead: {
+    summary: 'day-ahead P2P market inside a VPP (dayahead --framework all)',
+    load: async () => (await import('./commands/dayahead.ts')).default,
+  },
 };
 
 function help(): string {

@@ -1,0 +1,66 @@
+// Plain-text comparison of the frameworks for the terminal.
+import type { DayAheadResult, FrameworkResult } from '../result.ts';
+
+const fmt = (x: number | null | undefined, digits = 2) =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
+const pct = (x: number | null | undefined, digits = 3) =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(digits)}%`;
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
+    .join('\n');
+}
+
+export function comparisonTable(result: DayAheadResult): string {
+  const list = Object.values(result.frameworks) as FrameworkResult[];
+  const traditional = result.frameworks.traditional?.totalCost;
+  const cur = result.scenario.currency;
+  const header = [
+    'framework',
+    `total ${cur}`,
+    'saving vs trad.',
+    'gap to optimum',
+    'imbalance',
+    'iterations',
+    'converged',
+    'seconds',
+    'messages',
+    'kB',
+  ];
+  const rows = list.map((r) => [
+    r.framework,
+    fmt(r.totalCost, 4),
+    traditional === undefined ? '-' : pct((traditional - r.totalCost) / Math.abs(traditional), 2),
+    pct(r.gap, 4),
+    r.relativeImbalance.toExponential(1),
+    String(r.iterations),
+    r.converged ? 'yes' : 'NO',
+    fmt(r.seconds, 2),
+    String(r.messages),
+    fmt(r.bytes / 1024, 0),
+  ]);
+  const lines = [
+    `${result.scenario.name}: ${result.scenario.prosumers} prosumers, ${result.scenario.periods} periods of ${result.scenario.periodMinutes} min`,
+    '',
+    pad([header, ...rows]),
+  ];
+  for (const r of list) if (r.note) lines.push(`  ${r.framework}: ${r.note}`);
+  return lines.join('\n');
+}
+
+/** Per-prosumer bills side by side (first `limit` prosumers). */
+export function prosumerTable(result: DayAheadResult, limit = 40): string {
+  const list = Object.values(result.frameworks) as FrameworkResult[];
+  if (list.length === 0) return '';
+  const ids = list[0]!.prosumers.map((p) => p.id);
+  const rows = [['prosumer', ...list.map((r) => r.framework)]];
+  ids.slice(0, limit).forEach((id, i) => {
+    rows.push([id, ...list.map((r) => fmt(r.prosumers[i]?.cost, 3))]);
+  });
+  const more = ids.length > limit ? `\n  ... ${ids.length - limit} more (see --out or --json)` : '';
+  return `Cost per prosumer (${result.scenario.currency}, own cost plus P2P payments):\n${pad(rows)}${more}`;
+}
