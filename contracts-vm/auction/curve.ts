@@ -3,8 +3,9 @@
 // milli base units). "Rank" r counts Wh from the best end: unit r (1-based) lies in the step k with
 // cumQty[k] < r <= cumQty[k + 1]. A curve can also be read as if one participant's steps were removed
 // (an Exclusion), which is what VCG needs without re-sorting or re-summing anything.
-import { MAX_PRICE, MAX_STEPS_PER_BID } from './limits.ts';
+import { MAX_PRICE } from './limits.ts';
 import { buildMoneyPrefix, type MoneyPrefix, moneyBefore } from './money.ts';
+import { stableOrderByKey } from './radix.ts';
 import type { Bid } from './types.ts';
 
 export interface MeritCurve {
@@ -18,56 +19,62 @@ export interface MeritCurve {
   readonly cumQty: Float64Array;
   /** Sum of qty x price over steps 0..k-1, milli base units, for k = 0..n (see moneyBefore). */
   readonly cumMoney: MoneyPrefix;
-  /** Positions (ascending) of each bid's steps in this curve, indexed by bid index; empty for the other side. */
-  readonly positionsOf: readonly (readonly number[])[];
+  /** Curve positions of bid b's steps, ascending, are byBid[firstOfBid[b]..firstOfBid[b + 1]-1]. */
+  readonly firstOfBid: Int32Array;
+  readonly byBid: Int32Array;
   readonly total: number;
 }
 
 /**
  * Builds the curve of one side. Ties in effective price are broken by participant id (ascending code-unit
- * order, given as `idRank`), then by step index within the bid, so the order never depends on input order.
+ * order: `idOrder` lists bid indices in that order), then by step index within the bid: steps are listed in
+ * exactly that order and then stably sorted by price, so the result never depends on input order.
  */
 export function buildCurve(
   bids: readonly Bid[],
-  idRank: Int32Array,
+  idOrder: Int32Array,
   side: Bid['side'],
   gridSellPrice: number,
   gridBuyPrice: number,
 ): MeritCurve {
-  const slots = bids.length * MAX_STEPS_PER_BID;
-  const bidOfRank = new Int32Array(bids.length);
   let n = 0;
-  for (let b = 0; b < bids.length; b++) {
-    bidOfRank[idRank[b]!] = b;
-    if (bids[b]!.side === side) n += bids[b]!.steps.length;
-  }
-  // One exact integer key per step (< 2^53 by the limits) lets a typed-array numeric sort do the work.
-  const keys = new Float64Array(n);
+  for (const bid of bids) if (bid.side === side) n += bid.steps.length;
+  // Steps listed in tie-break order, copied into flat arrays so that reordering them does not chase objects.
+  const listedBid = new Int32Array(n);
+  const listedQty = new Float64Array(n);
+  const listedPrice = new Float64Array(n);
+  const keys = new Uint32Array(n);
   let i = 0;
-  for (let b = 0; b < bids.length; b++) {
+  for (const b of idOrder) {
     const bid = bids[b]!;
     if (bid.side !== side) continue;
-    for (let s = 0; s < bid.steps.length; s++) {
-      const eff = effectivePrice(bid.steps[s]!.price, side, gridSellPrice, gridBuyPrice);
-      const order = side === 'buy' ? MAX_PRICE - eff : eff;
-      keys[i++] = order * slots + idRank[b]! * MAX_STEPS_PER_BID + s;
+    for (const step of bid.steps) {
+      const eff = effectivePrice(step.price, side, gridSellPrice, gridBuyPrice);
+      listedBid[i] = b;
+      listedQty[i] = step.qty;
+      listedPrice[i] = step.price;
+      keys[i++] = side === 'buy' ? MAX_PRICE - eff : eff;
     }
   }
-  keys.sort();
+  const order = stableOrderByKey(keys);
   const qty = new Float64Array(n);
   const price = new Float64Array(n);
   const bidPrice = new Float64Array(n);
   const cumQty = new Float64Array(n + 1);
-  const positionsOf: number[][] = bids.map(() => []);
+  // Positions grouped by bid (empty for the other side's bids): a prefix count, then filled in merit order.
+  const firstOfBid = new Int32Array(bids.length + 1);
+  for (let b = 0; b < bids.length; b++) {
+    firstOfBid[b + 1] = firstOfBid[b]! + (bids[b]!.side === side ? bids[b]!.steps.length : 0);
+  }
+  const byBid = new Int32Array(n);
+  const cursor = firstOfBid.slice(0, bids.length);
   for (let k = 0; k < n; k++) {
-    const slot = keys[k]! % slots;
-    const b = bidOfRank[Math.floor(slot / MAX_STEPS_PER_BID)]!;
-    const step = bids[b]!.steps[slot % MAX_STEPS_PER_BID]!;
-    qty[k] = step.qty;
-    bidPrice[k] = step.price;
-    price[k] = effectivePrice(step.price, side, gridSellPrice, gridBuyPrice);
-    cumQty[k + 1] = cumQty[k]! + step.qty;
-    positionsOf[b]!.push(k);
+    const j = order[k]!;
+    qty[k] = listedQty[j]!;
+    bidPrice[k] = listedPrice[j]!;
+    price[k] = effectivePrice(listedPrice[j]!, side, gridSellPrice, gridBuyPrice);
+    cumQty[k + 1] = cumQty[k]! + qty[k]!;
+    byBid[cursor[listedBid[j]!]!++] = k;
   }
   return {
     qty,
@@ -75,7 +82,8 @@ export function buildCurve(
     bidPrice,
     cumQty,
     cumMoney: buildMoneyPrefix(qty, price),
-    positionsOf,
+    firstOfBid,
+    byBid,
     total: cumQty[n]!,
   };
 }
@@ -118,12 +126,17 @@ export interface Exclusion {
   readonly starts: readonly number[];
   readonly qtys: readonly number[];
   /** Curve positions of the excluded steps, ascending. */
-  readonly positions: readonly number[];
+  readonly positions: Int32Array;
   /** Units left on the curve once these steps are removed. */
   readonly remaining: number;
 }
 
-export function exclusionOf(c: MeritCurve, positions: readonly number[]): Exclusion {
+/** Curve positions of bid b's steps, ascending (empty if b is on the other side). */
+export function positionsOf(c: MeritCurve, b: number): Int32Array {
+  return c.byBid.subarray(c.firstOfBid[b]!, c.firstOfBid[b + 1]!);
+}
+
+export function exclusionOf(c: MeritCurve, positions: Int32Array): Exclusion {
   let removed = 0;
   const starts: number[] = [];
   const qtys: number[] = [];
