@@ -1,7 +1,7 @@
 // Consensus limits for the real-time auction. They bound every intermediate value: quantities stay exact
 // JavaScript numbers (total Wh <= MAX_BIDS * MAX_STEPS_PER_BID * MAX_STEP_QTY_WH = 3.2e15 < 2^53), prices
-// stay exact numbers, and the merit-order sort key price * MAX_BIDS * MAX_STEPS_PER_BID + slot stays below
-// 2^53 too. Money (Wh x price) reaches 3.2e24 milli-units and is always a bigint.
+// fit the 30-bit radix-sort key and the 15-bit halves of money.ts, and money (Wh x price, up to 3.2e24
+// milli-units) is always a bigint.
 
 /** Most bids (VPPs) in one interval's auction. */
 export const MAX_BIDS = 100_000;
