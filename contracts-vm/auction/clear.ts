@@ -20,8 +20,8 @@ import { validateAuctionInput } from './validate.ts';
 /**
  * Clears an auction. Validates the input first (throws AuctionInputError naming the field), then returns
  * allocation, exact and rounded VCG payments, grid settlement and the operator's deficit.
- * Cost: O(n log n) to sort n steps, then O(m (log q) (s + log n)) for the m traded participants' payments
- * (q = the participant's traded Wh, s = its step count), instead of m full re-clearings.
+ * Cost: O(n + b log b) to order n steps of b bids, then O(m (log q) (s + log n)) for the m trading
+ * participants' payments (q = the participant's traded Wh, s = its step count), instead of m re-clearings.
  */
 export function clearAuction(raw: AuctionInput): ClearingResult {
   const input = validateAuctionInput(raw);
@@ -35,7 +35,7 @@ export function clearAuction(raw: AuctionInput): ClearingResult {
 
   let buyerPayments = 0n;
   let sellerReceipts = 0n;
-  let exactBalance = 0n;
+  let exactDeficit = 0n;
   let gridSold = 0;
   let gridBought = 0;
   let revenue = 0n;
@@ -64,14 +64,14 @@ export function clearAuction(raw: AuctionInput): ClearingResult {
       payment = paidByParticipant(paymentMilli);
       gridPayment = paidByParticipant(gridMilli);
       buyerPayments += payment;
-      exactBalance -= paymentMilli;
+      exactDeficit -= paymentMilli;
       gridSold += gridQty;
       revenue += gridPayment;
     } else {
       payment = paidToParticipant(paymentMilli);
       gridPayment = paidToParticipant(gridMilli);
       sellerReceipts += payment;
-      exactBalance += paymentMilli;
+      exactDeficit += paymentMilli;
       gridBought += gridQty;
       expense += gridPayment;
     }
@@ -82,7 +82,7 @@ export function clearAuction(raw: AuctionInput): ClearingResult {
     tradedQty: traded,
     welfareMilli,
     welfare: paidByParticipant(welfareMilli),
-    deficitMilli: exactBalance,
+    deficitMilli: exactDeficit,
     deficit,
     grid: { sold: gridSold, bought: gridBought, revenue, expense },
     operatorNet: revenue - expense - deficit,

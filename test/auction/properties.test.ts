@@ -93,6 +93,18 @@ describe('auction properties', () => {
           const rounded = p.payment * 1000n;
           if (bid.side === 'buy') expect(exact - rounded >= 0n && exact - rounded < 1000n).toBe(true);
           else expect(rounded - exact >= 0n && rounded - exact < 1000n).toBe(true);
+          // A VPP without a remedy of its own (buyer bidding >= P, seller <= p) settles everything in tokens:
+          // then IR must hold in whole tokens too, against its grid-only bill or receipt.
+          const total = BigInt(bid.steps.reduce((t, st) => t + st.qty, 0));
+          if (bid.side === 'buy' && bid.steps.every((st) => st.price >= input.gridSellPrice)) {
+            expect(p.payment + p.gridPayment).toBeLessThanOrEqual(
+              (total * BigInt(input.gridSellPrice)) / 1000n,
+            );
+          }
+          if (bid.side === 'sell' && bid.steps.every((st) => st.price <= input.gridBuyPrice)) {
+            const gridOnly = (total * BigInt(input.gridBuyPrice) + 999n) / 1000n;
+            expect(p.payment + p.gridPayment).toBeGreaterThanOrEqual(gridOnly);
+          }
         });
       }),
       { numRuns: 200 },
