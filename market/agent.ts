@@ -116,7 +116,12 @@ export class ProsumerAgent {
   }
 
   private solve(): void {
-    const r = this.solver.solve(this.cost, this.qdiag);
+    let r: ReturnType<QpSolver['solve']>;
+    try {
+      r = this.solver.solve(this.cost, this.qdiag);
+    } catch (err) {
+      throw new Error(`prosumer ${this.prosumer.id}: ${(err as Error).message}`);
+    }
     this.x = r.x;
     this.solverIterations += r.iterations;
     this.solves++;

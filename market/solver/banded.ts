@@ -16,6 +16,8 @@ export class BorderedBandMatrix {
   readonly border: Float64Array;
   /** corner[r * k + s] holds M[nb + r][nb + s]. */
   readonly corner: Float64Array;
+  /** One buffer behind band, border and corner, so callers can precompute where an entry lives. */
+  readonly storage: Float64Array;
   private readonly tmp: Float64Array;
 
   constructor(m: number, w: number, k: number) {
@@ -23,30 +25,34 @@ export class BorderedBandMatrix {
     this.w = w;
     this.k = k;
     this.nb = m - k;
-    this.band = new Float64Array(this.nb * (w + 1));
-    this.border = new Float64Array(k * this.nb);
-    this.corner = new Float64Array(k * k);
+    const bandSize = this.nb * (w + 1);
+    const borderSize = k * this.nb;
+    this.storage = new Float64Array(bandSize + borderSize + k * k);
+    this.band = this.storage.subarray(0, bandSize);
+    this.border = this.storage.subarray(bandSize, bandSize + borderSize);
+    this.corner = this.storage.subarray(bandSize + borderSize);
     this.tmp = new Float64Array(Math.max(k, 1));
   }
 
   clear(): void {
-    this.band.fill(0);
-    this.border.fill(0);
-    this.corner.fill(0);
+    this.storage.fill(0);
   }
 
-  /** Adds v to M[i][j] (and implicitly M[j][i]); requires i >= j. */
-  add(i: number, j: number, v: number): void {
+  /** Index in `storage` of M[i][j] (and implicitly M[j][i]); requires i >= j. */
+  offset(i: number, j: number): number {
     const { nb, w, k } = this;
     if (i < nb) {
       const d = i - j;
       if (d > w) throw new Error(`entry (${i},${j}) lies outside the band of half-width ${w}`);
-      this.band[i * (w + 1) + d]! += v;
-    } else if (j < nb) {
-      this.border[(i - nb) * nb + j]! += v;
-    } else {
-      this.corner[(i - nb) * k + (j - nb)]! += v;
+      return i * (w + 1) + d;
     }
+    if (j < nb) return this.band.length + (i - nb) * nb + j;
+    return this.band.length + this.border.length + (i - nb) * k + (j - nb);
+  }
+
+  /** Adds v to M[i][j] (and implicitly M[j][i]); requires i >= j. */
+  add(i: number, j: number, v: number): void {
+    this.storage[this.offset(i, j)]! += v;
   }
 
   /**

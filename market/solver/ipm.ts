@@ -42,6 +42,10 @@ export class QpSolver {
   private readonly hasU: Uint8Array;
   private readonly fixed: Uint8Array;
   private readonly M: BorderedBandMatrix;
+  /** Per column j, entries pairStart[j]..pairStart[j+1] of (where in M, a_ij·a_kj) for its row pairs. */
+  private readonly pairStart: Int32Array;
+  private readonly pairSlot: Int32Array;
+  private readonly pairProduct: Float64Array;
   private readonly x: Float64Array;
   private readonly y: Float64Array;
   private readonly zl: Float64Array;
@@ -94,6 +98,24 @@ export class QpSolver {
       }
     }
     this.M = new BorderedBandMatrix(m, s.bandwidth, s.border);
+    // Symbolic step, done once: where each column's contribution to A·H⁻¹·Aᵀ goes.
+    const slots: number[] = [];
+    const products: number[] = [];
+    this.pairStart = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) {
+      for (let a = this.colStart[j]!; a < this.colStart[j + 1]!; a++) {
+        for (let b = this.colStart[j]!; b < this.colStart[j + 1]!; b++) {
+          const ra = this.colRow[a]!;
+          const rb = this.colRow[b]!;
+          if (rb > ra) continue;
+          slots.push(this.M.offset(ra, rb));
+          products.push(this.colVal[a]! * this.colVal[b]!);
+        }
+      }
+      this.pairStart[j + 1] = slots.length;
+    }
+    this.pairSlot = Int32Array.from(slots);
+    this.pairProduct = Float64Array.from(products);
     const vec = (len: number) => new Float64Array(len);
     this.x = vec(n);
     this.y = vec(m);
@@ -180,9 +202,15 @@ export class QpSolver {
       this.dxa.set(this.dx);
       this.dzla.set(this.dzl);
       this.dzua.set(this.dzu);
-      // Corrector: centring plus the second-order term of the complementarity products.
+      // Corrector: centring plus the second-order term of the complementarity products. On degenerate
+      // subproblems the corrector can overshoot and make the iterates cycle; when it fails to reduce the
+      // complementarity gap, take a plain centred Newton step instead (a standard safeguard).
       this.direction(sigma * mu, true);
-      const alpha = Math.min(1, (0.995 * this.stepLength()) / 1);
+      let alpha = Math.min(1, 0.995 * this.stepLength());
+      if (this.gapAfter(alpha) > (1 - 0.01 * alpha) * gap) {
+        this.direction(Math.max(sigma, 0.1) * mu, false);
+        alpha = Math.min(1, 0.995 * this.stepLength());
+      }
       for (let j = 0; j < n; j++) {
         if (fixed[j]) continue;
         x[j]! += alpha * this.dx[j]!;
@@ -196,7 +224,8 @@ export class QpSolver {
 
   /** Forms and factorises A·H⁻¹·Aᵀ with H = Q + Zl/(x-l) + Zu/(u-x). */
   private factorNormal(qdiag: Float64Array): void {
-    const { s, x, zl, zu, hinv, hasL, hasU, fixed, M, colStart, colRow, colVal } = this;
+    const { s, x, zl, zu, hinv, hasL, hasU, fixed, M, pairStart, pairSlot, pairProduct } = this;
+    const storage = M.storage;
     M.clear();
     for (let j = 0; j < s.n; j++) {
       if (fixed[j]) {
@@ -208,14 +237,7 @@ export class QpSolver {
       if (hasU[j]) h += zu[j]! / (s.upper[j]! - x[j]!);
       const hi = 1 / h;
       hinv[j] = hi;
-      for (let a = colStart[j]!; a < colStart[j + 1]!; a++) {
-        const ra = colRow[a]!;
-        const va = colVal[a]! * hi;
-        for (let b = colStart[j]!; b < colStart[j + 1]!; b++) {
-          const rb = colRow[b]!;
-          if (rb <= ra) M.add(ra, rb, va * colVal[b]!);
-        }
-      }
+      for (let p = pairStart[j]!; p < pairStart[j + 1]!; p++) storage[pairSlot[p]!]! += hi * pairProduct[p]!;
     }
     M.factor();
   }
@@ -271,6 +293,17 @@ export class QpSolver {
       dzl[j] = hasL[j] ? (rl[j]! - zl[j]! * dx[j]!) / (x[j]! - lower[j]!) : 0;
       dzu[j] = hasU[j] ? (ru[j]! + zu[j]! * dx[j]!) / (upper[j]! - x[j]!) : 0;
     }
+  }
+
+  /** Complementarity gap after a step of length alpha along the current direction. */
+  private gapAfter(alpha: number): number {
+    const { s, x, zl, zu, dx, dzl, dzu, hasL, hasU } = this;
+    let g = 0;
+    for (let j = 0; j < s.n; j++) {
+      if (hasL[j]) g += (x[j]! - s.lower[j]! + alpha * dx[j]!) * (zl[j]! + alpha * dzl[j]!);
+      if (hasU[j]) g += (s.upper[j]! - x[j]! - alpha * dx[j]!) * (zu[j]! + alpha * dzu[j]!);
+    }
+    return g;
   }
 
   /** Largest step in (0, 1] keeping slacks and bound multipliers non-negative (one step for both). */
