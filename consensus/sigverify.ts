@@ -41,6 +41,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
       const w = new Worker(new URL('./sigverify-worker.ts', import.meta.url), { workerData: domain });
       w.on('message', (m: { id: number; verdicts: boolean[] }) => {
         this.inflight[i]! -= 1;
+        if (this.inflight[i] === 0) w.unref(); // an idle pool must not keep the process alive
         this.callbacks.get(m.id)?.done(m.verdicts);
         this.callbacks.delete(m.id);
       });
@@ -110,6 +111,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
       for (let j = 1; j < this.workers.length; j++) if (this.inflight[j]! < this.inflight[w]!) w = j;
       const id = this.nextId++;
       this.inflight[w]! += 1;
+      this.workers[w]!.ref(); // pending verdicts keep the process alive
       this.callbacks.set(id, {
         worker: w,
         chunk,
