@@ -45,7 +45,7 @@ async function powRate(workers: number, seconds: number): Promise<number> {
   let hashes = 0;
   const started = performance.now();
   const done = ws.map(
-    (w, i) =>
+    (w) =>
       new Promise<void>((resolve) =>
         w.on('message', (m: PowReply) => {
           hashes += m.hashes;
@@ -53,9 +53,9 @@ async function powRate(workers: number, seconds: number): Promise<number> {
         }),
       ),
   );
-  ws.forEach((w, i) =>
-    w.postMessage({ header: new Uint8Array(118).fill(i), target: '0', start: 0, end: 0x1_0000_0000, stop }),
-  );
+  for (const [i, w] of ws.entries()) {
+    w.postMessage({ header: new Uint8Array(118).fill(i), target: '0', start: 0, end: 0x1_0000_0000, stop });
+  }
   await new Promise((r) => setTimeout(r, seconds * 1000));
   Atomics.store(new Int32Array(stop), 0, 1);
   await Promise.all(done);
