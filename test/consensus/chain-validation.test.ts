@@ -106,6 +106,24 @@ describe('block validation', () => {
     );
   });
 
+  it('rejects a double spend across blocks on a fork and keeps the chain it had', async () => {
+    const pay = b.transfer(keys.vpp1, keys.vpp2, 900_000n, 0n);
+    const a1 = b.next(b.genesisId, { txs: [pay], miner: keys.vpp1.address });
+    expect(await tc.chain.processBlock(a1)).toBe('head');
+    // The fork first spends the same funds elsewhere, then replays the main chain's payment.
+    const elsewhere = b.transfer(keys.vpp1, keys.vpp3, 900_000n, 0n);
+    const f1 = b.next(b.genesisId, { txs: [elsewhere], miner: keys.vpp3.address });
+    expect(await tc.chain.processBlock(f1)).toBe('side-chain');
+    const f2 = b.next(b.idOf(f1), { txs: [pay], miner: keys.vpp3.address, skipExecution: true });
+    await rejects(tc, f2, BlockErrorCode.INVALID_TX, TxErrorCode.NONCE_TOO_LOW);
+    const respend = b.transfer(keys.vpp1, keys.vpp2, 900_000n, 1n);
+    const f2b = b.next(b.idOf(f1), { txs: [respend], miner: keys.vpp3.address, skipExecution: true });
+    await rejects(tc, f2b, BlockErrorCode.INVALID_TX, TxErrorCode.INSUFFICIENT_FUNDS);
+    expect(tc.chain.tip.id).toBe(b.idOf(a1));
+    expect(tc.chain.account(keys.vpp2.address).balance).toBe(1_900_000n);
+    expect(tc.chain.account(keys.vpp3.address).balance).toBe(1_000_000n);
+  });
+
   it('rejects a bad signature and a transaction signed for another chain', async () => {
     const t = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n);
     const sig = t.tx.signature.slice();
