@@ -14,6 +14,7 @@ import {
   type Schedule,
 } from './model.ts';
 import { QpSolver } from './solver/ipm.ts';
+import { canSolveSeparably, solveSeparable } from './solver/separable.ts';
 import type { Prosumer, Tariffs } from './types.ts';
 
 /** Coordinator → prosumer (weakly-centralised market), broadcast to all. */
@@ -74,6 +75,8 @@ export class ProsumerAgent {
   private readonly tariffs: Tariffs;
   private readonly model: ProsumerModel;
   private readonly solver: QpSolver;
+  /** No storage or flexible load: the exact per-period solver applies (solver/separable.ts). */
+  private readonly separable: boolean;
   private readonly cost: Float64Array;
   private readonly qdiag: Float64Array;
   private readonly T: number;
@@ -107,6 +110,7 @@ export class ProsumerAgent {
       }
     }
     this.solver = new QpSolver(this.model.structure);
+    this.separable = canSolveSeparably(prosumer) && slots > 0;
     this.cost = this.model.ownCost.slice();
     this.qdiag = new Float64Array(this.model.structure.n);
     this.x = new Float64Array(this.model.structure.n);
@@ -116,6 +120,14 @@ export class ProsumerAgent {
   }
 
   private solve(): void {
+    if (this.separable) {
+      const x = new Float64Array(this.model.structure.n);
+      if (solveSeparable(this.model, this.prosumer, this.tariffs, this.hours, this.cost, this.qdiag, x)) {
+        this.x = x;
+        this.solves++;
+        return;
+      }
+    }
     let r: ReturnType<QpSolver['solve']>;
     try {
       r = this.solver.solve(this.cost, this.qdiag);

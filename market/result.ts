@@ -118,7 +118,8 @@ export function outcomes(reports: AgentReport[]): ProsumerOutcome[] {
 
 export function relativeGap(cost: number, optimum: number | null | undefined): number | null {
   if (optimum === null || optimum === undefined) return null;
-  return (cost - optimum) / Math.max(Math.abs(optimum), 1e-9);
+  // Relative to the optimum; an optimum under one currency unit (toy cases) is measured absolutely.
+  return (cost - optimum) / Math.max(Math.abs(optimum), 1);
 }
 
 /** Message and byte counter for the market's traffic (8 bytes per number, 16 per message header). */
