@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Block } from '../consensus/block.ts';
 import { Chain } from '../consensus/chain.ts';
 import { genesisBlock } from '../consensus/genesis.ts';
 import { devKeyPair, type KeyPair, verifyFast, verifyNoble } from '../consensus/keys.ts';
@@ -154,7 +155,7 @@ console.log(
 
 // ---- 3. block import -------------------------------------------------------------------------------
 const BLOCK_TXS = 600;
-const blocks = [];
+const blocks: Block[] = [];
 let parent = b.genesisId;
 for (let i = 0; i < txs.length / BLOCK_TXS; i++) {
   // Senders in nonce order: block i holds nonces of consecutive rounds.
