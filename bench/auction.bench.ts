@@ -50,7 +50,7 @@ let lastFast = 0;
 let lastNaive = 0;
 for (const vpps of SIZES) {
   const input = instance(vpps, vpps);
-  clearAuction(input); // warm-up: JIT and allocation sizing
+  for (let i = 0; i < 3; i++) clearAuction(input); // warm-up: JIT and allocation sizing
   const fast = median(Array.from({ length: runs(vpps) }, () => timeMs(() => clearAuction(input))));
   const traded = clearAuction(input).participants.filter((p) => p.qty > 0).length;
   let naive = Number.NaN;
