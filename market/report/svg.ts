@@ -6,7 +6,7 @@ export interface Series {
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function lineChart(
   title: string,
@@ -21,7 +21,7 @@ export function lineChart(
   const B = 40;
   const tf = (v: number) => (options.logY ? Math.log10(Math.max(v, 1e-12)) : v);
   const finite = series.flatMap((s) => s.values.map(tf)).filter((v) => Number.isFinite(v));
-  if (finite.length === 0) return `<p>${escape(title)}: no data</p>`;
+  if (finite.length === 0) return `<p>${escapeXml(title)}: no data</p>`;
   let lo = Math.min(...finite);
   let hi = Math.max(...finite);
   if (hi - lo < 1e-12) {
@@ -41,7 +41,7 @@ export function lineChart(
     const colour = COLOURS[k % COLOURS.length];
     return (
       `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${pts.join(' ')}"/>` +
-      `<text x="${W - R + 8}" y="${Tm + 14 * k + 10}" fill="${colour}" font-size="11">${escape(s.name)}</text>`
+      `<text x="${W - R + 8}" y="${Tm + 14 * k + 10}" fill="${colour}" font-size="11">${escapeXml(s.name)}</text>`
     );
   });
   const ticks = [0, 0.5, 1].map((f) => {
@@ -52,12 +52,12 @@ export function lineChart(
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">`,
-    `<text x="${L}" y="16" font-size="13" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${L}" y="16" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
     ...ticks,
     `<line x1="${L}" x2="${L}" y1="${Tm}" y2="${H - B}" stroke="#333"/>`,
     `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`,
-    `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${escape(options.xLabel)} (0 to ${n - 1})</text>`,
-    `<text x="12" y="${(Tm + H - B) / 2}" font-size="11" transform="rotate(-90 12 ${(Tm + H - B) / 2})" text-anchor="middle">${escape(options.yLabel)}</text>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${escapeXml(options.xLabel)} (0 to ${n - 1})</text>`,
+    `<text x="12" y="${(Tm + H - B) / 2}" font-size="11" transform="rotate(-90 12 ${(Tm + H - B) / 2})" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
     ...paths,
     '</svg>',
   ].join('\n');

@@ -3,8 +3,12 @@ import type { DayAheadResult, FrameworkResult } from '../result.ts';
 
 const fmt = (x: number | null | undefined, digits = 2) =>
   x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
-const pct = (x: number | null | undefined, digits = 3) =>
-  x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(digits)}%`;
+const pct = (x: number | null | undefined, digits = 3) => {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  // Round-off can leave a distributed cost a hair below the optimum: print that as zero, not -0.
+  const shown = Math.abs(100 * x) < 0.5 * 10 ** -digits ? 0 : 100 * x;
+  return `${shown.toFixed(digits)}%`;
+};
 
 function pad(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
