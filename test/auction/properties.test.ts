@@ -185,6 +185,26 @@ describe('auction properties', () => {
     fc.assert(fc.property(inputArb(wide), check), { numRuns: 15 });
   });
 
+  it('gives no participant an advantage from the id tie-break', () => {
+    // Renaming participants changes who is filled first among equal prices, but no
+    // participant's utility: it is W(N) - W(N without it) whatever the tie-break.
+    fc.assert(
+      fc.property(inputArb(medium), (input) => {
+        const n = input.bids.length;
+        const renamed = {
+          ...input,
+          bids: input.bids.map((b, i) => ({ ...b, id: `r${String(n - i).padStart(3, '0')}` })),
+        };
+        const a = clearAuction(input);
+        const b = clearAuction(renamed);
+        input.bids.forEach((bid, i) => {
+          expect(utilityMilli(renamed, bid, b, i)).toBe(utilityMilli(input, bid, a, i));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('does not depend on the order of bids or of steps within a bid', () => {
     fc.assert(
       fc.property(inputArb(medium), fc.infiniteStream(fc.nat()), (input, random) => {
