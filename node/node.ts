@@ -2,6 +2,8 @@
 // Data directory: genesis.json (the chain it belongs to), chain/ (LevelDB ledger), node-key.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createApiServer } from '../api/server.ts';
 import { Chain } from '../consensus/chain.ts';
 import { genesisBlock } from '../consensus/genesis.ts';
 import { generateKeyPair, type KeyPair } from '../consensus/keys.ts';
@@ -9,6 +11,9 @@ import { Mempool } from '../consensus/mempool.ts';
 import { Miner } from '../consensus/miner.ts';
 import { type ChainParams, genesisToJson, loadGenesisFile } from '../consensus/params.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
+import type { TxEnvelope } from '../consensus/tx.ts';
+import { loadOrCreatePeerKey } from '../p2p/identity.ts';
+import { Network } from '../p2p/network.ts';
 import { readKeyFile, writeKeyFile } from './keyfile.ts';
 
 export interface NodeConfig {
@@ -17,9 +22,14 @@ export interface NodeConfig {
   minerKey?: KeyPair;
   minerThreads?: number;
   verifierThreads?: number;
+  /** Peer-to-peer networking; without it the node runs alone. */
+  p2p?: { port: number; host?: string; bootstrap: string[]; denyPeer?: (peerId: string) => boolean };
+  /** HTTP API; without it none is served. */
+  api?: { port: number; host?: string };
 }
 
 export const genesisPath = (dataDir: string): string => join(dataDir, 'genesis.json');
+export const p2pKeyPath = (dataDir: string): string => join(dataDir, 'p2p-key');
 
 /** Writes genesis.json and a node key into a new data directory and creates the ledger. */
 export async function initDataDir(dataDir: string, params: ChainParams): Promise<{ genesisHash: string }> {
@@ -29,6 +39,7 @@ export async function initDataDir(dataDir: string, params: ChainParams): Promise
   writeFileSync(genesisPath(dataDir), `${JSON.stringify(genesisToJson(params), null, 2)}\n`);
   const keyPath = join(dataDir, 'node-key.json');
   if (!existsSync(keyPath)) writeKeyFile(keyPath, generateKeyPair());
+  await loadOrCreatePeerKey(p2pKeyPath(dataDir));
   const verifier = new SignatureVerifier(
     { chainId: params.chainId, genesisHash: genesisBlock(params).hash },
     0,
@@ -45,6 +56,10 @@ export class VppNode {
   readonly verifier: SignatureVerifier;
   readonly nodeKey: KeyPair;
   readonly miner?: Miner;
+  network?: Network;
+  api?: FastifyInstance;
+  apiUrl?: string;
+  private readonly config: NodeConfig;
   private futureTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -54,6 +69,7 @@ export class VppNode {
     nodeKey: KeyPair,
     config: NodeConfig,
   ) {
+    this.config = config;
     this.params = params;
     this.chain = chain;
     this.verifier = verifier;
@@ -81,10 +97,36 @@ export class VppNode {
       config.verifierThreads,
     );
     const chain = await Chain.open(join(config.dataDir, 'chain'), params, { verifier });
-    return new VppNode(params, chain, verifier, nodeKey, config);
+    const node = new VppNode(params, chain, verifier, nodeKey, config);
+    if (config.p2p) {
+      const privateKey = await loadOrCreatePeerKey(p2pKeyPath(config.dataDir));
+      node.network = await Network.create(chain, node.mempool, {
+        privateKey,
+        listenHost: config.p2p.host,
+        listenPort: config.p2p.port,
+        bootstrap: config.p2p.bootstrap,
+        denyPeer: config.p2p.denyPeer,
+      });
+      node.miner?.on('mined', (b) => void node.network?.publishBlock(b));
+    }
+    return node;
   }
 
-  start(): void {
+  /** Admits a locally submitted transaction and gossips it; throws TxError with the reason. */
+  async submitTx(env: TxEnvelope): Promise<void> {
+    await this.mempool.add(env);
+    void this.network?.publishTx(env);
+  }
+
+  async start(): Promise<void> {
+    await this.network?.start();
+    if (this.config.api) {
+      this.api = await createApiServer(this);
+      const host = this.config.api.host ?? '127.0.0.1';
+      await this.api.listen({ port: this.config.api.port, host });
+      const addr = this.api.server.address();
+      this.apiUrl = `http://${host}:${typeof addr === 'object' && addr ? addr.port : this.config.api.port}`;
+    }
     this.miner?.start();
     this.futureTimer = setInterval(() => void this.chain.retryFutureBlocks(), 1000);
   }
@@ -92,6 +134,8 @@ export class VppNode {
   async stop(): Promise<void> {
     clearInterval(this.futureTimer);
     await this.miner?.stop();
+    await this.api?.close();
+    await this.network?.stop();
     await this.chain.close();
     await this.verifier.close();
   }

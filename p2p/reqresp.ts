@@ -1,0 +1,77 @@
+// Request-response over libp2p streams: the requester writes one length-prefixed request; the responder
+// answers with a u16 count message and then that many length-prefixed items. Sizes and counts are
+// bounded on both sides, and every request has a deadline.
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import { DecodeError, Reader, Writer } from '../consensus/bytes.ts';
+import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './protocol.ts';
+
+export class ResponseError extends Error {
+  override name = 'ResponseError';
+  /** 'invalid': the peer sent something malformed or oversize; 'timeout'/'failed': it did not answer. */
+  readonly kind: 'invalid' | 'timeout' | 'failed';
+  constructor(kind: 'invalid' | 'timeout' | 'failed', message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export interface RequestLimits {
+  maxItems: number;
+  maxItemBytes: number;
+}
+
+function classify(err: unknown): ResponseError {
+  const e = err as Error;
+  if (e instanceof ResponseError) return e;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return new ResponseError('timeout', e.message);
+  if (e instanceof DecodeError || /Length|length|InvalidMessage/.test(e.name))
+    return new ResponseError('invalid', `${e.name}: ${e.message}`);
+  return new ResponseError('failed', `${e.name}: ${e.message}`);
+}
+
+export async function request(
+  libp2p: Libp2p,
+  peer: PeerId,
+  protocol: string,
+  body: Uint8Array,
+  limits: RequestLimits,
+): Promise<Uint8Array[]> {
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  let stream: Stream | undefined;
+  try {
+    stream = await libp2p.dialProtocol(peer, protocol, { signal });
+    const lp = lpStream(stream, { maxDataLength: limits.maxItemBytes });
+    await lp.write(body, { signal });
+    const head = new Reader((await lp.read({ signal })).subarray());
+    const count = head.u16('response count');
+    head.end('response count');
+    if (count > limits.maxItems)
+      throw new ResponseError(
+        'invalid',
+        `response announces ${count} items, at most ${limits.maxItems} allowed`,
+      );
+    const items: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) items.push((await lp.read({ signal })).subarray());
+    await stream.close({ signal }).catch(() => undefined);
+    return items;
+  } catch (err) {
+    stream?.abort(err as Error);
+    throw classify(err);
+  }
+}
+
+/** Serves one request: `answer` gets the decoded request bytes and returns the items to send. */
+export async function respond(
+  stream: Stream,
+  answer: (req: Uint8Array) => Promise<Uint8Array[]>,
+): Promise<void> {
+  const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  // The limit applies to what is read: requests are small.
+  const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+  const req = (await lp.read({ signal })).subarray();
+  const items = await answer(req);
+  await lp.write(new Writer().u16(items.length).finish(), { signal });
+  for (const item of items) await lp.write(item, { signal });
+  await stream.close({ signal });
+}

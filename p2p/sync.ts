@@ -1,0 +1,168 @@
+// Range sync: on connect (and periodically, and when gossip brings an orphan) nodes exchange status; if
+// a peer has more total work, the node finds the highest common block by comparing header ranges with
+// its own main chain, then fetches blocks by height range in batches and imports them; fork choice
+// does the rest. One sync runs at a time; the best peer heard meanwhile is synced next.
+import type { PeerId } from '@libp2p/interface';
+import { type Block, decodeBlock, decodeHeader, headerHash } from '../consensus/block.ts';
+import { bytesEqual, toHex } from '../consensus/bytes.ts';
+import { BlockError } from '../consensus/errors.ts';
+import type { Network } from './network.ts';
+import { PeerAction } from './peers.ts';
+import {
+  decodeStatus,
+  encodeRange,
+  encodeStatus,
+  MAX_BLOCKS_PER_REQUEST,
+  MAX_HEADERS_PER_REQUEST,
+  type Status,
+} from './protocol.ts';
+import { ResponseError, request } from './reqresp.ts';
+
+export class SyncError extends Error {
+  override name = 'SyncError';
+}
+
+export class SyncService {
+  private readonly net: Network;
+  private running: Promise<void> | undefined;
+  private next: { peer: PeerId; status: Status } | undefined;
+  private stopped = false;
+  blocksImported = 0;
+
+  constructor(net: Network) {
+    this.net = net;
+  }
+
+  get syncing(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Asks a peer for its status (sending ours) and syncs from it if it is ahead. */
+  async handshake(peer: PeerId): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const [item] = await this.ask(peer, this.net.names.status, encodeStatus(this.net.status()), 1, 256);
+      if (!item) throw new ResponseError('invalid', 'empty status response');
+      await this.onStatus(peer, decodeStatus(item));
+    } catch (err) {
+      this.punish(peer, err);
+    }
+  }
+
+  /** A peer told us its status (in a handshake either way round). */
+  async onStatus(peer: PeerId, status: Status): Promise<void> {
+    const { chain } = this.net;
+    if (status.chainId !== chain.params.chainId || !bytesEqual(status.genesisHash, chain.genesisHash)) {
+      this.net.penalise(peer.toString(), PeerAction.Fatal, 'status for another chain');
+      return;
+    }
+    if (status.totalWork <= chain.tip.totalWork) return;
+    if (this.running) {
+      if (!this.next || status.totalWork > this.next.status.totalWork) this.next = { peer, status };
+      return;
+    }
+    this.running = this.syncFrom(peer, status).finally(() => {
+      this.running = undefined;
+      const n = this.next;
+      this.next = undefined;
+      if (n && !this.stopped) void this.onStatus(n.peer, n.status);
+    });
+    await this.running;
+  }
+
+  private async ask(
+    peer: PeerId,
+    protocol: string,
+    body: Uint8Array,
+    maxItems: number,
+    maxItemBytes: number,
+  ): Promise<Uint8Array[]> {
+    return request(this.net.libp2p, peer, protocol, body, { maxItems, maxItemBytes });
+  }
+
+  private punish(peer: PeerId, err: unknown): void {
+    const id = peer.toString();
+    if (err instanceof ResponseError) {
+      if (err.kind === 'invalid') this.net.penalise(id, PeerAction.LowTolerance, err.message);
+      else if (err.kind === 'timeout') this.net.penalise(id, PeerAction.MidTolerance, err.message);
+    } else if (err instanceof SyncError) {
+      this.net.penalise(id, PeerAction.Fatal, err.message);
+    } else if (err instanceof BlockError) {
+      if (err.verdict === 'reject')
+        this.net.penalise(id, PeerAction.Fatal, `sync served an invalid block: ${err.message}`);
+    } else if (!(err instanceof Error && /closed|abort|reset/i.test(err.message))) {
+      this.net.penalise(id, PeerAction.HighTolerance, (err as Error).message);
+    }
+  }
+
+  private async syncFrom(peer: PeerId, status: Status): Promise<void> {
+    try {
+      const common = await this.findCommonHeight(peer, status);
+      let expectedParent = (await this.net.chain.getMainNode(common))!.hash;
+      let next = common + 1;
+      while (!this.stopped && next <= status.headHeight) {
+        const count = Math.min(MAX_BLOCKS_PER_REQUEST, status.headHeight - next + 1);
+        const items = await this.ask(
+          peer,
+          this.net.names.blocksByRange,
+          encodeRange({ start: next, count }),
+          count,
+          this.net.chain.params.maxBlockBytes,
+        );
+        if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
+        const blocks: Block[] = items.map((b) => decodeBlock(b, this.net.chain.params));
+        blocks.forEach((b, i) => {
+          if (b.header.height !== next + i)
+            throw new SyncError(`block at position ${i} has height ${b.header.height}, expected ${next + i}`);
+          if (!bytesEqual(b.header.parentHash, expectedParent))
+            throw new SyncError(`block ${next + i} does not extend the previous one`);
+          expectedParent = headerHash(b.header);
+        });
+        for (const b of blocks) {
+          try {
+            await this.net.chain.processBlock(b);
+            this.blocksImported++;
+          } catch (err) {
+            if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
+          }
+        }
+        next += blocks.length;
+      }
+    } catch (err) {
+      this.punish(peer, err);
+    }
+  }
+
+  /** Highest height at which the peer's main chain and ours have the same block. */
+  private async findCommonHeight(peer: PeerId, status: Status): Promise<number> {
+    let top = Math.min(this.net.chain.height, status.headHeight);
+    for (;;) {
+      const start = Math.max(0, top - MAX_HEADERS_PER_REQUEST + 1);
+      const count = top - start + 1;
+      const items = await this.ask(
+        peer,
+        this.net.names.headersByRange,
+        encodeRange({ start, count }),
+        count,
+        256,
+      );
+      if (items.length === 0)
+        throw new ResponseError('invalid', 'no headers for a range below the announced head');
+      const headers = items.map((h) => decodeHeader(h));
+      for (let i = headers.length - 1; i >= 0; i--) {
+        const h = headers[i]!;
+        if (h.height !== start + i) throw new SyncError(`header at position ${i} has height ${h.height}`);
+        const ours = await this.net.chain.getMainNode(h.height);
+        if (ours && bytesEqual(ours.hash, headerHash(h))) return h.height;
+      }
+      if (start === 0)
+        throw new SyncError(`no common block with peer (its genesis ${toHex(headerHash(headers[0]!))})`);
+      top = start - 1;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
