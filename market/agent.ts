@@ -131,8 +131,14 @@ export class ProsumerAgent {
     let r: ReturnType<QpSolver['solve']>;
     try {
       r = this.solver.solve(this.cost, this.qdiag);
-    } catch (err) {
-      throw new Error(`prosumer ${this.prosumer.id}: ${(err as Error).message}`);
+    } catch {
+      // A nearly degenerate subproblem can stall at the default tolerance: retry with a looser one and
+      // more iterations before giving up (1e-7 is still far below the market's tolerances).
+      try {
+        r = this.solver.solve(this.cost, this.qdiag, 1e-7, 300);
+      } catch (err) {
+        throw new Error(`prosumer ${this.prosumer.id}: ${(err as Error).message}`);
+      }
     }
     this.x = r.x;
     this.solverIterations += r.iterations;

@@ -1,4 +1,6 @@
 // Options and stopping rule shared by the two distributed clearing methods.
+import type { HistoryEntry } from './result.ts';
+
 export interface ClearingOptions {
   /** 'admm' (augmented Lagrangian, default) or 'subgradient' (plain Lagrangian with primal averaging; weak only). */
   method: 'admm' | 'subgradient';
@@ -15,7 +17,7 @@ export interface ClearingOptions {
   referenceCost?: number;
   /** Initial step of the sub-gradient method, currency per kWh (normalised step a/√(k+1)). */
   subgradientStep: number;
-  onIteration?: (entry: import('./result.ts').HistoryEntry, maxIterations: number) => void;
+  onIteration?: (entry: HistoryEntry, maxIterations: number) => void;
 }
 
 export const DEFAULT_CLEARING: ClearingOptions = {
