@@ -71,6 +71,8 @@ export async function startAttacker(
         return false;
       }
     },
-    stop: () => libp2p.stop(),
+    stop: async () => {
+      await libp2p.stop();
+    },
   };
 }

@@ -53,7 +53,7 @@ describe('network partition', () => {
       [0, 1, 2, 3].map((i) => ({ mine: true, denyPeer: deny(i) })),
     );
     const { nodes } = net;
-    nodes.forEach((n, i) => group.set(n.network!.peerId, i < 2 ? 0 : 1));
+    for (const [i, n] of nodes.entries()) group.set(n.network!.peerId, i < 2 ? 0 : 1);
     await waitFor(
       'connected and converged at height 3',
       () => nodes.every((n) => n.network!.peerCount === 3 && n.chain.height >= 3) && sameHead(nodes),
@@ -79,7 +79,7 @@ describe('network partition', () => {
     );
     expect(await confirmed(nodes[0]!, right)).toBe(false);
     expect(await confirmed(nodes[2]!, left)).toBe(false);
-    const heaviest = nodes.reduce((m, n) => (n.chain.tip.totalWork > m ? n.chain.tip.totalWork : m), 0n);
+    const heaviest = nodes.reduce((m, n) => Math.max(n.chain.tip.totalWork, m), 0n);
 
     partitioned = false; // the reconnect timers dial the bootstrap peers again
     await waitFor(
