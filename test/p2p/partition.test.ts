@@ -79,7 +79,8 @@ describe('network partition', () => {
     );
     expect(await confirmed(nodes[0]!, right)).toBe(false);
     expect(await confirmed(nodes[2]!, left)).toBe(false);
-    const heaviest = nodes.reduce((m, n) => Math.max(n.chain.tip.totalWork, m), 0n);
+    let heaviest = 0n;
+    for (const n of nodes) if (n.chain.tip.totalWork > heaviest) heaviest = n.chain.tip.totalWork;
 
     partitioned = false; // the reconnect timers dial the bootstrap peers again
     await waitFor(
