@@ -15,6 +15,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run a node (optionally mining)',
     load: async () => (await import('./commands/node.ts')).default,
   },
+  devnet: {
+    summary: 'run a local network of node processes (grid + VPPs)',
+    load: async () => (await import('./commands/devnet.ts')).default,
+  },
   demo: {
     summary: 'the main job: a local chain doing real work (npm start)',
     load: async () => (await import('./commands/demo.ts')).default,

@@ -1,25 +1,66 @@
 import { readKeyFile } from '../keyfile.ts';
 import { VppNode } from '../node.ts';
 import { blockLine } from '../report.ts';
+import { startTraffic } from '../traffic.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
+
+const HOST_RE = /^(\d{1,3}(\.\d{1,3}){3}|localhost|::1?|[0-9a-f:]+)$/i;
+
+export function parseBootstrap(list: string | undefined): string[] {
+  if (!list) return [];
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of out) {
+    if (!/^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d{1,5}\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(a)) {
+      throw new UsageError(
+        `--bootstrap: '${a}' is not a multiaddr like /ip4/127.0.0.1/tcp/30300/p2p/12D3KooW…`,
+      );
+    }
+  }
+  return out;
+}
 
 const command: Command = {
   name: 'node',
-  summary: 'Run a node on a data directory: import, validate and (with --mine) mine blocks.',
+  summary:
+    'Run a node on a data directory: sync, validate and gossip blocks and transactions, serve the API, optionally mine.',
   usage:
-    'node --datadir DIR [--mine] [--miner-key FILE] [--threads N]\n' +
-    '  --mine        mine blocks (fees go to the node key, or to --miner-key)\n' +
-    '  --threads N   mining worker threads (default: cores - 1, at least 1)',
+    'node --datadir DIR [--mine] [--miner-key FILE] [--threads N] [--p2p-port P] [--p2p-host H] [--bootstrap MA,...]\n' +
+    '            [--api-port P] [--api-host H] [--traffic-ms MS --traffic-key FILE] [--quiet]\n' +
+    '  --mine          mine blocks (fees go to the node key, or to --miner-key)\n' +
+    '  --threads N     mining worker threads (default: cores - 1, at least 1)\n' +
+    '  --p2p-port P    libp2p TCP port (default 30300; 0 = any); without --p2p-port or --bootstrap the node still listens\n' +
+    '  --p2p-host H    address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)\n' +
+    '  --bootstrap     comma-separated multiaddrs of peers to keep connected to\n' +
+    '  --api-port P    HTTP API port (default 8545; 0 = any); --api-host as --p2p-host\n' +
+    '  --traffic-ms    development traffic: send a transfer from --traffic-key every MS milliseconds',
   async run(argv) {
     const { values } = parseFlags(argv, {
       datadir: { type: 'string' },
       mine: { type: 'boolean', default: false },
       'miner-key': { type: 'string' },
       threads: { type: 'string' },
+      'p2p-port': { type: 'string' },
+      'p2p-host': { type: 'string' },
+      bootstrap: { type: 'string' },
+      'api-port': { type: 'string' },
+      'api-host': { type: 'string' },
+      'traffic-ms': { type: 'string' },
+      'traffic-key': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
     });
     if (!values.datadir) throw new UsageError('--datadir is required');
     const threads = intFlag(values.threads, 'threads', 0, 1, 64) || undefined;
+    const p2pPort = intFlag(values['p2p-port'], 'p2p-port', 30300, 0, 65535);
+    const apiPort = intFlag(values['api-port'], 'api-port', 8545, 0, 65535);
+    for (const h of [values['p2p-host'], values['api-host']])
+      if (h !== undefined && !HOST_RE.test(h)) throw new UsageError(`not an IP address: ${h}`);
+    const trafficMs = intFlag(values['traffic-ms'], 'traffic-ms', 0, 50, 3_600_000);
+    if (trafficMs && !values['traffic-key']) throw new UsageError('--traffic-ms needs --traffic-key');
     const minerKey = values['miner-key'] ? readKeyFile(values['miner-key']) : undefined;
+    const trafficKey = values['traffic-key'] ? readKeyFile(values['traffic-key']) : undefined;
     let node: VppNode;
     try {
       node = await VppNode.open({
@@ -27,22 +68,36 @@ const command: Command = {
         mine: values.mine,
         minerKey,
         minerThreads: threads,
+        p2p: { port: p2pPort, host: values['p2p-host'], bootstrap: parseBootstrap(values.bootstrap) },
+        api: { port: apiPort, host: values['api-host'] },
       });
+      await node.start();
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     console.log(
       `node ${node.nodeKey.address} on ${node.params.name}, height ${node.chain.height}, head ${node.chain.tip.id.slice(0, 16)}…`,
     );
-    node.miner?.on('mined', (b) =>
-      console.log(blockLine(b, node.params.powLimitBits, node.miner!.hashRate(), 'mined')),
-    );
-    node.start();
+    console.log(`p2p ${node.network!.multiaddrs.join(' ')}`);
+    console.log(`api ${node.apiUrl}/v1/status`);
+    if (!values.quiet) {
+      node.miner?.on('mined', (b) =>
+        console.log(blockLine(b, node.params.powLimitBits, node.miner!.hashRate(), 'mined')),
+      );
+      node.chain.on('head', (c) => {
+        if (c.disconnected.length > 0)
+          console.log(
+            `reorg: ${c.disconnected.length} blocks replaced by ${c.connected.length}, head ${c.head.header.height}`,
+          );
+      });
+    }
+    const stopTraffic = trafficKey ? startTraffic(node, trafficKey, trafficMs) : () => undefined;
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     console.log('stopping…');
+    stopTraffic();
     await node.stop();
     return 0;
   },

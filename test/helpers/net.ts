@@ -87,3 +87,26 @@ export async function startNet(
 
 export const sameHead = (nodes: VppNode[]): boolean =>
   nodes.every((n) => n.chain.tip.id === nodes[0]!.chain.tip.id);
+
+/** A base port such that base .. base + n - 1 are all free on 127.0.0.1 (bound once, then released). */
+export async function freePortRange(n: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  const tryBind = (port: number) =>
+    new Promise<import('node:net').Server | undefined>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen(port, '127.0.0.1', () => resolve(s));
+    });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const bound: import('node:net').Server[] = [];
+    for (let p = base; p < base + n; p++) {
+      const s = await tryBind(p);
+      if (!s) break;
+      bound.push(s);
+    }
+    await Promise.all(bound.map((s) => new Promise((r) => s.close(r))));
+    if (bound.length === n) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}

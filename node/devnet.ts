@@ -1,0 +1,148 @@
+// A local network of node processes: node 0 is the grid operator, the others VPPs. Each has its own
+// data dir, account key, p2p and API ports (base port + index) and bootstraps to every other node.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { toHex } from '../consensus/bytes.ts';
+import { genesisBlock } from '../consensus/genesis.ts';
+import { devKeyPair } from '../consensus/keys.ts';
+import { type ChainParams, genesisToJson, loadGenesisFile } from '../consensus/params.ts';
+import { loadOrCreatePeerKey, peerIdOfKey } from '../p2p/identity.ts';
+import { writeKeyFile } from './keyfile.ts';
+import { genesisPath, initDataDir, p2pKeyPath } from './node.ts';
+
+export interface DevnetOptions {
+  dir: string;
+  nodes: number;
+  p2pBasePort: number;
+  apiBasePort: number;
+  fresh: boolean;
+  mining: Set<number>;
+  threads: number;
+  trafficMs: number;
+  genesisFile: string;
+}
+
+export interface DevnetNode {
+  index: number;
+  role: 'grid' | 'vpp';
+  name: string;
+  address: string;
+  keyFile: string;
+  dataDir: string;
+  logFile: string;
+  peerId: string;
+  p2p: string;
+  api: string;
+  mining: boolean;
+}
+
+export interface DevnetPlan {
+  chainId: number;
+  chainName: string;
+  genesisHash: string;
+  nodes: DevnetNode[];
+}
+
+const nameOf = (i: number): string => (i === 0 ? 'grid' : `vpp-${i}`);
+
+/** Writes (or reuses) the devnet's genesis and node directories and returns the plan. */
+export async function prepareDevnet(o: DevnetOptions): Promise<DevnetPlan> {
+  if (o.fresh) rmSync(o.dir, { recursive: true, force: true });
+  mkdirSync(o.dir, { recursive: true });
+  const gPath = join(o.dir, 'genesis.json');
+  let params: ChainParams;
+  if (existsSync(gPath)) {
+    params = loadGenesisFile(gPath);
+  } else {
+    // A new devnet starts its clock now; VPPs beyond those in the template get funded development keys.
+    params = loadGenesisFile(o.genesisFile);
+    params.timestamp = Date.now();
+    const vppBalance = params.accounts.find((a) => a.role === 'vpp')?.balance ?? 100_000_000_000n;
+    for (let i = 1; i < o.nodes; i++) {
+      const name = nameOf(i);
+      if (!params.accounts.some((a) => a.name === name))
+        params.accounts.push({ name, role: 'vpp', address: devKeyPair(name).address, balance: vppBalance });
+    }
+    writeFileSync(gPath, `${JSON.stringify(genesisToJson(params), null, 2)}\n`);
+  }
+  const nodes: DevnetNode[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    const name = nameOf(i);
+    const dataDir = resolve(o.dir, `node-${i}`);
+    if (!existsSync(genesisPath(dataDir))) await initDataDir(dataDir, params);
+    const key = devKeyPair(name);
+    const keyFile = join(dataDir, 'account-key.json');
+    if (!existsSync(keyFile)) writeKeyFile(keyFile, key);
+    const peerId = peerIdOfKey(await loadOrCreatePeerKey(p2pKeyPath(dataDir)));
+    nodes.push({
+      index: i,
+      role: i === 0 ? 'grid' : 'vpp',
+      name,
+      address: key.address,
+      keyFile,
+      dataDir,
+      logFile: join(dataDir, 'node.log'),
+      peerId,
+      p2p: `/ip4/127.0.0.1/tcp/${o.p2pBasePort + i}/p2p/${peerId}`,
+      api: `http://127.0.0.1:${o.apiBasePort + i}`,
+      mining: o.mining.has(i),
+    });
+  }
+  const plan: DevnetPlan = {
+    chainId: params.chainId,
+    chainName: params.name,
+    genesisHash: toHex(genesisBlock(params).hash),
+    nodes,
+  };
+  writeFileSync(join(o.dir, 'devnet.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  return plan;
+}
+
+/** Starts one node process of the plan; its output goes to its log file. */
+export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): ChildProcess {
+  const cli = new URL('./cli.ts', import.meta.url).pathname;
+  const args = [
+    cli,
+    'node',
+    '--datadir',
+    n.dataDir,
+    '--p2p-port',
+    String(o.p2pBasePort + n.index),
+    '--api-port',
+    String(o.apiBasePort + n.index),
+    '--bootstrap',
+    plan.nodes
+      .filter((m) => m !== n)
+      .map((m) => m.p2p)
+      .join(','),
+    '--miner-key',
+    n.keyFile,
+    '--threads',
+    String(o.threads),
+  ];
+  if (n.mining) args.push('--mine');
+  if (o.trafficMs > 0) args.push('--traffic-ms', String(o.trafficMs), '--traffic-key', n.keyFile);
+  const log = createWriteStream(n.logFile, { flags: 'a' });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+export interface NodeStatus {
+  height: number;
+  headHash: string;
+  peers: number;
+  mempoolSize: number;
+  hashRate: number;
+}
+
+export async function fetchStatus(api: string): Promise<NodeStatus | undefined> {
+  try {
+    const r = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(2000) });
+    return r.ok ? ((await r.json()) as NodeStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
