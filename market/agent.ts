@@ -128,18 +128,25 @@ export class ProsumerAgent {
         return;
       }
     }
-    let r: ReturnType<QpSolver['solve']>;
-    try {
-      r = this.solver.solve(this.cost, this.qdiag);
-    } catch {
-      // A nearly degenerate subproblem can stall at the default tolerance: retry with a looser one and
-      // more iterations before giving up (1e-7 is still far below the market's tolerances).
+    let r: ReturnType<QpSolver['solve']> | undefined;
+    // Warm start from the last iterate (successive subproblems differ little); if that stalls, start
+    // cold; a nearly degenerate subproblem can still stall at the default tolerance, so the last resort
+    // is a looser one with more iterations (1e-7 is still far below the market's tolerances).
+    const attempts: [number, number, boolean][] = [
+      [1e-9, 40, true],
+      [1e-9, 80, false],
+      [1e-7, 300, false],
+    ];
+    let failure: unknown;
+    for (const [tol, iterations, warm] of attempts) {
       try {
-        r = this.solver.solve(this.cost, this.qdiag, 1e-7, 300);
+        r = this.solver.solve(this.cost, this.qdiag, tol, iterations, warm);
+        break;
       } catch (err) {
-        throw new Error(`prosumer ${this.prosumer.id}: ${(err as Error).message}`);
+        failure = err;
       }
     }
+    if (r === undefined) throw new Error(`prosumer ${this.prosumer.id}: ${(failure as Error).message}`);
     this.x = r.x;
     this.solverIterations += r.iterations;
     this.solves++;

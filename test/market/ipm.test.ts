@@ -90,6 +90,28 @@ describe('interior-point QP solver', () => {
     );
   });
 
+  it('a warm start from a nearby solution reaches the same optimum in fewer iterations', () => {
+    const p = scenario.prosumers.find((x) => x.battery && x.flexibleLoads.length)!;
+    const model = buildProsumerModel(p, scenario.tariffs, hours, 1);
+    const s = model.structure;
+    const solver = new QpSolver(s);
+    const cost = model.ownCost.slice();
+    const q = new Float64Array(s.n);
+    const trade = [...model.col.trade];
+    trade.forEach((c) => {
+      q[c] = 0.1;
+      cost[c] = -0.15;
+    });
+    solver.solve(cost, q);
+    trade.forEach((c, t) => {
+      cost[c] = -0.15 - 0.002 * Math.sin(t);
+    });
+    const cold = new QpSolver(s).solve(cost, q);
+    const warm = solver.solve(cost, q, 1e-9, 80, true);
+    expect(warm.objective).toBeCloseTo(cold.objective, 7);
+    expect(warm.iterations).toBeLessThan(cold.iterations);
+  });
+
   it('reports a bound conflict instead of iterating', () => {
     const lower = Float64Array.of(1);
     const upper = Float64Array.of(0);
