@@ -1,6 +1,7 @@
 // Runs the day-ahead frameworks on one scenario and collects a comparable result. The central LP is
 // solved first whenever a distributed method runs, because its optimum is the yardstick for their gaps
-// and stop test. Each framework gets its own agents (fresh private state).
+// and stop test; the traditional market always runs, as the baseline for savings. Each framework gets
+// its own agents (fresh private state).
 import { startAgents } from './agent-host.ts';
 import { solveCentral } from './central.ts';
 import type { ClearingOptions } from './clearing.ts';
@@ -46,7 +47,8 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
     done(central);
   }
   const reference = optimum ?? undefined;
-  for (const name of wanted) {
+  // The traditional market is the baseline for savings: cheap (one solve per prosumer), so always run.
+  for (const name of FRAMEWORKS.filter((f) => f === 'traditional' || wanted.includes(f))) {
     if (name === 'central') continue;
     options.onStart?.(name);
     if (name === 'traditional') {
@@ -87,7 +89,8 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
       }
     }
   }
-  if (!wanted.includes('central')) delete frameworks.central;
+  const baseline = frameworks.traditional?.totalCost ?? null;
+  for (const name of FRAMEWORKS) if (!wanted.includes(name)) delete frameworks[name];
   for (const r of Object.values(frameworks)) r.gap = relativeGap(r.totalCost, optimum);
   return {
     scenario: {
@@ -100,5 +103,6 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
     },
     frameworks,
     optimum,
+    baseline,
   };
 }

@@ -78,6 +78,8 @@ export interface DayAheadResult {
   frameworks: Partial<Record<FrameworkName, FrameworkResult>>;
   /** Optimum used for the gaps (the central LP), if it was solved. */
   optimum: number | null;
+  /** Total cost of the traditional market, the baseline for savings (always computed). */
+  baseline: number | null;
 }
 
 /** Cost of settling a pool mismatch e_t (kWh sold minus bought) with the grid: exports at feed-in, imports at retail. */

@@ -21,7 +21,7 @@ function pad(rows: string[][]): string {
 
 export function comparisonTable(result: DayAheadResult): string {
   const list = Object.values(result.frameworks) as FrameworkResult[];
-  const traditional = result.frameworks.traditional?.totalCost;
+  const traditional = result.baseline ?? undefined;
   const cur = result.scenario.currency;
   const header = [
     'framework',

@@ -37,6 +37,7 @@ describe('vppchain dayahead', () => {
     expect(json.frameworks.central.gap).toBe(0);
     expect(json.frameworks.weak.converged).toBe(true);
     expect(json.optimum).toBeCloseTo(json.frameworks.central.totalCost, 9);
+    expect(json.baseline).toBeCloseTo(json.frameworks.traditional.totalCost, 9);
   });
 
   it('runs one framework on a scenario file and writes CSVs and an HTML report', () => {
@@ -66,8 +67,9 @@ describe('vppchain dayahead', () => {
     const r = run('--scenario', scenario, '--framework', 'weak', '--out', out, '--threads', '0');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/two homes: 2 prosumers, 24 periods of 60 min/);
-    // Only the requested framework is listed; its gap still refers to the central optimum.
-    expect(r.stdout).toMatch(/^weak\s+[\d.]+\s+-\s+\d+\.\d+%/m);
+    // Only the requested framework is listed; its saving and gap still refer to the traditional market
+    // and the central optimum.
+    expect(r.stdout).toMatch(/^weak\s+[\d.]+\s+\d+\.\d+%\s+\d+\.\d+%/m);
     expect(r.stdout).not.toMatch(/^central/m);
     expect(r.stdout).toMatch(/sunny/);
     for (const f of [
