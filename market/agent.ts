@@ -110,7 +110,7 @@ export class ProsumerAgent {
       }
     }
     this.solver = new QpSolver(this.model.structure);
-    this.separable = canSolveSeparably(prosumer) && slots > 0;
+    this.separable = canSolveSeparably(prosumer);
     this.cost = this.model.ownCost.slice();
     this.qdiag = new Float64Array(this.model.structure.n);
     this.x = new Float64Array(this.model.structure.n);

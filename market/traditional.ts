@@ -13,7 +13,7 @@ export async function solveTraditional(
   const total = prosumers.reduce((s, p) => s + p.cost, 0);
   return {
     framework: 'traditional',
-    method: 'each prosumer alone against the grid tariffs (interior-point QP solver)',
+    method: 'each prosumer alone against the grid tariffs',
     totalCost: total,
     gap: relativeGap(total, optimum),
     imbalance: 0,
