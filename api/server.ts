@@ -1,10 +1,100 @@
-// The node's HTTP API (fastify). Each route group is a plugin with JSON schemas for its replies.
+// The node's HTTP API (fastify). Each route group is a plugin with JSON schemas for params, query, body and
+// every reply; errors share one shape (errors.ts); OpenAPI at /openapi.json, human docs at /docs.
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { VppNode } from '../node/node.ts';
+import { accountRoutes } from './accounts.ts';
+import { blockRoutes } from './blocks.ts';
+import { ApiError, ApiErrorCode, errorReply, installErrorHandling } from './errors.ts';
+import { eventRoutes } from './events.ts';
+import { metricsRoutes, observeLatency } from './metrics.ts';
+import { sharedSchemas } from './schemas.ts';
 import { statusRoutes } from './status.ts';
+import { transactionRoutes } from './transactions.ts';
 
-export async function createApiServer(node: VppNode): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+export interface ApiOptions {
+  /** Allowed CORS origins ('*' for any); off when absent or empty. */
+  cors?: string[];
+  /** Requests per client IP per window; false turns rate limiting off. Default 1200 per minute. */
+  rateLimit?: { max: number; windowMs?: number } | false;
+  /** Largest request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** pino log level for request logs with request ids, or false for none (the default: quiet in tests). */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | false;
+  /** Heartbeat comment interval of event streams (default 15 s) and their maximum number (default 100). */
+  sseHeartbeatMs?: number;
+  sseMaxClients?: number;
+  /** Serve /docs (Swagger UI); default true. */
+  docs?: boolean;
+}
+
+export const DEFAULT_RATE_LIMIT = { max: 1200, windowMs: 60_000 };
+
+export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logLevel ? { level: opts.logLevel } : false,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    // No coercion and no silent removal: a wrong type or an unknown field is a 400, not a guess.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+  app.addSchema(errorReply);
+  for (const s of sharedSchemas) app.addSchema(s);
+  observeLatency(app, node);
+
+  if (opts.cors && opts.cors.length > 0) {
+    await app.register(cors, { origin: opts.cors.includes('*') ? '*' : opts.cors, methods: ['GET', 'POST'] });
+  }
+  const limit = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
+  if (limit) {
+    await app.register(rateLimit, {
+      max: limit.max,
+      timeWindow: limit.windowMs ?? 60_000,
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError(
+          429,
+          ApiErrorCode.RATE_LIMITED,
+          `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`,
+          {
+            retryAfter: ctx.after,
+          },
+        ),
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'vppchain node API',
+        version: '1',
+        description:
+          'u64 values are decimal strings; hashes are 64 lowercase hex digits; every error is { error: { code, message, details? } }.',
+      },
+    },
+  });
+  if (opts.docs !== false) await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
   await app.register(statusRoutes, { node });
+  await app.register(blockRoutes, { node });
+  await app.register(transactionRoutes, { node });
+  await app.register(accountRoutes, { node });
+  await app.register(eventRoutes, {
+    node,
+    stream: { heartbeatMs: opts.sseHeartbeatMs ?? 15_000, maxClients: opts.sseMaxClients ?? 100 },
+  });
+  await app.register(metricsRoutes, { node });
+  await app.ready();
   return app;
 }

@@ -1,42 +1,79 @@
 import type { FastifyInstance } from 'fastify';
+import { toHex } from '../consensus/bytes.ts';
 import type { VppNode } from '../node/node.ts';
+import { difficulty } from '../node/report.ts';
+import { errorResponses } from './errors.ts';
 
 const statusReply = {
   type: 'object',
-  required: ['chainId', 'genesisHash', 'height', 'headHash', 'totalWork', 'peers', 'mempoolSize', 'syncing'],
+  required: [
+    'chainId',
+    'genesisHash',
+    'height',
+    'headHash',
+    'totalWork',
+    'bits',
+    'difficulty',
+    'peers',
+    'mempoolSize',
+    'syncing',
+  ],
   properties: {
     chainId: { type: 'integer' },
     chainName: { type: 'string' },
     genesisHash: { type: 'string' },
     height: { type: 'integer' },
     headHash: { type: 'string' },
+    headTimestamp: { type: 'integer', description: 'ms since the Unix epoch' },
     totalWork: { type: 'string', description: 'cumulative work of the head chain, decimal' },
-    bits: { type: 'string' },
+    bits: { type: 'string', description: "compact target of the head block, '0x' + 8 hex digits" },
+    nextBits: { type: 'string', description: 'compact target the next block must meet' },
+    difficulty: { type: 'number', description: 'powLimit target / head target (1 = easiest)' },
+    minTxFee: { type: 'string' },
     peers: { type: 'integer' },
     peerId: { type: ['string', 'null'] },
     mempoolSize: { type: 'integer' },
     syncing: { type: 'boolean' },
+    mining: { type: 'boolean' },
     hashRate: { type: 'number' },
   },
 } as const;
 
+const bitsHex = (b: number) => `0x${b.toString(16).padStart(8, '0')}`;
+
 export async function statusRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
   const { node } = opts;
-  app.get('/v1/status', { schema: { response: { 200: statusReply } } }, async () => {
-    const tip = node.chain.tip;
-    return {
-      chainId: node.params.chainId,
-      chainName: node.params.name,
-      genesisHash: node.chain.genesisHash.reduce((s, b) => s + b.toString(16).padStart(2, '0'), ''),
-      height: tip.header.height,
-      headHash: tip.id,
-      totalWork: tip.totalWork.toString(),
-      bits: `0x${tip.header.bits.toString(16).padStart(8, '0')}`,
-      peers: node.network?.peerCount ?? 0,
-      peerId: node.network?.peerId ?? null,
-      mempoolSize: node.mempool.size,
-      syncing: node.network?.sync.syncing ?? false,
-      hashRate: node.miner?.hashRate() ?? 0,
-    };
-  });
+  const genesisHash = toHex(node.chain.genesisHash);
+  app.get(
+    '/v1/status',
+    {
+      schema: {
+        summary: 'chain and node status',
+        tags: ['chain'],
+        response: { 200: statusReply, ...errorResponses },
+      },
+    },
+    async () => {
+      const tip = node.chain.tip;
+      return {
+        chainId: node.params.chainId,
+        chainName: node.params.name,
+        genesisHash,
+        height: tip.header.height,
+        headHash: tip.id,
+        headTimestamp: tip.header.timestamp,
+        totalWork: tip.totalWork.toString(),
+        bits: bitsHex(tip.header.bits),
+        nextBits: bitsHex(node.chain.nextBitsAfter(tip)),
+        difficulty: difficulty(tip.header.bits, node.params.powLimitBits),
+        minTxFee: node.params.minTxFee.toString(),
+        peers: node.network?.peerCount ?? 0,
+        peerId: node.network?.peerId ?? null,
+        mempoolSize: node.mempool.size,
+        syncing: node.network?.sync.syncing ?? false,
+        mining: node.miner !== undefined,
+        hashRate: node.miner?.hashRate() ?? 0,
+      };
+    },
+  );
 }

@@ -3,9 +3,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createApiServer } from '../api/server.ts';
+import { type ApiOptions, createApiServer } from '../api/server.ts';
 import { Chain } from '../consensus/chain.ts';
-import { genesisBlock } from '../consensus/genesis.ts';
+import { GENESIS_MINER, genesisBlock } from '../consensus/genesis.ts';
 import { generateKeyPair, type KeyPair } from '../consensus/keys.ts';
 import { Mempool } from '../consensus/mempool.ts';
 import { Miner } from '../consensus/miner.ts';
@@ -14,7 +14,9 @@ import { SignatureVerifier } from '../consensus/sigverify.ts';
 import type { TxEnvelope } from '../consensus/tx.ts';
 import { loadOrCreatePeerKey } from '../p2p/identity.ts';
 import { Network } from '../p2p/network.ts';
+import { EventBus, publishChainEvents } from './events.ts';
 import { readKeyFile, writeKeyFile } from './keyfile.ts';
+import { NodeMetrics } from './metrics.ts';
 
 export interface NodeConfig {
   dataDir: string;
@@ -25,7 +27,7 @@ export interface NodeConfig {
   /** Peer-to-peer networking; without it the node runs alone. */
   p2p?: { port: number; host?: string; bootstrap: string[]; denyPeer?: (peerId: string) => boolean };
   /** HTTP API; without it none is served. */
-  api?: { port: number; host?: string };
+  api?: { port: number; host?: string } & ApiOptions;
 }
 
 export const genesisPath = (dataDir: string): string => join(dataDir, 'genesis.json');
@@ -58,6 +60,10 @@ export class VppNode {
   readonly miner?: Miner;
   network?: Network;
   api?: FastifyInstance;
+  /** Events for API subscribers (heads, reorgs; later auctions, bills): see node/events.ts. */
+  readonly events = new EventBus();
+  /** Prometheus metrics served at GET /metrics: see node/metrics.ts. */
+  readonly metrics: NodeMetrics;
   apiUrl?: string;
   private readonly config: NodeConfig;
   private futureTimer?: NodeJS.Timeout;
@@ -74,7 +80,18 @@ export class VppNode {
     this.chain = chain;
     this.verifier = verifier;
     this.nodeKey = nodeKey;
-    this.mempool = new Mempool({ params, headState: chain.headState, verifier });
+    this.mempool = new Mempool({
+      params,
+      headState: chain.headState,
+      verifier,
+      // Not consensus: the wall clock only estimates the next block's time for admission checks.
+      nextBlockContext: () => ({
+        height: chain.height + 1,
+        timestamp: Math.max(Date.now(), chain.medianTimePast(chain.tip) + 1),
+        miner: GENESIS_MINER,
+        params,
+      }),
+    });
     chain.on('head', (change) => void this.mempool.onHeadChange(change));
     if (config.mine) {
       this.miner = new Miner(chain, this.mempool, {
@@ -82,6 +99,8 @@ export class VppNode {
         threads: config.minerThreads,
       });
     }
+    publishChainEvents(chain, this.events);
+    this.metrics = new NodeMetrics(this);
   }
 
   static async open(config: NodeConfig): Promise<VppNode> {
@@ -121,7 +140,7 @@ export class VppNode {
   async start(): Promise<void> {
     await this.network?.start();
     if (this.config.api) {
-      this.api = await createApiServer(this);
+      this.api = await createApiServer(this, this.config.api);
       const host = this.config.api.host ?? '127.0.0.1';
       await this.api.listen({ port: this.config.api.port, host });
       const addr = this.api.server.address();

@@ -1,0 +1,129 @@
+// POST /v1/transactions (hex or JSON form) and GET /v1/transactions/:hash (pending / confirmed / 404).
+import type { FastifyInstance } from 'fastify';
+import { DecodeError, fromHex } from '../consensus/bytes.ts';
+import { TxError } from '../consensus/errors.ts';
+import { envelope } from '../consensus/tx.ts';
+import type { VppNode } from '../node/node.ts';
+import { ApiError, ApiErrorCode, errorResponses, notFound } from './errors.ts';
+import { HEX32_PATTERN, hash32 } from './schemas.ts';
+import { TxJsonError, txFromBody, txToJson } from './txjson.ts';
+
+// Shape checks only: txjson.ts validates values per field and per payload kind, with precise messages.
+const submitBody = {
+  type: 'object',
+  description:
+    'either { hex } (the canonical encoding) or the JSON form { nonce, fee, senderPubKey, payload, signature }',
+  maxProperties: 5,
+  additionalProperties: false,
+  properties: {
+    hex: { type: 'string', maxLength: 2 + 2 * 16 * 1024, description: 'canonical transaction bytes, hex' },
+    nonce: { type: 'string', maxLength: 20, description: 'u64, decimal string' },
+    fee: { type: 'string', maxLength: 20, description: 'u64, decimal string' },
+    senderPubKey: { type: 'string', maxLength: 68, description: '33-byte compressed public key, hex' },
+    payload: { $ref: 'Payload#' },
+    signature: { type: 'string', maxLength: 130, description: '64-byte r || s, hex (low-s)' },
+  },
+} as const;
+
+const txStatusReply = {
+  type: 'object',
+  required: ['hash', 'status', 'transaction'],
+  properties: {
+    hash: hash32,
+    status: { type: 'string', enum: ['pending', 'confirmed'] },
+    transaction: { $ref: 'Transaction#' },
+    blockHash: hash32,
+    blockHeight: { type: 'integer' },
+    index: { type: 'integer', description: 'position in the block' },
+    confirmations: { type: 'integer' },
+    receipt: { type: 'null', description: 'execution receipt (events); null until contracts land' },
+  },
+} as const;
+
+export async function transactionRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+  const { node } = opts;
+  const { metrics } = node;
+
+  app.post(
+    '/v1/transactions',
+    {
+      schema: {
+        summary: 'submit a signed transaction (mempool + gossip)',
+        tags: ['transactions'],
+        body: submitBody,
+        response: {
+          202: { type: 'object', required: ['hash'], properties: { hash: hash32 } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      let env: ReturnType<typeof envelope>;
+      try {
+        const { tx, bytes } = txFromBody(request.body);
+        env = envelope(tx, bytes);
+      } catch (err) {
+        if (err instanceof TxJsonError) {
+          metrics.txSubmitted.inc({ result: ApiErrorCode.BAD_REQUEST });
+          throw new ApiError(400, ApiErrorCode.BAD_REQUEST, err.message, { field: err.field });
+        }
+        if (err instanceof DecodeError) {
+          metrics.txSubmitted.inc({ result: ApiErrorCode.DECODE });
+          throw new ApiError(400, ApiErrorCode.DECODE, `transaction does not decode: ${err.message}`);
+        }
+        throw err;
+      }
+      try {
+        await node.submitTx(env);
+      } catch (err) {
+        if (err instanceof TxError) {
+          metrics.txSubmitted.inc({ result: err.code });
+          throw new ApiError(400, err.code, err.message.replace(`${err.code}: `, ''), { hash: env.id });
+        }
+        throw err;
+      }
+      metrics.txSubmitted.inc({ result: 'accepted' });
+      return reply.code(202).send({ hash: env.id });
+    },
+  );
+
+  app.get<{ Params: { hash: string } }>(
+    '/v1/transactions/:hash',
+    {
+      schema: {
+        summary: 'a transaction: pending (mempool) or confirmed (main chain); 404 when unknown',
+        tags: ['transactions'],
+        params: {
+          type: 'object',
+          required: ['hash'],
+          properties: { hash: { type: 'string', pattern: HEX32_PATTERN } },
+        },
+        response: { 200: txStatusReply, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const id = request.params.hash.toLowerCase().replace(/^0x/, '');
+      const pending = node.mempool.get(id);
+      if (pending) return { hash: id, status: 'pending', transaction: txToJson(pending) };
+      const loc = await node.chain.txLocation(fromHex(id));
+      if (loc) {
+        const n = node.chain.getNode(loc.blockHash);
+        const block = n && (await node.chain.getBlock(n.id));
+        const env = block?.txs[loc.index];
+        if (n && env && env.id === id && node.chain.isMainChain(n)) {
+          return {
+            hash: id,
+            status: 'confirmed',
+            transaction: txToJson(env),
+            blockHash: n.id,
+            blockHeight: n.header.height,
+            index: loc.index,
+            confirmations: node.chain.height - n.header.height + 1,
+            receipt: null,
+          };
+        }
+      }
+      throw notFound(`transaction ${id} is neither pending nor on the main chain`);
+    },
+  );
+}

@@ -1,0 +1,135 @@
+// JSON <-> transaction conversion, in one place. u64 values travel as decimal strings, bytes as lowercase
+// hex (0x prefix optional on input), addresses as 0x + 40 hex digits.
+// Adding a payload kind (e.g. `call`): add it to PAYLOAD_KINDS and add one case to payloadFromJson and
+// one to payloadToJson; TypeScript's exhaustiveness check on `Payload['kind']` points at both.
+import { DecodeError, fromHex, toHex } from '../consensus/bytes.ts';
+import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../consensus/keys.ts';
+import { decodeTx, encodeTx, MAX_TX_BYTES, type Payload, type Tx, type TxEnvelope } from '../consensus/tx.ts';
+
+export const PAYLOAD_KINDS: readonly Payload['kind'][] = ['transfer'];
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Malformed JSON input: the message names the field. */
+export class TxJsonError extends Error {
+  override name = 'TxJsonError';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function u64(v: unknown, field: string): bigint {
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(v))
+    throw new TxJsonError(field, 'must be a decimal string of an unsigned 64-bit integer (e.g. "123")');
+  const n = BigInt(v);
+  if (n > U64_MAX) throw new TxJsonError(field, `must be at most ${U64_MAX}`);
+  return n;
+}
+
+function hexBytes(v: unknown, field: string, length: number): Uint8Array {
+  if (typeof v !== 'string') throw new TxJsonError(field, `must be a hex string of ${length} bytes`);
+  try {
+    return fromHex(v, length);
+  } catch (err) {
+    throw new TxJsonError(field, `must be a hex string of ${length} bytes (${(err as Error).message})`);
+  }
+}
+
+function address(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v))
+    throw new TxJsonError(field, 'must be an address: 0x + 40 hex digits');
+  return v.toLowerCase();
+}
+
+function onlyFields(o: Json, allowed: readonly string[], where: string): void {
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) throw new TxJsonError(where ? `${where}.${k}` : k, 'unknown field');
+}
+
+export function payloadFromJson(v: unknown): Payload {
+  if (!isObject(v)) throw new TxJsonError('payload', 'must be an object with a "kind"');
+  const kind = v.kind;
+  switch (kind) {
+    case 'transfer':
+      onlyFields(v, ['kind', 'to', 'amount'], 'payload');
+      return { kind: 'transfer', to: address(v.to, 'payload.to'), amount: u64(v.amount, 'payload.amount') };
+    default:
+      throw new TxJsonError(
+        'payload.kind',
+        `must be one of ${PAYLOAD_KINDS.join(', ')}; got ${JSON.stringify(kind)}`,
+      );
+  }
+}
+
+export function payloadToJson(p: Payload): Json {
+  switch (p.kind) {
+    case 'transfer':
+      return { kind: 'transfer', to: p.to, amount: p.amount.toString() };
+    default:
+      return genericJson(p as unknown as Json);
+  }
+}
+
+/** A kind without its own case yet: bigint fields as decimal strings, bytes as hex, the rest as is. */
+function genericJson(p: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(p))
+    out[k] = typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v;
+  return out;
+}
+
+const TX_FIELDS = ['nonce', 'fee', 'senderPubKey', 'payload', 'signature'] as const;
+
+/** A signed transaction from its JSON form (all fields required, no others). */
+export function txFromJson(v: unknown): Tx {
+  if (!isObject(v)) throw new TxJsonError('body', 'must be an object');
+  onlyFields(v, TX_FIELDS, '');
+  for (const f of TX_FIELDS) if (!(f in v)) throw new TxJsonError(f, 'is required');
+  return {
+    nonce: u64(v.nonce, 'nonce'),
+    fee: u64(v.fee, 'fee'),
+    senderPubKey: hexBytes(v.senderPubKey, 'senderPubKey', PUBKEY_LENGTH),
+    payload: payloadFromJson(v.payload),
+    signature: hexBytes(v.signature, 'signature', SIGNATURE_LENGTH),
+  };
+}
+
+/** The transaction's JSON form as the API returns it (with its hash and sender). */
+export function txToJson(env: TxEnvelope): Json {
+  const { tx } = env;
+  return {
+    hash: env.id,
+    nonce: tx.nonce.toString(),
+    fee: tx.fee.toString(),
+    sender: env.sender,
+    senderPubKey: toHex(tx.senderPubKey),
+    payload: payloadToJson(tx.payload),
+    signature: toHex(tx.signature),
+  };
+}
+
+/** Canonical bytes from the hex form; DecodeError when malformed (decodeTx checks size, version, kind, trailing). */
+export function txFromHex(hex: string): Tx {
+  const h = hex.startsWith('0x') ? hex.slice(2) : hex;
+  if (h.length > 2 * MAX_TX_BYTES) throw new DecodeError(`transaction too large: ${h.length / 2} bytes`);
+  return decodeTx(fromHex(h));
+}
+
+/** Either form of POST /v1/transactions: { hex } or the JSON fields. Encodes canonically. */
+export function txFromBody(body: unknown): { tx: Tx; bytes: Uint8Array } {
+  if (isObject(body) && 'hex' in body) {
+    onlyFields(body, ['hex'], '');
+    if (typeof body.hex !== 'string') throw new TxJsonError('hex', 'must be a hex string');
+    const h = body.hex.startsWith('0x') ? body.hex.slice(2) : body.hex;
+    const tx = txFromHex(h);
+    return { tx, bytes: fromHex(h) };
+  }
+  const tx = txFromJson(body);
+  return { tx, bytes: encodeTx(tx) };
+}

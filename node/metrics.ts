@@ -1,0 +1,154 @@
+// Prometheus metrics of one node (prom-client), in a registry of its own (several nodes may share a
+// process in tests). Served by the API at GET /metrics.
+// Adding a metric: `node.metrics.histogram({ name: 'vpp_auction_clearing_seconds', help: '…', buckets })`
+// (or counter / gauge) once at wiring time, then `.observe(seconds)` where the work happens. Names
+// start with `vpp_`; the helpers register the metric in this node's registry.
+import {
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  Registry,
+} from 'prom-client';
+import type { Block } from '../consensus/block.ts';
+import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
+import { BlockError } from '../consensus/errors.ts';
+
+/** What the gauges read when scraped (all optional: a node may run without network or miner). */
+export interface MetricsSource {
+  chain: Chain;
+  mempool: { readonly size: number };
+  readonly miner?: { hashRate(): number };
+  readonly network?: { readonly peerCount: number; readonly sync: { readonly syncing: boolean } };
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly blocksProcessed: Counter<'result'>;
+  readonly blocksRejected: Counter<'code'>;
+  readonly blocksInvalid: Counter<'code'>;
+  readonly reorgs: Counter;
+  readonly reorgDepth: Histogram;
+  readonly txSubmitted: Counter<'result'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly sseClients: Gauge;
+
+  constructor(source: MetricsSource) {
+    const { chain } = source;
+    this.gauge({
+      name: 'vpp_head_height',
+      help: 'height of the main chain head',
+      collect() {
+        this.set(chain.height);
+      },
+    });
+    this.gauge({
+      name: 'vpp_peers',
+      help: 'connected peers',
+      collect() {
+        this.set(source.network?.peerCount ?? 0);
+      },
+    });
+    this.gauge({
+      name: 'vpp_syncing',
+      help: '1 while a range sync runs',
+      collect() {
+        this.set(source.network?.sync.syncing ? 1 : 0);
+      },
+    });
+    this.gauge({
+      name: 'vpp_mempool_size',
+      help: 'pending transactions in the mempool',
+      collect() {
+        this.set(source.mempool.size);
+      },
+    });
+    this.gauge({
+      name: 'vpp_hash_rate',
+      help: 'mining hash rate over the last ~10 s (hashes per second; 0 when not mining)',
+      collect() {
+        this.set(source.miner?.hashRate() ?? 0);
+      },
+    });
+    this.blocksProcessed = this.counter({
+      name: 'vpp_blocks_imported_total',
+      help: 'blocks imported, by where they went (head or side-chain)',
+      labelNames: ['result'],
+    });
+    this.blocksRejected = this.counter({
+      name: 'vpp_blocks_rejected_total',
+      help: 'blocks refused at import (gossip, sync, own miner), by BlockError code',
+      labelNames: ['code'],
+    });
+    this.blocksInvalid = this.counter({
+      name: 'vpp_blocks_invalid_total',
+      help: "blocks marked invalid while connecting a branch (Chain 'invalid' event), by code",
+      labelNames: ['code'],
+    });
+    this.reorgs = this.counter({ name: 'vpp_reorgs_total', help: 'head changes that disconnected blocks' });
+    this.reorgDepth = this.histogram({
+      name: 'vpp_reorg_depth',
+      help: 'blocks disconnected per reorg',
+      buckets: [1, 2, 3, 5, 8, 13, 21, 50, 100],
+    });
+    this.txSubmitted = this.counter({
+      name: 'vpp_api_transactions_total',
+      help: 'transactions submitted through the API, by result (accepted or the error code)',
+      labelNames: ['result'],
+    });
+    this.httpDuration = this.histogram({
+      name: 'vpp_http_request_duration_seconds',
+      help: 'API request latency by route',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
+    this.sseClients = this.gauge({ name: 'vpp_sse_clients', help: 'open server-sent event streams' });
+    this.watchChain(chain);
+  }
+
+  counter<L extends string = string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+    return new Counter<L>({ ...config, registers: [this.registry] });
+  }
+
+  gauge<L extends string = string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+    return new Gauge<L>({ ...config, registers: [this.registry] });
+  }
+
+  histogram<L extends string = string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
+    return new Histogram<L>({ ...config, registers: [this.registry] });
+  }
+
+  /** Prometheus text exposition of every metric of this node. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private watchChain(chain: Chain): void {
+    chain.on('head', (change: HeadChange) => {
+      if (change.disconnected.length > 0) {
+        this.reorgs.inc();
+        this.reorgDepth.observe(change.disconnected.length);
+      }
+    });
+    chain.on('invalid', (_id: string, err: BlockError) => this.blocksInvalid.inc({ code: err.code }));
+    // Every import goes through processBlock (gossip, sync, the miner, the API): count outcomes there.
+    // Chain has no import events, so the instance method is wrapped (consensus/ stays untouched).
+    const process = chain.processBlock.bind(chain);
+    chain.processBlock = async (block: Block): Promise<ProcessStatus> => {
+      try {
+        const status = await process(block);
+        this.blocksProcessed.inc({ result: status });
+        return status;
+      } catch (err) {
+        if (err instanceof BlockError) this.blocksRejected.inc({ code: err.code });
+        throw err;
+      }
+    };
+  }
+}
