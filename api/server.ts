@@ -19,8 +19,11 @@ import { transactionRoutes } from './transactions.ts';
 export interface ApiOptions {
   /** Allowed CORS origins ('*' for any); off when absent or empty. */
   cors?: string[];
-  /** Requests per client IP per window; false turns rate limiting off. Default 1200 per minute. */
-  rateLimit?: { max: number; windowMs?: number } | false;
+  /**
+   * Requests per client IP per window; false turns rate limiting off. Default 1200 per minute; loopback
+   * clients (local tools, the devnet, tests) are exempt unless `exemptLoopback` is false.
+   */
+  rateLimit?: { max: number; windowMs?: number; exemptLoopback?: boolean } | false;
   /** Largest request body in bytes (default 64 KiB). */
   bodyLimit?: number;
   /** pino log level for request logs with request ids, or false for none (the default: quiet in tests). */
@@ -31,6 +34,8 @@ export interface ApiOptions {
   /** Serve /docs (Swagger UI); default true. */
   docs?: boolean;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export const DEFAULT_RATE_LIMIT = { max: 1200, windowMs: 60_000 };
 
@@ -56,11 +61,12 @@ export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Pro
   if (opts.cors && opts.cors.length > 0) {
     await app.register(cors, { origin: opts.cors.includes('*') ? '*' : opts.cors, methods: ['GET', 'POST'] });
   }
-  const limit = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
+  const limit: ApiOptions['rateLimit'] = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
   if (limit) {
     await app.register(rateLimit, {
       max: limit.max,
       timeWindow: limit.windowMs ?? 60_000,
+      allowList: (request) => limit.exemptLoopback !== false && LOOPBACK.has(request.ip),
       errorResponseBuilder: (_req, ctx) =>
         new ApiError(
           429,

@@ -27,6 +27,22 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'real-time VCG auction (auction clear --input FILE)',
     load: async () => (await import('./commands/auction.ts')).default,
   },
+  status: {
+    summary: "a node's chain status (--node URL)",
+    load: async () => (await import('./commands/status.ts')).default,
+  },
+  account: {
+    summary: 'an account: balance, nonce, role (--address A | --key FILE)',
+    load: async () => (await import('./commands/account.ts')).default,
+  },
+  block: {
+    summary: 'a block by height, hash or latest',
+    load: async () => (await import('./commands/block.ts')).default,
+  },
+  transfer: {
+    summary: 'sign a transfer locally and submit it (--key FILE --to A --amount N [--wait])',
+    load: async () => (await import('./commands/transfer.ts')).default,
+  },
   dayahead: {
     summary: 'day-ahead P2P market inside a VPP (dayahead --framework all)',
     load: async () => (await import('./commands/dayahead.ts')).default,

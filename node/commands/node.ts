@@ -22,19 +22,40 @@ export function parseBootstrap(list: string | undefined): string[] {
   return out;
 }
 
+const API_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'off'] as const;
+
+export function parseCors(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of out)
+    if (o !== '*' && !/^https?:\/\/[\w.-]+(:\d{1,5})?$/.test(o))
+      throw new UsageError(
+        `--cors: '${o}' is not an origin like https://example.org or http://localhost:3000 (or '*')`,
+      );
+  if (out.length === 0) throw new UsageError('--cors needs at least one origin');
+  return out;
+}
+
 const command: Command = {
   name: 'node',
   summary:
     'Run a node on a data directory: sync, validate and gossip blocks and transactions, serve the API, optionally mine.',
   usage:
     'node --datadir DIR [--mine] [--miner-key FILE] [--threads N] [--p2p-port P] [--p2p-host H] [--bootstrap MA,...]\n' +
-    '            [--api-port P] [--api-host H] [--traffic-ms MS --traffic-key FILE] [--quiet]\n' +
+    '            [--api-port P] [--api-host H] [--cors ORIGIN,...] [--rate-limit N] [--api-log LEVEL]\n' +
+    '            [--traffic-ms MS --traffic-key FILE] [--quiet]\n' +
     '  --mine          mine blocks (fees go to the node key, or to --miner-key)\n' +
     '  --threads N     mining worker threads (default: cores - 1, at least 1)\n' +
     '  --p2p-port P    libp2p TCP port (default 30300; 0 = any); without --p2p-port or --bootstrap the node still listens\n' +
     '  --p2p-host H    address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)\n' +
     '  --bootstrap     comma-separated multiaddrs of peers to keep connected to\n' +
     '  --api-port P    HTTP API port (default 8545; 0 = any); --api-host as --p2p-host\n' +
+    "  --cors ORIGINS  allow browser requests from these origins (comma-separated, or '*'); default off\n" +
+    '  --rate-limit N  API requests per minute per client IP, loopback exempt (default 1200; 0 = no limit)\n' +
+    '  --api-log L     API request log level: fatal|error|warn|info|debug|off (default warn; info logs each request)\n' +
     '  --traffic-ms    development traffic: send a transfer from --traffic-key every MS milliseconds',
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -47,6 +68,9 @@ const command: Command = {
       bootstrap: { type: 'string' },
       'api-port': { type: 'string' },
       'api-host': { type: 'string' },
+      cors: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'api-log': { type: 'string', default: 'warn' },
       'traffic-ms': { type: 'string' },
       'traffic-key': { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -57,6 +81,11 @@ const command: Command = {
     const apiPort = intFlag(values['api-port'], 'api-port', 8545, 0, 65535);
     for (const h of [values['p2p-host'], values['api-host']])
       if (h !== undefined && !HOST_RE.test(h)) throw new UsageError(`not an IP address: ${h}`);
+    const rateLimit = intFlag(values['rate-limit'], 'rate-limit', 1200, 0, 1_000_000);
+    const cors = parseCors(values.cors);
+    const apiLog = values['api-log'];
+    if (!API_LOG_LEVELS.includes(apiLog as (typeof API_LOG_LEVELS)[number]))
+      throw new UsageError(`--api-log must be one of ${API_LOG_LEVELS.join(', ')}, got '${apiLog}'`);
     const trafficMs = intFlag(values['traffic-ms'], 'traffic-ms', 0, 50, 3_600_000);
     if (trafficMs && !values['traffic-key']) throw new UsageError('--traffic-ms needs --traffic-key');
     const minerKey = values['miner-key'] ? readKeyFile(values['miner-key']) : undefined;
@@ -69,7 +98,13 @@ const command: Command = {
         minerKey,
         minerThreads: threads,
         p2p: { port: p2pPort, host: values['p2p-host'], bootstrap: parseBootstrap(values.bootstrap) },
-        api: { port: apiPort, host: values['api-host'] },
+        api: {
+          port: apiPort,
+          host: values['api-host'],
+          cors,
+          rateLimit: rateLimit === 0 ? false : { max: rateLimit, windowMs: 60_000 },
+          logLevel: apiLog === 'off' ? false : (apiLog as 'warn'),
+        },
       });
       await node.start();
     } catch (err) {

@@ -1,0 +1,249 @@
+// Typed client of the vppchain node API. Transactions are built and signed locally (client/tx.ts) and
+// submitted in their canonical hex form; errors carry the API's code (VppApiError).
+import type { KeyPair } from '../consensus/keys.ts';
+import type { Tx } from '../consensus/tx.ts';
+import { VppApiError, VppConnectionError, VppTimeoutError } from './errors.ts';
+import { parseSse } from './sse.ts';
+import { buildTransfer, domainOf, encodeTransaction, signTransaction } from './tx.ts';
+import type {
+  AccountJson,
+  ApiErrorBody,
+  BlockJson,
+  BlockPageJson,
+  ConfirmedTxJson,
+  NodeEventJson,
+  StatusJson,
+  TxStatusJson,
+} from './types.ts';
+
+export * from './errors.ts';
+export { parseSse, type SseMessage } from './sse.ts';
+export * from './tx.ts';
+export type * from './types.ts';
+
+export interface ClientOptions {
+  /** Per-request timeout (default 10 s); event streams have none. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface WaitOptions {
+  /** Confirmations required (default 1: included in the head chain). */
+  confirmations?: number;
+  timeoutMs?: number;
+  /** Poll interval; with events (the default) polls are only the fallback. Default 1000 ms. */
+  pollMs?: number;
+  /** Wake up on head events (SSE) instead of only polling. Default true. */
+  events?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SubscribeOptions {
+  kinds?: string[];
+  lastEventId?: number;
+  signal?: AbortSignal;
+}
+
+export interface TransferRequest {
+  key: KeyPair;
+  to: string;
+  amount: bigint | number | string;
+  /** Default: the chain's minimum fee (from /v1/status). */
+  fee?: bigint | number | string;
+  /** Default: the account's pending nonce (after its pending transactions). */
+  nonce?: bigint | number | string;
+}
+
+const isErrorBody = (v: unknown): v is ApiErrorBody =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as ApiErrorBody).error === 'object' &&
+  typeof (v as ApiErrorBody).error?.code === 'string';
+
+export class VppClient {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+  private statusCache?: StatusJson;
+
+  constructor(baseUrl: string, opts: ClientOptions = {}) {
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new RangeError(`not a URL: '${baseUrl}'`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RangeError(`node URL must be http(s), got '${baseUrl}'`);
+    this.baseUrl = url.toString().replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'TimeoutError')
+        throw new VppTimeoutError(`${method} ${path}: no answer in ${this.timeoutMs} ms`);
+      throw new VppConnectionError(
+        `cannot reach ${this.baseUrl}: ${(e.cause as Error)?.message ?? e.message}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new VppConnectionError(`${method} ${path}: HTTP ${res.status} with a body that is not JSON`);
+    }
+    if (!res.ok) {
+      if (isErrorBody(json))
+        throw new VppApiError(res.status, json.error.code, json.error.message, json.error.details);
+      throw new VppApiError(res.status, 'HTTP_ERROR', `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
+  async status(): Promise<StatusJson> {
+    const s = await this.request<StatusJson>('GET', '/v1/status');
+    this.statusCache = s;
+    return s;
+  }
+
+  account(address: string): Promise<AccountJson> {
+    return this.request('GET', `/v1/accounts/${encodeURIComponent(address)}`);
+  }
+
+  block(id: number | string = 'latest'): Promise<BlockJson> {
+    return this.request('GET', `/v1/blocks/${encodeURIComponent(String(id))}`);
+  }
+
+  blocks(opts: { from?: number; limit?: number } = {}): Promise<BlockPageJson> {
+    const q = new URLSearchParams();
+    if (opts.from !== undefined) q.set('from', String(opts.from));
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    const qs = q.toString();
+    return this.request('GET', `/v1/blocks${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Pending or confirmed; throws VppApiError with code NOT_FOUND when the node does not know it. */
+  transaction(hash: string): Promise<TxStatusJson> {
+    return this.request('GET', `/v1/transactions/${encodeURIComponent(hash)}`);
+  }
+
+  /** Submits a signed transaction (its canonical hex form); resolves with its id once the mempool took it. */
+  async submit(tx: Tx | { hex: string }): Promise<{ hash: string }> {
+    const hex = 'hex' in tx ? tx.hex : encodeTransaction(tx).hex;
+    return this.request('POST', '/v1/transactions', { hex });
+  }
+
+  /** Builds, signs (locally) and submits a transfer; fee and nonce default from the node. */
+  async transfer(req: TransferRequest): Promise<{ hash: string; tx: Tx }> {
+    const status = this.statusCache ?? (await this.status());
+    const fee = req.fee ?? status.minTxFee ?? '0';
+    const nonce = req.nonce ?? (await this.account(req.key.address)).pendingNonce;
+    const unsigned = buildTransfer(req.key, { to: req.to, amount: req.amount, fee, nonce });
+    const tx = signTransaction(unsigned, req.key, domainOf(status));
+    const { hash } = await this.submit(tx);
+    return { hash, tx };
+  }
+
+  /**
+   * Resolves when the transaction is on the main chain with `confirmations` confirmations; wakes on head
+   * events (SSE) and polls as a fallback. Throws VppTimeoutError after `timeoutMs` (default 60 s).
+   */
+  async waitForConfirmation(hash: string, opts: WaitOptions = {}): Promise<ConfirmedTxJson> {
+    const need = opts.confirmations ?? 1;
+    if (!Number.isSafeInteger(need) || need < 1)
+      throw new RangeError('confirmations must be a positive integer');
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const pollMs = opts.pollMs ?? 1000;
+    const stop = new AbortController();
+    const timer = setTimeout(
+      () => stop.abort(new VppTimeoutError(`transaction ${hash} not confirmed after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onOuterAbort = () => stop.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let wake: (() => void) | undefined;
+    stop.signal.addEventListener('abort', () => wake?.(), { once: true });
+    const events = opts.events === false ? undefined : this.wakeOnHeads(stop.signal, () => wake?.());
+    try {
+      for (;;) {
+        if (stop.signal.aborted) throw stop.signal.reason;
+        try {
+          const t = await this.transaction(hash);
+          if (t.status === 'confirmed' && t.confirmations >= need) return t;
+        } catch (err) {
+          if (
+            !(err instanceof VppApiError && err.code === 'NOT_FOUND') &&
+            !(err instanceof VppConnectionError)
+          )
+            throw err;
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onOuterAbort);
+      if (!stop.signal.aborted) stop.abort();
+      await events;
+    }
+  }
+
+  private async wakeOnHeads(signal: AbortSignal, onHead: () => void): Promise<void> {
+    try {
+      for await (const _ of this.subscribe({ kinds: ['head'], signal })) onHead();
+    } catch {
+      // no event stream (old node, proxy): polling carries on
+    }
+  }
+
+  /** Server-sent events as an async iterable; ends when `signal` aborts or the node closes the stream. */
+  async *subscribe(opts: SubscribeOptions = {}): AsyncGenerator<NodeEventJson> {
+    const q = opts.kinds?.length ? `?kinds=${encodeURIComponent(opts.kinds.join(','))}` : '';
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}/v1/events${q}`, { headers, signal: opts.signal });
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw new VppConnectionError(`cannot reach ${this.baseUrl}: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) {
+      const json = await res.json().catch(() => undefined);
+      if (isErrorBody(json))
+        throw new VppApiError(res.status, json.error.code, json.error.message, json.error.details);
+      throw new VppApiError(res.status, 'HTTP_ERROR', `HTTP ${res.status}`);
+    }
+    try {
+      for await (const m of parseSse(res.body)) {
+        let parsed: NodeEventJson;
+        try {
+          parsed = JSON.parse(m.data) as NodeEventJson;
+        } catch {
+          continue;
+        }
+        yield parsed;
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { formatHashRate } from '../report.ts';
+import { clientFor, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
+import { type Command, parseFlags } from './command.ts';
+
+const command: Command = {
+  name: 'status',
+  summary: "A node's chain status: chain, head, difficulty, peers, mempool, sync (GET /v1/status).",
+  usage: `status [--node URL] [--json]\n${NODE_FLAGS_USAGE}`,
+  async run(argv) {
+    const { values } = parseFlags(argv, { ...nodeFlags });
+    const client = clientFor(values.node);
+    return withClient(values.json, async () => {
+      const s = await client.status();
+      if (values.json) console.log(JSON.stringify(s));
+      else
+        console.log(
+          table([
+            ['chain', `${s.chainName ?? '?'} (id ${s.chainId})`],
+            ['genesis', s.genesisHash],
+            ['height', s.height],
+            ['head', s.headHash],
+            ['total work', s.totalWork],
+            ['difficulty', `${s.difficulty} (bits ${s.bits})`],
+            ['peers', s.peers],
+            ['mempool', s.mempoolSize],
+            ['syncing', s.syncing],
+            ['mining', s.mining ? formatHashRate(s.hashRate ?? 0) : 'no'],
+          ]),
+        );
+      return 0;
+    });
+  },
+};
+export default command;
