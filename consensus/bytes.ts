@@ -102,6 +102,12 @@ export class Writer {
     return this;
   }
 
+  /** Signed 64-bit, two's complement. */
+  i64(v: bigint): this {
+    if (v < -(1n << 63n) || v >= 1n << 63n) throw new RangeError(`i64 out of range: ${v}`);
+    return this.u64(BigInt.asUintN(64, v));
+  }
+
   /** Fixed-length bytes: the length is part of the type, not the encoding. */
   fixed(bytes: Uint8Array, length: number): this {
     if (bytes.length !== length) throw new RangeError(`expected ${length} bytes, got ${bytes.length}`);
@@ -167,6 +173,10 @@ export class Reader {
     const v = this.view.getBigUint64(this.pos);
     this.pos += 8;
     return v;
+  }
+
+  i64(what = 'i64'): bigint {
+    return BigInt.asIntN(64, this.u64(what));
   }
 
   fixed(length: number, what = 'bytes'): Uint8Array {

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { mergeChanges, Overlay, StateStore } from '../contracts-vm/state.ts';
-import { applyBlock } from '../contracts-vm/transition.ts';
+import { applyBlock, type BlockReceipts } from '../contracts-vm/transition.ts';
 import {
   type Block,
   computeTxRoot,
@@ -221,6 +221,12 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     let n: BlockNode | undefined = this.tipNode;
     while (n && n.header.height > node.header.height) n = n.parent;
     return n === node;
+  }
+
+  /** Events of a connected block: per transaction, and of the end-of-block hooks. */
+  async getReceipts(hash: Uint8Array | string): Promise<BlockReceipts | undefined> {
+    const json = await this.db.getReceipts(typeof hash === 'string' ? fromHex(hash) : hash);
+    return json === undefined ? undefined : (JSON.parse(json) as BlockReceipts);
   }
 
   async txLocation(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined> {
@@ -523,8 +529,9 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
       });
     }
     const view = new Overlay(work);
+    let receipts: BlockReceipts;
     try {
-      applyBlock(view, block, this.params);
+      receipts = applyBlock(view, block, this.params);
     } catch (err) {
       if (err instanceof BlockError) return err;
       throw err;
@@ -537,6 +544,7 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
       );
     }
     batch.putUndo(n.hash, encodeUndo(view.undo()));
+    batch.putReceipts(n.hash, JSON.stringify(receipts));
     batch.putHeight(n.header.height, n.hash);
     block.txs.forEach((t, i) => {
       batch.putTx(t.hash, n.hash, i);

@@ -5,6 +5,7 @@
 //   'h' + u32 height -> hash of the main-chain block at that height
 //   't' + tx hash   -> main-chain location: block hash (32) | index (u32)
 //   's' + state key -> state value (the head's state)
+//   'r' + hash      -> receipts of a connected block (JSON: events; derived data, not hashed)
 //   'm' + name      -> metadata: "head" (hash), "genesis" (hash)
 // Every block import or reorg is one LevelDB batch that includes the head pointer.
 import { Level } from 'level';
@@ -14,7 +15,16 @@ import { concatBytes, fromHex, Reader, utf8, Writer } from './bytes.ts';
 type Key = Uint8Array;
 type Op = { type: 'put'; key: Key; value: Uint8Array } | { type: 'del'; key: Key };
 
-const P = { index: 0x69, block: 0x62, undo: 0x75, height: 0x68, tx: 0x74, state: 0x73, meta: 0x6d } as const;
+const P = {
+  index: 0x69,
+  block: 0x62,
+  undo: 0x75,
+  height: 0x68,
+  tx: 0x74,
+  state: 0x73,
+  meta: 0x6d,
+  receipts: 0x72,
+} as const;
 
 const prefixed = (p: number, k: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(p), k);
 const heightKey = (h: number): Uint8Array => prefixed(P.height, new Writer().u32(h).finish());
@@ -61,6 +71,10 @@ export class LedgerBatch {
   }
   delUndo(hash: Uint8Array): this {
     this.ops.push({ type: 'del', key: prefixed(P.undo, hash) });
+    return this;
+  }
+  putReceipts(hash: Uint8Array, json: string): this {
+    this.ops.push({ type: 'put', key: prefixed(P.receipts, hash), value: utf8(json) });
     return this;
   }
   putHeight(height: number, hash: Uint8Array): this {
@@ -127,6 +141,10 @@ export class LedgerDb {
   }
   getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(prefixed(P.undo, hash));
+  }
+  async getReceipts(hash: Uint8Array): Promise<string | undefined> {
+    const v = await this.get(prefixed(P.receipts, hash));
+    return v && new TextDecoder().decode(v);
   }
   getHeight(height: number): Promise<Uint8Array | undefined> {
     return this.get(heightKey(height));

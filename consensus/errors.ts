@@ -62,6 +62,18 @@ export const TxErrorCode = {
   REPLACEMENT_UNDERPRICED: 'REPLACEMENT_UNDERPRICED',
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   SENDER_LIMIT: 'SENDER_LIMIT',
+  // Contract calls
+  UNKNOWN_CONTRACT: 'UNKNOWN_CONTRACT',
+  BAD_ARGS: 'BAD_ARGS',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_REGISTERED: 'NOT_REGISTERED',
+  GATE_CLOSED: 'GATE_CLOSED',
+  INTERVAL_TOO_FAR: 'INTERVAL_TOO_FAR',
+  NOT_CLEARED: 'NOT_CLEARED',
+  DELIVERY_NOT_OVER: 'DELIVERY_NOT_OVER',
+  ALREADY_REPORTED: 'ALREADY_REPORTED',
+  NO_BID: 'NO_BID',
+  ALREADY_REGISTERED: 'ALREADY_REGISTERED',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 
@@ -74,6 +86,14 @@ const IGNORED_TX_CODES: ReadonlySet<TxErrorCode> = new Set([
   TxErrorCode.SENDER_LIMIT,
   TxErrorCode.REPLACEMENT_UNDERPRICED,
   TxErrorCode.INSUFFICIENT_FUNDS,
+  // Timing: honest clients race the gate and the clock; and a late copy of a valid call is no offence.
+  TxErrorCode.GATE_CLOSED,
+  TxErrorCode.NOT_CLEARED,
+  TxErrorCode.DELIVERY_NOT_OVER,
+  TxErrorCode.ALREADY_REPORTED,
+  TxErrorCode.NO_BID,
+  TxErrorCode.NOT_REGISTERED,
+  TxErrorCode.ALREADY_REGISTERED,
 ]);
 
 export class TxError extends Error {

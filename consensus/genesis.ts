@@ -1,4 +1,5 @@
 import { accountKey, encodeAccount, PARAMS_KEY } from '../contracts-vm/accounts.ts';
+import { encodeRegistration, registrationKey } from '../contracts-vm/contracts/registry.ts';
 import { type Changes, StateStore } from '../contracts-vm/state.ts';
 import { type Block, type BlockHeader, HEADER_VERSION, headerHash } from './block.ts';
 import { toHex } from './bytes.ts';
@@ -13,6 +14,10 @@ export function genesisState(params: ChainParams): Changes {
   changes.set(toHex(PARAMS_KEY), encodeParams(params));
   for (const a of params.accounts) {
     changes.set(toHex(accountKey(a.address)), encodeAccount({ nonce: 0n, balance: a.balance, locked: 0n }));
+    changes.set(
+      toHex(registrationKey(a.address)),
+      encodeRegistration({ role: a.role, status: 'active', name: a.name }),
+    );
   }
   return changes;
 }

@@ -4,8 +4,9 @@
 // across senders the highest fee first (ties: earliest arrival).
 
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
+import type { BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
-import { checkTxStateless } from '../contracts-vm/transition.ts';
+import { checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
 import type { Block } from './block.ts';
 import type { HeadChange } from './chain.ts';
 import { TxError, TxErrorCode } from './errors.ts';
@@ -34,6 +35,8 @@ export interface MempoolHost {
   params: ChainParams;
   readonly headState: StateReader;
   verifier: { verifyTx(env: TxEnvelope): Promise<boolean> };
+  /** Context of the next block, to run contract calls against the head state before admitting them. */
+  nextBlockContext?: () => BlockContext;
 }
 
 export class Mempool {
@@ -106,6 +109,11 @@ export class Mempool {
         TxErrorCode.INSUFFICIENT_FUNDS,
         `pending transactions of this sender need ${committed}, spendable ${spendable(acct)}`,
       );
+    }
+    // A contract call that is next in line is run against the head state: a bid after its gate, from an
+    // unregistered account or over its funds is refused now, with the contract's reason.
+    if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && this.host.nextBlockContext) {
+      dryRunTx(this.host.headState, env, this.host.nextBlockContext());
     }
     if (!replaced && this.byId.size >= this.opts.maxSize && !this.evictionVictim(tx.fee)) {
       throw new TxError(
@@ -223,16 +231,36 @@ export class Mempool {
     }
   }
 
-  /** Removes transactions whose nonce is used or whose sender can no longer pay for them. */
+  /**
+   * Removes transactions whose nonce is used or whose sender can no longer pay for them, and contract
+   * calls next in line that the new head state refuses (e.g. a bid whose gate has closed).
+   */
   prune(): void {
+    const ctx = this.host.nextBlockContext?.();
     for (const [sender, m] of [...this.bySender]) {
       const acct = getAccount(this.host.headState, sender);
       let budget = spendable(acct);
       for (const e of [...m.values()].sort((a, b) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1))) {
         const cost = txCost(e.env.tx);
-        if (e.env.tx.nonce < acct.nonce || cost > budget) this.remove(e.env.id);
-        else budget -= cost;
+        if (
+          e.env.tx.nonce < acct.nonce ||
+          cost > budget ||
+          (ctx && e.env.tx.nonce === acct.nonce && !this.runs(e.env, ctx))
+        ) {
+          this.remove(e.env.id);
+        } else budget -= cost;
       }
+    }
+  }
+
+  private runs(env: TxEnvelope, ctx: BlockContext): boolean {
+    if (env.tx.payload.kind !== 'call') return true;
+    try {
+      dryRunTx(this.host.headState, env, ctx);
+      return true;
+    } catch (err) {
+      if (err instanceof TxError) return false;
+      throw err;
     }
   }
 }

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Overlay } from '../contracts-vm/state.ts';
-import { applyTx } from '../contracts-vm/transition.ts';
+import { applyTx, runEndBlock } from '../contracts-vm/transition.ts';
 import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from './block.ts';
 import { blockSize, type Chain } from './chain.ts';
 import { bitsToTarget } from './difficulty.ts';
@@ -98,18 +98,22 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
       params.maxBlockTxs,
       params.maxBlockBytes - 4096,
     );
+    const timestamp = Math.max(this.now(), this.chain.medianTimePast(tip) + 1);
+    const ctx = { height: tip.header.height + 1, timestamp, miner: this.address, params };
     const view = new Overlay(this.chain.headState);
     const txs: TxEnvelope[] = [];
     for (const env of candidates) {
       const cp = view.checkpoint();
       try {
-        applyTx(view, env, this.address, params);
+        applyTx(view, env, ctx);
         txs.push(env);
       } catch {
         view.revert(cp);
       }
     }
-    const timestamp = Math.max(this.now(), this.chain.medianTimePast(tip) + 1);
+    // The state root covers the end-of-block hooks (auction clearings), which depend on the timestamp:
+    // so the timestamp is fixed per template and never changed during the nonce search.
+    runEndBlock(view, ctx, []);
     const header = {
       version: HEADER_VERSION,
       height: tip.header.height + 1,
@@ -159,7 +163,7 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
           if (m.kind === 'progress') return;
           if (m.kind === 'found' && !result) {
             const header = decodeHeader(headerBytes);
-            result = { ...template, header: { ...header, nonce: m.nonce, timestamp: m.timestamp } };
+            result = { ...template, header: { ...header, nonce: m.nonce } };
           }
           w.off('message', onMessage);
           if (--pending === 0) {

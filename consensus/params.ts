@@ -14,6 +14,26 @@ export interface GenesisAccount {
   balance: bigint;
 }
 
+/** Real-time market parameters (prices in token base units per kWh). */
+export interface MarketParams {
+  /** Delivery interval length; interval k covers [genesis time + k·intervalMs, + (k+1)·intervalMs). */
+  intervalMs: number;
+  /** How many intervals ahead of the current one bids are accepted. */
+  maxIntervalsAhead: number;
+  /** Default price at which the grid sells to short VPPs, unless the grid sets one for the interval. */
+  gridSellPrice: number;
+  /** Default price at which the grid buys from long VPPs. */
+  gridBuyPrice: number;
+  /** Default price a VPP pays for metered energy it was short of its traded position. */
+  imbalanceShortPrice: number;
+  /** Default price a VPP receives for metered surplus beyond its traded position. */
+  imbalanceLongPrice: number;
+  /** Confirmations after which the API reports a bill as confirmed (clients may ask for more). */
+  minConfirmations: number;
+}
+
+export const MAX_MARKET_PRICE = 1_000_000_000;
+
 export interface ChainParams {
   chainId: number;
   name: string;
@@ -26,6 +46,7 @@ export interface ChainParams {
   maxBlockBytes: number;
   maxBlockTxs: number;
   minTxFee: bigint;
+  market: MarketParams;
   accounts: GenesisAccount[];
 }
 
@@ -61,6 +82,34 @@ function bits(o: Json, field: string): number {
   return b;
 }
 
+function parseMarket(raw: unknown): MarketParams {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new GenesisError('market must be an object');
+  const m = raw as Json;
+  const field = (name: string, min: number, max: number) => {
+    try {
+      return int(m, name, min, max);
+    } catch (err) {
+      throw new GenesisError(`market.${(err as Error).message}`);
+    }
+  };
+  const market: MarketParams = {
+    intervalMs: field('intervalMs', 1000, 86_400_000),
+    maxIntervalsAhead: field('maxIntervalsAhead', 1, 10_000),
+    gridSellPrice: field('gridSellPrice', 0, MAX_MARKET_PRICE),
+    gridBuyPrice: field('gridBuyPrice', 0, MAX_MARKET_PRICE),
+    imbalanceShortPrice: field('imbalanceShortPrice', 0, MAX_MARKET_PRICE),
+    imbalanceLongPrice: field('imbalanceLongPrice', 0, MAX_MARKET_PRICE),
+    minConfirmations: field('minConfirmations', 0, 10_000),
+  };
+  if (market.gridBuyPrice > market.gridSellPrice)
+    throw new GenesisError('market.gridBuyPrice must not exceed market.gridSellPrice');
+  if (market.imbalanceLongPrice > market.imbalanceShortPrice) {
+    throw new GenesisError('market.imbalanceLongPrice must not exceed market.imbalanceShortPrice');
+  }
+  return market;
+}
+
 export function parseGenesis(raw: unknown): ChainParams {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new GenesisError('genesis must be a JSON object');
@@ -80,6 +129,7 @@ export function parseGenesis(raw: unknown): ChainParams {
     maxBlockBytes: int(o, 'maxBlockBytes', 1024, 32 * 1024 * 1024),
     maxBlockTxs: int(o, 'maxBlockTxs', 1, 100_000),
     minTxFee: amount(o, 'minTxFee'),
+    market: parseMarket(o.market),
     accounts: [],
   };
   if (bitsToTarget(params.initialBits)! > bitsToTarget(params.powLimitBits)!) {
@@ -140,6 +190,7 @@ export function genesisToJson(p: ChainParams): Record<string, unknown> {
     maxBlockBytes: p.maxBlockBytes,
     maxBlockTxs: p.maxBlockTxs,
     minTxFee: p.minTxFee.toString(),
+    market: { ...p.market },
     accounts: p.accounts.map((a) => ({
       name: a.name,
       role: a.role,
@@ -163,6 +214,13 @@ export function encodeParams(p: ChainParams): Uint8Array {
     .u32(p.maxBlockBytes)
     .u32(p.maxBlockTxs)
     .u64(p.minTxFee)
+    .u32(p.market.intervalMs)
+    .u32(p.market.maxIntervalsAhead)
+    .u32(p.market.gridSellPrice)
+    .u32(p.market.gridBuyPrice)
+    .u32(p.market.imbalanceShortPrice)
+    .u32(p.market.imbalanceLongPrice)
+    .u32(p.market.minConfirmations)
     .u32(p.accounts.length);
   for (const a of p.accounts)
     w.string(a.name)

@@ -1,8 +1,7 @@
 // Worker thread: searches a nonce range for a header, in slices, checking a shared stop flag between
 // slices so that the miner can abandon a template as soon as the tip changes. When its range is used up
-// it moves the timestamp one millisecond on (the timestamp is in the second SHA-256 block too).
+// it stops: the miner builds a new template (the timestamp, and with it the state root, may change).
 import { parentPort } from 'node:worker_threads';
-import { TIMESTAMP_OFFSET } from './block.ts';
 import { searchNonce } from './pow.ts';
 
 export interface PowJob {
@@ -15,7 +14,7 @@ export interface PowJob {
 
 export type PowReply =
   | { kind: 'progress'; hashes: number }
-  | { kind: 'found'; nonce: number; timestamp: number; hashes: number }
+  | { kind: 'found'; nonce: number; hashes: number }
   | { kind: 'stopped'; hashes: number };
 
 const SLICE = 1 << 16;
@@ -24,33 +23,25 @@ parentPort!.on('message', (job: PowJob) => {
   const stop = new Int32Array(job.stop);
   const target = BigInt(`0x${job.target}`);
   const header = job.header;
-  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
   let hashes = 0;
   let reported = performance.now();
-  for (;;) {
-    for (let n = job.start; n < job.end; n += SLICE) {
-      if (Atomics.load(stop, 0) !== 0) {
-        parentPort!.postMessage({ kind: 'stopped', hashes } satisfies PowReply);
-        return;
-      }
-      const r = searchNonce(header, target, n, Math.min(job.end, n + SLICE));
-      hashes += r.hashes;
-      if (r.nonce >= 0) {
-        Atomics.store(stop, 0, 1);
-        parentPort!.postMessage({
-          kind: 'found',
-          nonce: r.nonce,
-          timestamp: Number(view.getBigUint64(TIMESTAMP_OFFSET)),
-          hashes,
-        } satisfies PowReply);
-        return;
-      }
-      if (performance.now() - reported > 250) {
-        parentPort!.postMessage({ kind: 'progress', hashes } satisfies PowReply);
-        hashes = 0;
-        reported = performance.now();
-      }
+  for (let n = job.start; n < job.end; n += SLICE) {
+    if (Atomics.load(stop, 0) !== 0) {
+      parentPort!.postMessage({ kind: 'stopped', hashes } satisfies PowReply);
+      return;
     }
-    view.setBigUint64(TIMESTAMP_OFFSET, view.getBigUint64(TIMESTAMP_OFFSET) + 1n);
+    const r = searchNonce(header, target, n, Math.min(job.end, n + SLICE));
+    hashes += r.hashes;
+    if (r.nonce >= 0) {
+      Atomics.store(stop, 0, 1);
+      parentPort!.postMessage({ kind: 'found', nonce: r.nonce, hashes } satisfies PowReply);
+      return;
+    }
+    if (performance.now() - reported > 250) {
+      parentPort!.postMessage({ kind: 'progress', hashes } satisfies PowReply);
+      hashes = 0;
+      reported = performance.now();
+    }
   }
+  parentPort!.postMessage({ kind: 'stopped', hashes } satisfies PowReply);
 });

@@ -18,7 +18,8 @@ export const MAX_TX_BYTES = 16 * 1024;
 const SIGHASH_DOMAIN = utf8('vppchain/tx/v1');
 
 /** Payload type tags. New kinds (contract calls) get new tags; old encodings never change. */
-export const PayloadType = { transfer: 1 } as const;
+export const PayloadType = { transfer: 1, call: 2 } as const;
+export const MAX_CALL_ARGS_BYTES = 8 * 1024;
 
 export interface TransferPayload {
   kind: 'transfer';
@@ -26,7 +27,15 @@ export interface TransferPayload {
   amount: bigint;
 }
 
-export type Payload = TransferPayload;
+/** A call of a native contract's method; `args` is the method's canonical argument encoding. */
+export interface CallPayload {
+  kind: 'call';
+  contract: number; // u8
+  method: number; // u8
+  args: Uint8Array; // u16 length prefix on the wire
+}
+
+export type Payload = TransferPayload | CallPayload;
 
 export interface UnsignedTx {
   nonce: bigint;
@@ -49,6 +58,10 @@ function writePayload(w: Writer, p: Payload): void {
   switch (p.kind) {
     case 'transfer':
       w.u8(PayloadType.transfer).fixed(addressToBytes(p.to), ADDRESS_LENGTH).u64(p.amount);
+      return;
+    case 'call':
+      if (p.args.length > MAX_CALL_ARGS_BYTES) throw new RangeError('call arguments too long');
+      w.u8(PayloadType.call).u8(p.contract).u8(p.method).u16(p.args.length).fixed(p.args, p.args.length);
       return;
   }
 }
@@ -113,11 +126,13 @@ export const txHash = (tx: Tx): Uint8Array => sha256d(encodeTx(tx));
 
 export const txSender = (tx: UnsignedTx): Address => addressOf(tx.senderPubKey);
 
-/** Total a transaction may debit from its sender: what it moves plus its fee. */
+/** Tokens a transaction moves directly from its sender, fee included (a call's locks are the contract's). */
 export function txCost(tx: UnsignedTx): bigint {
   switch (tx.payload.kind) {
     case 'transfer':
       return tx.payload.amount + tx.fee;
+    case 'call':
+      return tx.fee;
   }
 }
 

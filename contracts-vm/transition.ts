@@ -3,19 +3,30 @@
 import type { Block } from '../consensus/block.ts';
 import { BlockError, BlockErrorCode, TxError, TxErrorCode } from '../consensus/errors.ts';
 import type { ChainParams } from '../consensus/params.ts';
-import type { TxEnvelope } from '../consensus/tx.ts';
+import { type TxEnvelope, txCost } from '../consensus/tx.ts';
 import { getAccount, putAccount, spendable } from './accounts.ts';
-import type { Overlay, StateReader } from './state.ts';
+import { CONTRACTS } from './contracts/index.ts';
+import type { BlockContext, ContractEvent } from './runtime.ts';
+import { Overlay, type StateReader } from './state.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
+
+/** Gas of a transaction: a transfer is 1; a call is what its method declares. */
+export function txGas(env: TxEnvelope): number {
+  return env.tx.payload.kind === 'call' ? CONTRACTS.gas(env.tx.payload) : 1;
+}
 
 /** Stateless rules: everything about a transaction that does not depend on the chain's state. */
 export function checkTxStateless(env: TxEnvelope, params: ChainParams): void {
   const { tx } = env;
-  if (tx.fee < params.minTxFee)
-    throw new TxError(TxErrorCode.FEE_TOO_LOW, `fee ${tx.fee} is below the minimum ${params.minTxFee}`);
   if (tx.payload.kind === 'transfer' && tx.payload.amount === 0n)
     throw new TxError(TxErrorCode.ZERO_AMOUNT, 'transfer of zero tokens');
+  const minFee = params.minTxFee * BigInt(txGas(env)); // decodes a call's arguments: BAD_ARGS surfaces here
+  if (tx.fee < minFee)
+    throw new TxError(
+      TxErrorCode.FEE_TOO_LOW,
+      `fee ${tx.fee} is below the minimum ${minFee} (${txGas(env)} gas × ${params.minTxFee})`,
+    );
 }
 
 /** Nonce and funds against a state (used by the mempool for admission, and by execution). */
@@ -32,19 +43,23 @@ export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
       TxErrorCode.NONCE_TOO_HIGH,
       `nonce ${tx.nonce} is ahead of account nonce ${acct.nonce}`,
     );
-  const cost = tx.payload.amount + tx.fee;
+  const cost = txCost(tx);
   if (cost > spendable(acct))
     throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `needs ${cost}, spendable ${spendable(acct)}`);
 }
 
-/** Executes one transaction on `state`; throws TxError and leaves `state` untouched on failure. */
-export function applyTx(state: Overlay, env: TxEnvelope, miner: string, params: ChainParams): void {
-  checkTxStateless(env, params);
+/**
+ * Executes one transaction on `state`; returns its events. Throws TxError on failure; the caller reverts
+ * its checkpoint, so a failed transaction leaves no trace.
+ */
+export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): ContractEvent[] {
+  checkTxStateless(env, ctx.params);
   checkTxAgainstState(state, env);
   const { tx, sender } = env;
   const from = getAccount(state, sender);
   from.nonce += 1n;
   from.balance -= tx.fee;
+  const events: ContractEvent[] = [];
   switch (tx.payload.kind) {
     case 'transfer': {
       from.balance -= tx.payload.amount;
@@ -56,19 +71,38 @@ export function applyTx(state: Overlay, env: TxEnvelope, miner: string, params: 
       putAccount(state, tx.payload.to, to);
       break;
     }
+    case 'call': {
+      putAccount(state, sender, from);
+      const { method, args } = CONTRACTS.decode(tx.payload);
+      method.execute({ ...ctx, state, sender, events }, args);
+      break;
+    }
   }
   // Fees go to the block's miner; the token supply is fixed at genesis (no block subsidy).
-  const m = getAccount(state, miner);
+  const m = getAccount(state, ctx.miner);
   m.balance += tx.fee;
-  putAccount(state, miner, m);
+  putAccount(state, ctx.miner, m);
+  return events;
 }
 
-/** Executes a block's transactions in order. Any invalid transaction makes the whole block invalid. */
-export function applyBlock(state: Overlay, block: Block, params: ChainParams): void {
+/** Per block: each transaction's events, then the events of the end-of-block hooks. */
+export interface BlockReceipts {
+  txs: ContractEvent[][];
+  block: ContractEvent[];
+}
+
+export function blockContext(block: Block, params: ChainParams): BlockContext {
+  return { height: block.header.height, timestamp: block.header.timestamp, miner: block.miner, params };
+}
+
+/** Executes a block: its transactions in order (any invalid one invalidates the block), then the hooks. */
+export function applyBlock(state: Overlay, block: Block, params: ChainParams): BlockReceipts {
+  const ctx = blockContext(block, params);
+  const receipts: BlockReceipts = { txs: [], block: [] };
   block.txs.forEach((env, index) => {
     const cp = state.checkpoint();
     try {
-      applyTx(state, env, block.miner, params);
+      receipts.txs.push(applyTx(state, env, ctx));
     } catch (err) {
       state.revert(cp);
       if (err instanceof TxError) {
@@ -80,4 +114,15 @@ export function applyBlock(state: Overlay, block: Block, params: ChainParams): v
       throw err;
     }
   });
+  runEndBlock(state, ctx, receipts.block);
+  return receipts;
+}
+
+export function runEndBlock(state: Overlay, ctx: BlockContext, events: ContractEvent[]): void {
+  for (const c of CONTRACTS.all) c.endBlock?.({ ...ctx, state, events });
+}
+
+/** Runs a transaction on a throwaway view (mempool admission: contract rules against the head state). */
+export function dryRunTx(state: StateReader, env: TxEnvelope, ctx: BlockContext): void {
+  applyTx(new Overlay(state), env, ctx);
 }

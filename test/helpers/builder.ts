@@ -17,9 +17,9 @@ import { genesisBlock } from '../../consensus/genesis.ts';
 import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
 import type { ChainParams } from '../../consensus/params.ts';
 import { SignatureVerifier } from '../../consensus/sigverify.ts';
-import { type ChainDomain, envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
+import { type CallPayload, type ChainDomain, envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
 import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
-import { applyBlock } from '../../contracts-vm/transition.ts';
+import { applyBlock, txGas } from '../../contracts-vm/transition.ts';
 
 export const GENESIS_TIME = Date.UTC(2026, 0, 1);
 export const keys: Record<'grid' | 'vpp1' | 'vpp2' | 'vpp3' | 'miner', KeyPair> = {
@@ -43,6 +43,15 @@ export function testParams(overrides: Partial<ChainParams> = {}): ChainParams {
     maxBlockBytes: 64 * 1024,
     maxBlockTxs: 200,
     minTxFee: 10n,
+    market: {
+      intervalMs: 10_000,
+      maxIntervalsAhead: 4,
+      gridSellPrice: 300_000,
+      gridBuyPrice: 40_000,
+      imbalanceShortPrice: 450_000,
+      imbalanceLongPrice: 20_000,
+      minConfirmations: 2,
+    },
     accounts: [
       { name: 'grid', role: 'grid', address: keys.grid.address, balance: 1_000_000_000n },
       { name: 'vpp-1', role: 'vpp', address: keys.vpp1.address, balance: 1_000_000n },
@@ -112,6 +121,24 @@ export class ChainBuilder {
     return envelope(tx);
   }
 
+  /** A signed contract call (fee defaults to the minimum for its gas). */
+  call(from: KeyPair, payload: CallPayload, nonce: bigint, fee?: bigint, domain = this.domain): TxEnvelope {
+    const draft = envelope(signTx({ nonce, fee: 0n, senderPubKey: from.publicKey, payload }, from, domain));
+    let gas = 1n;
+    try {
+      gas = BigInt(txGas(draft));
+    } catch {
+      // malformed arguments on purpose: any fee will do
+    }
+    return envelope(
+      signTx(
+        { nonce, fee: fee ?? this.params.minTxFee * gas, senderPubKey: from.publicKey, payload },
+        from,
+        domain,
+      ),
+    );
+  }
+
   /** A block on `parentId`. Options override fields to build invalid blocks. */
   next(
     parentId: string,
@@ -130,24 +157,26 @@ export class ChainBuilder {
     const miner = opts.miner ?? keys.miner.address;
     const ph = parent.block.header;
     const bits = opts.bits ?? nextBits(asertParamsOf(this.params), ph.height, ph.timestamp);
+    const timestamp = opts.timestamp ?? ph.timestamp + this.params.blockTimeMs;
     const store = new StateStore();
     store.apply(parent.state);
     const view = new Overlay(store);
-    let blockForExec: Block = { header: { ...ph }, miner, txs };
-    if (!opts.skipExecution) applyBlock(view, blockForExec, this.params);
+    const height = opts.height ?? ph.height + 1;
+    if (!opts.skipExecution)
+      applyBlock(view, { header: { ...ph, height, timestamp }, miner, txs }, this.params);
     const header: BlockHeader = {
       version: HEADER_VERSION,
-      height: opts.height ?? ph.height + 1,
+      height,
       parentHash: headerHash(ph),
       txRoot: computeTxRoot(miner, txs),
       stateRoot: opts.stateRoot ?? store.rootWith(view.changes),
-      timestamp: opts.timestamp ?? ph.timestamp + this.params.blockTimeMs,
+      timestamp,
       bits,
       nonce: 0,
     };
     const target = bitsToTarget(bits)!;
     while (BigInt(`0x${toHex(headerHash(header))}`) > target) header.nonce++;
-    blockForExec = { header, miner, txs };
+    const blockForExec: Block = { header, miner, txs };
     const id = toHex(headerHash(header));
     const timestamps = [...parent.timestamps, header.timestamp].slice(-MEDIAN_TIME_SPAN);
     this.built.set(id, {

@@ -1,0 +1,90 @@
+// A bill per VPP per interval, with every line item. Key "y" + address + u64 interval ->
+// clearing height u32 (0 = none), metering height u32 (0 = none), metered flag u8 [+ metered Wh i64],
+// u16 line count, lines (kind u8, Wh i64, amount i64). Amount sign: + the VPP receives, - it pays.
+// An "unpaid" line records what could not be moved because an account lacked the tokens (+ owed to the
+// VPP, - owed by it); balances never go negative.
+import { concatBytes, Reader, Writer } from '../consensus/bytes.ts';
+import { type Address, addressToBytes } from '../consensus/keys.ts';
+import type { Overlay, StateReader } from './state.ts';
+
+export const LINE_KINDS = [
+  'auction-buy',
+  'auction-sell',
+  'grid-buy',
+  'grid-sell',
+  'imbalance-short',
+  'imbalance-long',
+  'unpaid',
+] as const;
+export type LineKind = (typeof LINE_KINDS)[number];
+
+export interface BillLine {
+  kind: LineKind;
+  wh: bigint;
+  amount: bigint;
+}
+
+export interface Bill {
+  address: Address;
+  interval: bigint;
+  clearingHeight: number;
+  meteringHeight: number;
+  meteredWh: bigint | null;
+  lines: BillLine[];
+}
+
+export const billKey = (a: Address, interval: bigint): Uint8Array =>
+  concatBytes(Uint8Array.of(0x79), addressToBytes(a), new Writer().u64(interval).finish());
+
+export function encodeBill(b: Bill): Uint8Array {
+  const w = new Writer().u32(b.clearingHeight).u32(b.meteringHeight);
+  if (b.meteredWh === null) w.u8(0);
+  else w.u8(1).i64(b.meteredWh);
+  w.u16(b.lines.length);
+  for (const l of b.lines) w.u8(LINE_KINDS.indexOf(l.kind)).i64(l.wh).i64(l.amount);
+  return w.finish();
+}
+
+export function getBill(state: StateReader, address: Address, interval: bigint): Bill | undefined {
+  const v = state.get(billKey(address, interval));
+  if (!v) return undefined;
+  const r = new Reader(v);
+  const clearingHeight = r.u32();
+  const meteringHeight = r.u32();
+  const meteredWh = r.u8() === 1 ? r.i64() : null;
+  const n = r.u16();
+  const lines: BillLine[] = [];
+  for (let i = 0; i < n; i++) lines.push({ kind: LINE_KINDS[r.u8()]!, wh: r.i64(), amount: r.i64() });
+  r.end('bill');
+  return { address, interval, clearingHeight, meteringHeight, meteredWh, lines };
+}
+
+export function updateBill(
+  state: Overlay,
+  address: Address,
+  interval: bigint,
+  change: (b: Bill) => void,
+): Bill {
+  const b = getBill(state, address, interval) ?? {
+    address,
+    interval,
+    clearingHeight: 0,
+    meteringHeight: 0,
+    meteredWh: null,
+    lines: [],
+  };
+  change(b);
+  state.set(billKey(address, interval), encodeBill(b));
+  return b;
+}
+
+export const billTotal = (b: Bill): bigint =>
+  b.lines.filter((l) => l.kind !== 'unpaid').reduce((s, l) => s + l.amount, 0n);
+
+/** Money for `wh` at `price` base units per kWh, rounded in the VPP's favour (it pays the floor, receives the ceiling). */
+export function paysFloor(wh: bigint, price: number): bigint {
+  return (wh * BigInt(price)) / 1000n;
+}
+export function receivesCeil(wh: bigint, price: number): bigint {
+  return (wh * BigInt(price) + 999n) / 1000n;
+}

@@ -1,0 +1,114 @@
+// Registry: which accounts are the grid and which are VPPs. The grid account registers, suspends,
+// resumes and removes VPPs; only active VPPs may bid. Key "r" + address -> role u8 (0 grid, 1 VPP),
+// status u8 (0 active, 1 suspended), name (u32 length + UTF-8).
+import { concatBytes, Reader, Writer } from '../../consensus/bytes.ts';
+import { TxError, TxErrorCode } from '../../consensus/errors.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../consensus/keys.ts';
+import type { ChainParams } from '../../consensus/params.ts';
+import { badArgs, type CallContext, type Contract, type Method } from '../runtime.ts';
+import type { Overlay, StateReader } from '../state.ts';
+
+export const REGISTRY_ID = 1;
+
+export interface Registration {
+  role: 'grid' | 'vpp';
+  status: 'active' | 'suspended';
+  name: string;
+}
+
+const key = (a: Address): Uint8Array => concatBytes(Uint8Array.of(0x72), addressToBytes(a));
+
+export const encodeRegistration = (r: Registration): Uint8Array =>
+  new Writer()
+    .u8(r.role === 'grid' ? 0 : 1)
+    .u8(r.status === 'active' ? 0 : 1)
+    .string(r.name)
+    .finish();
+
+export function getRegistration(state: StateReader, a: Address): Registration | undefined {
+  const v = state.get(key(a));
+  if (!v) return undefined;
+  const r = new Reader(v);
+  const reg: Registration = {
+    role: r.u8() === 0 ? 'grid' : 'vpp',
+    status: r.u8() === 0 ? 'active' : 'suspended',
+    name: r.string(64),
+  };
+  r.end('registration');
+  return reg;
+}
+
+export const putRegistration = (state: Overlay, a: Address, r: Registration): void =>
+  state.set(key(a), encodeRegistration(r));
+
+export const registrationKey = key;
+
+export function gridAddress(params: ChainParams): Address {
+  return params.accounts.find((a) => a.role === 'grid')!.address;
+}
+
+export function requireGrid(ctx: CallContext, what: string): void {
+  if (ctx.sender !== gridAddress(ctx.params))
+    throw new TxError(TxErrorCode.UNAUTHORIZED, `only the grid account may ${what}`);
+}
+
+export function requireActiveVpp(state: StateReader, a: Address): void {
+  const r = getRegistration(state, a);
+  if (r?.role !== 'vpp') throw new TxError(TxErrorCode.NOT_REGISTERED, `${a} is not a registered VPP`);
+  if (r.status !== 'active') throw new TxError(TxErrorCode.NOT_REGISTERED, `${a} is suspended`);
+}
+
+const readAddress = (r: Reader): Address => bytesToAddress(r.fixed(ADDRESS_LENGTH, 'address'));
+const NAME_RE = /^[\w .:-]{1,64}$/;
+
+const register: Method<{ address: Address; name: string }> = {
+  name: 'register',
+  decode(r) {
+    const address = readAddress(r);
+    const name = r.string(64, 'name');
+    if (!NAME_RE.test(name)) throw badArgs('name must be 1..64 letters, digits, spaces or . _ : -');
+    return { address, name };
+  },
+  gas: () => 1,
+  execute(ctx, { address, name }) {
+    requireGrid(ctx, 'register VPPs');
+    if (getRegistration(ctx.state, address))
+      throw new TxError(TxErrorCode.ALREADY_REGISTERED, `${address} is already registered`);
+    putRegistration(ctx.state, address, { role: 'vpp', status: 'active', name });
+    ctx.events.push({ contract: 'registry', name: 'Registered', data: { address, name } });
+  },
+};
+
+function statusChange(
+  name: string,
+  apply: (r: Registration, state: Overlay, a: Address) => void,
+): Method<{ address: Address }> {
+  return {
+    name,
+    decode: (r) => ({ address: readAddress(r) }),
+    gas: () => 1,
+    execute(ctx, { address }) {
+      requireGrid(ctx, `${name} VPPs`);
+      const reg = getRegistration(ctx.state, address);
+      if (reg?.role !== 'vpp')
+        throw new TxError(TxErrorCode.NOT_REGISTERED, `${address} is not a registered VPP`);
+      apply(reg, ctx.state, address);
+      ctx.events.push({
+        contract: 'registry',
+        name: name[0]!.toUpperCase() + name.slice(1),
+        data: { address },
+      });
+    },
+  };
+}
+
+export const registry: Contract = {
+  id: REGISTRY_ID,
+  name: 'registry',
+  methods: [
+    register,
+    statusChange('suspend', (r, s, a) => putRegistration(s, a, { ...r, status: 'suspended' })),
+    statusChange('resume', (r, s, a) => putRegistration(s, a, { ...r, status: 'active' })),
+    statusChange('remove', (_r, s, a) => s.set(key(a), null)),
+  ],
+};
