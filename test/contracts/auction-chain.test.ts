@@ -18,13 +18,7 @@ import {
 } from '../../contracts-vm/calls.ts';
 import { getBid, getClearing, lockFor, pendingIntervals } from '../../contracts-vm/contracts/auction.ts';
 import type { StateReader } from '../../contracts-vm/state.ts';
-import {
-  ChainBuilder,
-  keys,
-  openTestChain,
-  type TestChain,
-  testParams,
-} from '../helpers/builder.ts';
+import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 const params = testParams();
 const everyone = [keys.grid, keys.vpp1, keys.vpp2, keys.vpp3, keys.miner];
