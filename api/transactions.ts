@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DecodeError, fromHex } from '../consensus/bytes.ts';
 import { TxError } from '../consensus/errors.ts';
-import { envelope } from '../consensus/tx.ts';
+import { envelope, type TxEnvelope } from '../consensus/tx.ts';
 import type { VppNode } from '../node/node.ts';
 import { ApiError, ApiErrorCode, errorResponses, notFound } from './errors.ts';
 import { HEX32_PATTERN, hash32 } from './schemas.ts';
@@ -13,7 +13,6 @@ const submitBody = {
   type: 'object',
   description:
     'either { hex } (the canonical encoding) or the JSON form { nonce, fee, senderPubKey, payload, signature }',
-  maxProperties: 5,
   additionalProperties: false,
   properties: {
     hex: { type: 'string', maxLength: 2 + 2 * 16 * 1024, description: 'canonical transaction bytes, hex' },
@@ -58,28 +57,22 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: VppN
       },
     },
     async (request, reply) => {
-      let env: ReturnType<typeof envelope>;
+      let env: TxEnvelope | undefined;
       try {
         const { tx, bytes } = txFromBody(request.body);
         env = envelope(tx, bytes);
-      } catch (err) {
-        if (err instanceof TxJsonError) {
-          metrics.txSubmitted.inc({ result: ApiErrorCode.BAD_REQUEST });
-          throw new ApiError(400, ApiErrorCode.BAD_REQUEST, err.message, { field: err.field });
-        }
-        if (err instanceof DecodeError) {
-          metrics.txSubmitted.inc({ result: ApiErrorCode.DECODE });
-          throw new ApiError(400, ApiErrorCode.DECODE, `transaction does not decode: ${err.message}`);
-        }
-        throw err;
-      }
-      try {
         await node.submitTx(env);
       } catch (err) {
-        if (err instanceof TxError) {
-          metrics.txSubmitted.inc({ result: err.code });
-          throw new ApiError(400, err.code, err.message.replace(`${err.code}: `, ''), { hash: env.id });
-        }
+        const fail = (code: string, message: string, details?: unknown) => {
+          metrics.txSubmitted.inc({ result: code });
+          return new ApiError(400, code, message, details);
+        };
+        if (err instanceof TxJsonError)
+          throw fail(ApiErrorCode.BAD_REQUEST, err.message, { field: err.field });
+        if (err instanceof DecodeError)
+          throw fail(ApiErrorCode.DECODE, `transaction does not decode: ${err.message}`);
+        if (err instanceof TxError)
+          throw fail(err.code, err.message.replace(`${err.code}: `, ''), env ? { hash: env.id } : undefined);
         throw err;
       }
       metrics.txSubmitted.inc({ result: 'accepted' });

@@ -1,8 +1,10 @@
 // JSON <-> transaction conversion, in one place. u64 values travel as decimal strings, bytes as lowercase
 // hex (0x prefix optional on input), addresses as 0x + 40 hex digits.
-// Adding a payload kind (e.g. `call`): add it to PAYLOAD_KINDS and add one case to payloadFromJson and
-// one to payloadToJson; TypeScript's exhaustiveness check on `Payload['kind']` points at both.
-import { DecodeError, fromHex, toHex } from '../consensus/bytes.ts';
+// Adding a payload kind (e.g. `call`): add it to PAYLOAD_KINDS and add one case to payloadFromJson (input)
+// and one to payloadToJson (output). Until then a new kind is refused on input (BAD_REQUEST) and rendered
+// generically on output (bigint fields as decimal strings, bytes as hex), so blocks holding it still show.
+import { fromHex, toHex } from '../consensus/bytes.ts';
+import { TxError, TxErrorCode } from '../consensus/errors.ts';
 import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../consensus/keys.ts';
 import { decodeTx, encodeTx, MAX_TX_BYTES, type Payload, type Tx, type TxEnvelope } from '../consensus/tx.ts';
 
@@ -114,10 +116,14 @@ export function txToJson(env: TxEnvelope): Json {
   };
 }
 
-/** Canonical bytes from the hex form; DecodeError when malformed (decodeTx checks size, version, kind, trailing). */
+/** Canonical bytes from the hex form; TxError TOO_LARGE, DecodeError when malformed (decodeTx checks size, version, kind, trailing). */
 export function txFromHex(hex: string): Tx {
   const h = hex.startsWith('0x') ? hex.slice(2) : hex;
-  if (h.length > 2 * MAX_TX_BYTES) throw new DecodeError(`transaction too large: ${h.length / 2} bytes`);
+  if (h.length > 2 * MAX_TX_BYTES)
+    throw new TxError(
+      TxErrorCode.TOO_LARGE,
+      `transaction of ${Math.ceil(h.length / 2)} bytes; at most ${MAX_TX_BYTES}`,
+    );
   return decodeTx(fromHex(h));
 }
 
