@@ -102,8 +102,18 @@ export function txFromJson(v: unknown): Tx {
   };
 }
 
+export interface TxJson {
+  hash: string;
+  nonce: string;
+  fee: string;
+  sender: string;
+  senderPubKey: string;
+  payload: Json;
+  signature: string;
+}
+
 /** The transaction's JSON form as the API returns it (with its hash and sender). */
-export function txToJson(env: TxEnvelope): Json {
+export function txToJson(env: TxEnvelope): TxJson {
   const { tx } = env;
   return {
     hash: env.id,

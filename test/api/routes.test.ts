@@ -54,7 +54,7 @@ describe('GET /v1/status', () => {
     const r = await fetch(`${api.url}/v1/status`, { headers: { 'x-request-id': 'abc-123' } });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('abc-123');
-    expect((await r.json()).height).toBe(3);
+    expect(((await r.json()) as { height: number }).height).toBe(3);
   });
 });
 
@@ -186,7 +186,7 @@ describe('POST /v1/transactions and GET /v1/transactions/:hash', () => {
       body: JSON.stringify(body),
     });
     expect(r.status).toBe(202);
-    expect((await r.json()).hash).toBe(env.id);
+    expect(((await r.json()) as { hash: string }).hash).toBe(env.id);
   });
 
   it('reports confirmed transactions with block, height, index, confirmations and a null receipt', async () => {
