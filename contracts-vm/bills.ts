@@ -4,7 +4,7 @@
 // An "unpaid" line records what could not be moved because an account lacked the tokens (+ owed to the
 // VPP, - owed by it); balances never go negative.
 import { concatBytes, Reader, Writer } from '../consensus/bytes.ts';
-import { type Address, addressToBytes } from '../consensus/keys.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../consensus/keys.ts';
 import type { Overlay, StateReader } from './state.ts';
 
 export const LINE_KINDS = [
@@ -59,13 +59,35 @@ export function getBill(state: StateReader, address: Address, interval: bigint):
   return { address, interval, clearingHeight, meteringHeight, meteredWh, lines };
 }
 
+// Index of an interval's billed VPPs, "Y" + u64 interval -> u32 count + addresses (sorted), so the grid
+// operator can list an interval's bills without scanning the state.
+const indexKey = (interval: bigint): Uint8Array =>
+  concatBytes(Uint8Array.of(0x59), new Writer().u64(interval).finish());
+
+export function billedVpps(state: StateReader, interval: bigint): Address[] {
+  const v = state.get(indexKey(interval));
+  if (!v) return [];
+  const r = new Reader(v);
+  const n = r.u32();
+  return Array.from({ length: n }, () => bytesToAddress(r.fixed(ADDRESS_LENGTH)));
+}
+
 export function updateBill(
   state: Overlay,
   address: Address,
   interval: bigint,
   change: (b: Bill) => void,
 ): Bill {
-  const b = getBill(state, address, interval) ?? {
+  const existing = getBill(state, address, interval);
+  if (!existing) {
+    const list = billedVpps(state, interval);
+    list.push(address);
+    list.sort();
+    const w = new Writer().u32(list.length);
+    for (const a of list) w.fixed(addressToBytes(a), ADDRESS_LENGTH);
+    state.set(indexKey(interval), w.finish());
+  }
+  const b = existing ?? {
     address,
     interval,
     clearingHeight: 0,

@@ -1,0 +1,194 @@
+// Auctions and bills: what VPP operators and the grid operator read once consensus has confirmed it.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isAddress } from '../consensus/keys.ts';
+import { auctionView, billsOf, billsOfInterval, billView, currentInterval } from '../contracts-vm/queries.ts';
+import type { VppNode } from '../node/node.ts';
+
+const MAX_SPAN = 1000;
+const u64String = { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' } as const;
+const errorShape = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+} as const;
+const confirmation = {
+  type: ['object', 'null'],
+  properties: { height: { type: 'integer' }, confirmations: { type: 'integer' } },
+} as const;
+const bill = {
+  type: 'object',
+  properties: {
+    vpp: { type: 'string' },
+    interval: { type: 'string' },
+    lines: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: { type: 'string' }, wh: { type: 'string' }, amount: { type: 'string' } },
+      },
+    },
+    total: { type: 'string', description: 'sum of the line amounts in base units: + received, - paid' },
+    meteredWh: { type: ['string', 'null'] },
+    clearing: confirmation,
+    metering: confirmation,
+    confirmed: { type: 'boolean' },
+  },
+} as const;
+
+function fail(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).send({ error: { code, message } });
+}
+
+export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+  const { node } = opts;
+  const params = node.params;
+  // Scoped to this plugin: schema violations are the client's error, in the API's one error shape.
+  app.setErrorHandler((err: { validation?: unknown; message: string; statusCode?: number }, _req, reply) => {
+    if (err.validation) return fail(reply, 400, 'BAD_REQUEST', err.message);
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return fail(
+      reply,
+      status,
+      status === 500 ? 'INTERNAL' : 'BAD_REQUEST',
+      status === 500 ? 'internal error' : err.message,
+    );
+  });
+
+  app.get<{ Params: { interval: string } }>(
+    '/v1/auctions/:interval',
+    {
+      schema: {
+        summary:
+          'An auction interval: window, status, prices, bids once closed, and the clearing (trades, VCG payments, grid residual, deficit)',
+        params: {
+          type: 'object',
+          required: ['interval'],
+          properties: { interval: { anyOf: [u64String, { type: 'string', enum: ['current', 'next'] }] } },
+        },
+        response: { 400: errorShape },
+      },
+    },
+    async (req, reply) => {
+      const head = node.chain.tip.header.timestamp;
+      const now = currentInterval(params, head);
+      const k =
+        req.params.interval === 'current'
+          ? now
+          : req.params.interval === 'next'
+            ? now + 1n
+            : BigInt(req.params.interval);
+      if (k < 0n) return fail(reply, 400, 'BAD_REQUEST', 'interval before genesis');
+      return auctionView(node.chain.headState, params, k, head);
+    },
+  );
+
+  app.get<{
+    Params: { address: string };
+    Querystring: { from?: string; to?: string; minConfirmations?: number };
+  }>(
+    '/v1/bills/:address',
+    {
+      schema: {
+        summary:
+          "A VPP's bills per interval, each with its line items, clearing and metering blocks and their confirmations",
+        params: {
+          type: 'object',
+          required: ['address'],
+          properties: { address: { type: 'string', pattern: '^0x[0-9a-f]{40}$' } },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: u64String,
+            to: u64String,
+            minConfirmations: { type: 'integer', minimum: 0, maximum: 10000 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              vpp: { type: 'string' },
+              from: { type: 'string' },
+              to: { type: 'string' },
+              minConfirmations: { type: 'integer' },
+              bills: { type: 'array', items: bill },
+            },
+          },
+          400: errorShape,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { address } = req.params;
+      if (!isAddress(address))
+        return fail(reply, 400, 'BAD_REQUEST', 'address must be 0x + 40 lowercase hex digits');
+      const now = currentInterval(params, node.chain.tip.header.timestamp);
+      const to = req.query.to !== undefined ? BigInt(req.query.to) : now;
+      const from =
+        req.query.from !== undefined
+          ? BigInt(req.query.from)
+          : to - BigInt(MAX_SPAN - 1) < 0n
+            ? 0n
+            : to - BigInt(MAX_SPAN - 1);
+      if (from > to) return fail(reply, 400, 'BAD_REQUEST', '`from` must not be after `to`');
+      if (to - from >= BigInt(MAX_SPAN))
+        return fail(reply, 400, 'BAD_REQUEST', `at most ${MAX_SPAN} intervals per request`);
+      const min = req.query.minConfirmations ?? params.market.minConfirmations;
+      const tip = node.chain.height;
+      return {
+        vpp: address,
+        from: from.toString(),
+        to: to.toString(),
+        minConfirmations: min,
+        bills: billsOf(node.chain.headState, address, from, to).map((b) => billView(b, tip, min)),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { interval: string; minConfirmations?: number } }>(
+    '/v1/bills',
+    {
+      schema: {
+        summary: 'All bills of one interval (for the grid operator)',
+        querystring: {
+          type: 'object',
+          required: ['interval'],
+          additionalProperties: false,
+          properties: {
+            interval: u64String,
+            minConfirmations: { type: 'integer', minimum: 0, maximum: 10000 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              interval: { type: 'string' },
+              minConfirmations: { type: 'integer' },
+              bills: { type: 'array', items: bill },
+            },
+          },
+          400: errorShape,
+        },
+      },
+    },
+    async (req) => {
+      const k = BigInt(req.query.interval);
+      const min = req.query.minConfirmations ?? params.market.minConfirmations;
+      const tip = node.chain.height;
+      return {
+        interval: k.toString(),
+        minConfirmations: min,
+        bills: billsOfInterval(node.chain.headState, k).map((b) => billView(b, tip, min)),
+      };
+    },
+  );
+}

@@ -1,0 +1,153 @@
+// Read models of the market state for the API and clients (not consensus): an auction's window, status,
+// bids once closed and clearing; a VPP's bills with their line items and totals.
+import type { Address } from '../consensus/keys.ts';
+import type { ChainParams } from '../consensus/params.ts';
+import { type Bill, billedVpps, billTotal, getBill } from './bills.ts';
+import { getBid, getBidders, getClearing, intervalPrices, pendingIntervals } from './contracts/auction.ts';
+import { gateOf, intervalAt, intervalEnd, intervalStart } from './contracts/intervals.ts';
+import type { StateReader } from './state.ts';
+
+export type AuctionStatus = 'open' | 'closed' | 'cleared' | 'empty';
+
+export interface AuctionView {
+  interval: string;
+  window: { open: number; close: number; deliveryStart: number; deliveryEnd: number };
+  status: AuctionStatus;
+  prices: {
+    gridSellPrice: number;
+    gridBuyPrice: number;
+    imbalanceShortPrice: number;
+    imbalanceLongPrice: number;
+  };
+  bidCount: number;
+  /** Bids are shown once the gate has closed. */
+  bids:
+    | { vpp: Address; side: 'buy' | 'sell'; steps: { qty: number; price: number }[]; height: number }[]
+    | null;
+  clearing: null | {
+    height: number;
+    tradedWh: string;
+    welfare: string;
+    deficit: string;
+    grid: { soldWh: string; boughtWh: string; revenue: string; expense: string };
+    operatorNet: string;
+    unpaid: string;
+    participants: {
+      vpp: Address;
+      side: 'buy' | 'sell';
+      qtyWh: string;
+      payment: string;
+      gridWh: string;
+      gridPayment: string;
+    }[];
+    excluded: Address[];
+  };
+}
+
+/** `headTime`: the head block's timestamp, which decides (as the chain does) whether the gate has closed. */
+export function auctionView(
+  state: StateReader,
+  params: ChainParams,
+  k: bigint,
+  headTime: number,
+): AuctionView {
+  const bidders = getBidders(state, k);
+  const clearing = getClearing(state, k);
+  const gate = gateOf(params, k);
+  const closed = headTime >= gate;
+  const status: AuctionStatus = clearing
+    ? 'cleared'
+    : !closed
+      ? 'open'
+      : pendingIntervals(state).includes(k)
+        ? 'closed'
+        : 'empty';
+  return {
+    interval: k.toString(),
+    window: {
+      open: intervalStart(params, k - BigInt(params.market.maxIntervalsAhead)),
+      close: gate,
+      deliveryStart: intervalStart(params, k),
+      deliveryEnd: intervalEnd(params, k),
+    },
+    status,
+    prices: intervalPrices(state, params, k),
+    bidCount: bidders.length,
+    bids: closed
+      ? bidders.map((vpp) => {
+          const b = getBid(state, k, vpp)!;
+          return { vpp, side: b.side, steps: b.steps, height: b.height };
+        })
+      : null,
+    clearing:
+      clearing === undefined
+        ? null
+        : {
+            height: clearing.height,
+            tradedWh: clearing.tradedQty.toString(),
+            welfare: clearing.welfare.toString(),
+            deficit: clearing.deficit.toString(),
+            grid: {
+              soldWh: clearing.gridSold.toString(),
+              boughtWh: clearing.gridBought.toString(),
+              revenue: clearing.gridRevenue.toString(),
+              expense: clearing.gridExpense.toString(),
+            },
+            operatorNet: clearing.operatorNet.toString(),
+            unpaid: clearing.unpaid.toString(),
+            participants: clearing.participants.map((p) => ({
+              vpp: p.address,
+              side: p.side,
+              qtyWh: p.qty.toString(),
+              payment: p.payment.toString(),
+              gridWh: p.gridQty.toString(),
+              gridPayment: p.gridPayment.toString(),
+            })),
+            excluded: clearing.excluded,
+          },
+  };
+}
+
+export interface BillView {
+  vpp: Address;
+  interval: string;
+  lines: { kind: string; wh: string; amount: string }[];
+  total: string;
+  meteredWh: string | null;
+  clearing: { height: number; confirmations: number } | null;
+  metering: { height: number; confirmations: number } | null;
+  /** Every recorded part of the bill is at least `minConfirmations` blocks deep. */
+  confirmed: boolean;
+}
+
+export function billView(b: Bill, tipHeight: number, minConfirmations: number): BillView {
+  const part = (h: number) => (h === 0 ? null : { height: h, confirmations: tipHeight - h + 1 });
+  const clearing = part(b.clearingHeight);
+  const metering = part(b.meteringHeight);
+  const depths = [clearing, metering].filter((x) => x !== null).map((x) => x.confirmations);
+  return {
+    vpp: b.address,
+    interval: b.interval.toString(),
+    lines: b.lines.map((l) => ({ kind: l.kind, wh: l.wh.toString(), amount: l.amount.toString() })),
+    total: billTotal(b).toString(),
+    meteredWh: b.meteredWh === null ? null : b.meteredWh.toString(),
+    clearing,
+    metering,
+    confirmed: depths.length > 0 && depths.every((d) => d >= minConfirmations),
+  };
+}
+
+/** A VPP's bills for intervals from..to (inclusive; the span is bounded by the caller). */
+export function billsOf(state: StateReader, vpp: Address, from: bigint, to: bigint): Bill[] {
+  const out: Bill[] = [];
+  for (let k = from; k <= to; k++) {
+    const b = getBill(state, vpp, k);
+    if (b) out.push(b);
+  }
+  return out;
+}
+
+export const billsOfInterval = (state: StateReader, k: bigint): Bill[] =>
+  billedVpps(state, k).map((a) => getBill(state, a, k)!);
+
+export const currentInterval = intervalAt;
