@@ -218,32 +218,42 @@ export class VppClient {
     const q = opts.kinds?.length ? `?kinds=${encodeURIComponent(opts.kinds.join(','))}` : '';
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
-    let res: Response;
+    // Our own controller: leaving the loop early (break, return, throw) closes the connection.
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort();
+    if (opts.signal?.aborted) return;
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      res = await this.fetchFn(`${this.baseUrl}/v1/events${q}`, { headers, signal: opts.signal });
-    } catch (err) {
-      if (opts.signal?.aborted) return;
-      throw new VppConnectionError(`cannot reach ${this.baseUrl}: ${(err as Error).message}`);
-    }
-    if (!res.ok || !res.body) {
-      const json = await res.json().catch(() => undefined);
-      if (isErrorBody(json))
-        throw new VppApiError(res.status, json.error.code, json.error.message, json.error.details);
-      throw new VppApiError(res.status, 'HTTP_ERROR', `HTTP ${res.status}`);
-    }
-    try {
-      for await (const m of parseSse(res.body)) {
-        let parsed: NodeEventJson;
-        try {
-          parsed = JSON.parse(m.data) as NodeEventJson;
-        } catch {
-          continue;
-        }
-        yield parsed;
+      let res: Response;
+      try {
+        res = await this.fetchFn(`${this.baseUrl}/v1/events${q}`, { headers, signal: ctl.signal });
+      } catch (err) {
+        if (ctl.signal.aborted) return;
+        throw new VppConnectionError(`cannot reach ${this.baseUrl}: ${(err as Error).message}`);
       }
-    } catch (err) {
-      if (opts.signal?.aborted) return;
-      throw err;
+      if (!res.ok || !res.body) {
+        const json = await res.json().catch(() => undefined);
+        if (isErrorBody(json))
+          throw new VppApiError(res.status, json.error.code, json.error.message, json.error.details);
+        throw new VppApiError(res.status, 'HTTP_ERROR', `HTTP ${res.status}`);
+      }
+      try {
+        for await (const m of parseSse(res.body)) {
+          let parsed: NodeEventJson;
+          try {
+            parsed = JSON.parse(m.data) as NodeEventJson;
+          } catch {
+            continue;
+          }
+          yield parsed;
+        }
+      } catch (err) {
+        if (ctl.signal.aborted) return;
+        throw err;
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      ctl.abort();
     }
   }
 }

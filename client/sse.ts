@@ -40,7 +40,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
       }
     }
   } finally {
-    reader.releaseLock();
-    await body.cancel().catch(() => undefined);
+    // not awaited: cancelling an HTTP body may wait for the connection; the caller aborts the request
+    reader.cancel().catch(() => undefined);
   }
 }
