@@ -72,7 +72,13 @@ interface Validation {
   params?: unknown;
 }
 
-function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+) {
   const error: { code: string; message: string; details?: unknown } = { code, message };
   if (details !== undefined) error.details = details;
   return reply.code(status).type('application/json; charset=utf-8').send({ error });
@@ -81,7 +87,7 @@ function send(reply: FastifyReply, status: number, code: string, message: string
 /** Installs the error and not-found handlers that give every failure the one shape. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof ApiError) return send(reply, err.statusCode, err.code, err.message, err.details);
+    if (err instanceof ApiError) return sendError(reply, err.statusCode, err.code, err.message, err.details);
     const fe = err as FastifyError & { validation?: Validation[]; validationContext?: string };
     if (fe.validation) {
       const details = fe.validation.map((v) => ({
@@ -92,7 +98,7 @@ export function installErrorHandling(app: FastifyInstance): void {
             : (v.message ?? 'invalid'),
       }));
       const first = details[0];
-      return send(
+      return sendError(
         reply,
         400,
         ApiErrorCode.BAD_REQUEST,
@@ -101,15 +107,15 @@ export function installErrorHandling(app: FastifyInstance): void {
       );
     }
     const status = fe.statusCode ?? 500;
-    if (status === 429) return send(reply, 429, ApiErrorCode.RATE_LIMITED, fe.message);
+    if (status === 429) return sendError(reply, 429, ApiErrorCode.RATE_LIMITED, fe.message);
     if (status >= 400 && status < 500) {
       const code = (fe.code && FASTIFY_CODES[fe.code]) ?? ApiErrorCode.BAD_REQUEST;
-      return send(reply, status, code, fe.message);
+      return sendError(reply, status, code, fe.message);
     }
     request.log.error({ err }, 'request failed');
-    return send(reply, 500, ApiErrorCode.INTERNAL, 'internal error');
+    return sendError(reply, 500, ApiErrorCode.INTERNAL, 'internal error');
   });
   app.setNotFoundHandler((request, reply) =>
-    send(reply, 404, ApiErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`),
+    sendError(reply, 404, ApiErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 }

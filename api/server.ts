@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { VppNode } from '../node/node.ts';
 import { accountRoutes } from './accounts.ts';
 import { blockRoutes } from './blocks.ts';
-import { ApiError, ApiErrorCode, errorReply, installErrorHandling } from './errors.ts';
+import { ApiError, ApiErrorCode, errorReply, installErrorHandling, sendError } from './errors.ts';
 import { eventRoutes } from './events.ts';
 import { metricsRoutes, observeLatency } from './metrics.ts';
 import { sharedSchemas } from './schemas.ts';
@@ -48,6 +48,11 @@ export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Pro
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     // No coercion and no silent removal: a wrong type or an unknown field is a 400, not a guess.
+    // Errors raised before routing (a malformed URL, a bad content type header) get the one shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      sendError(reply, status, ApiErrorCode.BAD_REQUEST, err.message);
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   app.addHook('onRequest', async (request, reply) => {
