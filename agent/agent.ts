@@ -1,0 +1,170 @@
+// A VPP's real-time agent: holds one VPP's state across chain intervals and talks to the chain only through
+// the ChainPort interface (implemented over the node's REST API elsewhere, in memory by agent/fake-chain.ts).
+//
+// Loop, per interval k (in order):
+//   1. planInterval(k)  before k's gate: assess actuals and deviation, build the step bid, submit it.
+//   2. deliver(k)       once k has cleared (its bill is confirmed, or no bill exists): redispatch the
+//                       batteries for what the market and grid did not take, update the states of charge,
+//                       and return the actual deviation that the grid operator meters.
+//   3. onBill(k, bill)  once the metered bill is confirmed: split it among the prosumers into the ledger.
+// settle(k) does 3 by polling the port.
+import type { Address } from '../consensus/keys.ts';
+import type { Bill } from '../contracts-vm/bills.ts';
+import type { Season } from '../market/clnr.ts';
+import type { FrameworkResult } from '../market/result.ts';
+import type { Scenario } from '../market/types.ts';
+import { type ForecastErrorModel, loadMinuteData, type ProsumerSources } from './actuals.ts';
+import { gridAloneMilli, type VppInterval, VppLedger } from './ledger.ts';
+import {
+  assessInterval,
+  type BidStep,
+  buildBid,
+  type ClearedQuantities,
+  type Delivery,
+  deliver,
+  type IntervalAssessment,
+  type IntervalPrices,
+  initialState,
+  type PlannedBid,
+  type Side,
+  type VppContext,
+  type VppState,
+} from './realtime.ts';
+import { checkMapping, DEFAULT_MAPPING, type IntervalMapping } from './timing.ts';
+
+/** What a VPP agent needs from the chain. Every call is for this agent's own VPP account. */
+export interface ChainPort {
+  /** Prices in force for interval k (genesis `market` defaults unless the grid set them before the gate). */
+  intervalPrices(interval: bigint): Promise<IntervalPrices>;
+  /** Signs and submits auction.placeBid(interval, side, steps) (`placeBidCall`); resolves to the tx hash. */
+  submitBid(interval: bigint, side: Side, steps: readonly BidStep[]): Promise<string>;
+  /** The VPP's bill for interval k, once the block that last changed it is confirmed; undefined before or if none. */
+  fetchBill(interval: bigint): Promise<Bill | undefined>;
+}
+
+export interface VppAgentOptions {
+  /** Account name, e.g. "vpp-1"; also keys the forecast-error draws. */
+  name: string;
+  address: Address;
+  scenario: Scenario;
+  /** Day-ahead result of the VPP's framework, and of the traditional market (the savings baseline). */
+  dayAhead: FrameworkResult;
+  traditional: FrameworkResult;
+  port: ChainPort;
+  mapping?: IntervalMapping;
+  errors: ForecastErrorModel;
+  sources?: ProsumerSources[];
+  /** Season of the CLNR data behind the scenario: enables the 1-minute actuals. */
+  season?: Season;
+}
+
+interface IntervalRecord {
+  assessment: IntervalAssessment;
+  bid: PlannedBid | null;
+  txHash?: string;
+  delivery?: Delivery;
+  settled?: VppInterval;
+}
+
+/** What the market and the grid took of the bid, from the bill written at clearing. */
+export function clearedFromBill(bill: Bill | undefined): ClearedQuantities {
+  let marketWh = 0;
+  let gridWh = 0;
+  for (const l of bill?.lines ?? []) {
+    if (l.kind === 'auction-buy' || l.kind === 'auction-sell') marketWh += Number(l.wh);
+    if (l.kind === 'grid-buy' || l.kind === 'grid-sell') gridWh += Number(l.wh);
+  }
+  return { marketWh, gridWh };
+}
+
+export class VppAgent {
+  readonly name: string;
+  readonly address: Address;
+  readonly context: VppContext;
+  readonly ledger: VppLedger;
+  private readonly port: ChainPort;
+  private state: VppState;
+  private readonly records = new Map<bigint, IntervalRecord>();
+
+  constructor(o: VppAgentOptions) {
+    this.name = o.name;
+    this.address = o.address;
+    this.port = o.port;
+    const mapping = o.mapping ?? DEFAULT_MAPPING;
+    checkMapping(mapping, o.scenario.periodMinutes);
+    this.context = {
+      name: o.name,
+      scenario: o.scenario,
+      dayAhead: o.dayAhead,
+      mapping,
+      errors: o.errors,
+      ...(o.sources ? { sources: o.sources } : {}),
+      ...(o.season ? { minutes: loadMinuteData(o.season) } : {}),
+    };
+    this.state = initialState(o.scenario);
+    this.ledger = new VppLedger(o.name, o.scenario, o.dayAhead, o.traditional);
+  }
+
+  /** Battery states of charge now (kWh per prosumer, undefined without a battery). */
+  get socKwh(): readonly (number | undefined)[] {
+    return this.state.socKwh;
+  }
+
+  record(k: bigint): Readonly<IntervalRecord> | undefined {
+    return this.records.get(k);
+  }
+
+  /**
+   * Before k's gate: assesses the interval from the battery states left by k-1 and submits the bid.
+   * Resolves to the bid, or null when the VPP has no deviation. Intervals must be planned in order, each
+   * after the previous one was delivered (the states of charge depend on it).
+   */
+  async planInterval(k: bigint): Promise<PlannedBid | null> {
+    const expected = this.state.nextInterval;
+    if (expected !== null && k !== expected)
+      throw new Error(`${this.name}: interval ${k} planned out of order (next is ${expected})`);
+    const existing = this.records.get(k);
+    if (existing) return existing.bid; // idempotent: already planned (and submitted)
+    const prices = await this.port.intervalPrices(k);
+    const assessment = assessInterval(this.context, this.state, k, prices);
+    const bid = buildBid(assessment);
+    const rec: IntervalRecord = { assessment, bid };
+    this.records.set(k, rec);
+    if (bid) rec.txHash = await this.port.submitBid(k, bid.side, bid.steps);
+    return bid;
+  }
+
+  /**
+   * After k cleared: redispatches for what the market and grid did not take (read from the confirmed
+   * bill; no bill = nothing taken) and returns the delivery, whose actualDeviationWh the grid meters.
+   */
+  async deliver(k: bigint): Promise<Delivery> {
+    const rec = this.records.get(k);
+    if (!rec) throw new Error(`${this.name}: interval ${k} was not planned`);
+    if (rec.delivery) return rec.delivery;
+    const bill = rec.bid ? await this.port.fetchBill(k) : undefined;
+    const d = deliver(this.context, this.state, rec.assessment, rec.bid, clearedFromBill(bill));
+    rec.delivery = d;
+    this.state = d.state;
+    return d;
+  }
+
+  /** The final (metered) bill of k: split among the prosumers into the ledger. Returns undefined if the
+   *  bill is not final yet (not metered); recording twice is an error. */
+  onBill(k: bigint, bill: Bill | undefined): VppInterval | undefined {
+    const rec = this.records.get(k);
+    if (!rec?.delivery) throw new Error(`${this.name}: interval ${k} was not delivered`);
+    if (rec.settled) return rec.settled;
+    if (bill && bill.meteredWh === null) return undefined;
+    const grid = rec.bid ? gridAloneMilli(rec.bid.blocks, rec.bid.side) : 0n;
+    rec.settled = this.ledger.record(rec.assessment, rec.delivery, bill, grid);
+    return rec.settled;
+  }
+
+  /** Fetches k's bill and records it if it is final; resolves to whether k is settled. */
+  async settle(k: bigint): Promise<boolean> {
+    const bill = await this.port.fetchBill(k);
+    if (!bill || bill.meteredWh === null) return false;
+    return this.onBill(k, bill) !== undefined;
+  }
+}

@@ -1,0 +1,60 @@
+// The grid operator's side of real time: after delivery it reports each VPP's metered deviation, so bills
+// settle what actually happened rather than what was declared. The metered value is the VPP's actual
+// deviation after its own redispatch (+ surplus, - deficit against its day-ahead net position, integer
+// Wh) — in the demo the VPP agents simulate the physics, so the grid reads it from their deliveries.
+import type { Address } from '../consensus/keys.ts';
+import { MAX_METER_ENTRIES } from '../contracts-vm/contracts/metering.ts';
+
+/** What `meterReportCall(interval, entries)` takes. */
+export interface MeterEntry {
+  vpp: Address;
+  deviationWh: bigint;
+}
+
+/** A VPP's actual (metered) deviation for an interval, e.g. `Delivery.actualDeviationWh`. */
+export interface MeteredVpp {
+  vpp: Address;
+  actualDeviationWh: number;
+}
+
+/** Entries for one interval, ordered by address (canonical), each VPP once; integers checked. */
+export function meterEntries(vpps: readonly MeteredVpp[]): MeterEntry[] {
+  const seen = new Set<Address>();
+  const out = vpps.map(({ vpp, actualDeviationWh }) => {
+    if (seen.has(vpp)) throw new Error(`${vpp} is listed twice`);
+    seen.add(vpp);
+    if (!Number.isSafeInteger(actualDeviationWh))
+      throw new RangeError(`deviation of ${vpp} must be an integer number of Wh (got ${actualDeviationWh})`);
+    return { vpp, deviationWh: BigInt(actualDeviationWh) };
+  });
+  return out.sort((a, b) => (a.vpp < b.vpp ? -1 : a.vpp > b.vpp ? 1 : 0));
+}
+
+/** Splits entries into report calls of at most MAX_METER_ENTRIES (256) each. */
+export function meterBatches(entries: readonly MeterEntry[], max = MAX_METER_ENTRIES): MeterEntry[][] {
+  const out: MeterEntry[][] = [];
+  for (let i = 0; i < entries.length; i += max) out.push(entries.slice(i, i + max));
+  return out;
+}
+
+/** How the grid operator's agent reaches the chain (the grid account signs `meterReportCall`). */
+export interface MeterPort {
+  /** Submits metering.report(interval, entries); resolves to the transaction hash. */
+  reportMetering(interval: bigint, entries: readonly MeterEntry[]): Promise<string>;
+}
+
+/** The grid operator's agent: meters every VPP after delivery. */
+export class GridMeteringAgent {
+  readonly port: MeterPort;
+  constructor(port: MeterPort) {
+    this.port = port;
+  }
+
+  /** Reports the VPPs' actual deviations for interval k; resolves to the transaction hashes. */
+  async meter(k: bigint, vpps: readonly MeteredVpp[]): Promise<string[]> {
+    const hashes: string[] = [];
+    for (const batch of meterBatches(meterEntries(vpps)))
+      hashes.push(await this.port.reportMetering(k, batch));
+    return hashes;
+  }
+}
