@@ -1,22 +1,12 @@
 // Auctions and bills: what VPP operators and the grid operator read once consensus has confirmed it.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { isAddress } from '../consensus/keys.ts';
 import { auctionView, billsOf, billsOfInterval, billView, currentInterval } from '../contracts-vm/queries.ts';
 import type { VppNode } from '../node/node.ts';
+import { badRequest, errorResponses } from './errors.ts';
 
 const MAX_SPAN = 1000;
 const u64String = { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' } as const;
-const errorShape = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-    },
-  },
-} as const;
 const confirmation = {
   type: ['object', 'null'],
   properties: { height: { type: 'integer' }, confirmations: { type: 'integer' } },
@@ -41,24 +31,9 @@ const bill = {
   },
 } as const;
 
-function fail(reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).send({ error: { code, message } });
-}
-
 export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
   const { node } = opts;
   const params = node.params;
-  // Scoped to this plugin: schema violations are the client's error, in the API's one error shape.
-  app.setErrorHandler((err: { validation?: unknown; message: string; statusCode?: number }, _req, reply) => {
-    if (err.validation) return fail(reply, 400, 'BAD_REQUEST', err.message);
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return fail(
-      reply,
-      status,
-      status === 500 ? 'INTERNAL' : 'BAD_REQUEST',
-      status === 500 ? 'internal error' : err.message,
-    );
-  });
 
   app.get<{ Params: { interval: string } }>(
     '/v1/auctions/:interval',
@@ -71,10 +46,10 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           required: ['interval'],
           properties: { interval: { anyOf: [u64String, { type: 'string', enum: ['current', 'next'] }] } },
         },
-        response: { 400: errorShape },
+        response: errorResponses,
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const head = node.chain.tip.header.timestamp;
       const now = currentInterval(params, head);
       const k =
@@ -83,14 +58,14 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           : req.params.interval === 'next'
             ? now + 1n
             : BigInt(req.params.interval);
-      if (k < 0n) return fail(reply, 400, 'BAD_REQUEST', 'interval before genesis');
+      if (k < 0n) throw badRequest('interval before genesis');
       return auctionView(node.chain.headState, params, k, head);
     },
   );
 
   app.get<{
     Params: { address: string };
-    Querystring: { from?: string; to?: string; minConfirmations?: number };
+    Querystring: { from?: string; to?: string; minConfirmations?: string };
   }>(
     '/v1/bills/:address',
     {
@@ -108,7 +83,11 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           properties: {
             from: u64String,
             to: u64String,
-            minConfirmations: { type: 'integer', minimum: 0, maximum: 10000 },
+            minConfirmations: {
+              type: 'string',
+              pattern: '^[0-9]{1,4}$',
+              description: 'default: genesis market.minConfirmations',
+            },
           },
         },
         response: {
@@ -122,14 +101,13 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
               bills: { type: 'array', items: bill },
             },
           },
-          400: errorShape,
+          ...errorResponses,
         },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { address } = req.params;
-      if (!isAddress(address))
-        return fail(reply, 400, 'BAD_REQUEST', 'address must be 0x + 40 lowercase hex digits');
+      if (!isAddress(address)) throw badRequest('address must be 0x + 40 lowercase hex digits');
       const now = currentInterval(params, node.chain.tip.header.timestamp);
       const to = req.query.to !== undefined ? BigInt(req.query.to) : now;
       const from =
@@ -138,10 +116,12 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           : to - BigInt(MAX_SPAN - 1) < 0n
             ? 0n
             : to - BigInt(MAX_SPAN - 1);
-      if (from > to) return fail(reply, 400, 'BAD_REQUEST', '`from` must not be after `to`');
-      if (to - from >= BigInt(MAX_SPAN))
-        return fail(reply, 400, 'BAD_REQUEST', `at most ${MAX_SPAN} intervals per request`);
-      const min = req.query.minConfirmations ?? params.market.minConfirmations;
+      if (from > to) throw badRequest('`from` must not be after `to`');
+      if (to - from >= BigInt(MAX_SPAN)) throw badRequest(`at most ${MAX_SPAN} intervals per request`);
+      const min =
+        req.query.minConfirmations === undefined
+          ? params.market.minConfirmations
+          : Number(req.query.minConfirmations);
       const tip = node.chain.height;
       return {
         vpp: address,
@@ -153,10 +133,11 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
     },
   );
 
-  app.get<{ Querystring: { interval: string; minConfirmations?: number } }>(
+  app.get<{ Querystring: { interval: string; minConfirmations?: string } }>(
     '/v1/bills',
     {
       schema: {
+        tags: ['market'],
         summary: 'All bills of one interval (for the grid operator)',
         querystring: {
           type: 'object',
@@ -164,7 +145,11 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           additionalProperties: false,
           properties: {
             interval: u64String,
-            minConfirmations: { type: 'integer', minimum: 0, maximum: 10000 },
+            minConfirmations: {
+              type: 'string',
+              pattern: '^[0-9]{1,4}$',
+              description: 'default: genesis market.minConfirmations',
+            },
           },
         },
         response: {
@@ -176,13 +161,16 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
               bills: { type: 'array', items: bill },
             },
           },
-          400: errorShape,
+          ...errorResponses,
         },
       },
     },
     async (req) => {
       const k = BigInt(req.query.interval);
-      const min = req.query.minConfirmations ?? params.market.minConfirmations;
+      const min =
+        req.query.minConfirmations === undefined
+          ? params.market.minConfirmations
+          : Number(req.query.minConfirmations);
       const tip = node.chain.height;
       return {
         interval: k.toString(),

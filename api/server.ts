@@ -9,8 +9,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { VppNode } from '../node/node.ts';
 import { accountRoutes } from './accounts.ts';
 import { blockRoutes } from './blocks.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { ApiError, ApiErrorCode, errorReply, installErrorHandling, sendError } from './errors.ts';
 import { eventRoutes } from './events.ts';
+import { marketRoutes } from './market.ts';
 import { metricsRoutes, observeLatency } from './metrics.ts';
 import { sharedSchemas } from './schemas.ts';
 import { statusRoutes } from './status.ts';
@@ -106,6 +108,8 @@ export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Pro
     stream: { heartbeatMs: opts.sseHeartbeatMs ?? 15_000, maxClients: opts.sseMaxClients ?? 100 },
   });
   await app.register(metricsRoutes, { node });
+  await app.register(marketRoutes, { node });
+  await app.register(dashboardRoutes);
   await app.ready();
   return app;
 }

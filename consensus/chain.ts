@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { mergeChanges, Overlay, StateStore } from '../contracts-vm/state.ts';
-import { applyBlock, type BlockReceipts } from '../contracts-vm/transition.ts';
+import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
 import {
   type Block,
   computeTxRoot,
@@ -56,6 +56,8 @@ export interface ChainOptions {
   verifier: TxSignatureVerifier;
   /** The wall clock, used only for the future-timestamp rule; tests inject their own. */
   now?: () => number;
+  /** Timing of end-of-block hooks (auction clearing) for metrics. */
+  hookObserver?: HookObserver;
 }
 
 /** aserti3-2d anchored at genesis, whose parent time is taken as genesis time minus one block time. */
@@ -83,6 +85,7 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
   private readonly db: LedgerDb;
   private readonly verifier: TxSignatureVerifier;
   private readonly now: () => number;
+  hookObserver?: HookObserver;
   private readonly asert: AsertParams;
   private readonly nodes = new Map<string, BlockNode>();
   private readonly state = new StateStore();
@@ -100,6 +103,7 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     this.params = params;
     this.verifier = opts.verifier;
     this.now = opts.now ?? Date.now;
+    this.hookObserver = opts.hookObserver;
     const g = genesisBlock(params);
     this.genesisHash = g.hash;
     this.domain = { chainId: params.chainId, genesisHash: g.hash };
@@ -531,7 +535,7 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
     const view = new Overlay(work);
     let receipts: BlockReceipts;
     try {
-      receipts = applyBlock(view, block, this.params);
+      receipts = applyBlock(view, block, this.params, this.hookObserver);
     } catch (err) {
       if (err instanceof BlockError) return err;
       throw err;

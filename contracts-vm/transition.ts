@@ -95,8 +95,18 @@ export function blockContext(block: Block, params: ChainParams): BlockContext {
   return { height: block.header.height, timestamp: block.header.timestamp, miner: block.miner, params };
 }
 
+/** Watches end-of-block hooks that did something (emitted events): for metrics only, never for results. */
+export interface HookObserver {
+  endBlock(contract: string, seconds: number): void;
+}
+
 /** Executes a block: its transactions in order (any invalid one invalidates the block), then the hooks. */
-export function applyBlock(state: Overlay, block: Block, params: ChainParams): BlockReceipts {
+export function applyBlock(
+  state: Overlay,
+  block: Block,
+  params: ChainParams,
+  observer?: HookObserver,
+): BlockReceipts {
   const ctx = blockContext(block, params);
   const receipts: BlockReceipts = { txs: [], block: [] };
   block.txs.forEach((env, index) => {
@@ -114,12 +124,23 @@ export function applyBlock(state: Overlay, block: Block, params: ChainParams): B
       throw err;
     }
   });
-  runEndBlock(state, ctx, receipts.block);
+  runEndBlock(state, ctx, receipts.block, observer);
   return receipts;
 }
 
-export function runEndBlock(state: Overlay, ctx: BlockContext, events: ContractEvent[]): void {
-  for (const c of CONTRACTS.all) c.endBlock?.({ ...ctx, state, events });
+export function runEndBlock(
+  state: Overlay,
+  ctx: BlockContext,
+  events: ContractEvent[],
+  observer?: HookObserver,
+): void {
+  for (const c of CONTRACTS.all) {
+    if (!c.endBlock) continue;
+    const before = events.length;
+    const started = observer ? performance.now() : 0;
+    c.endBlock({ ...ctx, state, events });
+    if (observer && events.length > before) observer.endBlock(c.name, (performance.now() - started) / 1000);
+  }
 }
 
 /** Runs a transaction on a throwaway view (mempool admission: contract rules against the head state). */

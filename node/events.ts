@@ -37,10 +37,30 @@ export interface ReorgEvent {
   connected: BlockEventRef[];
 }
 
-/** Every event kind and its data. Later: 'auction.cleared', 'bill.issued', … */
+/** An interval's auction cleared in `block` (data as the contract's AuctionCleared event). */
+export interface AuctionClearedEvent {
+  interval: string;
+  block: BlockRef;
+  bids: number;
+  tradedWh: string;
+  deficit: string;
+  gridSoldWh: string;
+  gridBoughtWh: string;
+}
+
+/** A VPP's bill for an interval gained lines (at clearing or metering) in `block`. */
+export interface BillUpdatedEvent {
+  interval: string;
+  vpp: string;
+  block: BlockRef;
+}
+
+/** Every event kind and its data. */
 export interface NodeEventMap {
   head: HeadEvent;
   reorg: ReorgEvent;
+  'auction.cleared': AuctionClearedEvent;
+  'bill.updated': BillUpdatedEvent;
 }
 
 export type EventKind = keyof NodeEventMap;
@@ -49,6 +69,8 @@ export type EventKind = keyof NodeEventMap;
 export const EVENT_KINDS: Record<EventKind, string> = {
   head: 'the main chain has a new head block',
   reorg: 'the main chain switched branches (blocks were disconnected)',
+  'auction.cleared': "an interval's auction cleared in a new main-chain block",
+  'bill.updated': "a VPP's bill gained lines (clearing or metering) in a new main-chain block",
 };
 
 export const isEventKind = (s: string): s is EventKind => Object.hasOwn(EVENT_KINDS, s);
@@ -142,4 +164,44 @@ export function publishChainEvents(chain: Chain, bus: EventBus): () => void {
   };
   chain.on('head', onHead);
   return () => chain.off('head', onHead);
+}
+
+/**
+ * Publishes auction clearings and bill updates of newly connected main-chain blocks, from their receipts.
+ * After a reorg the new branch's events are published again: subscribers treat bills as current state
+ * and re-read them (GET /v1/bills), which is always the head's truth.
+ */
+export function publishMarketEvents(chain: Chain, bus: EventBus): () => void {
+  const onHead = async (change: HeadChange) => {
+    for (const b of change.connected) {
+      const ref = { height: b.header.height, hash: toHex(headerHash(b.header)) };
+      const receipts = await chain.getReceipts(ref.hash);
+      for (const e of receipts?.block ?? []) {
+        const d = e.data as Record<string, string | number>;
+        if (e.contract === 'auction' && e.name === 'AuctionCleared') {
+          bus.publish('auction.cleared', {
+            interval: String(d.interval),
+            block: ref,
+            bids: Number(d.bids),
+            tradedWh: String(d.tradedWh),
+            deficit: String(d.deficit),
+            gridSoldWh: String(d.gridSoldWh),
+            gridBoughtWh: String(d.gridBoughtWh),
+          });
+        } else if (e.name === 'BillUpdated') {
+          bus.publish('bill.updated', { interval: String(d.interval), vpp: String(d.vpp), block: ref });
+        }
+      }
+      for (const events of receipts?.txs ?? []) {
+        for (const e of events) {
+          const d = e.data as Record<string, string>;
+          if (e.name === 'BillUpdated')
+            bus.publish('bill.updated', { interval: String(d.interval), vpp: String(d.vpp), block: ref });
+        }
+      }
+    }
+  };
+  const listener = (change: HeadChange) => void onHead(change);
+  chain.on('head', listener);
+  return () => chain.off('head', listener);
 }

@@ -14,7 +14,7 @@ import { SignatureVerifier } from '../consensus/sigverify.ts';
 import type { TxEnvelope } from '../consensus/tx.ts';
 import { loadOrCreatePeerKey } from '../p2p/identity.ts';
 import { Network } from '../p2p/network.ts';
-import { EventBus, publishChainEvents } from './events.ts';
+import { EventBus, publishChainEvents, publishMarketEvents } from './events.ts';
 import { readKeyFile, writeKeyFile } from './keyfile.ts';
 import { NodeMetrics } from './metrics.ts';
 
@@ -100,7 +100,15 @@ export class VppNode {
       });
     }
     publishChainEvents(chain, this.events);
+    publishMarketEvents(chain, this.events);
     this.metrics = new NodeMetrics(this);
+    const clearing = this.metrics.histogram({
+      name: 'vpp_auction_clearing_seconds',
+      help: 'time of the end-of-block hooks that acted (auction clearing with VCG payments), by contract',
+      labelNames: ['contract'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    });
+    chain.hookObserver = { endBlock: (contract, seconds) => clearing.observe({ contract }, seconds) };
   }
 
   static async open(config: NodeConfig): Promise<VppNode> {

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { marketRoutes } from '../../api/market.ts';
+import { createApiServer } from '../../api/server.ts';
 import { meterReportCall, placeBidCall } from '../../contracts-vm/calls.ts';
 import { initDataDir, VppNode } from '../../node/node.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
@@ -28,8 +28,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vppchain-api-market-'));
   await initDataDir(dir, params);
   node = await VppNode.open({ dataDir: dir, mine: false, verifierThreads: 0 });
-  app = Fastify();
-  await app.register(marketRoutes, { node });
+  app = await createApiServer(node, { docs: false });
   await app.ready();
 });
 afterAll(async () => {
@@ -116,6 +115,7 @@ describe('auction and bill routes', () => {
       `/v1/bills/${keys.vpp1.address}?from=9&to=2`,
       `/v1/bills/${keys.vpp1.address}?from=0&to=5000`,
       `/v1/bills/${keys.vpp1.address}?minConfirmations=-1`,
+      `/v1/bills/${keys.vpp1.address}?extra=1`,
       '/v1/bills',
       '/v1/bills?interval=abc',
       '/v1/auctions/-3',
@@ -124,7 +124,8 @@ describe('auction and bill routes', () => {
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(400);
       const body = r.json();
-      expect(body.error?.code ?? body.code, url).toBeDefined();
+      expect(body.error.code, url).toBe('BAD_REQUEST');
+      expect(body.error.message, url).toBeTruthy();
     }
   });
 });
