@@ -85,6 +85,7 @@ export class VppAgent {
   private readonly port: ChainPort;
   private state: VppState;
   private readonly records = new Map<bigint, IntervalRecord>();
+  private undelivered: bigint | null = null;
 
   constructor(o: VppAgentOptions) {
     this.name = o.name;
@@ -125,11 +126,14 @@ export class VppAgent {
       throw new Error(`${this.name}: interval ${k} planned out of order (next is ${expected})`);
     const existing = this.records.get(k);
     if (existing) return existing.bid; // idempotent: already planned (and submitted)
+    if (this.undelivered !== null)
+      throw new Error(`${this.name}: interval ${this.undelivered} must be delivered before ${k} is planned`);
     const prices = await this.port.intervalPrices(k);
     const assessment = assessInterval(this.context, this.state, k, prices);
     const bid = buildBid(assessment);
     const rec: IntervalRecord = { assessment, bid };
     this.records.set(k, rec);
+    this.undelivered = k;
     if (bid) rec.txHash = await this.port.submitBid(k, bid.side, bid.steps);
     return bid;
   }
@@ -146,6 +150,7 @@ export class VppAgent {
     const d = deliver(this.context, this.state, rec.assessment, rec.bid, clearedFromBill(bill));
     rec.delivery = d;
     this.state = d.state;
+    this.undelivered = null;
     return d;
   }
 
