@@ -2,9 +2,12 @@
 // submitted in their canonical hex form; errors carry the API's code (VppApiError).
 import type { KeyPair } from '../consensus/keys.ts';
 import type { Tx } from '../consensus/tx.ts';
+import { type BidStep, placeBidCall } from '../contracts-vm/calls.ts';
+import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
+import type { AuctionView, BillView } from '../contracts-vm/queries.ts';
 import { VppApiError, VppConnectionError, VppTimeoutError } from './errors.ts';
 import { parseSse } from './sse.ts';
-import { buildTransfer, domainOf, encodeTransaction, signTransaction } from './tx.ts';
+import { buildTransfer, domainOf, encodeTransaction, signTransaction, toU64 } from './tx.ts';
 import type {
   AccountJson,
   ApiErrorBody,
@@ -20,6 +23,26 @@ export * from './errors.ts';
 export { parseSse, type SseMessage } from './sse.ts';
 export * from './tx.ts';
 export type * from './types.ts';
+
+export type { AuctionView, BidStep, BillView };
+
+export interface BidRequest {
+  key: KeyPair;
+  interval: bigint | number | string;
+  side: 'buy' | 'sell';
+  /** Wh and token base units per kWh, integers; 1..32 steps. */
+  steps: BidStep[];
+  fee?: bigint | number | string;
+  nonce?: bigint | number | string;
+}
+
+export interface BillsPage {
+  vpp: string;
+  from: string;
+  to: string;
+  minConfirmations: number;
+  bills: BillView[];
+}
 
 export interface ClientOptions {
   /** Per-request timeout (default 10 s); event streams have none. */
@@ -254,6 +277,70 @@ export class VppClient {
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       ctl.abort();
+    }
+  }
+
+  /** An auction interval: window, status, bids once closed, clearing (`current`/`next` work too). */
+  auction(interval: bigint | number | 'current' | 'next'): Promise<AuctionView> {
+    return this.request('GET', `/v1/auctions/${encodeURIComponent(String(interval))}`);
+  }
+
+  /** A VPP's bills for intervals from..to (at most 1,000), with confirmation depth. */
+  bills(
+    address: string,
+    opts: { from?: bigint | number; to?: bigint | number; minConfirmations?: number } = {},
+  ): Promise<BillsPage> {
+    const q = new URLSearchParams();
+    if (opts.from !== undefined) q.set('from', String(opts.from));
+    if (opts.to !== undefined) q.set('to', String(opts.to));
+    if (opts.minConfirmations !== undefined) q.set('minConfirmations', String(opts.minConfirmations));
+    const qs = q.toString();
+    return this.request('GET', `/v1/bills/${encodeURIComponent(address)}${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Every bill of one interval (the grid operator's view). */
+  intervalBills(
+    interval: bigint | number,
+    minConfirmations?: number,
+  ): Promise<{ interval: string; minConfirmations: number; bills: BillView[] }> {
+    const q = minConfirmations === undefined ? '' : `&minConfirmations=${minConfirmations}`;
+    return this.request('GET', `/v1/bills?interval=${encodeURIComponent(String(interval))}${q}`);
+  }
+
+  /** Builds, signs (locally) and submits a bid; the fee defaults to the minimum for its gas. */
+  async bid(req: BidRequest): Promise<{ hash: string; tx: Tx }> {
+    const status = this.statusCache ?? (await this.status());
+    const payload = placeBidCall(toU64(req.interval, 'interval'), req.side, req.steps);
+    const gas = BigInt(CONTRACTS.gas(payload)); // decodes the arguments: a malformed bid fails here, locally
+    const fee = req.fee === undefined ? BigInt(status.minTxFee ?? '0') * gas : toU64(req.fee, 'fee');
+    const nonce = toU64(req.nonce ?? (await this.account(req.key.address)).pendingNonce, 'nonce');
+    const tx = signTransaction(
+      { nonce, fee, senderPubKey: req.key.publicKey, payload },
+      req.key,
+      domainOf(status),
+    );
+    const { hash } = await this.submit(tx);
+    return { hash, tx };
+  }
+
+  /** Waits until the VPP's bill for `interval` exists and is confirmed (every recorded part deep enough). */
+  async waitForBill(
+    address: string,
+    interval: bigint | number,
+    opts: { minConfirmations?: number; timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<BillView> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    for (;;) {
+      const page = await this.bills(address, {
+        from: interval,
+        to: interval,
+        minConfirmations: opts.minConfirmations,
+      });
+      const bill = page.bills[0];
+      if (bill?.confirmed) return bill;
+      if (Date.now() > deadline)
+        throw new VppTimeoutError(`no confirmed bill of ${address} for interval ${interval}`);
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
     }
   }
 }

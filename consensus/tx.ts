@@ -75,6 +75,13 @@ function readPayload(r: Reader): Payload {
         to: bytesToAddress(r.fixed(ADDRESS_LENGTH, 'recipient')),
         amount: r.u64('amount'),
       };
+    case PayloadType.call: {
+      const contract = r.u8('contract');
+      const method = r.u8('method');
+      const len = r.u16('args length');
+      if (len > MAX_CALL_ARGS_BYTES) throw new DecodeError(`call arguments too long: ${len}`);
+      return { kind: 'call', contract, method, args: r.fixed(len, 'args') };
+    }
     default:
       throw new DecodeError(`unknown payload type ${type}`);
   }

@@ -23,6 +23,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the main job: a local chain doing real work (npm start)',
     load: async () => (await import('./commands/demo.ts')).default,
   },
+  bid: {
+    summary: 'sign and submit a step bid for an interval',
+    load: async () => (await import('./commands/bid.ts')).default,
+  },
+  bills: {
+    summary: "a VPP's bills with line items and confirmation",
+    load: async () => (await import('./commands/bills.ts')).default,
+  },
   auction: {
     summary: 'real-time VCG auction (auction clear --input FILE)',
     load: async () => (await import('./commands/auction.ts')).default,

@@ -3,6 +3,7 @@
 // interval's result) slot into the `subcommands` table.
 import { readFileSync } from 'node:fs';
 import { AuctionInputError, type ClearingResult, clearAuction } from '../../contracts-vm/auction/index.ts';
+import { clientFor, nodeFlags, withClient } from './api-common.ts';
 import { type Command, parseFlags, UsageError } from './command.ts';
 
 interface Subcommand {
@@ -16,6 +17,11 @@ const subcommands: Record<string, Subcommand> = {
     usage: 'clear --input FILE [--json]',
     summary: 'clear one interval offline from a JSON file of grid prices and bids',
     run: runClear,
+  },
+  show: {
+    usage: 'show --interval K|current|next [--node URL] [--json]   (also: vppchain auction --interval K)',
+    summary: "an interval's auction on a node: window, status, bids once closed, clearing and VCG payments",
+    run: runShow,
   },
 };
 
@@ -31,7 +37,8 @@ const command: Command = {
   ].join('\n'),
   usage,
   async run(argv) {
-    const [name, ...rest] = argv;
+    // `vppchain auction --interval K` is short for `vppchain auction show --interval K`.
+    const [name, ...rest] = argv[0]?.startsWith('--') ? ['show', ...argv] : argv;
     const sub = name === undefined ? undefined : subcommands[name];
     if (!sub) {
       const known = Object.keys(subcommands).join(', ');
@@ -43,6 +50,47 @@ const command: Command = {
   },
 };
 export default command;
+
+async function runShow(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { ...nodeFlags, interval: { type: 'string' } });
+  const k = values.interval;
+  if (k === undefined || !/^(\d{1,15}|current|next)$/.test(k))
+    throw new UsageError('auction show: --interval K|current|next is required');
+  const client = clientFor(values.node);
+  return withClient(values.json, async () => {
+    const a = await client.auction(/^\d+$/.test(k) ? BigInt(k) : (k as 'current' | 'next'));
+    if (values.json) {
+      console.log(JSON.stringify(a, null, 2));
+      return 0;
+    }
+    console.log(
+      `interval ${a.interval}: ${a.status}, ${a.bidCount} bids, gate ${new Date(a.window.close).toISOString()}`,
+    );
+    console.log(
+      `prices per kWh: grid sells ${a.prices.gridSellPrice}, buys ${a.prices.gridBuyPrice}; imbalance short ${a.prices.imbalanceShortPrice}, long ${a.prices.imbalanceLongPrice}`,
+    );
+    for (const b of a.bids ?? [])
+      console.log(`  bid ${b.vpp} ${b.side} ${b.steps.map((s) => `${s.qty} Wh@${s.price}`).join(', ')}`);
+    const c = a.clearing;
+    if (c) {
+      console.log(
+        `cleared in block ${c.height}: traded ${c.tradedWh} Wh, welfare ${c.welfare}, deficit ${c.deficit} (covered by the operator)`,
+      );
+      console.log(
+        `grid sold ${c.grid.soldWh} Wh for ${c.grid.revenue}, bought ${c.grid.boughtWh} Wh for ${c.grid.expense}`,
+      );
+      console.log(
+        'vpp                                          side   traded Wh   payment   grid Wh   grid payment',
+      );
+      for (const p of c.participants) {
+        console.log(
+          `${p.vpp}   ${p.side.padEnd(4)} ${p.qtyWh.padStart(11)} ${p.payment.padStart(9)} ${p.gridWh.padStart(9)} ${p.gridPayment.padStart(14)}`,
+        );
+      }
+    }
+    return 0;
+  });
+}
 
 async function runClear(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { input: { type: 'string' }, json: { type: 'boolean' } });

@@ -47,6 +47,8 @@ export interface TestNet {
 export interface NodeSpec {
   mine?: boolean;
   denyPeer?: (peerId: string) => boolean;
+  /** Serve the HTTP API on a free port (node.apiUrl). */
+  api?: boolean;
 }
 
 export async function startNet(
@@ -65,6 +67,7 @@ export async function startNet(
       minerThreads: 1,
       verifierThreads: 1,
       p2p: { port: 0, bootstrap: [], denyPeer: spec.denyPeer },
+      api: spec.api ? { port: 0, docs: false } : undefined,
     });
     await node.start();
     nodes.push(node);
