@@ -6,7 +6,7 @@ import type { FrameworkResult } from '../market/result.ts';
 import type { Scenario } from '../market/types.ts';
 import type { Delivery, IntervalAssessment, IntervalPrices } from './realtime.ts';
 import type { Slice } from './timing.ts';
-import { BASE_UNITS_PER_GBP, unitsToGbp } from './units.ts';
+import { unitsToGbp } from './units.ts';
 
 export type { Bill, BillLine };
 
@@ -45,13 +45,9 @@ export function splitExact(total: bigint, weights: readonly bigint[]): bigint[] 
 }
 
 /**
- * The bill split rule: the bill total (+ received / - paid) is shared in proportion to each prosumer's
- * actual deviation in the interval (Wh, after its own battery's redispatch; + surplus / - deficit), whose
- * sum is the VPP's metered deviation. Every Wh is thus settled at the VPP's average real-time price: a
- * prosumer who was short pays for its deficit, one who was long — or whose battery covered others —
- * is paid for its surplus at the same price. If the metered deviation is 0 but the bill is not (a
- * forecast error: traded but not delivered), shares are pro rata to |deviation|; if every deviation is 0,
- * equal. Exact integers via splitExact.
+ * Pro rata split of an amount by integer deviations (Wh, + surplus / - deficit): in proportion to each
+ * deviation when they do not sum to 0; otherwise in proportion to |deviation|; if every deviation is 0,
+ * equally. Exact (splitExact): the shares sum to `total`.
  */
 export function splitBill(total: bigint, prosumerDeviationWh: readonly number[]): bigint[] {
   const n = prosumerDeviationWh.length;
@@ -60,6 +56,39 @@ export function splitBill(total: bigint, prosumerDeviationWh: readonly number[])
   if (weights.reduce((s, w) => s + w, 0n) === 0n) weights = weights.map((w) => (w < 0n ? -w : w));
   if (weights.every((w) => w === 0n)) weights = weights.map(() => 1n);
   return splitExact(total, weights);
+}
+
+export interface IntervalSplit {
+  /** The VPP's real-time cost of the interval, base units: tokens paid (- bill total) + redispatch credits. */
+  costUnits: bigint;
+  /** Each prosumer's share of that cost (sums to costUnits). */
+  shares: bigint[];
+  /** What each battery owner is credited for its redispatch (+ owed to it by a short VPP, - owed by it in a long one). */
+  credits: bigint[];
+  /** Token cost of each prosumer: share - credit; sums exactly to - bill total. */
+  tokens: bigint[];
+}
+
+/**
+ * The bill split rule. The VPP's real-time cost of an interval is the tokens it paid (- bill total) plus
+ * the redispatch its batteries did for it, valued at the bid prices (the remedies' true marginal costs;
+ * floor of the exact milli amount per battery): a battery owner who discharged or stopped charging for a
+ * short VPP is credited that value, one who stored a long VPP's surplus owes it. That cost is shared among
+ * the prosumers in proportion to their own deviation before redispatch (splitBill), so every Wh of
+ * deviation costs (or earns) the VPP's average real-time price: the short pay, the long are paid for
+ * surplus the others used. A prosumer's token cost is its share minus its credit; the token costs sum
+ * exactly to the bill total.
+ */
+export function splitInterval(
+  billTotalUnits: bigint,
+  rawDeviationWh: readonly number[],
+  remedyMilliByProsumer: readonly bigint[],
+  short: boolean,
+): IntervalSplit {
+  const credits = remedyMilliByProsumer.map((m) => (short ? 1n : -1n) * (m / 1000n));
+  const costUnits = -billTotalUnits + credits.reduce((s, c) => s + c, 0n);
+  const shares = splitBill(costUnits, rawDeviationWh);
+  return { costUnits, shares, credits, tokens: shares.map((x, i) => x - credits[i]!) };
 }
 
 /** Day-ahead cost of each prosumer per period (GBP): own cost of the period's schedule plus its P2P
@@ -92,10 +121,11 @@ export interface ProsumerInterval {
   /** Deviation before and after its battery's redispatch, Wh. */
   deviationWh: number;
   actualDeviationWh: number;
-  /** Its share of the VPP's bill, as a cost in base units (- share). */
+  /** Its token cost in base units (+ paid): its share of the VPP's real-time cost minus its redispatch credit. */
   realtimeUnits: bigint;
-  /** Its battery's redispatch valued at the bid prices, base units (+ a cost for a short VPP, - a gain for a long one). */
-  redispatchUnits: number;
+  /** Its battery's redispatch credit, base units: the cost it bore for a short VPP (+), or the value of the
+   *  surplus it stored for a long one (-). realtimeUnits + redispatchUnits is its share of the VPP's cost. */
+  redispatchUnits: bigint;
   /** Traditional real time: its own deviation settled alone with the grid at the interval's grid prices, base units. */
   gridAloneUnits: bigint;
 }
@@ -106,6 +136,8 @@ export interface VppInterval {
   billTotal: bigint;
   unpaid: bigint;
   meteredWh: bigint | null;
+  /** The VPP's real-time cost (tokens + redispatch credits, base units) that was shared among the prosumers. */
+  costUnits: bigint;
   deviationWh: number;
   actualDeviationWh: number;
   /** VPP-level real-time cost with the market (tokens paid + own remedies at their bid prices), and the cost
@@ -164,10 +196,15 @@ export class VppLedger {
     if (this.intervals.some((x) => x.interval === k)) throw new Error(`interval ${k} already recorded`);
     const lines = bill?.lines ?? [];
     const total = billTotal(lines);
-    const shares = splitBill(total, d.prosumerDeviationWh);
     const sign = d.deviationWh < 0 ? 1 : -1;
-    const remedyUnits = this.ids.map(() => 0);
-    for (const x of d.actions) remedyUnits[x.prosumer]! += (sign * x.wh * x.price) / 1000;
+    const remedyMilli = this.ids.map(() => 0n);
+    for (const x of d.actions) remedyMilli[x.prosumer]! += BigInt(x.wh) * BigInt(x.price);
+    const split = splitInterval(
+      total,
+      a.prosumers.map((p) => p.deviationWh),
+      remedyMilli,
+      d.deviationWh < 0,
+    );
     const { period, fraction } = a.slice;
     this.ids.forEach((_, i) => {
       this.entries[i]!.push({
@@ -176,8 +213,8 @@ export class VppLedger {
         traditionalDayAheadGbp: this.tradCost[i]![period]! * fraction,
         deviationWh: a.prosumers[i]!.deviationWh,
         actualDeviationWh: d.prosumerDeviationWh[i]!,
-        realtimeUnits: -shares[i]!,
-        redispatchUnits: remedyUnits[i]!,
+        realtimeUnits: split.tokens[i]!,
+        redispatchUnits: split.credits[i]!,
         gridAloneUnits: gridAloneCost(a.prosumers[i]!.deviationWh, a.prices),
       });
     });
@@ -187,6 +224,7 @@ export class VppLedger {
       billTotal: total,
       unpaid: lines.filter((l) => l.kind === 'unpaid').reduce((s, l) => s + l.amount, 0n),
       meteredWh: bill?.meteredWh ?? null,
+      costUnits: split.costUnits,
       deviationWh: d.deviationWh,
       actualDeviationWh: d.actualDeviationWh,
       p2pMilli: -total * 1000n + BigInt(sign) * d.remedyValueMilli,
@@ -202,7 +240,7 @@ export class VppLedger {
       const da = e.reduce((s, x) => s + x.dayAheadGbp, 0);
       const tda = e.reduce((s, x) => s + x.traditionalDayAheadGbp, 0);
       const rt = unitsToGbp(e.reduce((s, x) => s + x.realtimeUnits, 0n));
-      const rd = e.reduce((s, x) => s + x.redispatchUnits, 0) / BASE_UNITS_PER_GBP;
+      const rd = unitsToGbp(e.reduce((s, x) => s + x.redispatchUnits, 0n));
       const trt = unitsToGbp(e.reduce((s, x) => s + x.gridAloneUnits, 0n));
       const p2pTotal = da + rt + rd;
       const tradTotal = tda + trt;

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEVNET_PRICES } from '../../agent/fake-chain.ts';
-import { billTotal, dayAheadCostByPeriod, gridAloneCost, splitBill, splitExact } from '../../agent/ledger.ts';
+import {
+  billTotal,
+  dayAheadCostByPeriod,
+  gridAloneCost,
+  splitBill,
+  splitExact,
+  splitInterval,
+} from '../../agent/ledger.ts';
 import { GridMeteringAgent, type MeterEntry, meterBatches, meterEntries } from '../../agent/metering.ts';
 import { devKeyPair } from '../../consensus/keys.ts';
 import { handVpp } from './helpers.ts';
@@ -41,6 +48,24 @@ describe('bill split', () => {
   it('falls back to |deviation| when the metered deviation is 0, and to equal shares when all are 0', () => {
     expect(splitBill(-90n, [30n, -30n, 0n].map(Number))).toEqual([-45n, -45n, 0n]);
     expect(splitBill(7n, [0, 0, 0])).toEqual([3n, 2n, 2n]);
+  });
+
+  it('battery owners are credited for redispatch, and everyone pays the average price of its own deviation', () => {
+    // Hand VPP, short 117 Wh: a −167 Wh, b +50 Wh; b's battery covered everything (100 Wh at 75,000 and
+    // 17 Wh at 125,263 per kWh = 9,629,471 milli), so the bill is empty.
+    const s = splitInterval(0n, [-167, 50], [0n, 9_629_471n], true);
+    expect(s.credits).toEqual([0n, 9629n]);
+    expect(s.costUnits).toBe(9629n);
+    // Shares ∝ [167, −50] / 117 of 9,629: a 13,743.96 → 13,744 (the one remaining unit: largest fraction),
+    // b −4,114.96 → −4,115 (floor).
+    expect(s.shares).toEqual([13744n, -4115n]);
+    // a pays 13,744; b receives its credit plus its surplus's share: the tokens sum to the (zero) bill.
+    expect(s.tokens).toEqual([13744n, -13744n]);
+    // Long VPP: the battery owner who stored the surplus owes its value.
+    const l = splitInterval(1000n, [300, 200], [0n, 50_500n], false);
+    expect(l.credits).toEqual([0n, -50n]);
+    expect(l.tokens.reduce((x, y) => x + y, 0n)).toBe(-1000n);
+    expect(l.shares).toEqual([-630n, -420n]);
   });
 
   it('the bill total ignores unpaid lines', () => {
