@@ -67,10 +67,11 @@ interface IntervalRecord {
 }
 
 /** What the market and the grid took of the bid, from the bill written at clearing. */
-export function clearedFromBill(bill: Bill | undefined): ClearedQuantities {
+export function clearedFromBill(bill: Bill | undefined): ClearedQuantities | null {
+  if (!bill) return null;
   let marketWh = 0;
   let gridWh = 0;
-  for (const l of bill?.lines ?? []) {
+  for (const l of bill.lines) {
     if (l.kind === 'auction-buy' || l.kind === 'auction-sell') marketWh += Number(l.wh);
     if (l.kind === 'grid-buy' || l.kind === 'grid-sell') gridWh += Number(l.wh);
   }
@@ -139,8 +140,10 @@ export class VppAgent {
   }
 
   /**
-   * After k cleared: redispatches for what the market and grid did not take (read from the confirmed
-   * bill; no bill = nothing taken) and returns the delivery, whose actualDeviationWh the grid meters.
+   * After k cleared (call it once the block that cleared k is confirmed): redispatches for what the market
+   * and grid did not take, read from the bill written at clearing, and returns the delivery, whose
+   * actualDeviationWh the grid meters. A bid without a bill (dropped, or the VPP was excluded) is treated
+   * as nothing taken: every battery remedy is used and the rest is settled at the imbalance prices.
    */
   async deliver(k: bigint): Promise<Delivery> {
     const rec = this.records.get(k);

@@ -365,23 +365,25 @@ export function redispatch(a: IntervalAssessment, wh: number): RedispatchAction[
 }
 
 /**
- * Delivery of an interval: the market took `cleared.marketWh` and the grid `cleared.gridWh` of the bid
- * (both 0 without a bid or a bill); the VPP covers the rest of its deviation with the bid's own remedies
- * (the blocks left unfilled are the cheapest / most valuable ones: the market fills a buyer's highest and
- * a seller's lowest prices first), applies the battery flows and returns the actual deviation for metering.
+ * Delivery of an interval: the market took `cleared.marketWh` and the grid `cleared.gridWh` of the bid;
+ * the VPP covers the rest of its deviation with the bid's own remedies (the blocks left unfilled are the
+ * cheapest / most valuable ones: the market fills a buyer's highest and a seller's lowest prices first),
+ * applies the battery flows and returns the actual deviation for metering. `cleared` null means there is
+ * no clearing outcome for a bid (it never reached the chain, or the VPP was excluded at the gate): then
+ * every remedy is used, since the alternative is the imbalance price.
  */
 export function deliver(
   ctx: VppContext,
   state: VppState,
   a: IntervalAssessment,
   bid: PlannedBid | null,
-  cleared: ClearedQuantities,
+  cleared: ClearedQuantities | null,
 ): Delivery {
   const D = a.deviationWh;
-  const needed = Math.max(0, Math.abs(D) - cleared.marketWh - cleared.gridWh);
-  // Only the remedies the bid offered (those better than the grid) are used when a bid was placed; without
-  // one (no bill: not cleared) every remedy helps, since the alternative is the imbalance price.
-  const offered = bid ? bid.blocks.filter((b) => b.remedy !== null) : null;
+  const needed = Math.max(0, Math.abs(D) - (cleared ? cleared.marketWh + cleared.gridWh : 0));
+  // With a clearing outcome only the remedies the bid offered (those better than the grid) are used;
+  // without one every remedy helps, since the alternative is the imbalance price.
+  const offered = bid && cleared ? bid.blocks.filter((b) => b.remedy !== null) : null;
   let actions: RedispatchAction[];
   if (offered) {
     actions = [];

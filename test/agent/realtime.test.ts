@@ -120,6 +120,23 @@ describe('battery redispatch', () => {
     expect(d2.prosumerDeviationWh).toEqual([-167, 50 + 67]);
   });
 
+  it('uses only the remedies it offered once cleared, every remedy when its bid never cleared', () => {
+    const ctx = handVpp(10);
+    const s0 = initialState(ctx.scenario);
+    const cheapGrid = { ...P, gridSellPrice: 100_000, gridBuyPrice: 10_000 };
+    const a = assessInterval(ctx, s0, 0n, cheapGrid);
+    const bid = buildBid(a)!; // 600 Wh at 100,000 (grid), 100 Wh reduce-charge at 75,000
+    const cleared = deliver(ctx, s0, a, bid, { marketWh: 0, gridWh: 600 });
+    expect(cleared.actions.map((x) => [x.kind, x.wh])).toEqual([['reduce-charge', 100]]);
+    expect(cleared.actualDeviationWh).toBe(-600);
+    const dropped = deliver(ctx, s0, a, bid, null);
+    expect(dropped.actions.map((x) => [x.kind, x.wh])).toEqual([
+      ['reduce-charge', 100],
+      ['extra-discharge', 166],
+    ]);
+    expect(dropped.actualDeviationWh).toBe(-700 + 266);
+  });
+
   it('a nearly full battery is clipped (the clipping is deviation) and offers no more charging', () => {
     const ctx = handVpp(1.2, { ...BATTERY, initialKwh: 9.99 });
     const a = assessInterval(ctx, initialState(ctx.scenario), 0n, P);
@@ -143,6 +160,16 @@ describe('battery redispatch', () => {
       sources: v!.sources,
       minutes: loadMinuteData('summer'),
     };
+    // The day-ahead net position is the members' physical net consumption, so deviations measured per
+    // prosumer against their schedules are deviations from vppNetPosition.
+    da.result.netPositionKwh.forEach((net, t) => {
+      const physical = da.result.prosumers.reduce((sum, { schedule: x }) => {
+        return (
+          sum + x.load[t]! + x.charge[t]! + x.flexible[t]! - x.pvUsed[t]! - x.generator[t]! - x.discharge[t]!
+        );
+      }, 0);
+      expect(net).toBeCloseTo(physical, 6);
+    });
     const batteries = v!.scenario.prosumers.flatMap((p, i) => (p.battery ? [i] : []));
     expect(batteries.length).toBeGreaterThan(0);
     let state = initialState(ctx.scenario);
