@@ -126,7 +126,12 @@ export class VppAgent {
     if (expected !== null && k !== expected)
       throw new Error(`${this.name}: interval ${k} planned out of order (next is ${expected})`);
     const existing = this.records.get(k);
-    if (existing) return existing.bid; // idempotent: already planned (and submitted)
+    if (existing) {
+      // Idempotent: already planned; a submission that failed before is retried.
+      if (existing.bid && existing.txHash === undefined)
+        existing.txHash = await this.port.submitBid(k, existing.bid.side, existing.bid.steps);
+      return existing.bid;
+    }
     if (this.undelivered !== null)
       throw new Error(`${this.name}: interval ${this.undelivered} must be delivered before ${k} is planned`);
     const prices = await this.port.intervalPrices(k);

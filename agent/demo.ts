@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { devKeyPair } from '../consensus/keys.ts';
 import type { FrameworkName } from '../market/result.ts';
 import { DEFAULT_ERRORS } from './actuals.ts';
-import { VppAgent } from './agent.ts';
+import type { VppAgent } from './agent.ts';
 import { FakeChain, simulateIntervals } from './fake-chain.ts';
-import { buildDemoVpps, runVppDayAhead } from './scenarios.ts';
+import { buildDemoVpps, createDemoAgent } from './scenarios.ts';
 
 export interface DemoRunOptions {
   vpps: number;
@@ -27,19 +27,11 @@ export async function runDemo(o: DemoRunOptions): Promise<{ chain: FakeChain; ag
   const chain = new FakeChain(devKeyPair('grid').address);
   const agents: VppAgent[] = [];
   for (const v of buildDemoVpps({ vpps: o.vpps, prosumersPerVpp: o.prosumers })) {
-    const da = await runVppDayAhead(v.scenario, o.framework);
     agents.push(
-      new VppAgent({
-        name: v.name,
-        address: v.address,
-        scenario: v.scenario,
-        dayAhead: da.result,
-        traditional: da.traditional,
-        port: chain.portFor(v.address),
+      await createDemoAgent(v, chain.portFor(v.address), {
+        framework: o.framework,
         mapping: { minutesPerInterval: o.minutesPerInterval, startMinute: o.startMinute },
         errors: { seed: o.seed, loadSigma: o.loadSigma, pvSigma: o.pvSigma },
-        sources: v.sources,
-        season: v.season,
       }),
     );
   }

@@ -3,7 +3,7 @@
 // lines, then imbalance lines at metering, same rounding), and balances to check that tokens are conserved.
 // No blocks, signatures or confirmations: a bill is "confirmed" as soon as it is written.
 import type { Address } from '../consensus/keys.ts';
-import { clearAuction } from '../contracts-vm/auction/index.ts';
+import { clearAuction, validateBid } from '../contracts-vm/auction/index.ts';
 import type { ClearingResult } from '../contracts-vm/auction/types.ts';
 import { type Bill, paysFloor, receivesCeil } from '../contracts-vm/bills.ts';
 import type { ChainPort, VppAgent } from './agent.ts';
@@ -63,6 +63,7 @@ export class FakeChain {
       intervalPrices: async (k) => this.pricesOf(k),
       submitBid: async (k, side, steps) => {
         if (this.clearings.has(k)) throw new Error(`gate of interval ${k} is closed`);
+        validateBid({ id: 'bid', side, steps }); // what the contract's argument decoding enforces
         let m = this.bids.get(k);
         if (!m) this.bids.set(k, (m = new Map()));
         m.set(vpp, { side, steps: steps.map((s) => ({ ...s })) });

@@ -113,7 +113,7 @@ export function dayAheadCostByPeriod(scenario: Scenario, result: FrameworkResult
 }
 
 /** One interval of one prosumer's ledger. Costs: + paid, - received. */
-export interface ProsumerInterval {
+export interface ProsumerLedgerEntry {
   interval: bigint;
   /** Day-ahead cost of the slice under the VPP's framework and under the traditional market, GBP. */
   dayAheadGbp: number;
@@ -173,7 +173,7 @@ export class VppLedger {
   readonly vpp: string;
   readonly ids: string[];
   readonly intervals: VppInterval[] = [];
-  readonly entries: ProsumerInterval[][];
+  readonly entries: ProsumerLedgerEntry[][];
   private readonly daCost: number[][];
   private readonly tradCost: number[][];
 

@@ -9,7 +9,14 @@ import { type GeneratorOptions, generateScenario } from '../market/generator.ts'
 import type { FrameworkName, FrameworkResult } from '../market/result.ts';
 import { parseScenario } from '../market/scenario.ts';
 import type { Scenario } from '../market/types.ts';
-import { type ProsumerSources, sourcesFromScenarioJson } from './actuals.ts';
+import {
+  DEFAULT_ERRORS,
+  type ForecastErrorModel,
+  type ProsumerSources,
+  sourcesFromScenarioJson,
+} from './actuals.ts';
+import { type ChainPort, VppAgent } from './agent.ts';
+import type { IntervalMapping } from './timing.ts';
 
 /** Prosumer mixes, used in turn by vpp-1, vpp-2, ...: solar-rich, consumer-heavy, balanced. */
 export const VPP_MIXES: readonly { label: string; options: Partial<GeneratorOptions> }[] = [
@@ -90,4 +97,30 @@ export async function runVppDayAhead(
   const traditional = r.frameworks.traditional;
   if (!result || !traditional) throw new Error(`day-ahead market '${framework}' returned no result`);
   return { result, traditional };
+}
+
+/** A demo VPP's agent: runs its day-ahead market (framework configurable) and wires it to a port. */
+export async function createDemoAgent(
+  vpp: DemoVpp,
+  port: ChainPort,
+  options: {
+    framework?: FrameworkName;
+    mapping?: IntervalMapping;
+    errors?: ForecastErrorModel;
+    threads?: number;
+  } = {},
+): Promise<VppAgent> {
+  const da = await runVppDayAhead(vpp.scenario, options.framework ?? 'weak', options.threads ?? 0);
+  return new VppAgent({
+    name: vpp.name,
+    address: vpp.address,
+    scenario: vpp.scenario,
+    dayAhead: da.result,
+    traditional: da.traditional,
+    port,
+    errors: options.errors ?? DEFAULT_ERRORS,
+    sources: vpp.sources,
+    season: vpp.season,
+    ...(options.mapping ? { mapping: options.mapping } : {}),
+  });
 }

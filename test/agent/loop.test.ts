@@ -84,6 +84,12 @@ describe('three agents on the fake chain with the real clearing engine', () => {
         // Individual rationality: with the market, tokens paid + own remedies (at their true costs) never
         // exceed resolving the same deviation without it (each block at min(own remedy, grid price)).
         expect(x.p2pMilli).toBeLessThanOrEqual(x.gridAloneMilli);
+        // ... hence also never more than settling the whole deviation with the grid at its prices.
+        const P = chain.pricesOf(k);
+        const D = BigInt(x.deviationWh);
+        expect(x.p2pMilli).toBeLessThanOrEqual(
+          D < 0n ? -D * BigInt(P.gridSellPrice) : -D * BigInt(P.gridBuyPrice),
+        );
         bills += x.billTotal;
       }
       // The VPP's balance moved by exactly its bills; the prosumers' ledgers add up to the VPP's totals.
