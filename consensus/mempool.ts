@@ -65,6 +65,16 @@ export class Mempool {
     return this.byId.get(id)?.env;
   }
 
+  /** Ids of pending transactions, oldest first (what a peer's mempool sync asks for). */
+  pendingIds(limit: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const e of this.byId.values()) {
+      if (out.length >= limit) break;
+      out.push(e.env.hash);
+    }
+    return out;
+  }
+
   /** Pending transactions of one sender, in nonce order. */
   pendingOf(sender: string): TxEnvelope[] {
     const m = this.bySender.get(sender);

@@ -12,7 +12,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { type Block, decodeBlock, encodeBlock, encodeHeader } from '../consensus/block.ts';
-import { DecodeError } from '../consensus/bytes.ts';
+import { DecodeError, toHex } from '../consensus/bytes.ts';
 import type { Chain } from '../consensus/chain.ts';
 import { BlockError, TxError } from '../consensus/errors.ts';
 import { sha256 } from '../consensus/hash.ts';
@@ -28,10 +28,13 @@ import {
   encodeStatus,
   MAX_BLOCKS_PER_REQUEST,
   MAX_HEADERS_PER_REQUEST,
+  MAX_PENDING_IDS,
+  MAX_TXS_PER_REQUEST,
   type Status,
 } from './protocol.ts';
 import { respond } from './reqresp.ts';
 import { SyncService } from './sync.ts';
+import { TxSync } from './txsync.ts';
 
 export interface NetworkOptions {
   privateKey: PrivateKey;
@@ -41,6 +44,7 @@ export interface NetworkOptions {
   /** Extra rule for the connection gater (tests use it to partition the network). */
   denyPeer?: (peerId: string) => boolean;
   reconnectMs?: number;
+  txSyncMs?: number;
   statusPollMs?: number;
 }
 
@@ -69,6 +73,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   readonly names: ChainNames;
   readonly scores: PeerScores;
   readonly sync: SyncService;
+  readonly txSync: TxSync;
   private readonly limiter = new RateLimiter(50, 20);
   private readonly opts: NetworkOptions;
   private timers: NodeJS.Timeout[] = [];
@@ -89,6 +94,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.opts = opts;
     this.names = chainNames(chain.genesisHash);
     this.sync = new SyncService(this);
+    this.txSync = new TxSync(this);
   }
 
   static async create(chain: Chain, mempool: Mempool, opts: NetworkOptions): Promise<Network> {
@@ -148,7 +154,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.libp2p.addEventListener('peer:connect', (e) => {
       const peer = e.detail.toString();
       this.emit('peer:connect', peer);
-      void this.sync.handshake(e.detail);
+      void this.sync.handshake(e.detail).then(() => this.txSync.pullFrom(e.detail));
     });
     this.libp2p.addEventListener('peer:disconnect', (e) => this.emit('peer:disconnect', e.detail.toString()));
     this.libp2p.addEventListener('connection:open', (e) =>
@@ -191,6 +197,19 @@ export class Network extends EventEmitter<NetworkEvents> {
       for (const h of decodeHashes(req)) {
         const block = await this.chain.getBlock(h);
         if (block) out.push(encodeBlock(block));
+      }
+      return out;
+    });
+    // Mempool sync: gossip is best-effort, so peers also pull each other's pending transactions.
+    void handle(this.names.pendingTxIds, async (req) => {
+      if (req.length !== 0) throw new DecodeError('pending_tx_ids takes an empty request');
+      return this.mempool.pendingIds(MAX_PENDING_IDS);
+    });
+    void handle(this.names.txsByHash, async (req) => {
+      const out: Uint8Array[] = [];
+      for (const h of decodeHashes(req, MAX_TXS_PER_REQUEST)) {
+        const env = this.mempool.get(toHex(h));
+        if (env) out.push(env.bytes);
       }
       return out;
     });
@@ -312,6 +331,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     };
     reconnect();
     this.timers.push(setInterval(reconnect, this.opts.reconnectMs ?? 3000));
+    // Pending transactions gossip may have lost are pulled from a random peer every few seconds.
+    this.timers.push(
+      setInterval(() => {
+        const peers = this.libp2p.getPeers();
+        if (peers.length > 0) void this.txSync.pullFrom(peers[Math.floor(Math.random() * peers.length)]!);
+      }, this.opts.txSyncMs ?? 3000),
+    );
     // A periodic status poll catches up on anything gossip missed.
     this.timers.push(
       setInterval(() => {

@@ -6,6 +6,8 @@ import { DecodeError, Reader, toHex, Writer } from '../consensus/bytes.ts';
 export const MAX_BLOCKS_PER_REQUEST = 64;
 export const MAX_HEADERS_PER_REQUEST = 256;
 export const MAX_HASHES_PER_REQUEST = 64;
+export const MAX_PENDING_IDS = 8192;
+export const MAX_TXS_PER_REQUEST = 256;
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const MAX_REQUEST_BYTES = 4096;
 
@@ -16,6 +18,8 @@ export interface ChainNames {
   blocksByRange: string;
   blocksByHash: string;
   headersByRange: string;
+  pendingTxIds: string;
+  txsByHash: string;
 }
 
 export function chainNames(genesisHash: Uint8Array): ChainNames {
@@ -27,6 +31,8 @@ export function chainNames(genesisHash: Uint8Array): ChainNames {
     blocksByRange: `/vppchain/${g}/req/blocks_by_range/1`,
     blocksByHash: `/vppchain/${g}/req/blocks_by_hash/1`,
     headersByRange: `/vppchain/${g}/req/headers_by_range/1`,
+    pendingTxIds: `/vppchain/${g}/req/pending_tx_ids/1`,
+    txsByHash: `/vppchain/${g}/req/txs_by_hash/1`,
   };
 }
 
@@ -87,11 +93,10 @@ export function encodeHashes(hashes: Uint8Array[]): Uint8Array {
   return w.finish();
 }
 
-export function decodeHashes(b: Uint8Array): Uint8Array[] {
+export function decodeHashes(b: Uint8Array, max = MAX_HASHES_PER_REQUEST): Uint8Array[] {
   const r = new Reader(b);
   const n = r.u16('count');
-  if (n < 1 || n > MAX_HASHES_PER_REQUEST)
-    throw new DecodeError(`count must be 1..${MAX_HASHES_PER_REQUEST}`);
+  if (n < 1 || n > max) throw new DecodeError(`count must be 1..${max}`);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) out.push(r.fixed(32, 'hash'));
   r.end('hash request');

@@ -42,4 +42,29 @@ describe('network: gossip and sync between real nodes', () => {
     await waitFor('tx confirmed on every node', all);
     for (const n of nodes) expect(n.chain.account(keys.vpp3.address).balance).toBe(1_000_777n);
   });
+
+  it("recovers transactions gossip never delivered: peers pull each other's pending transactions", async () => {
+    const params = netParams();
+    net = await startNet(params, [{}, {}], { mesh: false });
+    const [a, b] = net.nodes as [NonNullable<TestNet['nodes'][0]>, NonNullable<TestNet['nodes'][0]>];
+    // Admitted to a's mempool without being gossiped (as when a publish reaches no subscriber).
+    const txs = [0n, 1n, 2n].map((n) =>
+      envelope(
+        signTx(
+          {
+            nonce: n,
+            fee: 10n,
+            senderPubKey: keys.vpp1.publicKey,
+            payload: { kind: 'transfer', to: keys.vpp2.address, amount: 5n },
+          },
+          keys.vpp1,
+          a.chain.domain,
+        ),
+      ),
+    );
+    for (const t of txs) await a.mempool.add(t);
+    net.link(1, 0);
+    await waitFor('b pulled all three', () => txs.every((t) => b.mempool.has(t.id)), 30_000);
+    expect(b.network!.txSync.recovered).toBeGreaterThanOrEqual(3);
+  });
 });
