@@ -56,10 +56,16 @@ export interface VppAgentOptions {
   sources?: ProsumerSources[];
   /** Season of the CLNR data behind the scenario: enables the 1-minute actuals. */
   season?: Season;
+  /** What the agent knows at the gate (see VppContext.forecast); default 'perfect'. */
+  forecast?: 'perfect' | 'persistence';
 }
 
 interface IntervalRecord {
+  /** What the bid was built on. */
   assessment: IntervalAssessment;
+  /** What happened (the same object under a perfect forecast); set at delivery. */
+  actual?: IntervalAssessment;
+  prices: IntervalPrices;
   bid: PlannedBid | null;
   txHash?: string;
   delivery?: Delivery;
@@ -102,6 +108,7 @@ export class VppAgent {
       errors: o.errors,
       ...(o.sources ? { sources: o.sources } : {}),
       ...(o.season ? { minutes: loadMinuteData(o.season) } : {}),
+      ...(o.forecast ? { forecast: o.forecast } : {}),
     };
     this.state = initialState(o.scenario);
     this.ledger = new VppLedger(o.name, o.scenario, o.dayAhead, o.traditional);
@@ -135,9 +142,9 @@ export class VppAgent {
     if (this.undelivered !== null)
       throw new Error(`${this.name}: interval ${this.undelivered} must be delivered before ${k} is planned`);
     const prices = await this.port.intervalPrices(k);
-    const assessment = assessInterval(this.context, this.state, k, prices);
+    const assessment = assessInterval(this.context, this.state, k, prices, 'declared');
     const bid = buildBid(assessment);
-    const rec: IntervalRecord = { assessment, bid };
+    const rec: IntervalRecord = { assessment, bid, prices };
     this.records.set(k, rec);
     this.undelivered = k;
     if (bid) rec.txHash = await this.port.submitBid(k, bid.side, bid.steps);
@@ -155,7 +162,12 @@ export class VppAgent {
     if (!rec) throw new Error(`${this.name}: interval ${k} was not planned`);
     if (rec.delivery) return rec.delivery;
     const bill = rec.bid ? await this.port.fetchBill(k) : undefined;
-    const d = deliver(this.context, this.state, rec.assessment, rec.bid, clearedFromBill(bill));
+    const actual =
+      this.context.forecast === 'persistence'
+        ? assessInterval(this.context, this.state, k, rec.prices, 'actual')
+        : rec.assessment;
+    const d = deliver(this.context, this.state, rec.assessment, rec.bid, clearedFromBill(bill), actual);
+    rec.actual = actual;
     rec.delivery = d;
     this.state = d.state;
     this.undelivered = null;
@@ -170,7 +182,7 @@ export class VppAgent {
     if (rec.settled) return rec.settled;
     if (bill && bill.meteredWh === null) return undefined;
     const grid = rec.bid ? gridAloneMilli(rec.bid.blocks, rec.bid.side) : 0n;
-    rec.settled = this.ledger.record(rec.assessment, rec.delivery, bill, grid);
+    rec.settled = this.ledger.record(rec.actual ?? rec.assessment, rec.delivery, bill, grid);
     return rec.settled;
   }
 

@@ -3,6 +3,7 @@
 // VPP's costs under traditional trading and under P2P day-ahead + P2P real time.
 // Usage: node agent/demo.ts [--vpps 3] [--prosumers 10] [--intervals 24] [--start 11:00] [--minutes 5]
 //                           [--framework weak] [--seed 1] [--load-sigma 0.1] [--pv-sigma 0.2]
+//                           [--forecast perfect|persistence]
 import { parseArgs } from 'node:util';
 import { devKeyPair } from '../consensus/keys.ts';
 import type { FrameworkName } from '../market/result.ts';
@@ -21,6 +22,7 @@ export interface DemoRunOptions {
   seed: number;
   loadSigma: number;
   pvSigma: number;
+  forecast: 'perfect' | 'persistence';
 }
 
 export async function runDemo(o: DemoRunOptions): Promise<{ chain: FakeChain; agents: VppAgent[] }> {
@@ -32,6 +34,7 @@ export async function runDemo(o: DemoRunOptions): Promise<{ chain: FakeChain; ag
         framework: o.framework,
         mapping: { minutesPerInterval: o.minutesPerInterval, startMinute: o.startMinute },
         errors: { seed: o.seed, loadSigma: o.loadSigma, pvSigma: o.pvSigma },
+        forecast: o.forecast,
       }),
     );
   }
@@ -51,6 +54,7 @@ if (import.meta.main) {
       seed: { type: 'string', default: String(DEFAULT_ERRORS.seed) },
       'load-sigma': { type: 'string', default: String(DEFAULT_ERRORS.loadSigma) },
       'pv-sigma': { type: 'string', default: String(DEFAULT_ERRORS.pvSigma) },
+      forecast: { type: 'string', default: 'perfect' },
     },
   });
   const [h, m] = values.start.split(':').map(Number);
@@ -64,13 +68,18 @@ if (import.meta.main) {
     seed: Number(values.seed),
     loadSigma: Number(values['load-sigma']),
     pvSigma: Number(values['pv-sigma']),
+    forecast: values.forecast === 'persistence' ? 'persistence' : 'perfect',
   };
   const { chain, agents } = await runDemo(o);
   const gbp = (x: number) => x.toFixed(4).padStart(9);
   let traded = 0;
   for (const c of chain.clearings.values()) traded += c.tradedQty;
+  let imbalanceWh = 0n;
+  for (const b of chain.bills.values())
+    for (const l of b.lines) if (l.kind.startsWith('imbalance')) imbalanceWh += l.wh;
   console.log(
-    `${o.intervals} intervals of ${o.minutesPerInterval} min from ${values.start}; ${traded} Wh traded between VPPs`,
+    `${o.intervals} intervals of ${o.minutesPerInterval} min from ${values.start}; ${traded} Wh traded between VPPs; ` +
+      `${imbalanceWh} Wh settled as imbalance`,
   );
   console.log(
     'VPP     | trad DA  | trad RT  | trad tot | P2P DA   | P2P RT   | redisp.  | P2P tot  | saving   (GBP)',

@@ -138,6 +138,8 @@ export interface VppInterval {
   meteredWh: bigint | null;
   /** The VPP's real-time cost (tokens + redispatch credits, base units) that was shared among the prosumers. */
   costUnits: bigint;
+  /** Deviation the bid was built on, actual deviation before redispatch, and after it (metered), Wh. */
+  declaredDeviationWh: number;
   deviationWh: number;
   actualDeviationWh: number;
   /** VPP-level real-time cost with the market (tokens paid + own remedies at their bid prices), and the cost
@@ -185,7 +187,7 @@ export class VppLedger {
     this.tradCost = dayAheadCostByPeriod(scenario, traditional);
   }
 
-  /** Records interval k from its assessment, delivery, the bid blocks' grid-alone value and its final bill. */
+  /** Records interval k from its actual assessment, delivery, the bid blocks' grid-alone value and its final bill. */
   record(
     a: IntervalAssessment,
     d: Delivery,
@@ -196,14 +198,14 @@ export class VppLedger {
     if (this.intervals.some((x) => x.interval === k)) throw new Error(`interval ${k} already recorded`);
     const lines = bill?.lines ?? [];
     const total = billTotal(lines);
-    const sign = d.deviationWh < 0 ? 1 : -1;
+    const sign = d.short ? 1 : -1;
     const remedyMilli = this.ids.map(() => 0n);
     for (const x of d.actions) remedyMilli[x.prosumer]! += BigInt(x.wh) * BigInt(x.price);
     const split = splitInterval(
       total,
       a.prosumers.map((p) => p.deviationWh),
       remedyMilli,
-      d.deviationWh < 0,
+      d.short,
     );
     const { period, fraction } = a.slice;
     this.ids.forEach((_, i) => {
@@ -225,6 +227,7 @@ export class VppLedger {
       unpaid: lines.filter((l) => l.kind === 'unpaid').reduce((s, l) => s + l.amount, 0n),
       meteredWh: bill?.meteredWh ?? null,
       costUnits: split.costUnits,
+      declaredDeviationWh: d.declaredDeviationWh,
       deviationWh: d.deviationWh,
       actualDeviationWh: d.actualDeviationWh,
       p2pMilli: -total * 1000n + BigInt(sign) * d.remedyValueMilli,

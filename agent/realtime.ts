@@ -16,7 +16,7 @@ import {
   type MinuteData,
   type ProsumerSources,
 } from './actuals.ts';
-import { type IntervalMapping, type Slice, sliceOf } from './timing.ts';
+import { type IntervalMapping, previousSlice, type Slice, sliceOf } from './timing.ts';
 import { gbpPerKwhToPrice, kwhToWh } from './units.ts';
 
 export type { IntervalPrices };
@@ -34,6 +34,12 @@ export interface VppContext {
   /** CLNR columns of each prosumer (same order as scenario.prosumers), when known. */
   sources?: ProsumerSources[];
   minutes?: MinuteData;
+  /**
+   * What the agent knows when it bids: 'perfect' (default) — the interval's actuals; 'persistence' — a
+   * nowcast: each prosumer's load and PV as in the previous slice. Delivery and metering always use the
+   * actuals, so with a nowcast the forecast error is settled as imbalance.
+   */
+  forecast?: 'perfect' | 'persistence';
 }
 
 /** What carries over from one interval to the next: each battery's state of charge (kWh). */
@@ -115,12 +121,17 @@ export function storageValue(scenario: Scenario, dayAhead: FrameworkResult): num
 
 const storageCache = new WeakMap<FrameworkResult, number[]>();
 
-/** Actuals, deviation and remedies of interval k, from the battery states at its start. */
+/**
+ * Actuals, deviation and remedies of interval k, from the battery states at its start. `view` 'declared' is
+ * what the agent bids on: the actuals under a perfect forecast, the previous slice's load and PV under the
+ * persistence nowcast; 'actual' is what happens.
+ */
 export function assessInterval(
   ctx: VppContext,
   state: VppState,
   k: bigint,
   prices: IntervalPrices,
+  view: 'actual' | 'declared' = 'actual',
 ): IntervalAssessment {
   const { scenario, dayAhead } = ctx;
   if (dayAhead.prosumers.length !== scenario.prosumers.length)
@@ -143,7 +154,11 @@ export function assessInterval(
     const s = dayAhead.prosumers[i]!;
     if (s.id !== p.id) throw new Error(`day-ahead prosumer ${i} is ${s.id}, the scenario's is ${p.id}`);
     const sch = s.schedule;
-    const actual = actualSlice(p, slice, {
+    const measured =
+      view === 'declared' && ctx.forecast === 'persistence'
+        ? previousSlice(slice, scenario.periodMinutes)
+        : slice;
+    const actual = actualSlice(p, measured, {
       vppKey: ctx.name,
       errors: ctx.errors,
       ...(ctx.minutes ? { minutes: ctx.minutes } : {}),
@@ -336,7 +351,11 @@ export interface Delivery {
   actions: RedispatchAction[];
   /** Wh the VPP settled by redispatch (same sign convention as the deviation). */
   redispatchWh: number;
-  /** Deviation before redispatch (the assessment's) and after it: the metered value. */
+  /** Direction of the redispatch: a short VPP's remedies add surplus, a long VPP's absorb it. */
+  short: boolean;
+  /** The deviation the bid was built on (= deviationWh under a perfect forecast). */
+  declaredDeviationWh: number;
+  /** Actual deviation before redispatch, and after it: the metered value. */
   deviationWh: number;
   actualDeviationWh: number;
   /** Per prosumer: deviation after its own battery's redispatch (Wh), sums to actualDeviationWh. */
@@ -371,6 +390,8 @@ export function redispatch(a: IntervalAssessment, wh: number): RedispatchAction[
  * applies the battery flows and returns the actual deviation for metering. `cleared` null means there is
  * no clearing outcome for a bid (it never reached the chain, or the VPP was excluded at the gate): then
  * every remedy is used, since the alternative is the imbalance price.
+ * `a` is the assessment the bid was built on; `actual` (default `a`) what really happened: the redispatch
+ * follows the plan made at the gate, and any forecast error is left for metering to settle as imbalance.
  */
 export function deliver(
   ctx: VppContext,
@@ -378,7 +399,9 @@ export function deliver(
   a: IntervalAssessment,
   bid: PlannedBid | null,
   cleared: ClearedQuantities | null,
+  actual: IntervalAssessment = a,
 ): Delivery {
+  if (actual.slice.interval !== a.slice.interval) throw new Error('assessments of different intervals');
   const D = a.deviationWh;
   const needed = Math.max(0, Math.abs(D) - (cleared ? cleared.marketWh + cleared.gridWh : 0));
   // With a clearing outcome only the remedies the bid offered (those better than the grid) are used;
@@ -398,10 +421,10 @@ export function deliver(
     actions = redispatch(a, needed);
   }
   const sign = D < 0 ? 1 : -1; // a short VPP's remedies add surplus, a long VPP's absorb it
-  const perProsumer = a.prosumers.map((p) => p.deviationWh);
+  const perProsumer = actual.prosumers.map((p) => p.deviationWh);
   const soc = [...state.socKwh];
-  const charge = a.prosumers.map((p) => p.chargeKwh);
-  const discharge = a.prosumers.map((p) => p.dischargeKwh);
+  const charge = actual.prosumers.map((p) => p.chargeKwh);
+  const discharge = actual.prosumers.map((p) => p.dischargeKwh);
   let redispatchWh = 0;
   let remedyValueMilli = 0n;
   for (const x of actions) {
@@ -427,8 +450,10 @@ export function deliver(
     interval: a.slice.interval,
     actions,
     redispatchWh,
-    deviationWh: D,
-    actualDeviationWh: D + redispatchWh,
+    short: D < 0,
+    declaredDeviationWh: D,
+    deviationWh: actual.deviationWh,
+    actualDeviationWh: actual.deviationWh + redispatchWh,
     prosumerDeviationWh: perProsumer,
     remedyValueMilli,
     state: { socKwh: soc, nextInterval: a.slice.interval + 1n },

@@ -107,6 +107,7 @@ export async function createDemoAgent(
     framework?: FrameworkName;
     mapping?: IntervalMapping;
     errors?: ForecastErrorModel;
+    forecast?: 'perfect' | 'persistence';
     threads?: number;
   } = {},
 ): Promise<VppAgent> {
@@ -122,5 +123,6 @@ export async function createDemoAgent(
     sources: vpp.sources,
     season: vpp.season,
     ...(options.mapping ? { mapping: options.mapping } : {}),
+    ...(options.forecast ? { forecast: options.forecast } : {}),
   });
 }

@@ -53,3 +53,17 @@ export function sliceOf(k: bigint, m: IntervalMapping, scenario: Pick<Scenario, 
     fraction: m.minutesPerInterval / scenario.periodMinutes,
   };
 }
+
+/** The slice just before `s` (same length; before midnight of day 0 it is the end of day -1). */
+export function previousSlice(s: Slice, periodMinutes: number): Slice {
+  const wraps = s.startMinute === 0;
+  const startMinute = wraps ? 1440 - s.minutes : s.startMinute - s.minutes;
+  return {
+    interval: s.interval - 1n,
+    day: wraps ? s.day - 1 : s.day,
+    startMinute,
+    minutes: s.minutes,
+    period: Math.floor(startMinute / periodMinutes),
+    fraction: s.fraction,
+  };
+}

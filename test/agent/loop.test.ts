@@ -23,7 +23,12 @@ beforeAll(async () => {
   for (const v of vpps) dayAhead.push(await runVppDayAhead(v.scenario, 'weak'));
 });
 
-function agents(chain: FakeChain, port?: (v: DemoVpp) => ChainPort, errors = DEFAULT_ERRORS): VppAgent[] {
+function agents(
+  chain: FakeChain,
+  port?: (v: DemoVpp) => ChainPort,
+  errors = DEFAULT_ERRORS,
+  forecast: 'perfect' | 'persistence' = 'perfect',
+): VppAgent[] {
   return vpps.map(
     (v, i) =>
       new VppAgent({
@@ -37,6 +42,7 @@ function agents(chain: FakeChain, port?: (v: DemoVpp) => ChainPort, errors = DEF
         errors,
         sources: v.sources,
         season: v.season,
+        forecast,
       }),
   );
 }
@@ -160,6 +166,44 @@ describe('three agents on the fake chain with the real clearing engine', () => {
         expect(shares).toBe(-x.billTotal);
       }
     expect(imbalanceLines).toBeGreaterThan(0);
+  });
+
+  it('with a nowcast, bills settle the metered deviation, not the declared one', async () => {
+    const chain = new FakeChain(GRID);
+    const as = agents(chain, undefined, DEFAULT_ERRORS, 'persistence');
+    await simulateIntervals(as, chain, 0n, 12);
+    let differing = 0;
+    for (const a of as)
+      for (const x of a.ledger.intervals) {
+        const k = x.interval;
+        const bill = chain.bills.get(`${a.address}:${k}`)!;
+        // The grid meters what happened: the actual deviation after the planned redispatch.
+        expect(bill.meteredWh).toBe(BigInt(x.actualDeviationWh));
+        if (x.deviationWh !== x.declaredDeviationWh) differing++;
+        // Imbalance = metered − traded position, settled at the imbalance prices.
+        const p = chain.clearings.get(k)!.participants.find((y) => y.id === a.address);
+        const traded = !p ? 0 : (p.side === 'sell' ? 1 : -1) * (p.qty + p.gridQty);
+        const imbalance = x.actualDeviationWh - traded;
+        const lines = bill.lines.filter((l) => l.kind.startsWith('imbalance'));
+        if (imbalance === 0) expect(lines).toEqual([]);
+        else
+          expect(lines).toEqual([
+            {
+              kind: imbalance > 0 ? 'imbalance-long' : 'imbalance-short',
+              wh: BigInt(Math.abs(imbalance)),
+              amount:
+                imbalance > 0
+                  ? (BigInt(imbalance) * 20_000n + 999n) / 1000n
+                  : -((BigInt(-imbalance) * 450_000n) / 1000n),
+            },
+          ]);
+        const shares = a.ledger.entries.reduce(
+          (s, e) => s + e.find((y) => y.interval === k)!.realtimeUnits,
+          0n,
+        );
+        expect(shares).toBe(-x.billTotal);
+      }
+    expect(differing).toBeGreaterThan(0);
   });
 
   it('intervals must be planned in order', async () => {

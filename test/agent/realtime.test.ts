@@ -11,7 +11,7 @@ import {
   type VppContext,
 } from '../../agent/realtime.ts';
 import { buildDemoVpps, runVppDayAhead } from '../../agent/scenarios.ts';
-import { sliceOf } from '../../agent/timing.ts';
+import { previousSlice, sliceOf } from '../../agent/timing.ts';
 import { validateBid } from '../../contracts-vm/auction/index.ts';
 import { clnrProfile } from '../../market/clnr.ts';
 import { BATTERY, handVpp } from './helpers.ts';
@@ -30,6 +30,12 @@ describe('interval mapping', () => {
     expect(sliceOf(144n, m, s)).toMatchObject({ day: 1, startMinute: 0, period: 0 });
     expect(() => sliceOf(0n, { minutesPerInterval: 7, startMinute: 0 }, s)).toThrow(/divisor/);
     expect(() => sliceOf(-1n, m, s)).toThrow();
+    expect(previousSlice(sliceOf(6n, m, s), 30)).toEqual(sliceOf(5n, m, s));
+    expect(previousSlice(sliceOf(0n, { minutesPerInterval: 5, startMinute: 0 }, s), 30)).toMatchObject({
+      day: -1,
+      startMinute: 1435,
+      period: 47,
+    });
   });
 });
 
@@ -193,6 +199,31 @@ describe('battery redispatch', () => {
       state = d.state;
     }
     expect(used).toBeGreaterThan(0);
+  });
+});
+
+describe('persistence nowcast', () => {
+  it('bids on the previous slice, delivers and meters the actual one', () => {
+    const ctx = handVpp(3);
+    // A's load: 1 kW in period 0, 3 kW after (no 1-minute data: the profile is the actual). The nowcast of
+    // interval 6 (00:30-00:35) is the previous slice (00:25-00:30).
+    ctx.scenario.prosumers[0]!.loadKw = ctx.scenario.prosumers[0]!.loadKw.map((_, t) => (t === 0 ? 1 : 3));
+    const persistence: VppContext = { ...ctx, forecast: 'persistence' };
+    const s0 = initialState(ctx.scenario);
+    const d6 = assessInterval(persistence, s0, 6n, P, 'declared');
+    const a6 = assessInterval(persistence, s0, 6n, P, 'actual');
+    expect(d6.prosumers[0]!.actualLoadKwh).toBeCloseTo(1 / 12, 12); // 00:25-00:30 at 1 kW
+    expect(a6.prosumers[0]!.actualLoadKwh).toBeCloseTo(3 / 12, 12); // 00:30-00:35 at 3 kW
+    expect(d6.deviationWh).toBe(0 + 50); // A as forecast (1 kW), B's PV +50 Wh
+    expect(a6.deviationWh).toBe(-117);
+    // The bid covers the declared +50 Wh surplus; the market takes none, the battery charges 50 Wh more.
+    const bid = buildBid(d6)!;
+    expect(bid.side).toBe('sell');
+    const d = deliver(persistence, s0, d6, bid, { marketWh: 0, gridWh: 0 }, a6);
+    expect(d.actions.map((x) => [x.kind, x.wh])).toEqual([['extra-charge', 50]]);
+    expect(d.declaredDeviationWh).toBe(50);
+    expect(d.deviationWh).toBe(-117);
+    expect(d.actualDeviationWh).toBe(-117 - 50); // metered: the forecast error is the imbalance
   });
 });
 
