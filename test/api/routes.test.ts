@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/errors.ts';
 import { txToJson } from '../../api/txjson.ts';
 import { fromHex, toHex } from '../../consensus/bytes.ts';
+import { TxError, TxErrorCode } from '../../consensus/errors.ts';
 import { sha256d } from '../../consensus/hash.ts';
 import { devKeyPair } from '../../consensus/keys.ts';
 import { encodeTx } from '../../consensus/tx.ts';
@@ -311,6 +312,31 @@ describe('POST /v1/transactions and GET /v1/transactions/:hash', () => {
     const empty = await inject('POST', '/v1/transactions', '', { 'content-type': 'application/json' });
     expect(empty.statusCode).toBe(400);
     expect(errorOf(empty.body).code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('mempool limits and internal errors', () => {
+  it('passes MEMPOOL_FULL and SENDER_LIMIT through; a bug is a 500 INTERNAL without internals', async () => {
+    const env = b.transfer(keys.vpp2, keys.vpp3, 1n, 0n);
+    const original = api.node.submitTx.bind(api.node);
+    try {
+      for (const code of [TxErrorCode.MEMPOOL_FULL, TxErrorCode.SENDER_LIMIT]) {
+        api.node.submitTx = async () => {
+          throw new TxError(code, 'full up');
+        };
+        const r = await inject('POST', '/v1/transactions', { hex: toHex(env.bytes) });
+        expect(r.statusCode).toBe(400);
+        expect(errorOf(r.body)).toEqual({ code, message: 'full up', details: { hash: env.id } });
+      }
+      api.node.submitTx = async () => {
+        throw new Error('secret internal detail');
+      };
+      const r = await inject('POST', '/v1/transactions', { hex: toHex(env.bytes) });
+      expect(r.statusCode).toBe(500);
+      expect(errorOf(r.body)).toEqual({ code: 'INTERNAL', message: 'internal error' });
+    } finally {
+      api.node.submitTx = original;
+    }
   });
 });
 

@@ -150,6 +150,12 @@ describe('vppchain transfer/status/account/block', () => {
       [['block', 'abc'], /block ID must be/],
       [['block'], /one block ID/],
       [['status', '--bogus'], /Unknown option/],
+      [['node', '--datadir', join(tmp, 'none'), '--cors', 'ftp://x'], /--cors: 'ftp:\/\/x' is not an origin/],
+      [
+        ['node', '--datadir', join(tmp, 'none'), '--rate-limit', 'lots'],
+        /--rate-limit must be a whole number/,
+      ],
+      [['node', '--datadir', join(tmp, 'none'), '--api-log', 'loud'], /--api-log must be one of/],
     ];
     const results = await Promise.all(usage.map(([args]) => run(...args)));
     results.forEach((r, i) => {
