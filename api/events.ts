@@ -12,6 +12,8 @@ export interface EventStreamOptions {
   maxClients: number;
 }
 
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 export const formatEvent = (e: NodeEvent): string =>
   `id: ${e.id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`;
 
@@ -86,7 +88,10 @@ export async function eventRoutes(
         if (missed) for (const e of missed) if (wanted(e)) res.write(formatEvent(e));
       }
       const unsubscribe = node.events.subscribe((e) => {
-        if (wanted(e)) res.write(formatEvent(e));
+        if (!wanted(e)) return;
+        // A client that stops reading must not make the node buffer without bound: drop it.
+        if (res.writableLength > MAX_BUFFERED_BYTES) close();
+        else res.write(formatEvent(e));
       });
       const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
       node.metrics.sseClients.inc();
