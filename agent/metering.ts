@@ -17,7 +17,10 @@ export interface MeteredVpp {
   actualDeviationWh: number;
 }
 
-/** Entries for one interval, ordered by address (canonical), each VPP once; integers checked. */
+/** The metering contract's bound on |deviation| (contracts-vm/contracts/metering.ts, not exported there). */
+export const MAX_METERED_WH = 1_000_000_000_000;
+
+/** Entries for one interval, ordered by address (canonical), each VPP once; integers and range checked. */
 export function meterEntries(vpps: readonly MeteredVpp[]): MeterEntry[] {
   const seen = new Set<Address>();
   const out = vpps.map(({ vpp, actualDeviationWh }) => {
@@ -25,6 +28,8 @@ export function meterEntries(vpps: readonly MeteredVpp[]): MeterEntry[] {
     seen.add(vpp);
     if (!Number.isSafeInteger(actualDeviationWh))
       throw new RangeError(`deviation of ${vpp} must be an integer number of Wh (got ${actualDeviationWh})`);
+    if (Math.abs(actualDeviationWh) > MAX_METERED_WH)
+      throw new RangeError(`deviation of ${vpp} exceeds ${MAX_METERED_WH} Wh (got ${actualDeviationWh})`);
     return { vpp, deviationWh: BigInt(actualDeviationWh) };
   });
   return out.sort((a, b) => (a.vpp < b.vpp ? -1 : a.vpp > b.vpp ? 1 : 0));

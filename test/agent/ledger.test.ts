@@ -108,6 +108,7 @@ describe('metering', () => {
       ].sort((x, y) => (x.vpp < y.vpp ? -1 : 1)),
     );
     expect(() => meterEntries([{ vpp: a, actualDeviationWh: 1.5 }])).toThrow(/integer/);
+    expect(() => meterEntries([{ vpp: a, actualDeviationWh: -1e12 - 1 }])).toThrow(/exceeds/);
     expect(() =>
       meterEntries([
         { vpp: a, actualDeviationWh: 1 },
