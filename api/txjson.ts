@@ -147,5 +147,11 @@ export function txFromBody(body: unknown): { tx: Tx; bytes: Uint8Array } {
     return { tx, bytes: fromHex(h) };
   }
   const tx = txFromJson(body);
-  return { tx, bytes: encodeTx(tx) };
+  try {
+    return { tx, bytes: encodeTx(tx) };
+  } catch (err) {
+    // a value the encoding cannot hold (e.g. call arguments over their limit) is the client's mistake
+    if (err instanceof RangeError) throw new TxJsonError('payload', err.message);
+    throw err;
+  }
 }
