@@ -5,7 +5,13 @@ import { DEFAULT_ERRORS } from '../../agent/actuals.ts';
 import { type ChainPort, VppAgent } from '../../agent/agent.ts';
 import { FakeChain, simulateIntervals } from '../../agent/fake-chain.ts';
 import { billTotal } from '../../agent/ledger.ts';
-import { buildDemoVpps, type DemoVpp, runVppDayAhead, type VppDayAhead } from '../../agent/scenarios.ts';
+import {
+  buildDemoVpps,
+  createDemoAgent,
+  type DemoVpp,
+  runVppDayAhead,
+  type VppDayAhead,
+} from '../../agent/scenarios.ts';
 import { devKeyPair } from '../../consensus/keys.ts';
 import { validateBid } from '../../contracts-vm/auction/index.ts';
 import { MAX_PRICE, MAX_STEP_QTY_WH } from '../../contracts-vm/auction/limits.ts';
@@ -204,6 +210,19 @@ describe('three agents on the fake chain with the real clearing engine', () => {
         expect(shares).toBe(-x.billTotal);
       }
     expect(differing).toBeGreaterThan(0);
+  });
+
+  it('the day-ahead framework is configurable', async () => {
+    const [v] = buildDemoVpps({ vpps: 1, prosumersPerVpp: 6, seedBase: 8000 });
+    for (const framework of ['traditional', 'central', 'decentralized'] as const) {
+      const chain = new FakeChain(GRID);
+      const agent = await createDemoAgent(v!, chain.portFor(v!.address), { framework, mapping: MAPPING });
+      expect(agent.context.dayAhead.framework).toBe(framework);
+      await simulateIntervals([agent], chain, 0n, 3);
+      expect(agent.ledger.intervals.length).toBe(3);
+      // Alone in the auction, the VPP settles with the grid: the deviation at P or p, less its remedies.
+      for (const x of agent.ledger.intervals) expect(x.p2pMilli).toBeLessThanOrEqual(x.gridAloneMilli);
+    }
   });
 
   it('intervals must be planned in order', async () => {
