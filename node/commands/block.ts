@@ -27,7 +27,10 @@ const command: Command = {
           ['miner', b.miner],
           ['difficulty', `${b.difficulty} (bits ${b.bits})`],
           ['nonce', b.nonce],
-          ['main chain', b.mainChain ? `yes, ${b.confirmations} confirmations` : 'no'],
+          [
+            'main chain',
+            b.mainChain ? `yes, ${b.confirmations} confirmation${b.confirmations === 1 ? '' : 's'}` : 'no',
+          ],
           ['size', `${b.size} bytes`],
           ['transactions', b.txCount],
         ]),
