@@ -89,6 +89,8 @@ export class VppAgent {
   readonly address: Address;
   readonly context: VppContext;
   readonly ledger: VppLedger;
+  /** The traditional market's result for the same day (the savings baseline). */
+  readonly traditional: FrameworkResult;
   private readonly port: ChainPort;
   private state: VppState;
   private readonly records = new Map<bigint, IntervalRecord>();
@@ -98,6 +100,7 @@ export class VppAgent {
     this.name = o.name;
     this.address = o.address;
     this.port = o.port;
+    this.traditional = o.traditional;
     const mapping = o.mapping ?? DEFAULT_MAPPING;
     checkMapping(mapping, o.scenario.periodMinutes);
     this.context = {

@@ -17,6 +17,7 @@ import { metricsRoutes, observeLatency } from './metrics.ts';
 import { sharedSchemas } from './schemas.ts';
 import { statusRoutes } from './status.ts';
 import { transactionRoutes } from './transactions.ts';
+import { vppRoutes } from './vpps.ts';
 
 export interface ApiOptions {
   /** Allowed CORS origins ('*' for any); off when absent or empty. */
@@ -33,6 +34,8 @@ export interface ApiOptions {
   /** Heartbeat comment interval of event streams (default 15 s) and their maximum number (default 100). */
   sseHeartbeatMs?: number;
   sseMaxClients?: number;
+  /** A JSON file of the VPP agents' published results, served at GET /v1/vpps (for the dashboard). */
+  vppFile?: string;
   /** Serve /docs (Swagger UI); default true. */
   docs?: boolean;
 }
@@ -110,6 +113,7 @@ export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Pro
   await app.register(metricsRoutes, { node });
   await app.register(marketRoutes, { node });
   await app.register(dashboardRoutes);
+  await app.register(vppRoutes, { file: opts.vppFile });
   await app.ready();
   return app;
 }

@@ -1,7 +1,7 @@
 // Typed client of the vppchain node API. Transactions are built and signed locally (client/tx.ts) and
 // submitted in their canonical hex form; errors carry the API's code (VppApiError).
 import type { KeyPair } from '../consensus/keys.ts';
-import type { Tx } from '../consensus/tx.ts';
+import type { CallPayload, Tx } from '../consensus/tx.ts';
 import { type BidStep, placeBidCall } from '../contracts-vm/calls.ts';
 import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
 import type { AuctionView, BillView } from '../contracts-vm/queries.ts';
@@ -308,17 +308,24 @@ export class VppClient {
   }
 
   /** Builds, signs (locally) and submits a bid; the fee defaults to the minimum for its gas. */
-  async bid(req: BidRequest): Promise<{ hash: string; tx: Tx }> {
+  bid(req: BidRequest): Promise<{ hash: string; tx: Tx }> {
+    return this.call(req.key, placeBidCall(toU64(req.interval, 'interval'), req.side, req.steps), req);
+  }
+
+  /**
+   * Signs (locally) and submits any contract call (contracts-vm/calls.ts builds them); the fee defaults to
+   * the minimum for the method's gas, the nonce to the account's pending nonce.
+   */
+  async call(
+    key: KeyPair,
+    payload: CallPayload,
+    opts: { fee?: bigint | number | string; nonce?: bigint | number | string } = {},
+  ): Promise<{ hash: string; tx: Tx }> {
     const status = this.statusCache ?? (await this.status());
-    const payload = placeBidCall(toU64(req.interval, 'interval'), req.side, req.steps);
-    const gas = BigInt(CONTRACTS.gas(payload)); // decodes the arguments: a malformed bid fails here, locally
-    const fee = req.fee === undefined ? BigInt(status.minTxFee ?? '0') * gas : toU64(req.fee, 'fee');
-    const nonce = toU64(req.nonce ?? (await this.account(req.key.address)).pendingNonce, 'nonce');
-    const tx = signTransaction(
-      { nonce, fee, senderPubKey: req.key.publicKey, payload },
-      req.key,
-      domainOf(status),
-    );
+    const gas = BigInt(CONTRACTS.gas(payload)); // decodes the arguments: a malformed call fails here, locally
+    const fee = opts.fee === undefined ? BigInt(status.minTxFee ?? '0') * gas : toU64(opts.fee, 'fee');
+    const nonce = toU64(opts.nonce ?? (await this.account(key.address)).pendingNonce, 'nonce');
+    const tx = signTransaction({ nonce, fee, senderPubKey: key.publicKey, payload }, key, domainOf(status));
     const { hash } = await this.submit(tx);
     return { hash, tx };
   }

@@ -21,6 +21,8 @@ export interface DevnetOptions {
   threads: number;
   trafficMs: number;
   genesisFile: string;
+  /** Passed to every node as --vpp-file (the demo's agents publish their results there). */
+  vppFile?: string;
 }
 
 export interface DevnetNode {
@@ -122,6 +124,7 @@ export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): Ch
     String(o.threads),
   ];
   if (n.mining) args.push('--mine');
+  if (o.vppFile) args.push('--vpp-file', o.vppFile);
   if (o.trafficMs > 0) args.push('--traffic-ms', String(o.trafficMs), '--traffic-key', n.keyFile);
   const log = createWriteStream(n.logFile, { flags: 'a' });
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

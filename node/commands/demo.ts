@@ -1,96 +1,82 @@
-// `npm start`: a fresh single-node chain that mines and carries real signed transfers between the
-// genesis accounts (grid and VPPs, whose development keys are well known), printing every block.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { TxError } from '../../consensus/errors.ts';
-import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
-import { loadGenesisFile } from '../../consensus/params.ts';
-import { envelope, signTx } from '../../consensus/tx.ts';
-import { initDataDir, VppNode } from '../node.ts';
-import { blockLine } from '../report.ts';
-import { type Command, intFlag, parseFlags } from './command.ts';
+// `npm start` / `vppchain demo`: the whole system end to end (node/system-demo.ts).
+import { writeFileSync } from 'node:fs';
+import { FRAMEWORKS, type FrameworkName } from '../../market/result.ts';
+import { runSystemDemo } from '../system-demo.ts';
+import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const command: Command = {
   name: 'demo',
   summary:
-    'Start a fresh local chain from genesis.json (time: now), mine, and send transfers between the grid and VPP accounts.',
+    'The whole system: a devnet (grid + VPP nodes, mining), one agent per VPP running its day-ahead market and bidding its real-time deviations, the grid metering after delivery; prints every interval and a cost summary.',
   usage:
-    'demo [--datadir DIR] [--blocks N] [--threads N]\n' +
-    '  --datadir  where the ledger goes (default: data/demo, wiped at start)\n' +
-    '  --blocks   stop after N mined blocks (default: run until Ctrl-C)',
+    'demo [--intervals N] [--vpps N] [--prosumers N] [--interval-ms MS] [--block-ms MS] [--framework weak|decentralized|central]\n' +
+    '            [--dir DIR] [--p2p-base-port P] [--api-base-port P] [--start-minute M] [--json-out FILE]\n' +
+    '  --intervals N     stop after N intervals with exit code 0 (default: run until Ctrl-C)\n' +
+    '  --vpps N          VPPs, each with its own node (default 3); --prosumers per VPP (default 10)\n' +
+    '  --interval-ms MS  real time per delivery interval (default 12000; each stands for 5 minutes of the day)\n' +
+    '  --block-ms MS     target block time (default 1000)\n' +
+    '  --start-minute M  minute of the simulated day of the first interval (default 660 = 11:00)\n' +
+    '  --json-out FILE   write every interval and the summary as JSON',
   async run(argv) {
     const { values } = parseFlags(argv, {
-      datadir: { type: 'string', default: join('data', 'demo') },
-      blocks: { type: 'string' },
-      threads: { type: 'string' },
+      intervals: { type: 'string' },
+      vpps: { type: 'string' },
+      prosumers: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      'block-ms': { type: 'string' },
+      framework: { type: 'string', default: 'weak' },
+      dir: { type: 'string', default: 'devnet' },
+      'p2p-base-port': { type: 'string' },
+      'api-base-port': { type: 'string' },
+      'start-minute': { type: 'string' },
+      'json-out': { type: 'string' },
     });
-    const stopAfter = intFlag(values.blocks, 'blocks', 0, 1, 1_000_000);
-    const threads = intFlag(values.threads, 'threads', 1, 1, 64);
-    const params = loadGenesisFile(new URL('../../genesis.json', import.meta.url).pathname);
-    params.timestamp = Date.now();
-    rmSync(values.datadir!, { recursive: true, force: true });
-    const { genesisHash } = await initDataDir(values.datadir!, params);
-    const node = await VppNode.open({ dataDir: values.datadir!, mine: true, minerThreads: threads });
-    const accounts: { name: string; key: KeyPair }[] = params.accounts.map((a) => ({
-      name: a.name,
-      key: devKeyPair(a.name),
-    }));
-    console.log(
-      `vppchain demo: chain ${params.name} (id ${params.chainId}), genesis ${genesisHash.slice(0, 16)}…, target block time ${params.blockTimeMs} ms`,
-    );
-    console.log(`accounts: ${accounts.map((a) => `${a.name} ${a.key.address}`).join(', ')}`);
-
-    let sent = 0;
-    let refused = 0;
-    const nextNonce = new Map<string, bigint>();
-    const traffic = setInterval(async () => {
-      const from = accounts[Math.floor(Math.random() * accounts.length)]!;
-      const to = accounts.filter((a) => a !== from)[Math.floor(Math.random() * (accounts.length - 1))]!;
-      const onChain = node.chain.account(from.key.address).nonce;
-      const nonce = (nextNonce.get(from.name) ?? 0n) > onChain ? nextNonce.get(from.name)! : onChain;
-      const tx = signTx(
-        {
-          nonce,
-          fee: params.minTxFee,
-          senderPubKey: from.key.publicKey,
-          payload: {
-            kind: 'transfer',
-            to: to.key.address,
-            amount: BigInt(1 + Math.floor(Math.random() * 1_000_000)),
-          },
-        },
-        from.key,
-        node.chain.domain,
+    const framework = values.framework as FrameworkName;
+    if (!FRAMEWORKS.includes(framework) || framework === 'traditional') {
+      throw new UsageError(
+        `--framework must be one of ${FRAMEWORKS.filter((f) => f !== 'traditional').join(', ')}`,
       );
-      try {
-        await node.mempool.add(envelope(tx));
-        nextNonce.set(from.name, nonce + 1n);
-        sent++;
-      } catch (err) {
-        if (!(err instanceof TxError)) throw err;
-        refused++;
-      }
-    }, 400);
-
-    let mined = 0;
-    const done = new Promise<void>((resolve) => {
-      node.miner!.on('mined', (b) => {
-        mined++;
-        console.log(blockLine(b, params.powLimitBits, node.miner!.hashRate(), 'mined'));
-        if (stopAfter && mined >= stopAfter) resolve();
+    }
+    const intervalMs = intFlag(values['interval-ms'], 'interval-ms', 12_000, 3000, 3_600_000);
+    const blockTimeMs = intFlag(values['block-ms'], 'block-ms', 1000, 200, 60_000);
+    if (blockTimeMs * 3 > intervalMs)
+      throw new UsageError('--interval-ms must be at least three block times');
+    const startMinute = intFlag(values['start-minute'], 'start-minute', 660, 0, 1435);
+    if (startMinute % 5 !== 0) throw new UsageError('--start-minute must be a multiple of 5');
+    const ctl = new AbortController();
+    const stop = () => ctl.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const result = await runSystemDemo({
+        dir: values.dir!,
+        vpps: intFlag(values.vpps, 'vpps', 3, 1, 20),
+        prosumersPerVpp: intFlag(values.prosumers, 'prosumers', 10, 1, 200),
+        intervalMs,
+        blockTimeMs,
+        intervals: intFlag(values.intervals, 'intervals', 0, 1, 100_000),
+        framework,
+        p2pBasePort: intFlag(values['p2p-base-port'], 'p2p-base-port', 30300, 1024, 65000),
+        apiBasePort: intFlag(values['api-base-port'], 'api-base-port', 8600, 1024, 65000),
+        startMinute,
+        signal: ctl.signal,
+        log: (line) => console.log(line),
       });
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    node.start();
-    await done;
-    clearInterval(traffic);
-    await node.stop();
-    console.log(
-      `\nstopped at height ${node.chain.height}: ${mined} blocks mined, ${sent} transfers submitted (${refused} refused), ${node.mempool.size} pending`,
-    );
-    for (const a of accounts)
-      console.log(`  ${a.name.padEnd(6)} balance ${node.chain.account(a.key.address).balance}`);
+      if (values['json-out'])
+        writeFileSync(
+          values['json-out'],
+          JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2),
+        );
+    } catch (err) {
+      if (ctl.signal.aborted) {
+        console.log('stopped');
+        return 0;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
     return 0;
   },
 };

@@ -56,6 +56,7 @@ const command: Command = {
     "  --cors ORIGINS  allow browser requests from these origins (comma-separated, or '*'); default off\n" +
     '  --rate-limit N  API requests per minute per client IP, loopback exempt (default 1200; 0 = no limit)\n' +
     '  --api-log L     API request log level: fatal|error|warn|info|debug|off (default warn; info logs each request)\n' +
+    "  --vpp-file F    serve the VPP agents' published results (JSON) at GET /v1/vpps (dashboard)\n" +
     '  --traffic-ms    development traffic: send a transfer from --traffic-key every MS milliseconds',
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -69,6 +70,7 @@ const command: Command = {
       'api-port': { type: 'string' },
       'api-host': { type: 'string' },
       cors: { type: 'string' },
+      'vpp-file': { type: 'string' },
       'rate-limit': { type: 'string' },
       'api-log': { type: 'string', default: 'warn' },
       'traffic-ms': { type: 'string' },
@@ -104,6 +106,7 @@ const command: Command = {
           cors,
           rateLimit: rateLimit === 0 ? false : { max: rateLimit, windowMs: 60_000 },
           logLevel: apiLog === 'off' ? false : (apiLog as 'warn'),
+          vppFile: values['vpp-file'],
         },
       });
       await node.start();

@@ -17,7 +17,8 @@ describe('vppchain CLI', () => {
   it('lists commands, shows help per command, and refuses unknown commands and flags', () => {
     const top = run('--help');
     expect(top.code).toBe(0);
-    for (const c of ['keygen', 'init', 'node', 'demo']) expect(top.out).toContain(c);
+    for (const c of ['keygen', 'init', 'node', 'devnet', 'demo', 'bid', 'bills', 'auction', 'dayahead'])
+      expect(top.out).toContain(c);
     expect(run('init', '--help').out).toContain('--datadir');
     const bad = run('frobnicate');
     expect(bad.code).toBe(2);
@@ -61,12 +62,5 @@ describe('vppchain CLI', () => {
     const r = run('node', '--datadir', join(tmp, 'nothing'));
     expect(r.code).toBe(2);
     expect(r.err).toContain('not a vppchain data directory');
-  });
-
-  it('demo mines blocks carrying transfers and exits after --blocks', () => {
-    const r = run('demo', '--blocks', '3', '--datadir', join(tmp, 'demo'));
-    expect(r.code, r.err).toBe(0);
-    expect(r.out.match(/^mined /gm)?.length).toBe(3);
-    expect(r.out).toMatch(/stopped at height 3/);
   });
 });

@@ -1,0 +1,394 @@
+// The whole system, end to end (`npm start` / `vppchain demo`): a devnet (grid + VPP node processes,
+// mining), one agent per VPP in this process beside its node (it runs its VPP's day-ahead market, then in
+// real time bids its deviation through its node's REST API and splits its confirmed bills among its
+// prosumers), and the grid operator's agent, which meters every VPP after delivery.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { VppAgent } from '../agent/agent.ts';
+import { HttpChainPort, HttpMeterPort } from '../agent/http-ports.ts';
+import { GridMeteringAgent } from '../agent/metering.ts';
+import { buildDemoVpps, createDemoAgent } from '../agent/scenarios.ts';
+import type { AuctionView } from '../client/index.ts';
+import { VppClient } from '../client/index.ts';
+import { targetToBits } from '../consensus/difficulty.ts';
+import { devKeyPair } from '../consensus/keys.ts';
+import { genesisToJson, loadGenesisFile } from '../consensus/params.ts';
+import type { FrameworkName } from '../market/result.ts';
+import { type DevnetOptions, type DevnetPlan, fetchStatus, prepareDevnet, spawnNode } from './devnet.ts';
+
+export interface SystemDemoOptions {
+  dir: string;
+  vpps: number;
+  prosumersPerVpp: number;
+  intervalMs: number;
+  blockTimeMs: number;
+  /** Stop after this many intervals (0: until stopped). */
+  intervals: number;
+  framework: FrameworkName;
+  p2pBasePort: number;
+  apiBasePort: number;
+  /** Minute of the day where the first chain interval starts (each interval is 5 minutes of the day). */
+  startMinute: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface IntervalReport {
+  interval: string;
+  vpps: {
+    name: string;
+    address: string;
+    deviationWh: number;
+    bid: { side: string; steps: number; wh: number } | null;
+    meteredWh: number;
+  }[];
+  auction: AuctionView | null;
+  bills: {
+    name: string;
+    total: string;
+    lines: { kind: string; wh: string; amount: string }[];
+    clearingHeight: number;
+    meteringHeight: number;
+  }[];
+}
+
+export interface DemoSummary {
+  intervals: number;
+  blocks: number;
+  reorgs: number;
+  vpps: {
+    name: string;
+    address: string;
+    prosumers: number;
+    traditionalGbp: number;
+    p2pGbp: number;
+    savingGbp: number;
+    realtimeUnits: string;
+    billTotalUnits: string;
+  }[];
+}
+
+const UNITS_PER_GBP = 1_000_000;
+const gbp = (units: bigint | string | number) => (Number(units) / UNITS_PER_GBP).toFixed(4);
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (signal.aborted) throw new Error('stopped');
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch {
+      // the node may be busy or restarting; try again until the deadline
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200, signal);
+  }
+}
+
+export async function runSystemDemo(
+  o: SystemDemoOptions,
+): Promise<{ reports: IntervalReport[]; summary: DemoSummary }> {
+  const { log, signal } = o;
+  const demoVpps = buildDemoVpps({ vpps: o.vpps, prosumersPerVpp: o.prosumersPerVpp });
+
+  // A demo chain: genesis.json with a faster clock. Nodes mine on ~2 cores together: aim the initial
+  // target at one block per blockTimeMs for ~1.5 MH/s in total; aserti3-2d corrects it from there.
+  const params = loadGenesisFile(new URL('../genesis.json', import.meta.url).pathname);
+  params.blockTimeMs = o.blockTimeMs;
+  params.halfLifeMs = 30_000;
+  params.initialBits = targetToBits((1n << 256n) / BigInt(Math.round(1_500_000 * (o.blockTimeMs / 1000))));
+  params.market = { ...params.market, intervalMs: o.intervalMs, maxIntervalsAhead: 4, minConfirmations: 2 };
+  const genesisFile = join(mkdtempSync(join(tmpdir(), 'vppchain-demo-')), 'genesis.json');
+  writeFileSync(genesisFile, JSON.stringify(genesisToJson(params), null, 2));
+  const vppFile = resolve(o.dir, 'vpps.json');
+  const devnet: DevnetOptions = {
+    dir: o.dir,
+    nodes: o.vpps + 1,
+    p2pBasePort: o.p2pBasePort,
+    apiBasePort: o.apiBasePort,
+    fresh: true,
+    mining: new Set(Array.from({ length: o.vpps + 1 }, (_, i) => i)),
+    threads: 1,
+    trafficMs: 0,
+    genesisFile,
+    vppFile,
+  };
+  const plan: DevnetPlan = await prepareDevnet(devnet);
+  // The devnet starts its own clock (genesis time = now): interval arithmetic uses its genesis.
+  const chainParams = loadGenesisFile(join(o.dir, 'genesis.json'));
+  const children: ChildProcess[] = plan.nodes.map((n) => spawnNode(plan, n, devnet));
+  const stopNodes = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((res) => {
+            if (c.exitCode !== null || c.signalCode !== null) return res();
+            const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+            c.once('exit', () => {
+              clearTimeout(kill);
+              res();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    log(
+      `vppchain demo: ${o.vpps} VPPs of ${o.prosumersPerVpp} prosumers, grid operator, ${plan.nodes.length} mining nodes in ${o.dir}/`,
+    );
+    for (const n of plan.nodes)
+      log(`  ${`node-${n.index}`.padEnd(7)} ${n.name.padEnd(6)} ${n.address}  ${n.api}`);
+    log(`dashboard: ${plan.nodes[0]!.api}/dashboard   (API docs: ${plan.nodes[0]!.api}/docs)`);
+    const clients = plan.nodes.map((n) => new VppClient(n.api));
+    await until(
+      'nodes up and connected',
+      async () => {
+        const st = await Promise.all(plan.nodes.map((n) => fetchStatus(n.api)));
+        return st.every((s) => s && s.peers >= 1 && s.height >= 1) ? true : undefined;
+      },
+      signal,
+      120_000,
+    );
+
+    log(`\nday-ahead markets (${o.framework} framework, each VPP alone; costs for one day, GBP):`);
+    const mapping = { minutesPerInterval: 5, startMinute: o.startMinute };
+    const minConfirmations = params.market.minConfirmations;
+    const agents: VppAgent[] = [];
+    for (const [i, v] of demoVpps.entries()) {
+      const port = new HttpChainPort(clients[i + 1]!, devKeyPair(v.name), minConfirmations);
+      const agent = await createDemoAgent(v, port, { framework: o.framework, mapping });
+      agents.push(agent);
+      const da = agent.context.dayAhead;
+      const trad = agent.traditional.totalCost;
+      log(
+        `  ${v.name.padEnd(6)} ${v.mix.padEnd(16)} ${String(v.scenario.prosumers.length).padStart(3)} prosumers: traditional ${trad.toFixed(3)}, P2P ${da.totalCost.toFixed(3)} (saving ${(trad - da.totalCost).toFixed(3)}), ${da.iterations} iterations, ${da.converged ? 'converged' : 'NOT converged'}`,
+      );
+    }
+    const grid = new GridMeteringAgent(new HttpMeterPort(clients[0]!, devKeyPair('grid')));
+    let reorgs = 0;
+    const watcher = new AbortController();
+    signal.addEventListener('abort', () => watcher.abort(), { once: true });
+    void (async () => {
+      try {
+        for await (const e of clients[0]!.subscribe({ kinds: ['reorg'], signal: watcher.signal }))
+          if (e.kind === 'reorg') reorgs++;
+      } catch {
+        // the stream ends when the demo stops
+      }
+    })();
+
+    const intervalAt = (t: number) =>
+      BigInt(Math.floor((t - chainParams.timestamp) / chainParams.market.intervalMs));
+    const startOf = (k: bigint) => chainParams.timestamp + Number(k) * chainParams.market.intervalMs;
+    const headTime = async (c: VppClient) => (await c.block('latest')).timestamp;
+    const k0 = intervalAt(await headTime(clients[0]!)) + 2n;
+    const reports: IntervalReport[] = [];
+    const publish = () => writeVppSummary(vppFile, agents, o.framework, reports.length);
+    publish();
+
+    const planAll = async (k: bigint) => {
+      const bids = await Promise.all(
+        agents.map(async (a) => {
+          try {
+            return await a.planInterval(k);
+          } catch (err) {
+            log(`  ${a.name}: bid for interval ${k} not placed: ${(err as Error).message}`);
+            return null;
+          }
+        }),
+      );
+      return bids;
+    };
+    let bids = await planAll(k0);
+    for (let k = k0; !signal.aborted && (o.intervals === 0 || k < k0 + BigInt(o.intervals)); k++) {
+      // Cleared (or empty) and confirmed on every VPP's own node: only then do bills count.
+      for (const [i] of agents.entries()) {
+        const c = clients[i + 1]!;
+        await until(
+          `interval ${k} cleared on node ${i + 1}`,
+          async () => {
+            const a = await c.auction(k);
+            if (a.status === 'empty') return true;
+            if (a.status !== 'cleared') return undefined;
+            const tip = (await c.status()).height;
+            return tip - a.clearing!.height + 1 >= minConfirmations ? true : undefined;
+          },
+          signal,
+          10 * o.intervalMs + 60_000,
+        );
+      }
+      const deliveries = await Promise.all(agents.map((a) => a.deliver(k)));
+      const last = o.intervals !== 0 && k + 1n >= k0 + BigInt(o.intervals);
+      const nextBids = last ? [] : await planAll(k + 1n);
+      // Delivery is over at the start of the next interval: the grid meters what actually happened.
+      await until(
+        `end of interval ${k}`,
+        async () => ((await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined),
+        signal,
+        10 * o.intervalMs + 60_000,
+      );
+      await grid.meter(
+        k,
+        agents.map((a, i) => ({ vpp: a.address, actualDeviationWh: deliveries[i]!.actualDeviationWh })),
+      );
+      await until(
+        `bills of interval ${k} confirmed`,
+        async () => ((await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined),
+        signal,
+        10 * o.intervalMs + 60_000,
+      );
+
+      const auction = await clients[0]!.auction(k);
+      const bills = await Promise.all(
+        agents.map((a, i) => clients[i + 1]!.bills(a.address, { from: k, to: k })),
+      );
+      const report: IntervalReport = {
+        interval: k.toString(),
+        vpps: agents.map((a, i) => ({
+          name: a.name,
+          address: a.address,
+          deviationWh: deliveries[i]!.declaredDeviationWh,
+          bid: bids[i] ? { side: bids[i]!.side, steps: bids[i]!.steps.length, wh: bids[i]!.totalWh } : null,
+          meteredWh: deliveries[i]!.actualDeviationWh,
+        })),
+        auction: auction.bidCount > 0 ? auction : null,
+        bills: bills.map((p, i) => {
+          const b = p.bills[0];
+          return {
+            name: agents[i]!.name,
+            total: b?.total ?? '0',
+            lines: b?.lines ?? [],
+            clearingHeight: b?.clearing?.height ?? 0,
+            meteringHeight: b?.metering?.height ?? 0,
+          };
+        }),
+      };
+      reports.push(report);
+      logInterval(log, report, startOf(k), o.startMinute + 5 * Number(k - k0));
+      publish();
+      bids = nextBids;
+    }
+    watcher.abort();
+    const height = (await clients[0]!.status()).height;
+    const summary: DemoSummary = {
+      intervals: reports.length,
+      blocks: height,
+      reorgs,
+      vpps: agents.map((a) => {
+        const s = a.ledger.summary();
+        const billTotal = reports.reduce(
+          (sum, r) => sum + BigInt(r.bills.find((b) => b.name === a.name)?.total ?? '0'),
+          0n,
+        );
+        return {
+          name: a.name,
+          address: a.address,
+          prosumers: s.prosumers.length,
+          traditionalGbp: s.total.traditional.totalGbp,
+          p2pGbp: s.total.p2p.totalGbp,
+          savingGbp: s.total.savingGbp,
+          realtimeUnits: s.realtimeUnits.toString(),
+          billTotalUnits: billTotal.toString(),
+        };
+      }),
+    };
+    log(
+      `\nsummary after ${summary.intervals} intervals: ${summary.blocks} blocks mined, ${summary.reorgs} reorgs seen`,
+    );
+    log(
+      '  VPP     prosumers  traditional GBP  P2P day-ahead+real-time GBP  saving GBP   real-time bills (base units)',
+    );
+    for (const v of summary.vpps) {
+      log(
+        `  ${v.name.padEnd(7)} ${String(v.prosumers).padStart(9)}  ${v.traditionalGbp.toFixed(4).padStart(15)}  ${v.p2pGbp.toFixed(4).padStart(27)}  ${v.savingGbp.toFixed(4).padStart(10)}   ${v.billTotalUnits.padStart(12)}`,
+      );
+    }
+    for (const a of agents) {
+      const s = a.ledger.summary();
+      log(
+        `  ${a.name} prosumers: ${s.prosumers.map((p) => `${p.id} ${p.savingGbp >= 0 ? '+' : ''}${p.savingGbp.toFixed(3)}`).join(', ')}`,
+      );
+    }
+    publish();
+    return { reports, summary };
+  } finally {
+    await stopNodes();
+  }
+}
+
+function logInterval(log: (s: string) => void, r: IntervalReport, start: number, minuteOfDay: number): void {
+  const hh = String(Math.floor((minuteOfDay % 1440) / 60)).padStart(2, '0');
+  const mm = String(minuteOfDay % 60).padStart(2, '0');
+  log(
+    `\ninterval ${r.interval} (delivery ${new Date(start).toISOString().slice(11, 19)}, ${hh}:${mm} of the simulated day)`,
+  );
+  log(
+    `  deviations: ${r.vpps.map((v) => `${v.name} ${v.deviationWh >= 0 ? '+' : ''}${v.deviationWh} Wh${v.bid ? ` (${v.bid.side}s ${v.bid.wh} Wh in ${v.bid.steps} steps)` : ''}`).join('; ')}`,
+  );
+  const c = r.auction?.clearing;
+  if (c) {
+    const name = (a: string) => r.vpps.find((v) => v.address === a)?.name ?? a.slice(0, 10);
+    log(
+      `  auction: traded ${c.tradedWh} Wh; VCG: ${
+        c.participants
+          .filter((p) => p.qtyWh !== '0')
+          .map((p) => `${name(p.vpp)} ${p.side === 'buy' ? 'pays' : 'receives'} ${p.payment}`)
+          .join(', ') || 'no trades'
+      }; deficit ${c.deficit}`,
+    );
+    log(`  grid residual: sold ${c.grid.soldWh} Wh, bought ${c.grid.boughtWh} Wh (block ${c.height})`);
+  } else log('  auction: no bids');
+  log(
+    `  confirmed bills: ${r.bills.map((b) => `${b.name} ${BigInt(b.total) >= 0n ? '+' : ''}${b.total} (£${gbp(b.total)}; ${b.lines.map((l) => l.kind).join(', ') || 'no lines'})`).join('; ')}`,
+  );
+}
+
+function writeVppSummary(file: string, agents: VppAgent[], framework: string, intervals: number): void {
+  const vpps = agents.map((a) => {
+    const s = a.ledger.summary();
+    const da = a.context.dayAhead;
+    const soc = da.prosumers.reduce<number[]>(
+      (acc, p) => p.schedule.soc.map((x, i) => (acc[i] ?? 0) + x),
+      [],
+    );
+    return {
+      name: a.name,
+      address: a.address,
+      prosumers: a.context.scenario.prosumers.length,
+      framework,
+      intervals,
+      traditionalCost: Number(s.total.traditional.totalGbp.toFixed(4)),
+      p2pCost: Number(s.total.p2p.totalGbp.toFixed(4)),
+      savings: Number(s.total.savingGbp.toFixed(4)),
+      prices: da.prices.map((p) => (Number.isFinite(p) ? Number(p.toFixed(5)) : null)),
+      soc: soc.map((x) => Number(x.toFixed(3))),
+      net: da.netPositionKwh.map((x) => Number(x.toFixed(3))),
+    };
+  });
+  // Written whole and renamed, so a node never serves a half-written file.
+  writeFileSync(`${file}.tmp`, JSON.stringify({ updated: Date.now(), vpps }));
+  renameSync(`${file}.tmp`, file);
+}
