@@ -35,7 +35,23 @@ const txStatusReply = {
     blockHeight: { type: 'integer' },
     index: { type: 'integer', description: 'position in the block' },
     confirmations: { type: 'integer' },
-    receipt: { type: 'null', description: 'execution receipt (events); null until contracts land' },
+    receipt: {
+      type: 'object',
+      description: 'execution receipt: the events the transaction emitted (contract calls)',
+      properties: {
+        events: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              contract: { type: 'string' },
+              name: { type: 'string' },
+              data: { type: 'object', additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -112,7 +128,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: VppN
             blockHeight: n.header.height,
             index: loc.index,
             confirmations: node.chain.height - n.header.height + 1,
-            receipt: null,
+            receipt: { events: (await node.chain.getReceipts(n.id))?.txs[loc.index] ?? [] },
           };
         }
       }

@@ -6,9 +6,18 @@
 import { fromHex, toHex } from '../consensus/bytes.ts';
 import { TxError, TxErrorCode } from '../consensus/errors.ts';
 import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../consensus/keys.ts';
-import { decodeTx, encodeTx, MAX_TX_BYTES, type Payload, type Tx, type TxEnvelope } from '../consensus/tx.ts';
+import {
+  decodeTx,
+  encodeTx,
+  MAX_CALL_ARGS_BYTES,
+  MAX_TX_BYTES,
+  type Payload,
+  type Tx,
+  type TxEnvelope,
+} from '../consensus/tx.ts';
+import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
 
-export const PAYLOAD_KINDS: readonly Payload['kind'][] = ['transfer'];
+export const PAYLOAD_KINDS: readonly Payload['kind'][] = ['transfer', 'call'];
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -61,6 +70,27 @@ export function payloadFromJson(v: unknown): Payload {
     case 'transfer':
       onlyFields(v, ['kind', 'to', 'amount'], 'payload');
       return { kind: 'transfer', to: address(v.to, 'payload.to'), amount: u64(v.amount, 'payload.amount') };
+    case 'call': {
+      onlyFields(v, ['kind', 'contract', 'method', 'args'], 'payload');
+      const small = (x: unknown, field: string) => {
+        if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 255)
+          throw new TxJsonError(field, 'must be an integer 0..255');
+        return x;
+      };
+      if (
+        typeof v.args !== 'string' ||
+        !/^(0x)?([0-9a-fA-F]{2})*$/.test(v.args) ||
+        v.args.length > 2 + 2 * MAX_CALL_ARGS_BYTES
+      ) {
+        throw new TxJsonError('payload.args', `must be hex of at most ${MAX_CALL_ARGS_BYTES} bytes`);
+      }
+      return {
+        kind: 'call',
+        contract: small(v.contract, 'payload.contract'),
+        method: small(v.method, 'payload.method'),
+        args: fromHex(v.args),
+      };
+    }
     default:
       throw new TxJsonError(
         'payload.kind',
@@ -73,6 +103,14 @@ export function payloadToJson(p: Payload): Json {
   switch (p.kind) {
     case 'transfer':
       return { kind: 'transfer', to: p.to, amount: p.amount.toString() };
+    case 'call':
+      return {
+        kind: 'call',
+        contract: p.contract,
+        method: p.method,
+        args: toHex(p.args),
+        ...describeCall(p),
+      };
     default:
       return genericJson(p as unknown as Json);
   }
@@ -153,5 +191,15 @@ export function txFromBody(body: unknown): { tx: Tx; bytes: Uint8Array } {
     // a value the encoding cannot hold (e.g. call arguments over their limit) is the client's mistake
     if (err instanceof RangeError) throw new TxJsonError('payload', err.message);
     throw err;
+  }
+}
+
+/** The contract and method names of a call, for readers (`undefined` names when unknown). */
+function describeCall(p: { contract: number; method: number; args: Uint8Array }): Json {
+  try {
+    const { contract, method } = CONTRACTS.decode({ kind: 'call', ...p });
+    return { contractName: contract.name, methodName: method.name };
+  } catch {
+    return {};
   }
 }

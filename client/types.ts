@@ -104,7 +104,7 @@ export interface ConfirmedTxJson {
   blockHeight: number;
   index: number;
   confirmations: number;
-  receipt: unknown;
+  receipt: { events: { contract: string; name: string; data: Record<string, unknown> }[] };
 }
 
 export type TxStatusJson = PendingTxJson | ConfirmedTxJson;

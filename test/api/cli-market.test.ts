@@ -65,6 +65,25 @@ describe('bids and bills through the CLI against running nodes', () => {
       '1.5@100000',
     )) as { hash: string };
     expect(buy.status).toBe('confirmed');
+    const receipt = (await client.transaction((buy as unknown as { hash: string }).hash)) as {
+      status: string;
+      receipt: { events: { name: string; data: Record<string, unknown> }[] };
+      transaction: { payload: Record<string, unknown> };
+    };
+    expect(receipt.receipt.events).toEqual([
+      expect.objectContaining({
+        contract: 'auction',
+        name: 'BidPlaced',
+        data: expect.objectContaining({ interval: String(k), side: 'buy', totalWh: 3000 }),
+      }),
+    ]);
+    expect(receipt.transaction.payload).toMatchObject({
+      kind: 'call',
+      contract: 2,
+      method: 0,
+      contractName: 'auction',
+      methodName: 'placeBid',
+    });
     await client.waitForConfirmation(sell.hash, { timeoutMs: 60_000 });
 
     await waitFor('auction cleared', async () => (await client.auction(k)).status === 'cleared', 60_000);

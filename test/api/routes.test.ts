@@ -190,7 +190,7 @@ describe('POST /v1/transactions and GET /v1/transactions/:hash', () => {
     expect(((await r.json()) as { hash: string }).hash).toBe(env.id);
   });
 
-  it('reports confirmed transactions with block, height, index, confirmations and a null receipt', async () => {
+  it('reports confirmed transactions with block, height, index, confirmations and a receipt (a transfer emits no events)', async () => {
     const t = (await inject('GET', `/v1/transactions/${tx0.id.toUpperCase()}`)).json();
     expect(t).toEqual({
       hash: tx0.id,
@@ -200,7 +200,7 @@ describe('POST /v1/transactions and GET /v1/transactions/:hash', () => {
       blockHeight: 1,
       index: 0,
       confirmations: 3,
-      receipt: null,
+      receipt: { events: [] },
     });
   });
 
