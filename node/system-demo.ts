@@ -45,6 +45,9 @@ export interface IntervalReport {
     meteredWh: number;
   }[];
   auction: AuctionView | null;
+  /** Timestamps of the clearing block and of its parent: the clearing is the first block at or past the gate. */
+  clearingBlockTime: number | null;
+  clearingParentTime: number | null;
   bills: {
     name: string;
     total: string;
@@ -58,6 +61,8 @@ export interface DemoSummary {
   intervals: number;
   blocks: number;
   reorgs: number;
+  /** Sum of the balances of every genesis account (miners are genesis accounts too) at start and end. */
+  supply: { start: string; end: string };
   vpps: {
     name: string;
     address: string;
@@ -204,6 +209,11 @@ export async function runSystemDemo(
       BigInt(Math.floor((t - chainParams.timestamp) / chainParams.market.intervalMs));
     const startOf = (k: bigint) => chainParams.timestamp + Number(k) * chainParams.market.intervalMs;
     const headTime = async (c: VppClient) => (await c.block('latest')).timestamp;
+    const supply = async () => {
+      const balances = await Promise.all(chainParams.accounts.map((a) => clients[0]!.account(a.address)));
+      return balances.reduce((sum, b) => sum + BigInt(b.balance), 0n).toString();
+    };
+    const supplyStart = await supply();
     const k0 = intervalAt(await headTime(clients[0]!)) + 2n;
     const reports: IntervalReport[] = [];
     const publish = () => writeVppSummary(vppFile, agents, o.framework, reports.length);
@@ -262,6 +272,9 @@ export async function runSystemDemo(
       );
 
       const auction = await clients[0]!.auction(k);
+      const ch = auction.clearing?.height;
+      const clearingBlockTime = ch === undefined ? null : (await clients[0]!.block(ch)).timestamp;
+      const clearingParentTime = ch === undefined ? null : (await clients[0]!.block(ch - 1)).timestamp;
       const bills = await Promise.all(
         agents.map((a, i) => clients[i + 1]!.bills(a.address, { from: k, to: k })),
       );
@@ -275,6 +288,8 @@ export async function runSystemDemo(
           meteredWh: deliveries[i]!.actualDeviationWh,
         })),
         auction: auction.bidCount > 0 ? auction : null,
+        clearingBlockTime,
+        clearingParentTime,
         bills: bills.map((p, i) => {
           const b = p.bills[0];
           return {
@@ -297,6 +312,7 @@ export async function runSystemDemo(
       intervals: reports.length,
       blocks: height,
       reorgs,
+      supply: { start: supplyStart, end: await supply() },
       vpps: agents.map((a) => {
         const s = a.ledger.summary();
         const billTotal = reports.reduce(

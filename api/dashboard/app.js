@@ -178,13 +178,14 @@ async function refreshVpps() {
 
 function chart(values, title) {
   const vals = values.map((v) => (v === null ? 0 : Number(v)));
-  const max = Math.max(...vals.map(Math.abs), 1e-9);
-  const W = 480,
-    H = 80;
-  const pts = vals
-    .map((v, i) => `${(i / Math.max(1, vals.length - 1)) * W},${H / 2 - (v / max) * (H / 2 - 4)}`)
-    .join(' ');
-  return `<figure><svg viewBox="0 0 ${W} ${H}"><line x1="0" x2="${W}" y1="${H / 2}" y2="${H / 2}" stroke="#ccc"/><polyline points="${pts}" fill="none" stroke="#1f6feb"/></svg><figcaption>${title} (max |value| ${max.toFixed(3)})</figcaption></figure>`;
+  // Scale to the data's range, zero included, so all-positive series use the whole height.
+  const lo = Math.min(0, ...vals);
+  const hi = Math.max(0, ...vals, lo + 1e-9);
+  const W = 480;
+  const H = 80;
+  const y = (v) => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
+  const pts = vals.map((v, i) => `${(i / Math.max(1, vals.length - 1)) * W},${y(v)}`).join(' ');
+  return `<figure><svg viewBox="0 0 ${W} ${H}"><line x1="0" x2="${W}" y1="${y(0)}" y2="${y(0)}" stroke="#ccc"/><polyline points="${pts}" fill="none" stroke="#1f6feb"/></svg><figcaption>${title} (range ${lo.toFixed(3)} to ${hi.toFixed(3)})</figcaption></figure>`;
 }
 
 const refreshAll = debounce(() => {
