@@ -62,10 +62,23 @@ export async function vppRoutes(app: FastifyInstance, opts: { file?: string }): 
       } catch {
         throw new ApiError(404, ApiErrorCode.NOT_FOUND, 'no VPP summary published yet');
       }
+      // The file is written by agents beside the node, not by consensus: check its shape before serving it.
+      // (The reply schema then serialises only the documented fields.)
       const o = parsed as { vpps?: unknown };
-      if (typeof o !== 'object' || o === null || !Array.isArray(o.vpps))
-        throw new ApiError(503, ApiErrorCode.UNAVAILABLE, 'the VPP summary file is malformed');
-      return parsed; // the response schema drops nothing silently: a malformed file fails serialisation as 500
+      const wellFormed =
+        typeof o === 'object' &&
+        o !== null &&
+        Array.isArray(o.vpps) &&
+        o.vpps.length <= 1000 &&
+        o.vpps.every(
+          (v: unknown) =>
+            typeof v === 'object' &&
+            v !== null &&
+            typeof (v as { name?: unknown }).name === 'string' &&
+            /^0x[0-9a-f]{40}$/.test(String((v as { address?: unknown }).address)),
+        );
+      if (!wellFormed) throw new ApiError(503, ApiErrorCode.UNAVAILABLE, 'the VPP summary file is malformed');
+      return parsed;
     },
   );
 }
