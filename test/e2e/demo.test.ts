@@ -29,7 +29,26 @@ describe('the whole system end to end', () => {
     let stderr = '';
     demo = spawn(
       process.execPath,
-      [cli, 'demo', '--intervals', '3', '--interval-ms', '8000', '--block-ms', '800', '--prosumers', '6', '--dir', join(tmp, 'devnet'), '--p2p-base-port', String(base), '--api-base-port', String(base + 4), '--json-out', out],
+      [
+        cli,
+        'demo',
+        '--intervals',
+        '3',
+        '--interval-ms',
+        '8000',
+        '--block-ms',
+        '800',
+        '--prosumers',
+        '6',
+        '--dir',
+        join(tmp, 'devnet'),
+        '--p2p-base-port',
+        String(base),
+        '--api-base-port',
+        String(base + 4),
+        '--json-out',
+        out,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     demo.stdout!.on('data', (d) => (stdout += d));
@@ -40,22 +59,38 @@ describe('the whole system end to end', () => {
     const api = `http://127.0.0.1:${base + 4}`;
     const client = new VppClient(api);
     let cleared: string | undefined;
-    await waitFor('a cleared auction', async () => {
-      try {
-        const cur = BigInt((await client.auction('current')).interval);
-        for (let k = cur; k >= cur - 3n && k >= 0n; k--) if ((await client.auction(k)).status === 'cleared') cleared = k.toString();
-      } catch {
-        return false;
-      }
-      return cleared !== undefined;
-    }, 150_000);
+    await waitFor(
+      'a cleared auction',
+      async () => {
+        try {
+          const cur = BigInt((await client.auction('current')).interval);
+          for (let k = cur; k >= cur - 3n && k >= 0n; k--)
+            if ((await client.auction(k)).status === 'cleared') cleared = k.toString();
+        } catch {
+          return false;
+        }
+        return cleared !== undefined;
+      },
+      150_000,
+    );
     if (!existsSync(CHROMIUM)) {
-      console.warn(`\n*** ${CHROMIUM} is missing: the dashboard browser check is SKIPPED (apt-get install chromium; .ci/run does) ***\n`);
+      console.warn(
+        `\n*** ${CHROMIUM} is missing: the dashboard browser check is SKIPPED (apt-get install chromium; .ci/run does) ***\n`,
+      );
     } else {
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
@@ -66,9 +101,14 @@ describe('the whole system end to end', () => {
         const k = await page.locator('#interval').inputValue();
         const view = await client.auction(BigInt(k));
         expect(view.status).toBe('cleared');
-        const shown = await page.locator('[data-testid=trades] tbody tr').evaluateAll((rows) =>
-          rows.map((r) => ({ vpp: r.getAttribute('data-vpp'), payment: r.querySelector('[data-testid=payment]')!.textContent!.replace(/,/g, '') })),
-        );
+        const shown = await page
+          .locator('[data-testid=trades] tbody tr')
+          .evaluateAll((rows) =>
+            rows.map((r) => ({
+              vpp: r.getAttribute('data-vpp'),
+              payment: r.querySelector('[data-testid=payment]')!.textContent!.replace(/,/g, ''),
+            })),
+          );
         expect(shown).toEqual(view.clearing!.participants.map((p) => ({ vpp: p.vpp, payment: p.payment })));
         expect(Number(await page.getByTestId('chain-height').textContent())).toBeGreaterThan(0);
         expect(await page.locator('[data-testid=demand]').getAttribute('d')).toBeTruthy();
@@ -83,7 +123,10 @@ describe('the whole system end to end', () => {
 
     expect(await exited, stderr).toBe(0);
     expect(stdout).toContain('summary after 3 intervals');
-    const { reports, summary } = JSON.parse(readFileSync(out, 'utf8')) as { reports: IntervalReport[]; summary: DemoSummary };
+    const { reports, summary } = JSON.parse(readFileSync(out, 'utf8')) as {
+      reports: IntervalReport[];
+      summary: DemoSummary;
+    };
     expect(reports).toHaveLength(3);
     for (const r of reports) {
       const a = r.auction;
@@ -96,7 +139,8 @@ describe('the whole system end to end', () => {
         // Each confirmed bill carries exactly the clearing's trades and payments.
         for (const p of a.clearing!.participants) {
           const bill = r.bills.find((b) => b.name === r.vpps.find((v) => v.address === p.vpp)!.name)!;
-          const sum = (kind: string) => bill.lines.filter((l) => l.kind === kind).reduce((s, l) => s + BigInt(l.amount), 0n);
+          const sum = (kind: string) =>
+            bill.lines.filter((l) => l.kind === kind).reduce((s, l) => s + BigInt(l.amount), 0n);
           if (p.side === 'buy') {
             expect(sum('auction-buy')).toBe(-BigInt(p.payment));
             expect(sum('grid-buy')).toBe(-BigInt(p.gridPayment));
@@ -113,7 +157,10 @@ describe('the whole system end to end', () => {
     expect(summary.supply.end).toBe(summary.supply.start);
     // The summary is the sum of the intervals: the chain's bills, and the agents' ledgers, agree.
     for (const v of summary.vpps) {
-      const fromReports = reports.reduce((s, r) => s + BigInt(r.bills.find((b) => b.name === v.name)!.total), 0n);
+      const fromReports = reports.reduce(
+        (s, r) => s + BigInt(r.bills.find((b) => b.name === v.name)!.total),
+        0n,
+      );
       expect(BigInt(v.billTotalUnits)).toBe(fromReports);
       expect(BigInt(v.realtimeUnits)).toBe(-fromReports);
     }
