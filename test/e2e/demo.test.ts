@@ -101,14 +101,12 @@ describe('the whole system end to end', () => {
         const k = await page.locator('#interval').inputValue();
         const view = await client.auction(BigInt(k));
         expect(view.status).toBe('cleared');
-        const shown = await page
-          .locator('[data-testid=trades] tbody tr')
-          .evaluateAll((rows) =>
-            rows.map((r) => ({
-              vpp: r.getAttribute('data-vpp'),
-              payment: r.querySelector('[data-testid=payment]')!.textContent!.replace(/,/g, ''),
-            })),
-          );
+        const shown = await page.locator('[data-testid=trades] tbody tr').evaluateAll((rows) =>
+          rows.map((r) => ({
+            vpp: r.getAttribute('data-vpp'),
+            payment: r.querySelector('[data-testid=payment]')!.textContent!.replace(/,/g, ''),
+          })),
+        );
         expect(shown).toEqual(view.clearing!.participants.map((p) => ({ vpp: p.vpp, payment: p.payment })));
         expect(Number(await page.getByTestId('chain-height').textContent())).toBeGreaterThan(0);
         expect(await page.locator('[data-testid=demand]').getAttribute('d')).toBeTruthy();
