@@ -6,6 +6,11 @@ import type { VppNode } from '../node/node.ts';
 import { badRequest, errorResponses } from './errors.ts';
 
 const MAX_SPAN = 1000;
+const minConfirmations = {
+  type: 'string',
+  pattern: '^[0-9]{1,4}$',
+  description: 'confirmations that make a bill confirmed (default: genesis market.minConfirmations)',
+} as const;
 const u64String = { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' } as const;
 const confirmation = {
   type: ['object', 'null'],
@@ -83,11 +88,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           properties: {
             from: u64String,
             to: u64String,
-            minConfirmations: {
-              type: 'string',
-              pattern: '^[0-9]{1,4}$',
-              description: 'default: genesis market.minConfirmations',
-            },
+            minConfirmations,
           },
         },
         response: {
@@ -145,11 +146,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }
           additionalProperties: false,
           properties: {
             interval: u64String,
-            minConfirmations: {
-              type: 'string',
-              pattern: '^[0-9]{1,4}$',
-              description: 'default: genesis market.minConfirmations',
-            },
+            minConfirmations,
           },
         },
         response: {

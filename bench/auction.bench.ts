@@ -2,6 +2,7 @@
 // naive VCG that re-clears once per trading participant (test/auction/reference.ts) where that is
 // affordable, and the growth ratio per 10x more VPPs. Instances are seeded, so runs are comparable.
 import { type AuctionInput, type Bid, clearAuction } from '../contracts-vm/auction/index.ts';
+import { seededRandom } from '../market/random.ts';
 import { naiveVcg } from '../test/auction/reference.ts';
 import { median } from './stats.ts';
 
@@ -10,17 +11,8 @@ const SIZES = [10, 100, 1_000, 10_000];
 /** Naive re-clearing is quadratic: past this size one run takes too long for a shared machine. */
 const NAIVE_MAX = 1_000;
 
-/** Deterministic PRNG (mulberry32), so every run clears the same instances. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, shared with the scenario generator), so every run clears the same instances. */
+const rng = seededRandom;
 
 /** Half short, half long VPPs; prices spread around one level so the curves cross mid-way. */
 function instance(vpps: number, seed: number): AuctionInput {
