@@ -9,9 +9,9 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { toHex } from '../consensus/bytes.ts';
-import { devKeyPair, type KeyPair } from '../consensus/keys.ts';
+import { devKeyPair } from '../consensus/keys.ts';
 import { initDataDir, VppNode } from '../node/node.ts';
-import { ChainBuilder, testParams } from '../test/helpers/builder.ts';
+import { fundedSenders } from './fixtures.ts';
 import { median } from './stats.ts';
 
 interface Job {
@@ -94,21 +94,7 @@ async function main(): Promise<void> {
   const fmt = (n: number, d = 0) =>
     n.toLocaleString('en-GB', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-  const senders: KeyPair[] = Array.from({ length: SENDERS }, (_, i) => devKeyPair(`api-bench-${i}`));
-  const params = testParams({
-    maxBlockTxs: 1000,
-    maxBlockBytes: 1024 * 1024,
-    accounts: [
-      { name: 'grid', role: 'grid', address: devKeyPair('grid').address, balance: 1000n },
-      ...senders.map((k, i) => ({
-        name: `s-${i}`,
-        role: 'vpp' as const,
-        address: k.address,
-        balance: 1_000_000_000n,
-      })),
-    ],
-  });
-  const b = new ChainBuilder(params);
+  const { senders, params, builder: b } = fundedSenders('api-bench', SENDERS);
   const recipient = devKeyPair('grid').address;
   const bodies: string[] = [];
   for (let n = 0; n < PER_SENDER; n++)

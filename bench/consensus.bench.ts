@@ -10,12 +10,13 @@ import { Worker } from 'node:worker_threads';
 import type { Block } from '../consensus/block.ts';
 import { Chain } from '../consensus/chain.ts';
 import { genesisBlock } from '../consensus/genesis.ts';
-import { devKeyPair, type KeyPair, verifyFast, verifyNoble } from '../consensus/keys.ts';
+import { devKeyPair, verifyFast, verifyNoble } from '../consensus/keys.ts';
 import { Mempool } from '../consensus/mempool.ts';
 import type { PowReply } from '../consensus/pow-worker.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
 import { sighashPreimage, type TxEnvelope } from '../consensus/tx.ts';
-import { ChainBuilder, GENESIS_TIME, testParams } from '../test/helpers/builder.ts';
+import { GENESIS_TIME } from '../test/helpers/builder.ts';
+import { fundedSenders } from './fixtures.ts';
 import { median } from './stats.ts';
 
 const RUNS = 5;
@@ -88,21 +89,7 @@ if (ref.length) {
 // ---- 2. mempool admission ---------------------------------------------------------------------------
 const SENDERS = 400;
 const PER_SENDER = 15;
-const senders: KeyPair[] = Array.from({ length: SENDERS }, (_, i) => devKeyPair(`bench-${i}`));
-const params = testParams({
-  maxBlockTxs: 1000,
-  maxBlockBytes: 1024 * 1024,
-  accounts: [
-    { name: 'grid', role: 'grid', address: devKeyPair('grid').address, balance: 1000n },
-    ...senders.map((k, i) => ({
-      name: `bench-${i}`,
-      role: 'vpp' as const,
-      address: k.address,
-      balance: 1_000_000_000n,
-    })),
-  ],
-});
-const b = new ChainBuilder(params);
+const { senders, params, builder: b } = fundedSenders('bench', SENDERS);
 const recipient = devKeyPair('grid');
 const txs: TxEnvelope[] = [];
 for (let n = 0; n < PER_SENDER; n++)
