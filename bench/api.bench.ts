@@ -1,4 +1,5 @@
-// API benchmark: requests per second and p99 latency of GET /v1/accounts/:address and POST /v1/transactions
+// API benchmark: requests per second and p99 latency of GET /v1/accounts/:address, GET /v1/bills/:address and
+// POST /v1/transactions
 // (distinct pre-signed valid transfers from many funded senders), each beside a bare fastify route
 // measured in the same run (same process, same load generator). autocannon runs in a worker thread so
 // it does not share the server's event loop. Medians of RUNS runs; a fresh node per POST run (empty mempool).
@@ -10,6 +11,7 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { toHex } from '../consensus/bytes.ts';
 import { devKeyPair } from '../consensus/keys.ts';
+import { placeBidCall } from '../contracts-vm/calls.ts';
 import { initDataDir, VppNode } from '../node/node.ts';
 import { fundedSenders } from './fixtures.ts';
 import { median } from './stats.ts';
@@ -156,8 +158,47 @@ async function main(): Promise<void> {
       }),
     );
   }
+  // GET /v1/bills/:address on a chain with nine cleared auctions of 20 bidders each (real bills to read)
+  const BIDDERS = 20;
+  let tip = b.genesisId;
+  for (let h = 1; h <= 110; h++) {
+    const j = Math.floor((h - 1) / 10);
+    const txs =
+      (h - 1) % 10 === 0 && j <= 8
+        ? senders
+            .slice(0, BIDDERS)
+            .map((k, i) =>
+              b.call(
+                k,
+                placeBidCall(BigInt(j + 2), i % 2 ? 'sell' : 'buy', [
+                  { qty: 1000 + 10 * i, price: 100_000 + 5_000 * i },
+                ]),
+                BigInt(j),
+              ),
+            )
+        : [];
+    const blk = b.next(tip, { txs });
+    await getNode.node.chain.processBlock(blk);
+    tip = b.idOf(blk);
+  }
+  const billPaths = senders.slice(0, BIDDERS).map((k) => `/v1/bills/${k.address}?from=0&to=12`);
+  const probe = (await (await fetch(`${getNode.node.apiUrl}${billPaths[0]}`)).json()) as { bills: unknown[] };
+  if (probe.bills.length !== 9) throw new Error(`expected 9 bills per VPP, got ${probe.bills.length}`);
+  const bills: Outcome[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    bills.push(
+      await load({
+        url: getNode.node.apiUrl!,
+        method: 'GET',
+        items: billPaths,
+        connections: CONNECTIONS,
+        durationS: 4,
+      }),
+    );
+  }
   await closeNode(getNode);
   row('GET /v1/accounts/:address', accounts);
+  row('GET /v1/bills/:address (9 bills each)', bills);
   row('GET bare fastify route (reference)', bareGet);
 
   // POST /v1/transactions: each run on a fresh node sends every pre-signed transfer once
