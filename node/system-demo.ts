@@ -62,7 +62,7 @@ export interface DemoSummary {
   blocks: number;
   reorgs: number;
   /** Sum of the balances of every genesis account (miners are genesis accounts too) at start and end. */
-  supply: { start: string; end: string };
+  supply: { start: string; end: string | null };
   vpps: {
     name: string;
     address: string;
@@ -233,86 +233,101 @@ export async function runSystemDemo(
       return bids;
     };
     let bids = await planAll(k0);
+    let lastHeight = 0;
     for (let k = k0; !signal.aborted && (o.intervals === 0 || k < k0 + BigInt(o.intervals)); k++) {
-      // Cleared (or empty) and confirmed on every VPP's own node: only then do bills count.
-      for (const [i] of agents.entries()) {
-        const c = clients[i + 1]!;
+      try {
+        // Cleared (or empty) and confirmed on every VPP's own node: only then do bills count.
+        for (const [i] of agents.entries()) {
+          const c = clients[i + 1]!;
+          await until(
+            `interval ${k} cleared on node ${i + 1}`,
+            async () => {
+              const a = await c.auction(k);
+              if (a.status === 'empty') return true;
+              if (a.status !== 'cleared') return undefined;
+              const tip = (await c.status()).height;
+              return tip - a.clearing!.height + 1 >= minConfirmations ? true : undefined;
+            },
+            signal,
+            10 * o.intervalMs + 60_000,
+          );
+        }
+        const deliveries = await Promise.all(agents.map((a) => a.deliver(k)));
+        const last = o.intervals !== 0 && k + 1n >= k0 + BigInt(o.intervals);
+        const nextBids = last ? [] : await planAll(k + 1n);
+        // Delivery is over at the start of the next interval: the grid meters what actually happened.
         await until(
-          `interval ${k} cleared on node ${i + 1}`,
-          async () => {
-            const a = await c.auction(k);
-            if (a.status === 'empty') return true;
-            if (a.status !== 'cleared') return undefined;
-            const tip = (await c.status()).height;
-            return tip - a.clearing!.height + 1 >= minConfirmations ? true : undefined;
-          },
+          `end of interval ${k}`,
+          async () => ((await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined),
           signal,
           10 * o.intervalMs + 60_000,
         );
-      }
-      const deliveries = await Promise.all(agents.map((a) => a.deliver(k)));
-      const last = o.intervals !== 0 && k + 1n >= k0 + BigInt(o.intervals);
-      const nextBids = last ? [] : await planAll(k + 1n);
-      // Delivery is over at the start of the next interval: the grid meters what actually happened.
-      await until(
-        `end of interval ${k}`,
-        async () => ((await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined),
-        signal,
-        10 * o.intervalMs + 60_000,
-      );
-      await grid.meter(
-        k,
-        agents.map((a, i) => ({ vpp: a.address, actualDeviationWh: deliveries[i]!.actualDeviationWh })),
-      );
-      await until(
-        `bills of interval ${k} confirmed`,
-        async () => ((await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined),
-        signal,
-        10 * o.intervalMs + 60_000,
-      );
+        await grid.meter(
+          k,
+          agents.map((a, i) => ({ vpp: a.address, actualDeviationWh: deliveries[i]!.actualDeviationWh })),
+        );
+        await until(
+          `bills of interval ${k} confirmed`,
+          async () => ((await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined),
+          signal,
+          10 * o.intervalMs + 60_000,
+        );
 
-      const auction = await clients[0]!.auction(k);
-      const ch = auction.clearing?.height;
-      const clearingBlockTime = ch === undefined ? null : (await clients[0]!.block(ch)).timestamp;
-      const clearingParentTime = ch === undefined ? null : (await clients[0]!.block(ch - 1)).timestamp;
-      const bills = await Promise.all(
-        agents.map((a, i) => clients[i + 1]!.bills(a.address, { from: k, to: k })),
-      );
-      const report: IntervalReport = {
-        interval: k.toString(),
-        vpps: agents.map((a, i) => ({
-          name: a.name,
-          address: a.address,
-          deviationWh: deliveries[i]!.declaredDeviationWh,
-          bid: bids[i] ? { side: bids[i]!.side, steps: bids[i]!.steps.length, wh: bids[i]!.totalWh } : null,
-          meteredWh: deliveries[i]!.actualDeviationWh,
-        })),
-        auction: auction.bidCount > 0 ? auction : null,
-        clearingBlockTime,
-        clearingParentTime,
-        bills: bills.map((p, i) => {
-          const b = p.bills[0];
-          return {
-            name: agents[i]!.name,
-            total: b?.total ?? '0',
-            lines: b?.lines ?? [],
-            clearingHeight: b?.clearing?.height ?? 0,
-            meteringHeight: b?.metering?.height ?? 0,
-          };
-        }),
-      };
-      reports.push(report);
-      logInterval(log, report, startOf(k), o.startMinute + 5 * Number(k - k0));
-      publish();
-      bids = nextBids;
+        const auction = await clients[0]!.auction(k);
+        const ch = auction.clearing?.height;
+        const clearingBlockTime = ch === undefined ? null : (await clients[0]!.block(ch)).timestamp;
+        const clearingParentTime = ch === undefined ? null : (await clients[0]!.block(ch - 1)).timestamp;
+        const bills = await Promise.all(
+          agents.map((a, i) => clients[i + 1]!.bills(a.address, { from: k, to: k })),
+        );
+        const report: IntervalReport = {
+          interval: k.toString(),
+          vpps: agents.map((a, i) => ({
+            name: a.name,
+            address: a.address,
+            deviationWh: deliveries[i]!.declaredDeviationWh,
+            bid: bids[i] ? { side: bids[i]!.side, steps: bids[i]!.steps.length, wh: bids[i]!.totalWh } : null,
+            meteredWh: deliveries[i]!.actualDeviationWh,
+          })),
+          auction: auction.bidCount > 0 ? auction : null,
+          clearingBlockTime,
+          clearingParentTime,
+          bills: bills.map((p, i) => {
+            const b = p.bills[0];
+            return {
+              name: agents[i]!.name,
+              total: b?.total ?? '0',
+              lines: b?.lines ?? [],
+              clearingHeight: b?.clearing?.height ?? 0,
+              meteringHeight: b?.metering?.height ?? 0,
+            };
+          }),
+        };
+        reports.push(report);
+        logInterval(log, report, startOf(k), o.startMinute + 5 * Number(k - k0));
+        publish();
+        bids = nextBids;
+        lastHeight = auction.clearing?.height ?? lastHeight;
+      } catch (err) {
+        if (signal.aborted) break; // Ctrl-C: summarise what completed
+        throw err;
+      }
     }
     watcher.abort();
-    const height = (await clients[0]!.status()).height;
+    // After Ctrl-C the nodes may already be stopping (they share the terminal's signal): ask, but do not insist.
+    const quick = async <T>(f: () => Promise<T>): Promise<T | null> => {
+      try {
+        return await f();
+      } catch {
+        return null;
+      }
+    };
+    const height = (await quick(async () => (await clients[0]!.status()).height)) ?? lastHeight;
     const summary: DemoSummary = {
       intervals: reports.length,
       blocks: height,
       reorgs,
-      supply: { start: supplyStart, end: await supply() },
+      supply: { start: supplyStart, end: await quick(supply) },
       vpps: agents.map((a) => {
         const s = a.ledger.summary();
         const billTotal = reports.reduce(
@@ -333,6 +348,9 @@ export async function runSystemDemo(
     };
     log(
       `\nsummary after ${summary.intervals} intervals: ${summary.blocks} blocks mined, ${summary.reorgs} reorgs seen`,
+    );
+    log(
+      `  costs over the ${summary.intervals} simulated intervals (${5 * summary.intervals} minutes of the day): day-ahead share plus real time`,
     );
     log(
       '  VPP     prosumers  traditional GBP  P2P day-ahead+real-time GBP  saving GBP   real-time bills (base units)',

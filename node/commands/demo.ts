@@ -69,7 +69,7 @@ const command: Command = {
         );
     } catch (err) {
       if (ctl.signal.aborted) {
-        console.log('stopped');
+        console.log('stopped before the first interval completed');
         return 0;
       }
       throw err;
