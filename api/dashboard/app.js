@@ -38,11 +38,20 @@ async function refreshChain() {
     .join('');
   const from = Math.max(0, s.height - 9);
   const page = await api(`/v1/blocks?from=${from}&limit=10`);
-  $('blocks').querySelector('tbody').innerHTML = [...page.blocks]
-    .reverse()
+  const blocks = [...page.blocks].reverse();
+  // Blocks with transactions: fetch their details to list them (at most ten small requests per head).
+  const details = await Promise.all(
+    blocks.map((b) => (b.txCount > 0 ? api(`/v1/blocks/${b.hash}`).catch(() => null) : null)),
+  );
+  const txLabel = (t) => {
+    const p = t.transaction?.payload ?? t.payload ?? {};
+    const what = p.kind === 'call' ? `${p.contractName ?? p.contract}.${p.methodName ?? p.method}` : p.kind;
+    return `<span title="${esc(t.hash)}">${esc(what)} <code>${t.hash.slice(0, 6)}</code></span>`;
+  };
+  $('blocks').querySelector('tbody').innerHTML = blocks
     .map(
-      (b) =>
-        `<tr><td>${b.height}</td><td><code>${short(b.hash)}</code></td><td>${new Date(b.timestamp).toLocaleTimeString()}</td><td>${b.txCount ?? b.transactions?.length ?? 0}</td><td><code>${short(b.miner)}</code></td></tr>`,
+      (b, i) =>
+        `<tr><td>${b.height}</td><td><code>${short(b.hash)}</code></td><td>${new Date(b.timestamp).toLocaleTimeString()}</td><td data-testid="block-txs">${details[i] ? details[i].transactions.map(txLabel).join(', ') : b.txCount}</td><td><code>${short(b.miner)}</code></td></tr>`,
     )
     .join('');
 }
