@@ -78,7 +78,13 @@ export function blockSize(b: Block): number {
   return n;
 }
 
-export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, BlockError] }> {
+export class Chain extends EventEmitter<{
+  head: [HeadChange];
+  invalid: [string, BlockError];
+  /** Outcome of every processBlock call (for metrics). */
+  processed: [ProcessStatus];
+  rejected: [BlockError];
+}> {
   readonly params: ChainParams;
   readonly domain: ChainDomain;
   readonly genesisHash: Uint8Array;
@@ -260,6 +266,12 @@ export class Chain extends EventEmitter<{ head: [HeadChange]; invalid: [string, 
   processBlock(block: Block): Promise<ProcessStatus> {
     const run = this.queue.then(() => this.importOne(block));
     this.queue = run.catch(() => undefined);
+    run.then(
+      (status) => this.emit('processed', status),
+      (err: unknown) => {
+        if (err instanceof BlockError) this.emit('rejected', err);
+      },
+    );
     return run;
   }
 

@@ -12,9 +12,8 @@ import {
   type HistogramConfiguration,
   Registry,
 } from 'prom-client';
-import type { Block } from '../consensus/block.ts';
 import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
-import { BlockError } from '../consensus/errors.ts';
+import type { BlockError } from '../consensus/errors.ts';
 
 /** What the gauges read when scraped (all optional: a node may run without network or miner). */
 export interface MetricsSource {
@@ -137,18 +136,8 @@ export class NodeMetrics {
       }
     });
     chain.on('invalid', (_id: string, err: BlockError) => this.blocksInvalid.inc({ code: err.code }));
-    // Every import goes through processBlock (gossip, sync, the miner, the API): count outcomes there.
-    // Chain has no import events, so the instance method is wrapped (consensus/ stays untouched).
-    const process = chain.processBlock.bind(chain);
-    chain.processBlock = async (block: Block): Promise<ProcessStatus> => {
-      try {
-        const status = await process(block);
-        this.blocksProcessed.inc({ result: status });
-        return status;
-      } catch (err) {
-        if (err instanceof BlockError) this.blocksRejected.inc({ code: err.code });
-        throw err;
-      }
-    };
+    // Every import goes through processBlock (gossip, sync, the miner, the API), which reports its outcome.
+    chain.on('processed', (status: ProcessStatus) => this.blocksProcessed.inc({ result: status }));
+    chain.on('rejected', (err: BlockError) => this.blocksRejected.inc({ code: err.code }));
   }
 }
