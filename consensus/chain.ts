@@ -4,15 +4,7 @@ import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { mergeChanges, Overlay, StateStore } from '../contracts-vm/state.ts';
 import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
-import {
-  type Block,
-  computeTxRoot,
-  decodeBlock,
-  encodeBlock,
-  HEADER_BYTES,
-  HEADER_VERSION,
-  headerHash,
-} from './block.ts';
+import { type Block, decodeBlock, encodeBlock, headerHash } from './block.ts';
 import { bytesEqual, fromHex, toHex } from './bytes.ts';
 import { BlockStatus, type IndexRecord, LedgerBatch, LedgerDb } from './db.ts';
 import { type AsertParams, bitsToTarget, nextBits, workForTarget } from './difficulty.ts';
@@ -22,6 +14,7 @@ import type { Address } from './keys.ts';
 import type { ChainParams } from './params.ts';
 import type { ChainDomain, TxEnvelope } from './tx.ts';
 import { decodeUndo, encodeUndo } from './undo.ts';
+import { asertParamsOf, blockSize, checkContextFree } from './validation.ts';
 
 export const MEDIAN_TIME_SPAN = 11;
 const ORPHAN_LIMIT = 512;
@@ -60,23 +53,7 @@ export interface ChainOptions {
   hookObserver?: HookObserver;
 }
 
-/** aserti3-2d anchored at genesis, whose parent time is taken as genesis time minus one block time. */
-export function asertParamsOf(params: ChainParams): AsertParams {
-  return {
-    anchorBits: params.initialBits,
-    anchorHeight: 0,
-    anchorParentTime: params.timestamp - params.blockTimeMs,
-    blockTimeMs: params.blockTimeMs,
-    halfLifeMs: params.halfLifeMs,
-    powLimitBits: params.powLimitBits,
-  };
-}
-
-export function blockSize(b: Block): number {
-  let n = HEADER_BYTES + 20 + 4;
-  for (const t of b.txs) n += 4 + t.bytes.length;
-  return n;
-}
+export { asertParamsOf, blockSize };
 
 export class Chain extends EventEmitter<{
   head: [HeadChange];
@@ -314,30 +291,11 @@ export class Chain extends EventEmitter<{
     if (this.orphans.has(id) || this.future.has(id))
       throw new BlockError(E.ALREADY_KNOWN, `block ${id} is already held`);
 
-    // Context-free checks, cheapest first. A body that does not match its header says nothing about the
-    // header (anyone can mutate a body in transit), so those failures are not remembered as invalid.
-    if (header.version !== HEADER_VERSION)
-      throw this.markInvalidHeader(id, new BlockError(E.BAD_VERSION, `version ${header.version}`));
-    const target = bitsToTarget(header.bits);
-    if (target === null || target > bitsToTarget(this.params.powLimitBits)!) {
-      throw this.markInvalidHeader(
-        id,
-        new BlockError(E.BAD_BITS, `bits 0x${header.bits.toString(16)} out of range`),
-      );
-    }
-    if (BigInt(`0x${id}`) > target) throw new BlockError(E.POW_ABOVE_TARGET, `hash ${id} above target`);
-    if (block.txs.length > this.params.maxBlockTxs)
-      throw new BlockError(E.TOO_MANY_TXS, `${block.txs.length} transactions`);
-    if (blockSize(block) > this.params.maxBlockBytes)
-      throw new BlockError(E.BLOCK_TOO_LARGE, `${blockSize(block)} bytes`);
-    if (!bytesEqual(computeTxRoot(block.miner, block.txs), header.txRoot))
-      throw new BlockError(E.BAD_TX_ROOT, 'transactions do not match the header');
-    const ids = new Set<string>();
-    for (const t of block.txs) {
-      if (ids.has(t.id))
-        throw this.markInvalidHeader(id, new BlockError(E.DUPLICATE_TX, `transaction ${t.id} appears twice`));
-      ids.add(t.id);
-    }
+    // Context-free checks, cheapest first (validation.ts).
+    const checked = checkContextFree(block, id, this.params);
+    if ('error' in checked)
+      throw checked.headerAtFault ? this.markInvalidHeader(id, checked.error) : checked.error;
+    const { target } = checked;
 
     const parentId = toHex(header.parentHash);
     if (this.invalid.has(parentId))
