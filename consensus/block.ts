@@ -1,7 +1,7 @@
 // Block header and block encoding. The header is 118 bytes so that the whole proof-of-work message fits
 // two SHA-256 blocks: the first 64 bytes do not change while a miner searches (midstate), and the nonce
 // and the timestamp sit in the second block. Layout in docs/protocol.md.
-import { DecodeError, Reader, toHex, Writer } from './bytes.ts';
+import { DecodeError, Reader, Writer } from './bytes.ts';
 import { sha256d } from './hash.ts';
 import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from './keys.ts';
 import { blockTxRoot } from './merkle.ts';
@@ -107,5 +107,3 @@ export const computeTxRoot = (miner: Address, txs: readonly TxEnvelope[]): Uint8
     addressToBytes(miner),
     txs.map((t) => t.hash),
   );
-
-export const hashHex = (h: Uint8Array): string => toHex(h);

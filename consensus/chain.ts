@@ -543,16 +543,4 @@ export class Chain extends EventEmitter<{
     }
     for (const n of marked) batch.putIndex(n.hash, n);
   }
-
-  /** Builds the state a new block on the tip would produce (for the miner); pure with respect to the chain. */
-  executeOnTip(block: Block): { root: Uint8Array; error?: BlockError } {
-    const view = new Overlay(this.state);
-    try {
-      applyBlock(view, block, this.params);
-    } catch (err) {
-      if (err instanceof BlockError) return { root: new Uint8Array(32), error: err };
-      throw err;
-    }
-    return { root: this.state.rootWith(view.changes) };
-  }
 }

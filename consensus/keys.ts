@@ -5,7 +5,7 @@
 import { createPublicKey, type KeyObject, verify as osslVerify } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import * as secp from '@noble/secp256k1';
-import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
+import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
 import { sha256 } from './hash.ts';
 
 secp.hashes.sha256 = sha256;
@@ -116,5 +116,3 @@ export function verifyFast(sig: Uint8Array, preimage: Uint8Array, publicKey: Uin
     return false;
   }
 }
-
-export const publicKeyEquals = bytesEqual;
