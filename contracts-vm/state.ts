@@ -4,7 +4,7 @@
 // hash is SHA-256 over its entries in key byte order, each as u32 key length, key, u32 value length,
 // value; an empty bucket hashes to 32 zero bytes. The state root is SHA-256 of the 256 bucket hashes in
 // order. A block touches few buckets, so only those are rehashed.
-import { compareBytes, fromHex, toHex, Writer } from '../consensus/bytes.ts';
+import { fromHex, toHex, Writer } from '../consensus/bytes.ts';
 import { sha256 } from '../consensus/hash.ts';
 
 export const BUCKETS = 256;
@@ -21,9 +21,10 @@ const bucketOf = (keyHex: string): number => sha256(fromHex(keyHex))[0]!;
 
 function hashBucket(entries: Map<string, Uint8Array>): Uint8Array {
   if (entries.size === 0) return EMPTY_BUCKET;
-  const keys = [...entries.keys()].map((k) => fromHex(k)).sort(compareBytes);
+  // Lowercase hex strings sort in byte order (digits before letters, a shorter prefix first), so the
+  // keys are sorted as strings: no conversion per entry on this block-import path.
   const w = new Writer();
-  for (const k of keys) w.bytes(k).bytes(entries.get(toHex(k))!);
+  for (const k of [...entries.keys()].sort()) w.bytes(fromHex(k)).bytes(entries.get(k)!);
   return sha256(w.finish());
 }
 

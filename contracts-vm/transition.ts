@@ -16,17 +16,25 @@ export function txGas(env: TxEnvelope): number {
   return env.tx.payload.kind === 'call' ? CONTRACTS.gas(env.tx.payload) : 1;
 }
 
-/** Stateless rules: everything about a transaction that does not depend on the chain's state. */
-export function checkTxStateless(env: TxEnvelope, params: ChainParams): void {
+type DecodedCall = ReturnType<typeof CONTRACTS.decode>;
+
+/**
+ * Stateless rules: everything about a transaction that does not depend on the chain's state. A call's
+ * arguments are decoded here (BAD_ARGS surfaces first) and returned, so execution does not decode again.
+ */
+export function checkTxStateless(env: TxEnvelope, params: ChainParams): DecodedCall | undefined {
   const { tx } = env;
   if (tx.payload.kind === 'transfer' && tx.payload.amount === 0n)
     throw new TxError(TxErrorCode.ZERO_AMOUNT, 'transfer of zero tokens');
-  const minFee = params.minTxFee * BigInt(txGas(env)); // decodes a call's arguments: BAD_ARGS surfaces here
+  const call = tx.payload.kind === 'call' ? CONTRACTS.decode(tx.payload) : undefined;
+  const gas = call ? call.method.gas(call.args) : 1;
+  const minFee = params.minTxFee * BigInt(gas);
   if (tx.fee < minFee)
     throw new TxError(
       TxErrorCode.FEE_TOO_LOW,
-      `fee ${tx.fee} is below the minimum ${minFee} (${txGas(env)} gas × ${params.minTxFee})`,
+      `fee ${tx.fee} is below the minimum ${minFee} (${gas} gas × ${params.minTxFee})`,
     );
+  return call;
 }
 
 /** Nonce and funds against a state (used by the mempool for admission, and by execution). */
@@ -53,7 +61,7 @@ export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
  * its checkpoint, so a failed transaction leaves no trace.
  */
 export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): ContractEvent[] {
-  checkTxStateless(env, ctx.params);
+  const call = checkTxStateless(env, ctx.params);
   checkTxAgainstState(state, env);
   const { tx, sender } = env;
   const from = getAccount(state, sender);
@@ -73,8 +81,7 @@ export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): Con
     }
     case 'call': {
       putAccount(state, sender, from);
-      const { method, args } = CONTRACTS.decode(tx.payload);
-      method.execute({ ...ctx, state, sender, events }, args);
+      call!.method.execute({ ...ctx, state, sender, events }, call!.args);
       break;
     }
   }
