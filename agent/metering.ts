@@ -3,7 +3,7 @@
 // deviation after its own redispatch (+ surplus, - deficit against its day-ahead net position, integer
 // Wh) — in the demo the VPP agents simulate the physics, so the grid reads it from their deliveries.
 import type { Address } from '../consensus/keys.ts';
-import { MAX_METER_ENTRIES } from '../contracts-vm/contracts/metering.ts';
+import { MAX_DEVIATION_WH, MAX_METER_ENTRIES } from '../contracts-vm/contracts/metering.ts';
 
 /** What `meterReportCall(interval, entries)` takes. */
 export interface MeterEntry {
@@ -17,8 +17,8 @@ export interface MeteredVpp {
   actualDeviationWh: number;
 }
 
-/** The metering contract's bound on |deviation| (contracts-vm/contracts/metering.ts, not exported there). */
-export const MAX_METERED_WH = 1_000_000_000_000;
+/** The metering contract's bound on |deviation|. */
+export const MAX_METERED_WH = Number(MAX_DEVIATION_WH);
 
 /** Entries for one interval, ordered by address (canonical), each VPP once; integers and range checked. */
 export function meterEntries(vpps: readonly MeteredVpp[]): MeterEntry[] {

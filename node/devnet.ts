@@ -133,6 +133,21 @@ export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): Ch
   return child;
 }
 
+/** Stops node processes: SIGTERM (they close their ledger cleanly), SIGKILL after 10 s if one hangs. */
+export function stopProcesses(children: Iterable<ChildProcess>): Promise<void> {
+  const one = (c: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      c.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      c.kill('SIGTERM');
+    });
+  return Promise.all([...children].map(one)).then(() => undefined);
+}
+
 export interface NodeStatus {
   height: number;
   headHash: string;

@@ -16,7 +16,14 @@ import { targetToBits } from '../consensus/difficulty.ts';
 import { devKeyPair } from '../consensus/keys.ts';
 import { genesisToJson, loadGenesisFile } from '../consensus/params.ts';
 import type { FrameworkName } from '../market/result.ts';
-import { type DevnetOptions, type DevnetPlan, fetchStatus, prepareDevnet, spawnNode } from './devnet.ts';
+import {
+  type DevnetOptions,
+  type DevnetPlan,
+  fetchStatus,
+  prepareDevnet,
+  spawnNode,
+  stopProcesses,
+} from './devnet.ts';
 
 export interface SystemDemoOptions {
   dir: string;
@@ -143,22 +150,7 @@ export async function runSystemDemo(
   // The devnet starts its own clock (genesis time = now): interval arithmetic uses its genesis.
   const chainParams = loadGenesisFile(join(o.dir, 'genesis.json'));
   const children: ChildProcess[] = plan.nodes.map((n) => spawnNode(plan, n, devnet));
-  const stopNodes = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((res) => {
-            if (c.exitCode !== null || c.signalCode !== null) return res();
-            const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-            c.once('exit', () => {
-              clearTimeout(kill);
-              res();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
-  };
+  const stopNodes = () => stopProcesses(children);
 
   try {
     log(

@@ -15,7 +15,8 @@ import { getRegistration, gridAddress, requireGrid } from './registry.ts';
 
 export const METERING_ID = 3;
 export const MAX_METER_ENTRIES = 256;
-const MAX_DEVIATION_WH = 1_000_000_000_000n;
+/** Bound on |metered deviation| in Wh (keeps every imbalance amount far inside i64). */
+export const MAX_DEVIATION_WH = 1_000_000_000_000n;
 
 const meterKey = (k: bigint, a: Address) =>
   concatBytes(Uint8Array.of(0x7a), new Writer().u64(k).finish(), addressToBytes(a));

@@ -1,6 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { type DevnetNode, type DevnetOptions, fetchStatus, prepareDevnet, spawnNode } from '../devnet.ts';
+import {
+  type DevnetNode,
+  type DevnetOptions,
+  fetchStatus,
+  prepareDevnet,
+  spawnNode,
+  stopProcesses,
+} from '../devnet.ts';
 import { formatHashRate } from '../report.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
@@ -81,20 +88,7 @@ const command: Command = {
     const stopAll = async () => {
       stopping = true;
       clearInterval(ticker);
-      await Promise.all(
-        [...children.values()].map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-              c.once('exit', () => {
-                clearTimeout(kill);
-                resolve();
-              });
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopProcesses(children.values());
     };
 
     let done: () => void = () => undefined;
