@@ -11,11 +11,6 @@ import { Overlay, type StateReader } from './state.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** Gas of a transaction: a transfer is 1; a call is what its method declares. */
-export function txGas(env: TxEnvelope): number {
-  return env.tx.payload.kind === 'call' ? CONTRACTS.gas(env.tx.payload) : 1;
-}
-
 type DecodedCall = ReturnType<typeof CONTRACTS.decode>;
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TxEnvelope } from '../../consensus/tx.ts';
 import { getAccount } from '../../contracts-vm/accounts.ts';
-import { billTotal, getBill } from '../../contracts-vm/bills.ts';
+import { getBill } from '../../contracts-vm/bills.ts';
 import { cancelBidCall, meterReportCall, placeBidCall, registryCall } from '../../contracts-vm/calls.ts';
 import { getClearing, pendingIntervals } from '../../contracts-vm/contracts/auction.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
@@ -110,7 +110,6 @@ describe('auction on chain: properties over random scenarios', () => {
               expect(cleared).toBe(
                 p.side === 'buy' ? -(p.payment + p.gridPayment) : p.payment + p.gridPayment,
               );
-              if (bill) expect(billTotal(bill)).toBeDefined();
             }
           }
         },

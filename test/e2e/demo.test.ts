@@ -159,7 +159,7 @@ describe('the whole system end to end', () => {
         (s, r) => s + BigInt(r.bills.find((b) => b.name === v.name)!.total),
         0n,
       );
-      expect(BigInt(v.billTotalUnits)).toBe(fromReports);
+      expect(BigInt(v.billTotalUnits!)).toBe(fromReports); // the node's bills read at the end
       expect(BigInt(v.realtimeUnits)).toBe(-fromReports);
     }
     expect(summary.blocks).toBeGreaterThan(10);
