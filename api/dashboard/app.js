@@ -12,7 +12,14 @@ async function api(path) {
   return r.json();
 }
 
-const state = { reorgs: 0, lastReorgDepth: 0, names: new Map(), selected: null, status: null };
+const state = {
+  reorgs: 0,
+  lastReorgDepth: 0,
+  names: new Map(),
+  selected: null,
+  status: null,
+  intervalEnd: undefined,
+};
 
 function debounce(fn, ms) {
   let t;
@@ -59,12 +66,12 @@ async function refreshChain() {
 /** Finds recent intervals with bids: walks back from the current interval. */
 async function refreshIntervals() {
   const cur = await api('/v1/auctions/current');
+  state.intervalEnd = cur.window.deliveryEnd;
   const k = BigInt(cur.interval);
-  const options = [];
-  for (let i = k + 2n; i >= 0n && i >= k - 30n; i--) {
-    const a = i === k ? cur : await api(`/v1/auctions/${i}`);
-    if (a.bidCount > 0) options.push(a);
-  }
+  const ks = [];
+  for (let i = k + 2n; i >= 0n && i >= k - 30n; i--) ks.push(i);
+  const views = await Promise.all(ks.map((i) => (i === k ? cur : api(`/v1/auctions/${i}`))));
+  const options = views.filter((a) => a.bidCount > 0);
   const sel = $('interval');
   const keep = state.selected;
   sel.innerHTML = options
@@ -218,8 +225,16 @@ events.addEventListener('reorg', (e) => {
   state.lastReorgDepth = r.data?.depth ?? 0;
   refreshAll();
 });
-for (const kind of ['auction.cleared', 'bill.updated', 'head'])
-  events.addEventListener(kind, () => refreshMarket());
+// The market panels change with clearings and bills, and (open auctions) when a new interval begins: not
+// with every block.
+for (const kind of ['auction.cleared', 'bill.updated']) events.addEventListener(kind, () => refreshMarket());
+events.addEventListener('head', (e) => {
+  const head = JSON.parse(e.data).data;
+  if (state.intervalEnd !== undefined && head.timestamp >= state.intervalEnd) {
+    state.intervalEnd = undefined;
+    refreshMarket();
+  }
+});
 
 await refreshVpps().catch(() => undefined);
 await refreshChain();
