@@ -4,6 +4,18 @@
 
 export type Verdict = 'reject' | 'ignore';
 
+/** An error with a machine-readable code and the verdict its code carries. */
+abstract class VerdictError<C extends string> extends Error {
+  readonly code: C;
+  readonly verdict: Verdict;
+
+  protected constructor(code: C, message: string, ignored: ReadonlySet<C>) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.verdict = ignored.has(code) ? 'ignore' : 'reject';
+  }
+}
+
 export const BlockErrorCode = {
   DECODE: 'DECODE',
   ALREADY_KNOWN: 'ALREADY_KNOWN',
@@ -32,18 +44,14 @@ const IGNORED_BLOCK_CODES: ReadonlySet<BlockErrorCode> = new Set([
   BlockErrorCode.TIMESTAMP_IN_FUTURE,
 ]);
 
-export class BlockError extends Error {
+export class BlockError extends VerdictError<BlockErrorCode> {
   override name = 'BlockError';
-  readonly code: BlockErrorCode;
-  readonly verdict: Verdict;
   /** The cause when code is INVALID_TX. */
   readonly txError?: TxError;
   readonly txIndex?: number;
 
   constructor(code: BlockErrorCode, message: string, tx?: { error: TxError; index: number }) {
-    super(`${code}: ${message}`);
-    this.code = code;
-    this.verdict = IGNORED_BLOCK_CODES.has(code) ? 'ignore' : 'reject';
+    super(code, message, IGNORED_BLOCK_CODES);
     this.txError = tx?.error;
     this.txIndex = tx?.index;
   }
@@ -96,14 +104,10 @@ const IGNORED_TX_CODES: ReadonlySet<TxErrorCode> = new Set([
   TxErrorCode.ALREADY_REGISTERED,
 ]);
 
-export class TxError extends Error {
+export class TxError extends VerdictError<TxErrorCode> {
   override name = 'TxError';
-  readonly code: TxErrorCode;
-  readonly verdict: Verdict;
 
   constructor(code: TxErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.code = code;
-    this.verdict = IGNORED_TX_CODES.has(code) ? 'ignore' : 'reject';
+    super(code, message, IGNORED_TX_CODES);
   }
 }
