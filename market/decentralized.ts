@@ -10,7 +10,7 @@ import { type ClearingOptions, DEFAULT_CLEARING, hasConverged } from './clearing
 import {
   type FrameworkResult,
   type HistoryEntry,
-  netPositionOf,
+  iterativeResult,
   outcomes,
   type PairTrade,
   relativeGap,
@@ -90,27 +90,21 @@ export async function clearDecentralized(
     });
   });
   return {
-    framework: 'decentralized',
-    method: `consensus ADMM over ${neighbours.reduce((s, p) => s + p.length, 0) / 2} trading pairs, rho ${o.rho}`,
-    totalCost: last.cost,
-    gap: relativeGap(last.cost, o.referenceCost),
-    imbalance: last.imbalance,
-    relativeImbalance: last.relative,
-    tradedVolumeKwh: last.volume,
-    iterations,
-    converged,
-    seconds: (performance.now() - started) / 1000,
-    messages: traffic.messages,
-    bytes: traffic.bytes,
-    prices: weighted.map((w, t) => (weights[t]! > 0 ? w / weights[t]! : Number.NaN)),
-    prosumers,
-    settlementCost: settlementCost(last.mismatch, tariffs),
-    netPositionKwh: netPositionOf(
-      prosumers.map((p) => p.schedule),
-      last.mismatch,
-    ),
-    history,
+    ...iterativeResult({
+      framework: 'decentralized',
+      method: `consensus ADMM over ${neighbours.reduce((s, p) => s + p.length, 0) / 2} trading pairs, rho ${o.rho}`,
+      last,
+      referenceCost: o.referenceCost,
+      iterations,
+      converged,
+      maxIterations: o.maxIterations,
+      startedMs: started,
+      traffic,
+      prices: weighted.map((w, t) => (weights[t]! > 0 ? w / weights[t]! : Number.NaN)),
+      prosumers,
+      tariffs,
+      history,
+    }),
     pairTrades,
-    ...(converged ? {} : { note: `not converged within ${o.maxIterations} iterations` }),
   };
 }

@@ -118,6 +118,56 @@ export function outcomes(reports: AgentReport[]): ProsumerOutcome[] {
   }));
 }
 
+/** Where an iterative (distributed) method stopped: the last iterate's figures. */
+export interface LastIterate {
+  cost: number;
+  imbalance: number;
+  relative: number;
+  volume: number;
+  mismatch: ArrayLike<number>;
+}
+
+/** The result of an iterative framework from its last iterate; the left-over mismatch is settled with the grid. */
+export function iterativeResult(r: {
+  framework: 'weak' | 'decentralized';
+  method: string;
+  last: LastIterate;
+  referenceCost: number | null | undefined;
+  iterations: number;
+  converged: boolean;
+  maxIterations: number;
+  startedMs: number;
+  traffic: Traffic;
+  prices: number[];
+  prosumers: ProsumerOutcome[];
+  tariffs: Tariffs;
+  history: HistoryEntry[];
+}): FrameworkResult {
+  return {
+    framework: r.framework,
+    method: r.method,
+    totalCost: r.last.cost,
+    gap: relativeGap(r.last.cost, r.referenceCost),
+    imbalance: r.last.imbalance,
+    relativeImbalance: r.last.relative,
+    tradedVolumeKwh: r.last.volume,
+    iterations: r.iterations,
+    converged: r.converged,
+    seconds: (performance.now() - r.startedMs) / 1000,
+    messages: r.traffic.messages,
+    bytes: r.traffic.bytes,
+    prices: r.prices,
+    prosumers: r.prosumers,
+    settlementCost: settlementCost(r.last.mismatch, r.tariffs),
+    netPositionKwh: netPositionOf(
+      r.prosumers.map((p) => p.schedule),
+      r.last.mismatch,
+    ),
+    history: r.history,
+    ...(r.converged ? {} : { note: `not converged within ${r.maxIterations} iterations` }),
+  };
+}
+
 export function relativeGap(cost: number, optimum: number | null | undefined): number | null {
   if (optimum === null || optimum === undefined) return null;
   // Relative to the optimum; an optimum under one currency unit (toy cases) is measured absolutely.

@@ -11,7 +11,7 @@ import { type ClearingOptions, DEFAULT_CLEARING, hasConverged } from './clearing
 import {
   type FrameworkResult,
   type HistoryEntry,
-  netPositionOf,
+  iterativeResult,
   outcomes,
   relativeGap,
   settlementCost,
@@ -106,30 +106,21 @@ export async function clearWeak(
   }
   const reports = await host.report();
   const prosumers = outcomes(reports);
-  const settlement = settlementCost(last.mismatch, tariffs);
-  return {
+  return iterativeResult({
     framework: 'weak',
     method: subgradient
       ? `sub-gradient, step ${o.subgradientStep}/sqrt(k+1) on the normalised imbalance, primal averaging`
       : `exchange ADMM, rho ${o.rho}${o.adaptiveRho ? ' adaptive' : ''}`,
-    totalCost: last.cost,
-    gap: relativeGap(last.cost, o.referenceCost),
-    imbalance: last.imbalance,
-    relativeImbalance: last.relative,
-    tradedVolumeKwh: last.volume,
+    last,
+    referenceCost: o.referenceCost,
     iterations,
     converged,
-    seconds: (performance.now() - started) / 1000,
-    messages: traffic.messages,
-    bytes: traffic.bytes,
+    maxIterations: o.maxIterations,
+    startedMs: started,
+    traffic,
     prices: [...prices],
     prosumers,
-    settlementCost: settlement,
-    netPositionKwh: netPositionOf(
-      prosumers.map((p) => p.schedule),
-      last.mismatch,
-    ),
+    tariffs,
     history,
-    ...(converged ? {} : { note: `not converged within ${o.maxIterations} iterations` }),
-  };
+  });
 }
