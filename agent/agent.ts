@@ -8,11 +8,12 @@
 //                       and return the actual deviation that the grid operator meters.
 //   3. onBill(k, bill)  once the metered bill is confirmed: split it among the prosumers into the ledger.
 // settle(k) does 3 by polling the port.
-import type { Address } from '../consensus/keys.ts';
+
 import type { Bill } from '../contracts-vm/bills.ts';
 import type { Season } from '../market/clnr.ts';
 import type { FrameworkResult } from '../market/result.ts';
 import type { Scenario } from '../market/types.ts';
+import type { Address } from '../protocol/keys.ts';
 import { type ForecastErrorModel, loadMinuteData, type ProsumerSources } from './actuals.ts';
 import { gridAloneMilli, type VppInterval, VppLedger } from './ledger.ts';
 import {

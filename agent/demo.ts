@@ -5,8 +5,8 @@
 //                           [--framework weak] [--seed 1] [--load-sigma 0.1] [--pv-sigma 0.2]
 //                           [--forecast perfect|persistence]
 import { parseArgs } from 'node:util';
-import { devKeyPair } from '../consensus/keys.ts';
 import type { FrameworkName } from '../market/result.ts';
+import { devKeyPair } from '../protocol/keys.ts';
 import { DEFAULT_ERRORS } from './actuals.ts';
 import type { VppAgent } from './agent.ts';
 import { FakeChain, simulateIntervals } from './fake-chain.ts';

@@ -2,10 +2,11 @@
 // real pure clearing engine (contracts-vm/auction), bills written as the contracts write them (clearing
 // lines, then imbalance lines at metering, same rounding), and balances to check that tokens are conserved.
 // No blocks, signatures or confirmations: a bill is "confirmed" as soon as it is written.
-import type { Address } from '../consensus/keys.ts';
+
 import { clearAuction, validateBid } from '../contracts-vm/auction/index.ts';
 import type { ClearingResult } from '../contracts-vm/auction/types.ts';
 import { type Bill, paysFloor, receivesCeil } from '../contracts-vm/bills.ts';
+import type { Address } from '../protocol/keys.ts';
 import type { ChainPort, VppAgent } from './agent.ts';
 import { GridMeteringAgent, type MeterEntry, type MeterPort } from './metering.ts';
 import type { BidStep, IntervalPrices, Side } from './realtime.ts';

@@ -1,8 +1,8 @@
 // The agent's ports over a node's REST API (client/): what runs against a real devnet.
 import type { BillView, VppClient } from '../client/index.ts';
-import type { Address, KeyPair } from '../consensus/keys.ts';
 import type { Bill, LineKind } from '../contracts-vm/bills.ts';
 import { meterReportCall } from '../contracts-vm/calls.ts';
+import type { Address, KeyPair } from '../protocol/keys.ts';
 import type { ChainPort } from './agent.ts';
 import type { MeterEntry, MeterPort } from './metering.ts';
 import type { BidStep, IntervalPrices, Side } from './realtime.ts';

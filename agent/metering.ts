@@ -2,8 +2,9 @@
 // settle what actually happened rather than what was declared. The metered value is the VPP's actual
 // deviation after its own redispatch (+ surplus, - deficit against its day-ahead net position, integer
 // Wh) — in the demo the VPP agents simulate the physics, so the grid reads it from their deliveries.
-import type { Address } from '../consensus/keys.ts';
+
 import { MAX_DEVIATION_WH, MAX_METER_ENTRIES } from '../contracts-vm/contracts/metering.ts';
+import type { Address } from '../protocol/keys.ts';
 
 /** What `meterReportCall(interval, entries)` takes. */
 export interface MeterEntry {

@@ -2,13 +2,14 @@
 // (market/generator.ts, one seed per VPP), owned by the genesis accounts vpp-1..vpp-N, and their day-ahead
 // markets. The generated scenarios reference the CSV columns, which is how each home is mapped to its
 // 1-minute data (agent/actuals.ts).
-import { type Address, devKeyPair } from '../consensus/keys.ts';
+
 import { CLNR_DIR, type Season } from '../market/clnr.ts';
 import { runDayAhead } from '../market/dayahead.ts';
 import { type GeneratorOptions, generateScenario } from '../market/generator.ts';
 import type { FrameworkName, FrameworkResult } from '../market/result.ts';
 import { parseScenario } from '../market/scenario.ts';
 import type { Scenario } from '../market/types.ts';
+import { type Address, devKeyPair } from '../protocol/keys.ts';
 import {
   DEFAULT_ERRORS,
   type ForecastErrorModel,

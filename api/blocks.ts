@@ -1,11 +1,11 @@
 // GET /v1/blocks/:id (height, hash or "latest") and GET /v1/blocks?from=&limit= (main chain, ascending).
 import type { FastifyInstance } from 'fastify';
-import { type Block, encodeHeader } from '../consensus/block.ts';
-import { toHex } from '../consensus/bytes.ts';
 import type { BlockNode } from '../consensus/chain.ts';
 import { blockSize } from '../consensus/chain.ts';
 import type { VppNode } from '../node/node.ts';
-import { difficulty } from '../node/report.ts';
+import { type Block, encodeHeader } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { difficulty } from '../protocol/difficulty.ts';
 import { badRequest, errorResponses, notFound } from './errors.ts';
 import { address, hash32 } from './schemas.ts';
 import { txToJson } from './txjson.ts';

@@ -1,7 +1,7 @@
 // One error shape for every 4xx/5xx reply: { error: { code, message, details? } }.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** API-level codes; transaction rejections use the TxError codes of consensus/errors.ts as they are. */
+/** API-level codes; transaction rejections use the TxError codes of protocol/errors.ts as they are. */
 export const ApiErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   DECODE: 'DECODE',

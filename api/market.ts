@@ -1,8 +1,8 @@
 // Auctions and bills: what VPP operators and the grid operator read once consensus has confirmed it.
 import type { FastifyInstance } from 'fastify';
-import { isAddress } from '../consensus/keys.ts';
 import { auctionView, billsOf, billsOfInterval, billView, currentInterval } from '../contracts-vm/queries.ts';
 import type { VppNode } from '../node/node.ts';
+import { isAddress } from '../protocol/keys.ts';
 import { badRequest, errorResponses } from './errors.ts';
 
 const MAX_SPAN = 1000;

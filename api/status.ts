@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { toHex } from '../consensus/bytes.ts';
 import type { VppNode } from '../node/node.ts';
-import { difficulty } from '../node/report.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { difficulty } from '../protocol/difficulty.ts';
 import { errorResponses } from './errors.ts';
 
 const statusReply = {

@@ -1,9 +1,9 @@
 // POST /v1/transactions (hex or JSON form) and GET /v1/transactions/:hash (pending / confirmed / 404).
 import type { FastifyInstance } from 'fastify';
-import { DecodeError, fromHex } from '../consensus/bytes.ts';
-import { TxError } from '../consensus/errors.ts';
-import { envelope, type TxEnvelope } from '../consensus/tx.ts';
 import type { VppNode } from '../node/node.ts';
+import { DecodeError, fromHex } from '../protocol/bytes.ts';
+import { TxError } from '../protocol/errors.ts';
+import { envelope, type TxEnvelope } from '../protocol/tx.ts';
 import { ApiError, ApiErrorCode, errorResponses, notFound } from './errors.ts';
 import { HEX32_PATTERN, hash32 } from './schemas.ts';
 import { TxJsonError, txFromBody, txToJson } from './txjson.ts';

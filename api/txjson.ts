@@ -3,9 +3,11 @@
 // Adding a payload kind (e.g. `call`): add it to PAYLOAD_KINDS and add one case to payloadFromJson (input)
 // and one to payloadToJson (output). Until then a new kind is refused on input (BAD_REQUEST) and rendered
 // generically on output (bigint fields as decimal strings, bytes as hex), so blocks holding it still show.
-import { fromHex, toHex } from '../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../consensus/errors.ts';
-import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../consensus/keys.ts';
+
+import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
+import { fromHex, toHex } from '../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../protocol/errors.ts';
+import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../protocol/keys.ts';
 import {
   decodeTx,
   encodeTx,
@@ -14,8 +16,7 @@ import {
   type Payload,
   type Tx,
   type TxEnvelope,
-} from '../consensus/tx.ts';
-import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
+} from '../protocol/tx.ts';
 
 export const PAYLOAD_KINDS: readonly Payload['kind'][] = ['transfer', 'call'];
 

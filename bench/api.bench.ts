@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { toHex } from '../consensus/bytes.ts';
-import { devKeyPair } from '../consensus/keys.ts';
 import { placeBidCall } from '../contracts-vm/calls.ts';
 import { initDataDir, VppNode } from '../node/node.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { devKeyPair } from '../protocol/keys.ts';
 import { fundedSenders } from './fixtures.ts';
 import { median } from './stats.ts';
 

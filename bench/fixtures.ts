@@ -1,5 +1,5 @@
-import { devKeyPair, type KeyPair } from '../consensus/keys.ts';
-import type { ChainParams } from '../consensus/params.ts';
+import { devKeyPair, type KeyPair } from '../protocol/keys.ts';
+import type { ChainParams } from '../protocol/params.ts';
 import { ChainBuilder, testParams } from '../test/helpers/builder.ts';
 
 /** A test chain with `count` funded sender accounts (development keys `${prefix}-${i}`) and large blocks. */

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Block } from '../consensus/block.ts';
 import { Chain } from '../consensus/chain.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
 import { initDataDir, VppNode } from '../node/node.ts';
+import type { Block } from '../protocol/block.ts';
 import { ChainBuilder, GENESIS_TIME, keys, testParams } from '../test/helpers/builder.ts';
 import { startNet, waitFor } from '../test/helpers/net.ts';
 import { median, quantile } from './stats.ts';

@@ -8,10 +8,10 @@ import type { VppAgent } from '../agent/agent.ts';
 import { HttpChainPort } from '../agent/http-ports.ts';
 import { buildDemoVpps, createDemoAgent } from '../agent/scenarios.ts';
 import { VppClient } from '../client/index.ts';
-import { headerHash } from '../consensus/block.ts';
-import { toHex } from '../consensus/bytes.ts';
-import { targetToBits } from '../consensus/difficulty.ts';
-import { devKeyPair } from '../consensus/keys.ts';
+import { headerHash } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { targetToBits } from '../protocol/difficulty.ts';
+import { devKeyPair } from '../protocol/keys.ts';
 import { netParams, startNet, waitFor } from '../test/helpers/net.ts';
 import { median } from './stats.ts';
 

@@ -1,10 +1,11 @@
 // Typed client of the vppchain node API. Transactions are built and signed locally (client/tx.ts) and
 // submitted in their canonical hex form; errors carry the API's code (VppApiError).
-import type { KeyPair } from '../consensus/keys.ts';
-import type { CallPayload, Tx } from '../consensus/tx.ts';
+
 import { type BidStep, placeBidCall } from '../contracts-vm/calls.ts';
 import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
 import type { AuctionView, BillView } from '../contracts-vm/queries.ts';
+import type { KeyPair } from '../protocol/keys.ts';
+import type { CallPayload, Tx } from '../protocol/tx.ts';
 import { VppApiError, VppConnectionError, VppTimeoutError } from './errors.ts';
 import { parseSse } from './sse.ts';
 import { buildTransfer, domainOf, encodeTransaction, signTransaction, toU64 } from './tx.ts';

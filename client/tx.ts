@@ -1,8 +1,8 @@
 // Building and signing transactions locally: the secret key never leaves this process. Uses the chain's
-// own canonical encoding and signing (consensus/tx.ts), so what is signed is exactly what nodes verify.
-import { fromHex, toHex } from '../consensus/bytes.ts';
-import { isAddress, type KeyPair } from '../consensus/keys.ts';
-import { type ChainDomain, encodeTx, signTx, type Tx, txHash, type UnsignedTx } from '../consensus/tx.ts';
+// own canonical encoding and signing (protocol/tx.ts), so what is signed is exactly what nodes verify.
+import { fromHex, toHex } from '../protocol/bytes.ts';
+import { isAddress, type KeyPair } from '../protocol/keys.ts';
+import { type ChainDomain, encodeTx, signTx, type Tx, txHash, type UnsignedTx } from '../protocol/tx.ts';
 
 export type { ChainDomain, Tx, UnsignedTx };
 

@@ -9,8 +9,8 @@
 //   'm' + name      -> metadata: "head" (hash), "genesis" (hash)
 // Every block import or reorg is one LevelDB batch that includes the head pointer.
 import { Level } from 'level';
-import { type BlockHeader, decodeHeader, encodeHeader, HEADER_BYTES } from './block.ts';
-import { concatBytes, fromHex, Reader, utf8, Writer } from './bytes.ts';
+import { type BlockHeader, decodeHeader, encodeHeader, HEADER_BYTES } from '../protocol/block.ts';
+import { concatBytes, fromHex, Reader, utf8, Writer } from '../protocol/bytes.ts';
 
 type Key = Uint8Array;
 type Op = { type: 'put'; key: Key; value: Uint8Array } | { type: 'del'; key: Key };

@@ -1,11 +1,35 @@
+// The genesis of a chain: its parameters (with the market's limits), its state and its block.
+import { readFileSync } from 'node:fs';
 import { accountKey, encodeAccount, PARAMS_KEY } from '../contracts-vm/accounts.ts';
+import { MAX_PRICE } from '../contracts-vm/auction/limits.ts';
 import { encodeRegistration, registrationKey } from '../contracts-vm/contracts/registry.ts';
 import { type Changes, StateStore } from '../contracts-vm/state.ts';
-import { type Block, type BlockHeader, HEADER_VERSION, headerHash } from './block.ts';
-import { toHex } from './bytes.ts';
-import { ZERO_HASH } from './hash.ts';
-import { blockTxRoot } from './merkle.ts';
-import { type ChainParams, encodeParams } from './params.ts';
+import { type Block, type BlockHeader, HEADER_VERSION, headerHash } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { ZERO_HASH } from '../protocol/hash.ts';
+import { blockTxRoot } from '../protocol/merkle.ts';
+import { type ChainParams, encodeParams, GenesisError, parseGenesis } from '../protocol/params.ts';
+
+/** Parses genesis JSON with the market's own limits (contracts-vm/auction/limits.ts). */
+export function parseChainParams(raw: unknown): ChainParams {
+  return parseGenesis(raw, { maxPrice: MAX_PRICE });
+}
+
+export function loadGenesisFile(path: string): ChainParams {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GenesisError(`cannot read genesis file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new GenesisError(`genesis file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseChainParams(raw);
+}
 
 export const GENESIS_MINER = `0x${'00'.repeat(20)}`;
 

@@ -7,11 +7,11 @@ import { getAccount, spendable } from '../contracts-vm/accounts.ts';
 import type { BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
 import { checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
-import type { Block } from './block.ts';
+import type { Block } from '../protocol/block.ts';
+import { TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { ChainParams } from '../protocol/params.ts';
+import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import type { HeadChange } from './chain.ts';
-import { TxError, TxErrorCode } from './errors.ts';
-import type { ChainParams } from './params.ts';
-import { type TxEnvelope, txCost } from './tx.ts';
 
 export interface MempoolOptions {
   maxSize: number;

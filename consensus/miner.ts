@@ -6,14 +6,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Overlay } from '../contracts-vm/state.ts';
 import { applyTx, runEndBlock } from '../contracts-vm/transition.ts';
-import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from './block.ts';
+import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from '../protocol/block.ts';
+import { bitsToTarget } from '../protocol/difficulty.ts';
+import { BlockError } from '../protocol/errors.ts';
+import type { Address } from '../protocol/keys.ts';
+import type { TxEnvelope } from '../protocol/tx.ts';
 import { blockSize, type Chain } from './chain.ts';
-import { bitsToTarget } from './difficulty.ts';
-import { BlockError } from './errors.ts';
-import type { Address } from './keys.ts';
 import type { Mempool } from './mempool.ts';
 import type { PowJob, PowReply } from './pow-worker.ts';
-import type { TxEnvelope } from './tx.ts';
 
 export interface MinerOptions {
   address: Address;

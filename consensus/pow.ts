@@ -2,7 +2,7 @@
 // number, must be <= target. The first 64 header bytes do not change during a search, so their
 // compression (the midstate) is computed once; the second message block holds the timestamp, bits and
 // nonce; its first 12 words, and so its first 12 rounds, do not depend on the nonce either.
-import { HEADER_BYTES, NONCE_OFFSET } from './block.ts';
+import { HEADER_BYTES, NONCE_OFFSET } from '../protocol/block.ts';
 
 const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,

@@ -1,7 +1,7 @@
 // Worker thread: verifies transaction signatures with the fast (OpenSSL) verifier.
 import { parentPort, workerData } from 'node:worker_threads';
-import { verifyFast } from './keys.ts';
-import { type ChainDomain, decodeTx, sighashPreimage } from './tx.ts';
+import { verifyFast } from '../protocol/keys.ts';
+import { type ChainDomain, decodeTx, sighashPreimage } from '../protocol/tx.ts';
 
 const domain = workerData as ChainDomain;
 

@@ -3,9 +3,9 @@
 // signature), so a transaction verified on admission is not verified again when its block is imported.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { verifyFast } from '../protocol/keys.ts';
+import { type ChainDomain, sighashPreimage, type TxEnvelope } from '../protocol/tx.ts';
 import type { TxSignatureVerifier } from './chain.ts';
-import { verifyFast } from './keys.ts';
-import { type ChainDomain, sighashPreimage, type TxEnvelope } from './tx.ts';
 
 const CACHE_LIMIT = 200_000;
 const MAX_CHUNK = 256;

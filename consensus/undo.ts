@@ -2,7 +2,7 @@
 // as u32 count, then per key (in key order): bytes key, u8 present, [bytes value].
 
 import type { Changes } from '../contracts-vm/state.ts';
-import { fromHex, Reader, toHex, Writer } from './bytes.ts';
+import { fromHex, Reader, toHex, Writer } from '../protocol/bytes.ts';
 
 export function encodeUndo(undo: Changes): Uint8Array {
   const w = new Writer().u32(undo.size);

@@ -1,9 +1,9 @@
 // Block checks that need neither the parent nor the state, cheapest first: run before anything is stored.
-import { type Block, computeTxRoot, HEADER_BYTES, HEADER_VERSION } from './block.ts';
-import { bytesEqual } from './bytes.ts';
-import { type AsertParams, bitsToTarget } from './difficulty.ts';
-import { BlockError, BlockErrorCode as E } from './errors.ts';
-import type { ChainParams } from './params.ts';
+import { type Block, computeTxRoot, HEADER_BYTES, HEADER_VERSION } from '../protocol/block.ts';
+import { bytesEqual } from '../protocol/bytes.ts';
+import { type AsertParams, bitsToTarget } from '../protocol/difficulty.ts';
+import { BlockError, BlockErrorCode as E } from '../protocol/errors.ts';
+import type { ChainParams } from '../protocol/params.ts';
 
 /** aserti3-2d anchored at genesis, whose parent time is taken as genesis time minus one block time. */
 export function asertParamsOf(params: ChainParams): AsertParams {

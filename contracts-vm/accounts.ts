@@ -1,7 +1,7 @@
 // Account records: key "a" + 20-byte address -> nonce u64, balance u64, locked u64 (24 bytes).
 // `locked` is the part of the balance reserved by open bids; only balance - locked can be spent.
-import { Reader, utf8, Writer } from '../consensus/bytes.ts';
-import { type Address, addressToBytes } from '../consensus/keys.ts';
+import { Reader, utf8, Writer } from '../protocol/bytes.ts';
+import { type Address, addressToBytes } from '../protocol/keys.ts';
 import type { Overlay, StateReader } from './state.ts';
 
 export interface Account {

@@ -3,8 +3,8 @@
 // u16 line count, lines (kind u8, Wh i64, amount i64). Amount sign: + the VPP receives, - it pays.
 // An "unpaid" line records what could not be moved because an account lacked the tokens (+ owed to the
 // VPP, - owed by it); balances never go negative.
-import { concatBytes, Reader, Writer } from '../consensus/bytes.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../consensus/keys.ts';
+import { concatBytes, Reader, Writer } from '../protocol/bytes.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../protocol/keys.ts';
 import type { Overlay, StateReader } from './state.ts';
 
 export const LINE_KINDS = [

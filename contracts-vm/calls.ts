@@ -1,8 +1,8 @@
 // Encoders for contract calls: what a client signs to place a bid, report metering, manage the
 // registry. The argument layouts are the inverse of each method's `decode` (docs/protocol.md).
-import { Writer } from '../consensus/bytes.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes } from '../consensus/keys.ts';
-import type { CallPayload } from '../consensus/tx.ts';
+import { Writer } from '../protocol/bytes.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes } from '../protocol/keys.ts';
+import type { CallPayload } from '../protocol/tx.ts';
 import { AUCTION_ID, AuctionMethod, type IntervalPrices } from './contracts/auction.ts';
 import { METERING_ID } from './contracts/metering.ts';
 import { REGISTRY_ID } from './contracts/registry.ts';

@@ -1,7 +1,7 @@
 // Read models of the market state for the API and clients (not consensus): an auction's window, status,
 // bids once closed and clearing; a VPP's bills with their line items and totals.
-import type { Address } from '../consensus/keys.ts';
-import type { ChainParams } from '../consensus/params.ts';
+import type { Address } from '../protocol/keys.ts';
+import type { ChainParams } from '../protocol/params.ts';
 import { type Bill, billedVpps, billTotal, getBill } from './bills.ts';
 import { getBid, getBidders, getClearing, intervalPrices, pendingIntervals } from './contracts/auction.ts';
 import { gateOf, intervalAt, intervalEnd, intervalStart } from './contracts/intervals.ts';

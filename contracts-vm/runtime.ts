@@ -3,11 +3,11 @@
 // validated before anything runs), a gas cost, and an `execute` over a journaled state view. A failed
 // call throws a TxError and leaves no trace (the caller reverts to its checkpoint); events go into the
 // block's receipts. End-of-block hooks let contracts act by rule (the auction clears itself).
-import { DecodeError, Reader } from '../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../consensus/errors.ts';
-import type { Address } from '../consensus/keys.ts';
-import type { ChainParams } from '../consensus/params.ts';
-import type { CallPayload } from '../consensus/tx.ts';
+import { DecodeError, Reader } from '../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { Address } from '../protocol/keys.ts';
+import type { ChainParams } from '../protocol/params.ts';
+import type { CallPayload } from '../protocol/tx.ts';
 import type { Overlay } from './state.ts';
 
 /** An event value: strings for addresses, hashes and u64 amounts (decimal), numbers for small integers. */

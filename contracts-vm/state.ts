@@ -4,8 +4,8 @@
 // hash is SHA-256 over its entries in key byte order, each as u32 key length, key, u32 value length,
 // value; an empty bucket hashes to 32 zero bytes. The state root is SHA-256 of the 256 bucket hashes in
 // order. A block touches few buckets, so only those are rehashed.
-import { fromHex, toHex, Writer } from '../consensus/bytes.ts';
-import { sha256 } from '../consensus/hash.ts';
+import { fromHex, toHex, Writer } from '../protocol/bytes.ts';
+import { sha256 } from '../protocol/hash.ts';
 
 export const BUCKETS = 256;
 const EMPTY_BUCKET = new Uint8Array(32);

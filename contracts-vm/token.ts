@@ -1,7 +1,7 @@
 // Token movements used by contracts. Supply is fixed at genesis: contracts only move tokens between
 // accounts, lock them (reserve part of a balance for an open bid) or unlock them.
-import { TxError, TxErrorCode } from '../consensus/errors.ts';
-import type { Address } from '../consensus/keys.ts';
+import { TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { Address } from '../protocol/keys.ts';
 import { getAccount, putAccount, spendable } from './accounts.ts';
 import type { Overlay } from './state.ts';
 

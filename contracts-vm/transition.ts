@@ -1,9 +1,9 @@
 // The state transition: a pure function of (state view, block). Signatures are checked before this runs
 // (they need no state, so they are verified in parallel and cached); everything else is here.
-import type { Block } from '../consensus/block.ts';
-import { BlockError, BlockErrorCode, TxError, TxErrorCode } from '../consensus/errors.ts';
-import type { ChainParams } from '../consensus/params.ts';
-import { type TxEnvelope, txCost } from '../consensus/tx.ts';
+import type { Block } from '../protocol/block.ts';
+import { BlockError, BlockErrorCode, TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { ChainParams } from '../protocol/params.ts';
+import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import { getAccount, putAccount, spendable } from './accounts.ts';
 import { CONTRACTS } from './contracts/index.ts';
 import type { BlockContext, ContractEvent } from './runtime.ts';

@@ -3,11 +3,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { toHex } from '../consensus/bytes.ts';
-import { genesisBlock } from '../consensus/genesis.ts';
-import { devKeyPair } from '../consensus/keys.ts';
-import { type ChainParams, genesisToJson, loadGenesisFile } from '../consensus/params.ts';
+import { genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
 import { loadOrCreatePeerKey, peerIdOfKey } from '../p2p/identity.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { devKeyPair } from '../protocol/keys.ts';
+import { type ChainParams, genesisToJson } from '../protocol/params.ts';
 import { writeKeyFile } from './keyfile.ts';
 import { genesisPath, initDataDir, p2pKeyPath } from './node.ts';
 

@@ -2,10 +2,11 @@
 // subscriber (the API's server-sent events) can resume after a reconnect (Last-Event-ID).
 // Adding an event kind (auction clearing, bills, …): add it to NodeEventMap and to EVENT_KINDS, then
 // call `node.events.publish('auction.cleared', data)` wherever it happens. The API streams every kind.
-import type { Block } from '../consensus/block.ts';
-import { headerHash } from '../consensus/block.ts';
-import { toHex } from '../consensus/bytes.ts';
+
 import type { Chain, HeadChange } from '../consensus/chain.ts';
+import type { Block } from '../protocol/block.ts';
+import { headerHash } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
 
 export interface BlockRef {
   height: number;

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { fromHex, toHex } from '../consensus/bytes.ts';
-import { type KeyPair, keyPairFromSecret } from '../consensus/keys.ts';
+import { fromHex, toHex } from '../protocol/bytes.ts';
+import { type KeyPair, keyPairFromSecret } from '../protocol/keys.ts';
 
 export class KeyFileError extends Error {
   override name = 'KeyFileError';

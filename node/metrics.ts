@@ -13,7 +13,7 @@ import {
   Registry,
 } from 'prom-client';
 import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
-import type { BlockError } from '../consensus/errors.ts';
+import type { BlockError } from '../protocol/errors.ts';
 
 /** What the gauges read when scraped (all optional: a node may run without network or miner). */
 export interface MetricsSource {

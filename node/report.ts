@@ -1,14 +1,7 @@
-import type { Block } from '../consensus/block.ts';
-import { headerHash } from '../consensus/block.ts';
-import { toHex } from '../consensus/bytes.ts';
-import { bitsToTarget } from '../consensus/difficulty.ts';
-
-/** Difficulty as the easiest allowed target divided by the block's target (1 = easiest). */
-export function difficulty(bits: number, powLimitBits: number): number {
-  const t = bitsToTarget(bits)!;
-  const limit = bitsToTarget(powLimitBits)!;
-  return Number((limit * 1000n) / t) / 1000;
-}
+import type { Block } from '../protocol/block.ts';
+import { headerHash } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { difficulty } from '../protocol/difficulty.ts';
 
 export function formatHashRate(hps: number): string {
   if (hps >= 1e6) return `${(hps / 1e6).toFixed(2)} MH/s`;

@@ -12,10 +12,11 @@ import { GridMeteringAgent } from '../agent/metering.ts';
 import { buildDemoVpps, createDemoAgent } from '../agent/scenarios.ts';
 import type { AuctionView } from '../client/index.ts';
 import { VppClient } from '../client/index.ts';
-import { targetToBits } from '../consensus/difficulty.ts';
-import { devKeyPair } from '../consensus/keys.ts';
-import { genesisToJson, loadGenesisFile } from '../consensus/params.ts';
+import { loadGenesisFile } from '../consensus/genesis.ts';
 import type { FrameworkName } from '../market/result.ts';
+import { targetToBits } from '../protocol/difficulty.ts';
+import { devKeyPair } from '../protocol/keys.ts';
+import { genesisToJson } from '../protocol/params.ts';
 import {
   type DevnetOptions,
   type DevnetPlan,

@@ -1,8 +1,8 @@
 // Development traffic: signed transfers from one account to the other genesis accounts at a steady
 // rate, so a devnet carries real transactions. Nonces follow the chain plus what this node has sent.
-import { TxError } from '../consensus/errors.ts';
-import type { KeyPair } from '../consensus/keys.ts';
-import { envelope, signTx } from '../consensus/tx.ts';
+import { TxError } from '../protocol/errors.ts';
+import type { KeyPair } from '../protocol/keys.ts';
+import { envelope, signTx } from '../protocol/tx.ts';
 import type { VppNode } from './node.ts';
 
 export function startTraffic(node: VppNode, key: KeyPair, everyMs: number): () => void {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { fromHex, toHex } from '../consensus/bytes.ts';
+import { fromHex, toHex } from '../protocol/bytes.ts';
 
 export async function loadOrCreatePeerKey(path: string): Promise<PrivateKey> {
   if (existsSync(path)) {

@@ -11,13 +11,13 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { type Block, decodeBlock, encodeBlock, encodeHeader } from '../consensus/block.ts';
-import { DecodeError, toHex } from '../consensus/bytes.ts';
 import type { Chain } from '../consensus/chain.ts';
-import { BlockError, TxError } from '../consensus/errors.ts';
-import { sha256 } from '../consensus/hash.ts';
 import type { Mempool } from '../consensus/mempool.ts';
-import { envelopeFromBytes, MAX_TX_BYTES, type TxEnvelope } from '../consensus/tx.ts';
+import { type Block, decodeBlock, encodeBlock, encodeHeader } from '../protocol/block.ts';
+import { DecodeError, toHex } from '../protocol/bytes.ts';
+import { BlockError, TxError } from '../protocol/errors.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { envelopeFromBytes, MAX_TX_BYTES, type TxEnvelope } from '../protocol/tx.ts';
 import { PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
 import {
   type ChainNames,

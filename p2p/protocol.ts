@@ -1,7 +1,7 @@
 // Wire protocols between nodes (docs/protocol.md, "Network"). Every name carries the chain's genesis
 // hash, so two chains never exchange a byte. Requests and responses are length-prefixed (unsigned varint)
 // canonical encodings with hard size limits.
-import { DecodeError, Reader, toHex, Writer } from '../consensus/bytes.ts';
+import { DecodeError, Reader, toHex, Writer } from '../protocol/bytes.ts';
 
 export const MAX_BLOCKS_PER_REQUEST = 64;
 export const MAX_HEADERS_PER_REQUEST = 256;

@@ -3,7 +3,7 @@
 // bounded on both sides, and every request has a deadline.
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { DecodeError, Reader, Writer } from '../consensus/bytes.ts';
+import { DecodeError, Reader, Writer } from '../protocol/bytes.ts';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './protocol.ts';
 
 export class ResponseError extends Error {

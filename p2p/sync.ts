@@ -3,9 +3,9 @@
 // its own main chain, then fetches blocks by height range in batches and imports them; fork choice
 // does the rest. One sync runs at a time; the best peer heard meanwhile is synced next.
 import type { PeerId } from '@libp2p/interface';
-import { type Block, decodeBlock, decodeHeader, headerHash } from '../consensus/block.ts';
-import { bytesEqual, toHex } from '../consensus/bytes.ts';
-import { BlockError } from '../consensus/errors.ts';
+import { type Block, decodeBlock, decodeHeader, headerHash } from '../protocol/block.ts';
+import { bytesEqual, toHex } from '../protocol/bytes.ts';
+import { BlockError } from '../protocol/errors.ts';
 import type { Network } from './network.ts';
 import { PeerAction } from './peers.ts';
 import {

@@ -2,9 +2,9 @@
 // lacks (in batches) and offers them to the mempool, which validates them like any other. This recovers
 // transactions that gossip lost (e.g. published before a new peer's subscription was known).
 import type { PeerId } from '@libp2p/interface';
-import { toHex } from '../consensus/bytes.ts';
-import { TxError } from '../consensus/errors.ts';
-import { envelopeFromBytes, MAX_TX_BYTES } from '../consensus/tx.ts';
+import { toHex } from '../protocol/bytes.ts';
+import { TxError } from '../protocol/errors.ts';
+import { envelopeFromBytes, MAX_TX_BYTES } from '../protocol/tx.ts';
 import type { Network } from './network.ts';
 import { PeerAction } from './peers.ts';
 import { encodeHashes, MAX_PENDING_IDS, MAX_TXS_PER_REQUEST } from './protocol.ts';

@@ -6,12 +6,12 @@
 //
 // Keys (prefix "x"): 01 + k + address -> bid; 02 + k -> bidders (sorted); 03 -> intervals with bids
 // (sorted); 04 + k -> the interval's prices; 05 + k -> clearing record.
-import { concatBytes, Reader, Writer } from '../../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../../consensus/errors.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../consensus/keys.ts';
-import { type ChainParams, MAX_MARKET_PRICE } from '../../consensus/params.ts';
+import { concatBytes, Reader, Writer } from '../../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../protocol/keys.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 import { clearAuction } from '../auction/index.ts';
-import { MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../auction/limits.ts';
+import { MAX_PRICE, MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../auction/limits.ts';
 import type { ClearingResult } from '../auction/types.ts';
 import { updateBill } from '../bills.ts';
 import { badArgs, type Contract, type HookContext, type Method } from '../runtime.ts';
@@ -177,7 +177,7 @@ const placeBid: Method<{ interval: bigint; side: Side; steps: { qty: number; pri
       const qty = r.u32(`steps[${i}].qty`);
       const price = r.u32(`steps[${i}].price`);
       if (qty < 1 || qty > MAX_STEP_QTY_WH) throw badArgs(`steps[${i}].qty must be 1..${MAX_STEP_QTY_WH} Wh`);
-      if (price > MAX_MARKET_PRICE) throw badArgs(`steps[${i}].price must be at most ${MAX_MARKET_PRICE}`);
+      if (price > MAX_PRICE) throw badArgs(`steps[${i}].price must be at most ${MAX_PRICE}`);
       steps.push({ qty, price });
     }
     return { interval, side: sideByte === 0 ? 'buy' : 'sell', steps };
@@ -250,7 +250,7 @@ const setPrices: Method<{ interval: bigint } & IntervalPrices> = {
       imbalanceLongPrice: r.u32('imbalanceLongPrice'),
     };
     for (const f of ['gridSellPrice', 'gridBuyPrice', 'imbalanceShortPrice', 'imbalanceLongPrice'] as const) {
-      if (a[f] > MAX_MARKET_PRICE) throw badArgs(`${f} must be at most ${MAX_MARKET_PRICE}`);
+      if (a[f] > MAX_PRICE) throw badArgs(`${f} must be at most ${MAX_PRICE}`);
     }
     if (a.gridBuyPrice > a.gridSellPrice) throw badArgs('gridBuyPrice must not exceed gridSellPrice');
     if (a.imbalanceLongPrice > a.imbalanceShortPrice)

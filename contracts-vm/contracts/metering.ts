@@ -2,9 +2,9 @@
 // - deficit against its day-ahead schedule). The difference between the metered deviation and what the
 // VPP traded for that interval (auction and grid residual; + sold, - bought) is settled with the grid at
 // the interval's imbalance prices, and added to the VPP's bill. Key "z" + k + address -> metered Wh i64.
-import { concatBytes, Writer } from '../../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../../consensus/errors.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../consensus/keys.ts';
+import { concatBytes, Writer } from '../../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../protocol/keys.ts';
 import { paysFloor, receivesCeil, updateBill } from '../bills.ts';
 import { badArgs, type Contract, type Method } from '../runtime.ts';
 import type { StateReader } from '../state.ts';

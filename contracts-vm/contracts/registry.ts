@@ -1,10 +1,10 @@
 // Registry: which accounts are the grid and which are VPPs. The grid account registers, suspends,
 // resumes and removes VPPs; only active VPPs may bid. Key "r" + address -> role u8 (0 grid, 1 VPP),
 // status u8 (0 active, 1 suspended), name (u32 length + UTF-8).
-import { concatBytes, Reader, Writer } from '../../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../../consensus/errors.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../consensus/keys.ts';
-import type { ChainParams } from '../../consensus/params.ts';
+import { concatBytes, Reader, Writer } from '../../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../protocol/keys.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 import { badArgs, type CallContext, type Contract, type Method } from '../runtime.ts';
 import type { Overlay, StateReader } from '../state.ts';
 

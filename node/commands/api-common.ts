@@ -1,7 +1,7 @@
 // Shared by the commands that talk to a node's API (status, account, block, transfer): flags, the client,
 // output as JSON (--json, for scripts) or a human table, and error reporting with the API's code.
 import { VppApiError, VppClient, VppConnectionError, VppTimeoutError } from '../../client/index.ts';
-import type { KeyPair } from '../../consensus/keys.ts';
+import type { KeyPair } from '../../protocol/keys.ts';
 import { KeyFileError, readKeyFile } from '../keyfile.ts';
 import { UsageError } from './command.ts';
 

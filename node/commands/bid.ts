@@ -1,6 +1,5 @@
 import type { BidStep } from '../../client/index.ts';
-import { MAX_MARKET_PRICE } from '../../consensus/params.ts';
-import { MAX_STEPS_PER_BID } from '../../contracts-vm/auction/limits.ts';
+import { MAX_PRICE, MAX_STEPS_PER_BID } from '../../contracts-vm/auction/limits.ts';
 import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
@@ -18,8 +17,7 @@ export function parseSteps(spec: string): BidStep[] {
     const qty = Number(whole) * 1000 + Number(frac.padEnd(3, '0'));
     const price = Number(m[2]);
     if (qty < 1) throw new UsageError(`--steps: step ${i + 1} must be at least 0.001 kWh`);
-    if (price > MAX_MARKET_PRICE)
-      throw new UsageError(`--steps: step ${i + 1} price must be at most ${MAX_MARKET_PRICE}`);
+    if (price > MAX_PRICE) throw new UsageError(`--steps: step ${i + 1} price must be at most ${MAX_PRICE}`);
     return { qty, price };
   });
 }

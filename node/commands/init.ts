@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
-import { type ChainParams, GenesisError, loadGenesisFile } from '../../consensus/params.ts';
+import { loadGenesisFile } from '../../consensus/genesis.ts';
+import { type ChainParams, GenesisError } from '../../protocol/params.ts';
 import { initDataDir } from '../node.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 

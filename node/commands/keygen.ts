@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { devKeyPair, generateKeyPair } from '../../consensus/keys.ts';
+import { devKeyPair, generateKeyPair } from '../../protocol/keys.ts';
 import { writeKeyFile } from '../keyfile.ts';
 import { type Command, parseFlags, UsageError } from './command.ts';
 

@@ -1,4 +1,4 @@
-import { isAddress } from '../../consensus/keys.ts';
+import { isAddress } from '../../protocol/keys.ts';
 import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 

@@ -10,7 +10,7 @@ import {
   splitInterval,
 } from '../../agent/ledger.ts';
 import { GridMeteringAgent, type MeterEntry, meterBatches, meterEntries } from '../../agent/metering.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
 import { handVpp } from './helpers.ts';
 
 describe('bill split', () => {

@@ -12,9 +12,9 @@ import {
   runVppDayAhead,
   type VppDayAhead,
 } from '../../agent/scenarios.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
 import { validateBid } from '../../contracts-vm/auction/index.ts';
 import { MAX_PRICE, MAX_STEP_QTY_WH } from '../../contracts-vm/auction/limits.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
 
 const GRID = devKeyPair('grid').address;
 const MAPPING = { minutesPerInterval: 5, startMinute: 11 * 60 }; // interval 0 = 11:00, PV and load both active

@@ -3,9 +3,9 @@
 // node keeps mining.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../consensus/bytes.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
-import { envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
+import { envelope, signTx, type TxEnvelope } from '../../protocol/tx.ts';
 import { ChainBuilder, keys } from '../helpers/builder.ts';
 import { netParams, waitFor } from '../helpers/net.ts';
 import { type ApiNode, errorOf, startApiNode } from './helpers.ts';

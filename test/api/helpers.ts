@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ApiOptions } from '../../api/server.ts';
-import type { ChainParams } from '../../consensus/params.ts';
 import { initDataDir, VppNode } from '../../node/node.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 
 export interface ApiNode {
   node: VppNode;

@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VppApiError, VppClient } from '../../client/index.ts';
 import { encodeTransaction, signTransaction } from '../../client/tx.ts';
 import { genesisBlock } from '../../consensus/genesis.ts';
-import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
-import type { Tx } from '../../consensus/tx.ts';
 import { placeBidCall } from '../../contracts-vm/calls.ts';
 import { CONTRACTS } from '../../contracts-vm/contracts/index.ts';
+import { devKeyPair, type KeyPair } from '../../protocol/keys.ts';
+import type { Tx } from '../../protocol/tx.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../helpers/net.ts';
 
 const CLIENTS = 50;

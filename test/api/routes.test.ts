@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/errors.ts';
 import { txToJson } from '../../api/txjson.ts';
-import { fromHex, toHex } from '../../consensus/bytes.ts';
-import { TxError, TxErrorCode } from '../../consensus/errors.ts';
-import { sha256d } from '../../consensus/hash.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
-import { encodeTx } from '../../consensus/tx.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
+import { TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { sha256d } from '../../protocol/hash.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
+import { encodeTx } from '../../protocol/tx.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
 import { type ApiNode, errorOf, startApiNode } from './helpers.ts';
 

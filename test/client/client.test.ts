@@ -11,9 +11,9 @@ import {
   VppConnectionError,
   VppTimeoutError,
 } from '../../client/index.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
-import { decodeTx, encodeTx } from '../../consensus/tx.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
+import { decodeTx, encodeTx } from '../../protocol/tx.ts';
 import { type ApiNode, startApiNode } from '../api/helpers.ts';
 import { keys } from '../helpers/builder.ts';
 import { netParams, waitFor } from '../helpers/net.ts';

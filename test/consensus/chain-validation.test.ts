@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Block, headerHash } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { BlockError, BlockErrorCode, TxErrorCode } from '../../consensus/errors.ts';
-import type { ChainParams } from '../../consensus/params.ts';
 import { getAccount } from '../../contracts-vm/accounts.ts';
+import { type Block, headerHash } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { BlockError, BlockErrorCode, TxErrorCode } from '../../protocol/errors.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 async function rejects(tc: TestChain, block: Block, code: string, txCode?: string): Promise<BlockError> {
@@ -128,7 +128,7 @@ describe('block validation', () => {
     const t = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n);
     const sig = t.tx.signature.slice();
     sig[10]! ^= 1;
-    const { envelope } = await import('../../consensus/tx.ts');
+    const { envelope } = await import('../../protocol/tx.ts');
     const forged = envelope({ ...t.tx, signature: sig });
     await rejects(
       tc,

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Block, encodeBlock } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
 import { Chain } from '../../consensus/chain.ts';
-import { genesisToJson } from '../../consensus/params.ts';
 import { SignatureVerifier } from '../../consensus/sigverify.ts';
+import { type Block, encodeBlock } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { genesisToJson } from '../../protocol/params.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
 
 /** Opens the ledger (which itself checks state root == head) and checks the main-chain index. */

@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEADER_BYTES } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { sha256d } from '../../consensus/hash.ts';
+import { searchNonce, setNonce } from '../../consensus/pow.ts';
+import { SignatureVerifier } from '../../consensus/sigverify.ts';
+import { HEADER_BYTES } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { sha256d } from '../../protocol/hash.ts';
 import {
   isCanonicalSignature,
   keyPairFromSecret,
   sign,
   verifyFast,
   verifyNoble,
-} from '../../consensus/keys.ts';
-import { searchNonce, setNonce } from '../../consensus/pow.ts';
-import { SignatureVerifier } from '../../consensus/sigverify.ts';
-import { envelope } from '../../consensus/tx.ts';
+} from '../../protocol/keys.ts';
+import { envelope } from '../../protocol/tx.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TxError, TxErrorCode } from '../../consensus/errors.ts';
 import { Mempool } from '../../consensus/mempool.ts';
-import { envelope } from '../../consensus/tx.ts';
+import { TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { envelope } from '../../protocol/tx.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 describe('mempool', () => {

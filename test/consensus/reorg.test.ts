@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Block } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
 import { Chain, type HeadChange } from '../../consensus/chain.ts';
 import { Mempool } from '../../consensus/mempool.ts';
-import type { ChainParams } from '../../consensus/params.ts';
 import { getAccount } from '../../contracts-vm/accounts.ts';
+import type { Block } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 /** The chain's head state equals a replay of the winning branch from genesis (the builder's state). */

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBlock, encodeBlock } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { decodeTx, encodeTx, envelopeFromBytes, txHash } from '../../consensus/tx.ts';
 import { meterReportCall, placeBidCall, registerVppCall } from '../../contracts-vm/calls.ts';
+import { decodeBlock, encodeBlock } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { decodeTx, encodeTx, envelopeFromBytes, txHash } from '../../protocol/tx.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
 
 describe('transaction and block encodings round-trip every payload kind', () => {

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeHeader, encodeHeader, headerHash } from '../../consensus/block.ts';
-import { fromHex, toHex, utf8 } from '../../consensus/bytes.ts';
-import { type AsertParams, bitsToTarget, nextBits, targetToBits } from '../../consensus/difficulty.ts';
-import { genesisBlock } from '../../consensus/genesis.ts';
-import { sha256 } from '../../consensus/hash.ts';
-import { keyPairFromSecret, verifyFast, verifyNoble } from '../../consensus/keys.ts';
-import { merkleLeaf, merkleRoot } from '../../consensus/merkle.ts';
-import { parseGenesis } from '../../consensus/params.ts';
-import { decodeTx, encodeTx, sighashPreimage, txHash } from '../../consensus/tx.ts';
+import { genesisBlock, parseChainParams } from '../../consensus/genesis.ts';
+import { decodeHeader, encodeHeader, headerHash } from '../../protocol/block.ts';
+import { fromHex, toHex, utf8 } from '../../protocol/bytes.ts';
+import { type AsertParams, bitsToTarget, nextBits, targetToBits } from '../../protocol/difficulty.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { keyPairFromSecret, verifyFast, verifyNoble } from '../../protocol/keys.ts';
+import { merkleLeaf, merkleRoot } from '../../protocol/merkle.ts';
+import { decodeTx, encodeTx, sighashPreimage, txHash } from '../../protocol/tx.ts';
 
 const V = JSON.parse(readFileSync(new URL('../vectors/protocol.json', import.meta.url), 'utf8'));
 const protocolDoc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
@@ -57,7 +56,7 @@ describe('protocol vectors (test/vectors/protocol.json, quoted in docs/protocol.
 
   it('gives genesis.json its documented hash', () => {
     const g = genesisBlock(
-      parseGenesis(JSON.parse(readFileSync(new URL('../../genesis.json', import.meta.url), 'utf8'))),
+      parseChainParams(JSON.parse(readFileSync(new URL('../../genesis.json', import.meta.url), 'utf8'))),
     );
     expect(toHex(g.hash)).toBe(V.genesisJson.hash);
     expect(toHex(encodeHeader(g.block.header))).toBe(V.genesisJson.headerHex);

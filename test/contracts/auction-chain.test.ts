@@ -1,10 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Block } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { BlockError, TxError, TxErrorCode } from '../../consensus/errors.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
 import { Mempool } from '../../consensus/mempool.ts';
-import { envelope } from '../../consensus/tx.ts';
 import { getAccount } from '../../contracts-vm/accounts.ts';
 import { clearAuction } from '../../contracts-vm/auction/index.ts';
 import { getBill } from '../../contracts-vm/bills.ts';
@@ -18,6 +13,11 @@ import {
 } from '../../contracts-vm/calls.ts';
 import { getBid, getClearing, lockFor, pendingIntervals } from '../../contracts-vm/contracts/auction.ts';
 import type { StateReader } from '../../contracts-vm/state.ts';
+import type { Block } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { BlockError, TxError, TxErrorCode } from '../../protocol/errors.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
+import { envelope } from '../../protocol/tx.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../helpers/builder.ts';
 
 const params = testParams();

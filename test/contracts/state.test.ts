@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareBytes, fromHex, toHex } from '../../consensus/bytes.ts';
+import { compareBytes, fromHex, toHex } from '../../protocol/bytes.ts';
 
 describe('state commitment ordering', () => {
   it('lowercase hex keys sort as strings exactly as their bytes sort (what the bucket hash relies on)', () => {

@@ -12,7 +12,7 @@ import type { DemoSummary, IntervalReport } from '../../node/system-demo.ts';
 import { freePortRange, waitFor } from '../helpers/net.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+const ARTIFACTS = new URL('../../test-artifacts', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-e2e-'));
 let demo: ChildProcess | undefined;
 afterAll(() => {

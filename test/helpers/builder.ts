@@ -3,24 +3,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asertParamsOf, Chain, MEDIAN_TIME_SPAN } from '../../consensus/chain.ts';
+import { genesisBlock } from '../../consensus/genesis.ts';
+import { SignatureVerifier } from '../../consensus/sigverify.ts';
+import { CONTRACTS } from '../../contracts-vm/contracts/index.ts';
+import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
+import { applyBlock } from '../../contracts-vm/transition.ts';
 import {
   type Block,
   type BlockHeader,
   computeTxRoot,
   HEADER_VERSION,
   headerHash,
-} from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { asertParamsOf, Chain, MEDIAN_TIME_SPAN } from '../../consensus/chain.ts';
-import { bitsToTarget, nextBits } from '../../consensus/difficulty.ts';
-import { genesisBlock } from '../../consensus/genesis.ts';
-import { devKeyPair, type KeyPair } from '../../consensus/keys.ts';
-import type { ChainParams } from '../../consensus/params.ts';
-import { SignatureVerifier } from '../../consensus/sigverify.ts';
-import { type CallPayload, type ChainDomain, envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
-import { CONTRACTS } from '../../contracts-vm/contracts/index.ts';
-import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
-import { applyBlock } from '../../contracts-vm/transition.ts';
+} from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { bitsToTarget, nextBits } from '../../protocol/difficulty.ts';
+import { devKeyPair, type KeyPair } from '../../protocol/keys.ts';
+import type { ChainParams } from '../../protocol/params.ts';
+import { type CallPayload, type ChainDomain, envelope, signTx, type TxEnvelope } from '../../protocol/tx.ts';
 
 export const GENESIS_TIME = Date.UTC(2026, 0, 1);
 export const keys: Record<'grid' | 'vpp1' | 'vpp2' | 'vpp3' | 'miner', KeyPair> = {

@@ -9,9 +9,9 @@ import { tcp } from '@libp2p/tcp';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { Writer } from '../../consensus/bytes.ts';
-import { sha256 } from '../../consensus/hash.ts';
 import { type ChainNames, chainNames } from '../../p2p/protocol.ts';
+import { Writer } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
 
 export interface Attacker {
   libp2p: Libp2p<{ pubsub: GossipSub }>;

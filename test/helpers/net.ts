@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { targetToBits } from '../../consensus/difficulty.ts';
-import type { ChainParams } from '../../consensus/params.ts';
 import { initDataDir, VppNode } from '../../node/node.ts';
+import { targetToBits } from '../../protocol/difficulty.ts';
+import type { ChainParams } from '../../protocol/params.ts';
 import { testParams } from './builder.ts';
 
 /** Blocks every ~300 ms for one mining thread at ~1.5 MH/s; aserti keeps it there. */

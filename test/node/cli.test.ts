@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { devKeyPair } from '../../consensus/keys.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
 
 const cli = new URL('../../bin/vppchain.js', import.meta.url).pathname;
 const run = (...args: string[]) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeBlock } from '../../consensus/block.ts';
+import { encodeBlock } from '../../protocol/block.ts';
 import { ChainBuilder, keys } from '../helpers/builder.ts';
 import { type Attacker, startAttacker } from '../helpers/malicious.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../helpers/net.ts';

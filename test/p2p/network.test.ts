@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { envelope, signTx } from '../../consensus/tx.ts';
+import { envelope, signTx } from '../../protocol/tx.ts';
 import { keys } from '../helpers/builder.ts';
 import { netParams, sameHead, startNet, type TestNet, waitFor } from '../helpers/net.ts';
 

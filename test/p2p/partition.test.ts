@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex } from '../../consensus/bytes.ts';
 import { genesisBlock } from '../../consensus/genesis.ts';
-import { envelope, signTx, type TxEnvelope } from '../../consensus/tx.ts';
 import { Overlay, StateStore } from '../../contracts-vm/state.ts';
 import { applyBlock } from '../../contracts-vm/transition.ts';
 import type { VppNode } from '../../node/node.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { envelope, signTx, type TxEnvelope } from '../../protocol/tx.ts';
 import { keys } from '../helpers/builder.ts';
 import { netParams, sameHead, startNet, type TestNet, waitFor } from '../helpers/net.ts';
 

@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { genesisToJson } from '../../consensus/params.ts';
 import {
   type DevnetOptions,
   type DevnetPlan,
@@ -13,6 +12,7 @@ import {
   prepareDevnet,
   spawnNode,
 } from '../../node/devnet.ts';
+import { genesisToJson } from '../../protocol/params.ts';
 import { freePortRange, netParams, waitFor } from '../helpers/net.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-procs-'));

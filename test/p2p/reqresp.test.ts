@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBlock, decodeHeader, headerHash } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
 import { decodeStatus, encodeHashes, encodeRange, encodeStatus } from '../../p2p/protocol.ts';
 import { ResponseError, request } from '../../p2p/reqresp.ts';
+import { decodeBlock, decodeHeader, headerHash } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
 import { ChainBuilder, testParams } from '../helpers/builder.ts';
 import { startNet, type TestNet, waitFor } from '../helpers/net.ts';
 

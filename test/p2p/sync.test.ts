@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex } from '../../consensus/bytes.ts';
 import { initDataDir, VppNode } from '../../node/node.ts';
+import { toHex } from '../../protocol/bytes.ts';
 import { ChainBuilder, keys, testParams } from '../helpers/builder.ts';
 import { waitFor } from '../helpers/net.ts';
 

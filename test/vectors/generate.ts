@@ -1,13 +1,14 @@
 // Prints the protocol test vectors (test/vectors/protocol.json, quoted in docs/protocol.md).
 // Regenerate only on a deliberate protocol change: `node test/vectors/generate.ts > test/vectors/protocol.json`.
 import { readFileSync } from 'node:fs';
-import { type BlockHeader, encodeHeader, headerHash } from '../../consensus/block.ts';
-import { toHex } from '../../consensus/bytes.ts';
-import { genesisBlock } from '../../consensus/genesis.ts';
-import { sha256 } from '../../consensus/hash.ts';
-import { devKeyPair } from '../../consensus/keys.ts';
-import { blockTxRoot } from '../../consensus/merkle.ts';
-import { parseGenesis } from '../../consensus/params.ts';
+import { genesisBlock, parseChainParams } from '../../consensus/genesis.ts';
+import { accountKey, encodeAccount } from '../../contracts-vm/accounts.ts';
+import { StateStore } from '../../contracts-vm/state.ts';
+import { type BlockHeader, encodeHeader, headerHash } from '../../protocol/block.ts';
+import { toHex } from '../../protocol/bytes.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { devKeyPair } from '../../protocol/keys.ts';
+import { blockTxRoot } from '../../protocol/merkle.ts';
 import {
   encodeTx,
   encodeUnsignedTx,
@@ -15,9 +16,7 @@ import {
   signTx,
   txHash,
   type UnsignedTx,
-} from '../../consensus/tx.ts';
-import { accountKey, encodeAccount } from '../../contracts-vm/accounts.ts';
-import { StateStore } from '../../contracts-vm/state.ts';
+} from '../../protocol/tx.ts';
 
 const key = devKeyPair('vpp-1');
 const domain = { chainId: 7301, genesisHash: sha256(new TextEncoder().encode('example genesis')) };
@@ -43,7 +42,7 @@ state.apply(
   new Map([[toHex(accountKey(key.address)), encodeAccount({ nonce: 1n, balance: 1000n, locked: 10n })]]),
 );
 const genesis = genesisBlock(
-  parseGenesis(JSON.parse(readFileSync(new URL('../../genesis.json', import.meta.url), 'utf8'))),
+  parseChainParams(JSON.parse(readFileSync(new URL('../../genesis.json', import.meta.url), 'utf8'))),
 );
 
 console.log(

@@ -18,6 +18,13 @@ export function bitsToTarget(bits: number): bigint | null {
   return target;
 }
 
+/** Difficulty as the easiest allowed target divided by the block's target (1 = easiest). */
+export function difficulty(bits: number, powLimitBits: number): number {
+  const t = bitsToTarget(bits)!;
+  const limit = bitsToTarget(powLimitBits)!;
+  return Number((limit * 1000n) / t) / 1000;
+}
+
 /** The canonical compact encoding (rounds the target down to 23 bits of mantissa). */
 export function targetToBits(target: bigint): number {
   if (target <= 0n) throw new RangeError('target must be positive');

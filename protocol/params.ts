@@ -1,6 +1,6 @@
 // Chain parameters and genesis. genesis.json is validated field by field; its parameters are committed
-// in the genesis state (key "params"), so the genesis hash changes with any of them.
-import { readFileSync } from 'node:fs';
+// in the genesis state (key "params"), so the genesis hash changes with any of them. The market's own
+// limits (largest price) belong to the market code: the caller passes them (consensus/genesis.ts).
 import { Writer } from './bytes.ts';
 import { bitsToTarget } from './difficulty.ts';
 import { type Address, isAddress } from './keys.ts';
@@ -32,7 +32,10 @@ export interface MarketParams {
   minConfirmations: number;
 }
 
-export const MAX_MARKET_PRICE = 1_000_000_000;
+/** Limits the market code sets on its genesis parameters (contracts-vm/auction/limits.ts). */
+export interface MarketLimits {
+  maxPrice: number;
+}
 
 export interface ChainParams {
   chainId: number;
@@ -82,7 +85,7 @@ function bits(o: Json, field: string): number {
   return b;
 }
 
-function parseMarket(raw: unknown): MarketParams {
+function parseMarket(raw: unknown, limits: MarketLimits): MarketParams {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new GenesisError('market must be an object');
   const m = raw as Json;
@@ -96,10 +99,10 @@ function parseMarket(raw: unknown): MarketParams {
   const market: MarketParams = {
     intervalMs: field('intervalMs', 1000, 86_400_000),
     maxIntervalsAhead: field('maxIntervalsAhead', 1, 10_000),
-    gridSellPrice: field('gridSellPrice', 0, MAX_MARKET_PRICE),
-    gridBuyPrice: field('gridBuyPrice', 0, MAX_MARKET_PRICE),
-    imbalanceShortPrice: field('imbalanceShortPrice', 0, MAX_MARKET_PRICE),
-    imbalanceLongPrice: field('imbalanceLongPrice', 0, MAX_MARKET_PRICE),
+    gridSellPrice: field('gridSellPrice', 0, limits.maxPrice),
+    gridBuyPrice: field('gridBuyPrice', 0, limits.maxPrice),
+    imbalanceShortPrice: field('imbalanceShortPrice', 0, limits.maxPrice),
+    imbalanceLongPrice: field('imbalanceLongPrice', 0, limits.maxPrice),
     minConfirmations: field('minConfirmations', 0, 10_000),
   };
   if (market.gridBuyPrice > market.gridSellPrice)
@@ -110,7 +113,7 @@ function parseMarket(raw: unknown): MarketParams {
   return market;
 }
 
-export function parseGenesis(raw: unknown): ChainParams {
+export function parseGenesis(raw: unknown, limits: MarketLimits): ChainParams {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new GenesisError('genesis must be a JSON object');
   const o = raw as Json;
@@ -129,7 +132,7 @@ export function parseGenesis(raw: unknown): ChainParams {
     maxBlockBytes: int(o, 'maxBlockBytes', 1024, 32 * 1024 * 1024),
     maxBlockTxs: int(o, 'maxBlockTxs', 1, 100_000),
     minTxFee: amount(o, 'minTxFee'),
-    market: parseMarket(o.market),
+    market: parseMarket(o.market, limits),
     accounts: [],
   };
   if (bitsToTarget(params.initialBits)! > bitsToTarget(params.powLimitBits)!) {
@@ -157,22 +160,6 @@ export function parseGenesis(raw: unknown): ChainParams {
   if (params.accounts.filter((a) => a.role === 'grid').length !== 1)
     throw new GenesisError('exactly one account must have role "grid"');
   return params;
-}
-
-export function loadGenesisFile(path: string): ChainParams {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new GenesisError(`cannot read genesis file ${path}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new GenesisError(`genesis file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseGenesis(raw);
 }
 
 /** The JSON form of parameters (the inverse of parseGenesis). */
