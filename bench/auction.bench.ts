@@ -1,9 +1,9 @@
 // Real-time auction: clearing + VCG payments for 10..10,000 VPPs x 10 steps (median wall time), beside the
-// naive VCG that re-clears once per trading participant (test/auction/reference.ts) where that is
+// naive VCG that re-clears once per trading participant (test/unit/auction/reference.ts) where that is
 // affordable, and the growth ratio per 10x more VPPs. Instances are seeded, so runs are comparable.
 import { type AuctionInput, type Bid, clearAuction } from '../contracts-vm/auction/index.ts';
 import { seededRandom } from '../market/random.ts';
-import { naiveVcg } from '../test/auction/reference.ts';
+import { naiveVcg } from '../test/unit/auction/reference.ts';
 import { median } from './stats.ts';
 
 const STEPS = 10;

@@ -83,7 +83,7 @@ export async function solveCentral(
     return { id: p.id, ownCost, schedule, p2pPayment: 0, cost: ownCost };
   });
   // The pool row's dual is the clearing price: with HiGHS's sign convention (checked against the
-  // distributed prices in test/market/frameworks.test.ts) it is the value of one more kWh sold into the pool.
+  // distributed prices in test/unit/market/frameworks.test.ts) it is the value of one more kWh sold into the pool.
   const prices = Array.from({ length: T }, (_, t) => (optimal ? r.rowDual[poolRow + t]! : Number.NaN));
   for (const o of prosumers) {
     o.p2pPayment = -o.schedule.p2pNet.reduce((s, q, t) => s + prices[t]! * q, 0);

@@ -6,7 +6,7 @@
 // It is the prosumer subproblem solver: the same structure is solved thousands of times with a new cost
 // vector, so the constraint matrix, its column view and all work arrays are set up once. The normal
 // equations A·H⁻¹·Aᵀ are factorised with the bordered band Cholesky in banded.ts, so one iteration is
-// linear in the number of periods. Verified against HiGHS in test/market/ipm.test.ts.
+// linear in the number of periods. Verified against HiGHS in test/unit/market/ipm.test.ts.
 import { BorderedBandMatrix } from './banded.ts';
 
 /** A QP's fixed part: equality rows in CSR, bounds, and the band shape of A·Aᵀ. */

@@ -1,0 +1,109 @@
+// `vppchain dayahead` end to end, as a user runs it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = new URL('../../../node/cli.ts', import.meta.url).pathname;
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'dayahead', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('vppchain dayahead', () => {
+  it('prints the documented JSON for a generated scenario', () => {
+    const r = run('--prosumers', '8', '--seed', '3', '--periods', '24', '--json', '--threads', '0');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.scenario).toMatchObject({ prosumers: 8, periods: 24, periodMinutes: 60, currency: 'GBP' });
+    expect(Object.keys(json.frameworks).sort()).toEqual(['central', 'decentralized', 'traditional', 'weak']);
+    for (const f of Object.values(json.frameworks) as Record<string, unknown>[]) {
+      for (const key of [
+        'totalCost',
+        'gap',
+        'imbalance',
+        'iterations',
+        'converged',
+        'seconds',
+        'netPositionKwh',
+        'prosumers',
+        'prices',
+        'history',
+      ]) {
+        expect(f).toHaveProperty(key);
+      }
+      expect(f.netPositionKwh).toHaveLength(24);
+    }
+    expect(json.frameworks.central.gap).toBe(0);
+    expect(json.frameworks.weak.converged).toBe(true);
+    expect(json.optimum).toBeCloseTo(json.frameworks.central.totalCost, 9);
+    expect(json.baseline).toBeCloseTo(json.frameworks.traditional.totalCost, 9);
+  });
+
+  it('runs one framework on a scenario file and writes CSVs and an HTML report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dayahead-'));
+    const scenario = join(dir, 'two.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'two homes',
+        periods: 24,
+        tariffs: {
+          retail: new Array(24).fill(0.3),
+          feedIn: new Array(24).fill(0.05),
+          source: 'flat test tariff',
+        },
+        prosumers: [
+          {
+            id: 'sunny',
+            load: new Array(24).fill(0.2),
+            pv: new Array(24).fill(0).map((_, t) => (t >= 8 && t < 16 ? 2 : 0)),
+          },
+          { id: 'dark', load: new Array(24).fill(0.5) },
+        ],
+      }),
+    );
+    const out = join(dir, 'out');
+    const r = run('--scenario', scenario, '--framework', 'weak', '--out', out, '--threads', '0');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/two homes: 2 prosumers, 24 periods of 60 min/);
+    // Only the requested framework is listed; its saving and gap still refer to the traditional market
+    // and the central optimum.
+    expect(r.stdout).toMatch(/^weak\s+[\d.]+\s+\d+\.\d+%\s+\d+\.\d+%/m);
+    expect(r.stdout).not.toMatch(/^central/m);
+    expect(r.stdout).toMatch(/sunny/);
+    for (const f of [
+      'summary.csv',
+      'prices.csv',
+      'net_position.csv',
+      'schedule_weak.csv',
+      'convergence_weak.csv',
+      'report.html',
+    ]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[\s\S]*Convergence, weak/);
+    expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^framework,total_cost,gap/,
+    );
+  });
+
+  it('rejects bad flags and bad scenarios with exit code 2 and a message', () => {
+    const cases: [string[], RegExp][] = [
+      [['--framework', 'auction'], /--framework must be one of/],
+      [['--rho=-1'], /--rho must be a positive number/],
+      [['--prosumers', '0'], /--prosumers must be between 1/],
+      [['--seed', '4'], /--seed needs --prosumers/],
+      [['--scenario', 'x.json', '--prosumers', '3'], /cannot be combined/],
+      [['--degree', '4'], /--degree needs --graph sparse/],
+      [['--periods', '30', '--prosumers', '3'], /--periods must be one of 24\|48\|96/],
+      [['--scenario', '/nonexistent/file.json'], /invalid scenario/],
+      [['--bogus'], /Unknown option/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+});

@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { searchNonce, setNonce } from '../../../consensus/pow.ts';
+import { SignatureVerifier } from '../../../consensus/sigverify.ts';
+import { HEADER_BYTES } from '../../../protocol/block.ts';
+import { toHex } from '../../../protocol/bytes.ts';
+import { sha256d } from '../../../protocol/hash.ts';
+import {
+  isCanonicalSignature,
+  keyPairFromSecret,
+  sign,
+  verifyFast,
+  verifyNoble,
+} from '../../../protocol/keys.ts';
+import { envelope } from '../../../protocol/tx.ts';
+import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
+
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const be32 = (x: bigint) => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+const secretArb = fc.bigInt({ min: 1n, max: N - 1n }).map(be32);
+
+describe('signature verifiers', () => {
+  it('OpenSSL and noble give identical verdicts on valid, mutated, high-s and random signatures', () => {
+    fc.assert(
+      fc.property(
+        secretArb,
+        fc.uint8Array({ minLength: 0, maxLength: 80 }),
+        fc.nat(63),
+        fc.nat(7),
+        fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        (sk, msg, pos, bit, junk) => {
+          const k = keyPairFromSecret(sk);
+          const sig = sign(msg, sk);
+          expect(isCanonicalSignature(sig)).toBe(true);
+          expect(verifyFast(sig, msg, k.publicKey)).toBe(true);
+          expect(verifyNoble(sig, msg, k.publicKey)).toBe(true);
+          const flipped = sig.slice();
+          flipped[pos]! ^= 1 << bit;
+          // High-s twin: (r, n - s) verifies mathematically but breaks the low-s rule.
+          const s = BigInt(`0x${toHex(sig.subarray(32))}`);
+          const highS = Uint8Array.from([...sig.subarray(0, 32), ...be32(N - s)]);
+          const otherMsg = Uint8Array.from([...msg, 1]);
+          const badKey = k.publicKey.slice();
+          badKey[0] = 0x04;
+          for (const [sg, m, pk] of [
+            [flipped, msg, k.publicKey],
+            [highS, msg, k.publicKey],
+            [junk, msg, k.publicKey],
+            [sig, otherMsg, k.publicKey],
+            [sig, msg, badKey],
+          ] as const) {
+            expect(verifyFast(sg, m, pk)).toBe(verifyNoble(sg, m, pk));
+          }
+          expect(verifyFast(highS, msg, k.publicKey)).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('verifies in worker threads, caches verdicts by transaction id, and agrees with inline verification', async () => {
+    const b = new ChainBuilder(testParams());
+    const good = Array.from({ length: 40 }, (_, i) => b.transfer(keys.vpp1, keys.vpp2, 1n, BigInt(i)));
+    const bad = good.slice(0, 10).map((t) => {
+      const sig = t.tx.signature.slice();
+      sig[5]! ^= 4;
+      return envelope({ ...t.tx, signature: sig });
+    });
+    const pooled = new SignatureVerifier(b.domain, 2);
+    const inline = new SignatureVerifier(b.domain, 0);
+    try {
+      const all = [...good, ...bad];
+      const verdicts = await pooled.verifyTxs(all);
+      expect(verdicts).toEqual(await inline.verifyTxs(all));
+      expect(verdicts.filter(Boolean).length).toBe(40);
+      expect(pooled.stats.verified).toBe(50);
+      await pooled.verifyTxs(good);
+      expect(pooled.stats.verified).toBe(50);
+      expect(pooled.stats.cacheHits).toBe(40);
+    } finally {
+      await pooled.close();
+      await inline.close();
+    }
+  });
+});
+
+describe('nonce search', () => {
+  it('finds exactly the first nonce whose SHA-256d is at or below the target', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: HEADER_BYTES, maxLength: HEADER_BYTES }),
+        fc.integer({ min: 0, max: 8 }),
+        (header, zeroBits) => {
+          const target = (1n << BigInt(256 - zeroBits)) - 1n;
+          const r = searchNonce(header, target, 1000, 1000 + 4096);
+          let expected = -1;
+          for (let n = 1000; n < 1000 + 4096; n++) {
+            setNonce(header, n);
+            if (BigInt(`0x${toHex(sha256d(header))}`) <= target) {
+              expected = n;
+              break;
+            }
+          }
+          expect(r.nonce).toBe(expected);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});

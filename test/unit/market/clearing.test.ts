@@ -1,0 +1,60 @@
+// Clearing-method behaviour: why ADMM, the stop rule, the iteration limit, and worker parallelism.
+import { describe, expect, it } from 'vitest';
+import { startAgents } from '../../../market/agent-host.ts';
+import { solveCentral } from '../../../market/central.ts';
+import { DEFAULT_CLEARING, hasConverged } from '../../../market/clearing.ts';
+import { clearWeak } from '../../../market/weak.ts';
+import { generated } from './helpers.ts';
+
+const scenario = generated(12, 21, { batteryShare: 0.5 });
+
+async function weak(options: Parameters<typeof clearWeak>[2], threads = 0) {
+  const host = await startAgents(scenario, 'pool', threads);
+  try {
+    return await clearWeak(host, scenario.tariffs, options);
+  } finally {
+    await host.close();
+  }
+}
+
+describe('weakly-centralised clearing', () => {
+  it('plain sub-gradient oscillates where ADMM converges (the documented reason for ADMM)', async () => {
+    const optimum = (await solveCentral(scenario)).totalCost;
+    const plain = await weak({ method: 'subgradient', maxIterations: 150, referenceCost: optimum });
+    const admm = await weak({ maxIterations: 150, referenceCost: optimum });
+    expect(admm.converged).toBe(true);
+    expect(plain.converged).toBe(false);
+    expect(plain.note).toMatch(/not converged within 150 iterations/);
+    expect(plain.relativeImbalance).toBeGreaterThan(100 * admm.relativeImbalance);
+    // Even when it stops early, a result is an honest feasible cost: never below the optimum.
+    expect(plain.totalCost).toBeGreaterThanOrEqual(optimum - 1e-6);
+  });
+
+  it('stops at the iteration limit and says so', async () => {
+    const r = await weak({ maxIterations: 3 });
+    expect(r.iterations).toBe(3);
+    expect(r.converged).toBe(false);
+    expect(r.history).toHaveLength(3);
+  });
+
+  it('gives the same answer with agents in worker threads as in-process', async () => {
+    const local = await weak({ maxIterations: 200 });
+    const threaded = await weak({ maxIterations: 200 }, 2);
+    expect(threaded.iterations).toBe(local.iterations);
+    expect(threaded.totalCost).toBe(local.totalCost);
+    expect(threaded.prices).toEqual(local.prices);
+  });
+});
+
+describe('stop rule', () => {
+  const o = DEFAULT_CLEARING;
+  it('needs both a small imbalance and a small gap', () => {
+    expect(hasConverged(o, 0.5e-4, 1, 0.5e-3, 1)).toBe(true);
+    expect(hasConverged(o, 2e-4, 1, 0, 0)).toBe(false);
+    expect(hasConverged(o, 0, 1, 2e-3, 0)).toBe(false);
+  });
+  it('without a reference optimum, uses the change in trades instead of the gap', () => {
+    expect(hasConverged(o, 0, 100, null, 0.05)).toBe(true);
+    expect(hasConverged(o, 0, 100, null, 0.5)).toBe(false);
+  });
+});
