@@ -87,8 +87,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: VppN
           throw fail(ApiErrorCode.BAD_REQUEST, err.message, { field: err.field });
         if (err instanceof DecodeError)
           throw fail(ApiErrorCode.DECODE, `transaction does not decode: ${err.message}`);
-        if (err instanceof TxError)
-          throw fail(err.code, err.message.replace(`${err.code}: `, ''), env ? { hash: env.id } : undefined);
+        if (err instanceof TxError) throw fail(err.code, err.message, env ? { hash: env.id } : undefined);
         throw err;
       }
       metrics.txSubmitted.inc({ result: 'accepted' });

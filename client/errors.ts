@@ -5,11 +5,16 @@ export class VppApiError extends Error {
   readonly code: string;
   readonly details?: unknown;
 
+  /** `message` is the node's sentence without the code; `toString()` gives both. */
   constructor(status: number, code: string, message: string, details?: unknown) {
-    super(`${code}: ${message}`);
+    super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+  }
+
+  override toString(): string {
+    return `${this.code}: ${this.message}`;
   }
 }
 

@@ -497,7 +497,7 @@ export class Chain extends EventEmitter<{
     const badSig = verdicts.indexOf(false);
     if (badSig >= 0) {
       const err = new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
-      return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err.message}`, {
+      return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err}`, {
         error: err,
         index: badSig,
       });

@@ -118,7 +118,7 @@ export function applyBlock(
     } catch (err) {
       state.revert(cp);
       if (err instanceof TxError) {
-        throw new BlockError(BlockErrorCode.INVALID_TX, `tx ${index} (${env.id}): ${err.message}`, {
+        throw new BlockError(BlockErrorCode.INVALID_TX, `tx ${index} (${env.id}): ${err}`, {
           error: err,
           index,
         });

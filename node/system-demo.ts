@@ -220,7 +220,7 @@ export async function runSystemDemo(
           try {
             return await a.planInterval(k);
           } catch (err) {
-            log(`  ${a.name}: bid for interval ${k} not placed: ${(err as Error).message}`);
+            log(`  ${a.name}: bid for interval ${k} not placed: ${err}`);
             return null;
           }
         }),

@@ -288,7 +288,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     } catch (err) {
       if (!(err instanceof BlockError)) throw err;
       this.report(msg, err.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
-      if (err.verdict === 'reject') this.penalise(from, PeerAction.Fatal, `invalid block: ${err.message}`);
+      if (err.verdict === 'reject') this.penalise(from, PeerAction.Fatal, `invalid block: ${err}`);
       else if (err.code === 'ORPHAN') void this.sync.handshake(msg.propagationSource);
     }
   }
@@ -309,8 +309,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     } catch (err) {
       if (!(err instanceof TxError)) throw err;
       this.report(msg, err.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
-      if (err.verdict === 'reject')
-        this.penalise(from, PeerAction.Fatal, `invalid transaction: ${err.message}`);
+      if (err.verdict === 'reject') this.penalise(from, PeerAction.Fatal, `invalid transaction: ${err}`);
     }
   }
 

@@ -89,7 +89,7 @@ export class SyncService {
       this.net.penalise(id, PeerAction.Fatal, err.message);
     } else if (err instanceof BlockError) {
       if (err.verdict === 'reject')
-        this.net.penalise(id, PeerAction.Fatal, `sync served an invalid block: ${err.message}`);
+        this.net.penalise(id, PeerAction.Fatal, `sync served an invalid block: ${err}`);
     } else if (!(err instanceof Error && /closed|abort|reset/i.test(err.message))) {
       this.net.penalise(id, PeerAction.HighTolerance, (err as Error).message);
     }

@@ -48,11 +48,7 @@ export class TxSync {
           } catch (err) {
             if (!(err instanceof TxError)) throw err;
             if (err.verdict === 'reject')
-              this.net.penalise(
-                id,
-                PeerAction.Fatal,
-                `mempool sync served an invalid transaction: ${err.message}`,
-              );
+              this.net.penalise(id, PeerAction.Fatal, `mempool sync served an invalid transaction: ${err}`);
           }
         }
       }

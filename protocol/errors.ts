@@ -4,15 +4,23 @@
 
 export type Verdict = 'reject' | 'ignore';
 
-/** An error with a machine-readable code and the verdict its code carries. */
-abstract class VerdictError<C extends string> extends Error {
+/**
+ * An error with a machine-readable code and the verdict its code carries, kept apart from the message
+ * (a human sentence without the code): clients show the message, programs branch on the code.
+ */
+export abstract class VerdictError<C extends string = string> extends Error {
   readonly code: C;
   readonly verdict: Verdict;
 
   protected constructor(code: C, message: string, ignored: ReadonlySet<C>) {
-    super(`${code}: ${message}`);
+    super(message);
     this.code = code;
     this.verdict = ignored.has(code) ? 'ignore' : 'reject';
+  }
+
+  /** Code and message in one line, for logs. */
+  override toString(): string {
+    return `${this.code}: ${this.message}`;
   }
 }
 

@@ -57,7 +57,7 @@ export async function withClient(json: boolean, body: () => Promise<number>): Pr
     if (err instanceof VppApiError || err instanceof VppConnectionError || err instanceof VppTimeoutError) {
       const code =
         err instanceof VppApiError ? err.code : err instanceof VppTimeoutError ? 'TIMEOUT' : 'UNREACHABLE';
-      const message = err instanceof VppApiError ? err.message.replace(`${err.code}: `, '') : err.message;
+      const message = err.message;
       if (json) console.log(JSON.stringify({ error: { code, message } }));
       console.error(`vppchain: ${code}: ${message}`);
       return 1;
