@@ -126,7 +126,17 @@ export function applyBlock(
       throw err;
     }
   });
-  runEndBlock(state, ctx, receipts.block, observer);
+  try {
+    runEndBlock(state, ctx, receipts.block, observer);
+  } catch (err) {
+    // A hook is a pure function of (state, block): if it fails here it fails on every node, so the
+    // block is invalid (a verdict for the network), not a crash of whoever received it.
+    if (err instanceof BlockError) throw err;
+    throw new BlockError(
+      BlockErrorCode.HOOK_FAILED,
+      `end-of-block hooks failed at height ${ctx.height}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   return receipts;
 }
 

@@ -42,6 +42,8 @@ export const BlockErrorCode = {
   TIMESTAMP_TOO_OLD: 'TIMESTAMP_TOO_OLD',
   TIMESTAMP_IN_FUTURE: 'TIMESTAMP_IN_FUTURE',
   INVALID_TX: 'INVALID_TX',
+  /** An end-of-block hook (the auction's clearing) failed on this block: it cannot be executed. */
+  HOOK_FAILED: 'HOOK_FAILED',
   BAD_STATE_ROOT: 'BAD_STATE_ROOT',
 } as const;
 export type BlockErrorCode = (typeof BlockErrorCode)[keyof typeof BlockErrorCode];
