@@ -1,7 +1,7 @@
 // GET /v1/accounts/:address: balance, locked, nonce, pending nonce, genesis role.
 import type { FastifyInstance } from 'fastify';
-import type { VppNode } from '../node/node.ts';
 import { errorResponses } from './errors.ts';
+import type { NodePort } from './port.ts';
 import { ADDRESS_PATTERN, address, u64String } from './schemas.ts';
 
 const accountReply = {
@@ -36,7 +36,7 @@ const accountReply = {
   },
 } as const;
 
-export async function accountRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const genesis = new Map(node.params.accounts.map((a) => [a.address, a]));
   app.get<{ Params: { address: string } }>(

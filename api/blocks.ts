@@ -1,12 +1,12 @@
 // GET /v1/blocks/:id (height, hash or "latest") and GET /v1/blocks?from=&limit= (main chain, ascending).
 import type { FastifyInstance } from 'fastify';
 import type { BlockNode } from '../consensus/chain.ts';
-import { blockSize } from '../consensus/chain.ts';
-import type { VppNode } from '../node/node.ts';
+import { blockSize } from '../consensus/validation.ts';
 import { type Block, encodeHeader } from '../protocol/block.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { difficulty } from '../protocol/difficulty.ts';
 import { badRequest, errorResponses, notFound } from './errors.ts';
+import type { NodePort } from './port.ts';
 import { address, hash32 } from './schemas.ts';
 import { txToJson } from './txjson.ts';
 
@@ -48,7 +48,7 @@ const blockReply = {
 
 const errors = errorResponses;
 
-function summary(node: VppNode, n: BlockNode, block: Block, main: boolean) {
+function summary(node: NodePort, n: BlockNode, block: Block, main: boolean) {
   const h = n.header;
   return {
     hash: n.id,
@@ -78,7 +78,7 @@ function parseHeight(s: string, what: string): number {
   return n;
 }
 
-export async function blockRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function blockRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const { chain } = node;
 

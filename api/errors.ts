@@ -1,29 +1,18 @@
-// One error shape for every 4xx/5xx reply: { error: { code, message, details? } }.
+// One error shape for every 4xx/5xx reply: { error: { code, message, details? } } (ApiErrorBody of
+// client/types.ts; the codes are client/errors.ts's ApiErrorCode), and the handlers that produce it.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrorCode, VppApiError } from '../client/errors.ts';
+import type { ApiErrorBody } from '../client/types.ts';
 
-/** API-level codes; transaction rejections use the TxError codes of protocol/errors.ts as they are. */
-export const ApiErrorCode = {
-  BAD_REQUEST: 'BAD_REQUEST',
-  DECODE: 'DECODE',
-  NOT_FOUND: 'NOT_FOUND',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  RATE_LIMITED: 'RATE_LIMITED',
-  UNAVAILABLE: 'UNAVAILABLE',
-  INTERNAL: 'INTERNAL',
-} as const;
-
-export class ApiError extends Error {
+/**
+ * What a route throws to answer with an error. The fields are the client's VppApiError (one definition of
+ * what an API error carries); `statusCode` is the name fastify and its plugins look for.
+ */
+export class ApiError extends VppApiError {
   override name = 'ApiError';
-  readonly statusCode: number;
-  readonly code: string;
-  readonly details?: unknown;
 
-  constructor(statusCode: number, code: string, message: string, details?: unknown) {
-    super(message);
-    this.statusCode = statusCode;
-    this.code = code;
-    this.details = details;
+  get statusCode(): number {
+    return this.status;
   }
 }
 
@@ -79,9 +68,9 @@ export function sendError(
   message: string,
   details?: unknown,
 ) {
-  const error: { code: string; message: string; details?: unknown } = { code, message };
-  if (details !== undefined) error.details = details;
-  return reply.code(status).type('application/json; charset=utf-8').send({ error });
+  const body: ApiErrorBody = { error: { code, message } };
+  if (details !== undefined) body.error.details = details;
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
 /** Installs the error and not-found handlers that give every failure the one shape. */

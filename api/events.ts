@@ -1,11 +1,12 @@
-// GET /v1/events: server-sent events from the node's event bus (node/events.ts).
+// GET /v1/events: server-sent events from the node's event feed (port.ts; kinds in client/types.ts).
 //   id: <sequence>\nevent: <kind>\ndata: {"id":…,"kind":…,"time":…,"data":{…}}\n\n
 // Heartbeat comments (": ping") keep proxies from closing idle streams. `?kinds=head,reorg` filters;
 // a Last-Event-ID header (browsers send it on reconnect) replays buffered events after that id.
 import type { FastifyInstance } from 'fastify';
-import { EVENT_KINDS, type EventKind, isEventKind, type NodeEvent } from '../node/events.ts';
-import type { VppNode } from '../node/node.ts';
-import { ApiError, ApiErrorCode, badRequest, errorResponses } from './errors.ts';
+import { ApiErrorCode } from '../client/errors.ts';
+import { EVENT_KINDS, type EventKind, isEventKind, type NodeEvent } from '../client/types.ts';
+import { ApiError, badRequest, errorResponses } from './errors.ts';
+import type { NodePort } from './port.ts';
 
 export interface EventStreamOptions {
   heartbeatMs: number;
@@ -19,7 +20,7 @@ export const formatEvent = (e: NodeEvent): string =>
 
 export async function eventRoutes(
   app: FastifyInstance,
-  opts: { node: VppNode; stream: EventStreamOptions },
+  opts: { node: NodePort; stream: EventStreamOptions },
 ): Promise<void> {
   const { node } = opts;
   const { heartbeatMs, maxClients } = opts.stream;

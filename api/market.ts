@@ -1,9 +1,9 @@
 // Auctions and bills: what VPP operators and the grid operator read once consensus has confirmed it.
 import type { FastifyInstance } from 'fastify';
 import { auctionView, billsOf, billsOfInterval, billView, currentInterval } from '../contracts-vm/queries.ts';
-import type { VppNode } from '../node/node.ts';
 import { isAddress } from '../protocol/keys.ts';
 import { badRequest, errorResponses } from './errors.ts';
+import type { NodePort } from './port.ts';
 
 const MAX_SPAN = 1000;
 const minConfirmations = {
@@ -36,7 +36,7 @@ const bill = {
   },
 } as const;
 
-export async function marketRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const params = node.params;
 

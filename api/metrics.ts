@@ -1,9 +1,9 @@
-// GET /metrics (Prometheus text) and the request-latency hook. The metrics themselves live in
-// node/metrics.ts (NodeMetrics) so that any part of the node can add and update its own.
+// GET /metrics (Prometheus text) and the request-latency hook. The node owns the metrics (so that any
+// part of it can add and update its own); the port gives the API the exposition and the ones it updates.
 import type { FastifyInstance } from 'fastify';
-import type { VppNode } from '../node/node.ts';
+import type { NodePort } from './port.ts';
 
-export async function metricsRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function metricsRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { metrics } = opts.node;
   app.get(
     '/metrics',
@@ -22,7 +22,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { node: VppNode 
 }
 
 /** Observes every request's latency by route pattern (unknown routes are one label, not one per URL). */
-export function observeLatency(app: FastifyInstance, node: VppNode): void {
+export function observeLatency(app: FastifyInstance, node: NodePort): void {
   app.addHook('onResponse', async (request, reply) => {
     node.metrics.httpDuration.observe(
       {

@@ -6,14 +6,15 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { VppNode } from '../node/node.ts';
+import { ApiErrorCode } from '../client/errors.ts';
 import { accountRoutes } from './accounts.ts';
 import { blockRoutes } from './blocks.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { ApiError, ApiErrorCode, errorReply, installErrorHandling, sendError } from './errors.ts';
+import { ApiError, errorReply, installErrorHandling, sendError } from './errors.ts';
 import { eventRoutes } from './events.ts';
 import { marketRoutes } from './market.ts';
 import { metricsRoutes, observeLatency } from './metrics.ts';
+import type { NodePort } from './port.ts';
 import { sharedSchemas } from './schemas.ts';
 import { statusRoutes } from './status.ts';
 import { transactionRoutes } from './transactions.ts';
@@ -44,7 +45,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export const DEFAULT_RATE_LIMIT = { max: 1200, windowMs: 60_000 };
 
-export async function createApiServer(node: VppNode, opts: ApiOptions = {}): Promise<FastifyInstance> {
+export async function createApiServer(node: NodePort, opts: ApiOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logLevel ? { level: opts.logLevel } : false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,

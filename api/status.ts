@@ -1,8 +1,9 @@
+// GET /v1/status: the chain's head and difficulty, the mempool, peers and mining.
 import type { FastifyInstance } from 'fastify';
-import type { VppNode } from '../node/node.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { difficulty } from '../protocol/difficulty.ts';
 import { errorResponses } from './errors.ts';
+import type { NodePort } from './port.ts';
 
 const statusReply = {
   type: 'object',
@@ -41,7 +42,7 @@ const statusReply = {
 
 const bitsHex = (b: number) => `0x${b.toString(16).padStart(8, '0')}`;
 
-export async function statusRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function statusRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const genesisHash = toHex(node.chain.genesisHash);
   app.get(
@@ -55,6 +56,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: VppNode }
     },
     async () => {
       const tip = node.chain.tip;
+      const { peers, peerId, syncing, mining, hashRate } = node.activity();
       return {
         chainId: node.params.chainId,
         chainName: node.params.name,
@@ -67,12 +69,12 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: VppNode }
         nextBits: bitsHex(node.chain.nextBitsAfter(tip)),
         difficulty: difficulty(tip.header.bits, node.params.powLimitBits),
         minTxFee: node.params.minTxFee.toString(),
-        peers: node.network?.peerCount ?? 0,
-        peerId: node.network?.peerId ?? null,
+        peers,
+        peerId,
         mempoolSize: node.mempool.size,
-        syncing: node.network?.sync.syncing ?? false,
-        mining: node.miner !== undefined,
-        hashRate: node.miner?.hashRate() ?? 0,
+        syncing,
+        mining,
+        hashRate,
       };
     },
   );

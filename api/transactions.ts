@@ -1,10 +1,11 @@
 // POST /v1/transactions (hex or JSON form) and GET /v1/transactions/:hash (pending / confirmed / 404).
 import type { FastifyInstance } from 'fastify';
-import type { VppNode } from '../node/node.ts';
+import { ApiErrorCode } from '../client/errors.ts';
 import { DecodeError, fromHex } from '../protocol/bytes.ts';
 import { TxError } from '../protocol/errors.ts';
 import { envelope, type TxEnvelope } from '../protocol/tx.ts';
-import { ApiError, ApiErrorCode, errorResponses, notFound } from './errors.ts';
+import { ApiError, errorResponses, notFound } from './errors.ts';
+import type { NodePort } from './port.ts';
 import { HEX32_PATTERN, hash32 } from './schemas.ts';
 import { TxJsonError, txFromBody, txToJson } from './txjson.ts';
 
@@ -55,7 +56,7 @@ const txStatusReply = {
   },
 } as const;
 
-export async function transactionRoutes(app: FastifyInstance, opts: { node: VppNode }): Promise<void> {
+export async function transactionRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const { metrics } = node;
 

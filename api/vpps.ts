@@ -3,7 +3,8 @@
 // (`vppchain node --vpp-file FILE`), validated on every read.
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { ApiError, ApiErrorCode, errorResponses } from './errors.ts';
+import { ApiErrorCode } from '../client/errors.ts';
+import { ApiError, errorResponses } from './errors.ts';
 
 const num = { type: ['number', 'null'] } as const;
 const series = { type: 'array', maxItems: 2000, items: num } as const;

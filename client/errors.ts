@@ -1,3 +1,18 @@
+// The API's errors, for both ends: the codes the node itself answers with, and the error that carries a
+// reply's status, code and details (the server's routes throw a subclass of it, the client raises it).
+
+/** API-level codes; transaction rejections use the TxError codes of protocol/errors.ts as they are. */
+export const ApiErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  DECODE: 'DECODE',
+  NOT_FOUND: 'NOT_FOUND',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+
 /** The node answered with an error: `code` is the API's machine-readable code (BAD_REQUEST, NONCE_TOO_LOW, …). */
 export class VppApiError extends Error {
   override name = 'VppApiError';

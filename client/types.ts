@@ -1,5 +1,7 @@
-// The API's JSON shapes (docs/api.md). u64 values are decimal strings; hashes 64 lowercase hex digits.
+// The API's wire contract, the one definition that the server (api/, node/) and the client import: JSON
+// shapes (docs/api.md) and the event kinds. u64 values are decimal strings; hashes 64 lowercase hex digits.
 
+/** Every 4xx/5xx reply. `code` is an ApiErrorCode (client/errors.ts) or a transaction's TxError code. */
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
@@ -109,12 +111,22 @@ export interface ConfirmedTxJson {
 
 export type TxStatusJson = PendingTxJson | ConfirmedTxJson;
 
-export interface BlockEventRef {
+// ---- server-sent events (GET /v1/events) ------------------------------------------------------------
+// Defined here once for both ends: the node publishes these (node/events.ts) and the API streams them
+// (api/events.ts); the client parses them. Adding a kind: its data type, an entry in NodeEventDataMap and
+// one in EVENT_KINDS (the compiler keeps the two equal), then publish it in node/events.ts.
+
+export interface BlockRef {
   height: number;
   hash: string;
+}
+
+export interface BlockEventRef extends BlockRef {
+  /** Ids of the block's transactions, in block order. */
   txs: string[];
 }
 
+/** A new head: the blocks connected (oldest first), whether by extension or by a reorg. */
 export interface HeadEventData {
   height: number;
   hash: string;
@@ -124,17 +136,61 @@ export interface HeadEventData {
   connected: BlockEventRef[];
 }
 
+/** The head moved to another branch: `disconnected` (newest first) left the main chain. */
 export interface ReorgEventData {
   depth: number;
   forkHeight: number;
-  oldHead: { height: number; hash: string };
-  newHead: { height: number; hash: string };
+  oldHead: BlockRef;
+  newHead: BlockRef;
   disconnected: BlockEventRef[];
   connected: BlockEventRef[];
 }
 
-/** One server-sent event; `kind` is also the SSE event name. Unknown kinds keep `data: unknown`. */
-export type NodeEventJson =
-  | { id: number; kind: 'head'; time: number; data: HeadEventData }
-  | { id: number; kind: 'reorg'; time: number; data: ReorgEventData }
-  | { id: number; kind: string; time: number; data: unknown };
+/** An interval's auction cleared in `block` (data as the contract's AuctionCleared event). */
+export interface AuctionClearedEventData {
+  interval: string;
+  block: BlockRef;
+  bids: number;
+  tradedWh: string;
+  deficit: string;
+  gridSoldWh: string;
+  gridBoughtWh: string;
+}
+
+/** A VPP's bill for an interval gained lines (at clearing or metering) in `block`. */
+export interface BillUpdatedEventData {
+  interval: string;
+  vpp: string;
+  block: BlockRef;
+}
+
+/** Every event kind and its data. */
+export interface NodeEventDataMap {
+  head: HeadEventData;
+  reorg: ReorgEventData;
+  'auction.cleared': AuctionClearedEventData;
+  'bill.updated': BillUpdatedEventData;
+}
+
+export type EventKind = keyof NodeEventDataMap;
+
+/**
+ * The event kinds with a one-line meaning each: the one runtime value of this file, because the server
+ * validates `?kinds=` against it and documents it in OpenAPI.
+ */
+export const EVENT_KINDS: Readonly<Record<EventKind, string>> = {
+  head: 'the main chain has a new head block',
+  reorg: 'the main chain switched branches (blocks were disconnected)',
+  'auction.cleared': "an interval's auction cleared in a new main-chain block",
+  'bill.updated': "a VPP's bill gained lines (clearing or metering) in a new main-chain block",
+};
+
+export const isEventKind = (s: string): s is EventKind => Object.hasOwn(EVENT_KINDS, s);
+
+/** One event as this version of the node sends it; `kind` is also the SSE event name. */
+export type NodeEvent = {
+  [K in EventKind]: { id: number; kind: K; time: number; data: NodeEventDataMap[K] };
+}[EventKind];
+
+/** What a client may receive: a newer node can send kinds this client does not know (`data: unknown`). */
+export type NodeEventJson = NodeEvent | { id: number; kind: string; time: number; data: unknown };

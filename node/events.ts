@@ -1,88 +1,18 @@
 // The node's internal event bus: typed events with a sequence id, kept in a small ring buffer so that a
-// subscriber (the API's server-sent events) can resume after a reconnect (Last-Event-ID).
-// Adding an event kind (auction clearing, bills, …): add it to NodeEventMap and to EVENT_KINDS, then
-// call `node.events.publish('auction.cleared', data)` wherever it happens. The API streams every kind.
+// subscriber (the API's server-sent events) can resume after a reconnect (Last-Event-ID). It is the
+// API's EventFeed (api/port.ts). The events' wire types and kinds are defined in client/types.ts; adding a
+// kind: define it there, then call `node.events.publish(kind, data)` wherever it happens (as below).
 
+import type { EventFeed } from '../api/port.ts';
+import type { BlockEventRef, EventKind, NodeEvent, NodeEventDataMap } from '../client/types.ts';
 import type { Chain, HeadChange } from '../consensus/chain.ts';
 import type { Block } from '../protocol/block.ts';
 import { headerHash } from '../protocol/block.ts';
 import { toHex } from '../protocol/bytes.ts';
 
-export interface BlockRef {
-  height: number;
-  hash: string;
-}
-
-export interface BlockEventRef extends BlockRef {
-  /** Ids of the block's transactions, in block order. */
-  txs: string[];
-}
-
-/** A new head: the blocks connected (oldest first), whether by extension or by a reorg. */
-export interface HeadEvent {
-  height: number;
-  hash: string;
-  parentHash: string;
-  timestamp: number;
-  totalWork: string;
-  connected: BlockEventRef[];
-}
-
-/** The head moved to another branch: `disconnected` (newest first) left the main chain. */
-export interface ReorgEvent {
-  depth: number;
-  forkHeight: number;
-  oldHead: BlockRef;
-  newHead: BlockRef;
-  disconnected: BlockEventRef[];
-  connected: BlockEventRef[];
-}
-
-/** An interval's auction cleared in `block` (data as the contract's AuctionCleared event). */
-export interface AuctionClearedEvent {
-  interval: string;
-  block: BlockRef;
-  bids: number;
-  tradedWh: string;
-  deficit: string;
-  gridSoldWh: string;
-  gridBoughtWh: string;
-}
-
-/** A VPP's bill for an interval gained lines (at clearing or metering) in `block`. */
-export interface BillUpdatedEvent {
-  interval: string;
-  vpp: string;
-  block: BlockRef;
-}
-
-/** Every event kind and its data. */
-export interface NodeEventMap {
-  head: HeadEvent;
-  reorg: ReorgEvent;
-  'auction.cleared': AuctionClearedEvent;
-  'bill.updated': BillUpdatedEvent;
-}
-
-export type EventKind = keyof NodeEventMap;
-
-/** The runtime list of kinds (the type system keeps it equal to NodeEventMap's keys). */
-export const EVENT_KINDS: Record<EventKind, string> = {
-  head: 'the main chain has a new head block',
-  reorg: 'the main chain switched branches (blocks were disconnected)',
-  'auction.cleared': "an interval's auction cleared in a new main-chain block",
-  'bill.updated': "a VPP's bill gained lines (clearing or metering) in a new main-chain block",
-};
-
-export const isEventKind = (s: string): s is EventKind => Object.hasOwn(EVENT_KINDS, s);
-
-export type NodeEvent = {
-  [K in EventKind]: { id: number; kind: K; time: number; data: NodeEventMap[K] };
-}[EventKind];
-
 export type EventListener = (event: NodeEvent) => void;
 
-export class EventBus {
+export class EventBus implements EventFeed {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();
   private readonly recent: NodeEvent[] = [];
@@ -92,7 +22,7 @@ export class EventBus {
     this.keep = keep;
   }
 
-  publish<K extends EventKind>(kind: K, data: NodeEventMap[K]): NodeEvent {
+  publish<K extends EventKind>(kind: K, data: NodeEventDataMap[K]): NodeEvent {
     const event = { id: ++this.seq, kind, time: Date.now(), data } as NodeEvent;
     this.recent.push(event);
     if (this.recent.length > this.keep) this.recent.shift();

@@ -12,18 +12,18 @@ import {
   type HistogramConfiguration,
   Registry,
 } from 'prom-client';
+import type { ApiMetrics, NodeActivity } from '../api/port.ts';
 import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
 import type { BlockError } from '../protocol/errors.ts';
 
-/** What the gauges read when scraped (all optional: a node may run without network or miner). */
+/** What the gauges read when scraped (peers, syncing and hash rate read 0 without network or miner). */
 export interface MetricsSource {
   chain: Chain;
   mempool: { readonly size: number };
-  readonly miner?: { hashRate(): number };
-  readonly network?: { readonly peerCount: number; readonly sync: { readonly syncing: boolean } };
+  activity(): NodeActivity;
 }
 
-export class NodeMetrics {
+export class NodeMetrics implements ApiMetrics {
   readonly registry = new Registry();
   readonly blocksProcessed: Counter<'result'>;
   readonly blocksRejected: Counter<'code'>;
@@ -47,14 +47,14 @@ export class NodeMetrics {
       name: 'vpp_peers',
       help: 'connected peers',
       collect() {
-        this.set(source.network?.peerCount ?? 0);
+        this.set(source.activity().peers);
       },
     });
     this.gauge({
       name: 'vpp_syncing',
       help: '1 while a range sync runs',
       collect() {
-        this.set(source.network?.sync.syncing ? 1 : 0);
+        this.set(source.activity().syncing ? 1 : 0);
       },
     });
     this.gauge({
@@ -68,7 +68,7 @@ export class NodeMetrics {
       name: 'vpp_hash_rate',
       help: 'mining hash rate over the last ~10 s (hashes per second; 0 when not mining)',
       collect() {
-        this.set(source.miner?.hashRate() ?? 0);
+        this.set(source.activity().hashRate);
       },
     });
     this.blocksProcessed = this.counter({

@@ -1,8 +1,10 @@
-// A vppchain node: ledger, mempool, signature verifier and (optionally) a miner, wired together.
+// A vppchain node: ledger, mempool, signature verifier and (optionally) a miner, peer-to-peer network and
+// HTTP API, wired together. It is the API's NodePort (api/port.ts): the routes see only that.
 // Data directory: genesis.json (the chain it belongs to), chain/ (LevelDB ledger), node-key.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { NodeActivity, NodePort } from '../api/port.ts';
 import { type ApiOptions, createApiServer } from '../api/server.ts';
 import { Chain } from '../consensus/chain.ts';
 import { GENESIS_MINER, genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
@@ -51,20 +53,21 @@ export async function initDataDir(dataDir: string, params: ChainParams): Promise
   return { genesisHash: chain.tip.id };
 }
 
-export class VppNode {
+export class VppNode implements NodePort {
   readonly params: ChainParams;
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly verifier: SignatureVerifier;
   readonly nodeKey: KeyPair;
   readonly miner?: Miner;
-  network?: Network;
-  api?: FastifyInstance;
-  /** Events for API subscribers (heads, reorgs; later auctions, bills): see node/events.ts. */
+  /** Events for API subscribers (heads, reorgs, auction clearings, bills): see node/events.ts. */
   readonly events = new EventBus();
   /** Prometheus metrics served at GET /metrics: see node/metrics.ts. */
   readonly metrics: NodeMetrics;
-  apiUrl?: string;
+  // Set once, by open() and start(): the network needs the mempool and the API needs the whole node.
+  #network?: Network;
+  #api?: FastifyInstance;
+  #apiUrl?: string;
   private readonly config: NodeConfig;
   private futureTimer?: NodeJS.Timeout;
 
@@ -111,6 +114,21 @@ export class VppNode {
     chain.hookObserver = { endBlock: (contract, seconds) => clearing.observe({ contract }, seconds) };
   }
 
+  /** The peer-to-peer network, when configured. */
+  get network(): Network | undefined {
+    return this.#network;
+  }
+
+  /** The HTTP API once started, when configured. */
+  get api(): FastifyInstance | undefined {
+    return this.#api;
+  }
+
+  /** Base URL of the HTTP API once it listens (with the port it was given when asked for port 0). */
+  get apiUrl(): string | undefined {
+    return this.#apiUrl;
+  }
+
   static async open(config: NodeConfig): Promise<VppNode> {
     if (!existsSync(genesisPath(config.dataDir))) {
       throw new Error(
@@ -127,14 +145,14 @@ export class VppNode {
     const node = new VppNode(params, chain, verifier, nodeKey, config);
     if (config.p2p) {
       const privateKey = await loadOrCreatePeerKey(p2pKeyPath(config.dataDir));
-      node.network = await Network.create(chain, node.mempool, {
+      node.#network = await Network.create(chain, node.mempool, {
         privateKey,
         listenHost: config.p2p.host,
         listenPort: config.p2p.port,
         bootstrap: config.p2p.bootstrap,
         denyPeer: config.p2p.denyPeer,
       });
-      node.miner?.on('mined', (b) => void node.network?.publishBlock(b));
+      node.miner?.on('mined', (b) => void node.#network?.publishBlock(b));
     }
     return node;
   }
@@ -142,17 +160,28 @@ export class VppNode {
   /** Admits a locally submitted transaction and gossips it; throws TxError with the reason. */
   async submitTx(env: TxEnvelope): Promise<void> {
     await this.mempool.add(env);
-    void this.network?.publishTx(env);
+    void this.#network?.publishTx(env);
+  }
+
+  activity(): NodeActivity {
+    return {
+      peers: this.#network?.peerCount ?? 0,
+      peerId: this.#network?.peerId ?? null,
+      syncing: this.#network?.sync.syncing ?? false,
+      mining: this.miner !== undefined,
+      hashRate: this.miner?.hashRate() ?? 0,
+    };
   }
 
   async start(): Promise<void> {
-    await this.network?.start();
+    await this.#network?.start();
     if (this.config.api) {
-      this.api = await createApiServer(this, this.config.api);
+      const api = await createApiServer(this, this.config.api);
+      this.#api = api;
       const host = this.config.api.host ?? '127.0.0.1';
-      await this.api.listen({ port: this.config.api.port, host });
-      const addr = this.api.server.address();
-      this.apiUrl = `http://${host}:${typeof addr === 'object' && addr ? addr.port : this.config.api.port}`;
+      await api.listen({ port: this.config.api.port, host });
+      const addr = api.server.address();
+      this.#apiUrl = `http://${host}:${typeof addr === 'object' && addr ? addr.port : this.config.api.port}`;
     }
     this.miner?.start();
     this.futureTimer = setInterval(() => void this.chain.retryFutureBlocks(), 1000);
@@ -161,8 +190,8 @@ export class VppNode {
   async stop(): Promise<void> {
     clearInterval(this.futureTimer);
     await this.miner?.stop();
-    await this.api?.close();
-    await this.network?.stop();
+    await this.#api?.close();
+    await this.#network?.stop();
     await this.chain.close();
     await this.verifier.close();
   }

@@ -1,0 +1,82 @@
+// The API's port: exactly what the HTTP routes read from and ask of a node. node/ implements it (NodePort);
+// api/ never imports node/, so the routes can be served from anything that answers these calls.
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { NodeEvent } from '../client/types.ts';
+import type { BlockNode } from '../consensus/chain.ts';
+import type { Account } from '../contracts-vm/accounts.ts';
+import type { StateReader } from '../contracts-vm/state.ts';
+import type { BlockReceipts } from '../contracts-vm/transition.ts';
+import type { Block } from '../protocol/block.ts';
+import type { Address } from '../protocol/keys.ts';
+import type { ChainParams } from '../protocol/params.ts';
+import type { TxEnvelope } from '../protocol/tx.ts';
+
+/** Reads of the block tree, the main chain and the head state (consensus/chain.ts's Chain answers them). */
+export interface ChainReads {
+  readonly genesisHash: Uint8Array;
+  readonly tip: BlockNode;
+  readonly height: number;
+  /** The committed state of the head. */
+  readonly headState: StateReader;
+  account(address: Address): Account;
+  /** Any known block, main chain or not. */
+  getNode(hash: Uint8Array | string): BlockNode | undefined;
+  getMainNode(height: number): Promise<BlockNode | undefined>;
+  getBlock(hash: Uint8Array | string): Promise<Block | undefined>;
+  isMainChain(node: BlockNode): boolean;
+  getReceipts(hash: Uint8Array | string): Promise<BlockReceipts | undefined>;
+  /** Where a transaction was confirmed, if on a connected block. */
+  txLocation(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined>;
+  /** Compact target the block after `parent` must meet. */
+  nextBitsAfter(parent: BlockNode): number;
+}
+
+/** Reads of the pending transactions (consensus/mempool.ts's Mempool answers them). */
+export interface MempoolReads {
+  readonly size: number;
+  get(id: string): TxEnvelope | undefined;
+  /** A sender's pending transactions. */
+  pendingOf(sender: string): TxEnvelope[];
+}
+
+/** What the node is doing beyond its chain: networking and mining (zeros when it runs without them). */
+export interface NodeActivity {
+  peers: number;
+  /** null without networking. */
+  peerId: string | null;
+  /** A range sync is running. */
+  syncing: boolean;
+  mining: boolean;
+  /** Hashes per second over the last ~10 s; 0 when not mining. */
+  hashRate: number;
+}
+
+/** The node's events, numbered, with a short history so that a reconnecting stream can resume. */
+export interface EventFeed {
+  /** Id of the latest event (0 before the first). */
+  readonly lastId: number;
+  /** Events after `id`; undefined when some of them are no longer kept. */
+  since(id: number): NodeEvent[] | undefined;
+  /** Calls `listener` for every event from now on; returns the unsubscribe function. */
+  subscribe(listener: (event: NodeEvent) => void): () => void;
+}
+
+/** The node's Prometheus metrics: the exposition, and the few that the API itself updates. */
+export interface ApiMetrics {
+  readonly contentType: string;
+  text(): Promise<string>;
+  readonly httpDuration: Pick<Histogram<'method' | 'route' | 'status_code'>, 'observe'>;
+  readonly txSubmitted: Pick<Counter<'result'>, 'inc'>;
+  readonly sseClients: Pick<Gauge, 'inc' | 'dec'>;
+}
+
+export interface NodePort {
+  readonly params: ChainParams;
+  readonly chain: ChainReads;
+  readonly mempool: MempoolReads;
+  /** Admits a transaction to the mempool and relays it; throws TxError with the reason. */
+  submitTx(env: TxEnvelope): Promise<void>;
+  activity(): NodeActivity;
+  readonly events: EventFeed;
+  readonly metrics: ApiMetrics;
+}
