@@ -6,7 +6,7 @@
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
 import type { BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
-import { checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
+import { checkTxAgainstState, checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
 import type { ChainParams } from '../protocol/params.ts';
@@ -16,7 +16,7 @@ import type { HeadChange } from './chain.ts';
 export interface MempoolOptions {
   maxSize: number;
   maxPerSender: number;
-  /** How far ahead of the account nonce a transaction may be (out-of-order arrival). */
+  /** Admitted nonces are below account nonce + maxNonceGap (out-of-order arrival). */
   maxNonceGap: number;
 }
 
@@ -89,37 +89,14 @@ export class Mempool {
       throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
     checkTxStateless(env, this.host.params);
     const { tx, sender } = env;
-    const acct = getAccount(this.host.headState, sender);
-    if (tx.nonce < acct.nonce)
-      throw new TxError(
-        TxErrorCode.NONCE_TOO_LOW,
-        `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`,
-      );
-    if (tx.nonce >= acct.nonce + BigInt(this.opts.maxNonceGap)) {
-      throw new TxError(
-        TxErrorCode.NONCE_TOO_HIGH,
-        `nonce ${tx.nonce} is more than ${this.opts.maxNonceGap} ahead of account nonce ${acct.nonce}`,
-      );
-    }
     const mine = this.bySender.get(sender);
     const replaced = mine?.get(tx.nonce);
-    if (replaced && tx.fee <= replaced.env.tx.fee) {
-      throw new TxError(
-        TxErrorCode.REPLACEMENT_UNDERPRICED,
-        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} is pending; a replacement must pay more`,
-      );
-    }
-    if (!replaced && mine && mine.size >= this.opts.maxPerSender) {
-      throw new TxError(TxErrorCode.SENDER_LIMIT, `sender has ${mine.size} pending transactions`);
-    }
-    let committed = txCost(tx);
-    if (mine) for (const e of mine.values()) if (e !== replaced) committed += txCost(e.env.tx);
-    if (committed > spendable(acct)) {
-      throw new TxError(
-        TxErrorCode.INSUFFICIENT_FUNDS,
-        `pending transactions of this sender need ${committed}, spendable ${spendable(acct)}`,
-      );
-    }
+    // The transition's own nonce and funds check, widened to the pool's nonce window (a gap of G admits
+    // nonces below account nonce + G) and to the funds the sender's other pending transactions need.
+    const acct = checkTxAgainstState(this.host.headState, env, {
+      maxNonceAhead: BigInt(this.opts.maxNonceGap - 1),
+      othersCost: () => this.othersCost(env, mine, replaced),
+    });
     // A contract call that is next in line is run against the head state: a bid after its gate, from an
     // unregistered account or over its funds is refused now, with the contract's reason.
     if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && this.host.nextBlockContext) {
@@ -132,6 +109,31 @@ export class Mempool {
       );
     }
     return replaced;
+  }
+
+  /**
+   * What the sender's other pending transactions cost beside `env` (a replaced one excluded). Runs inside
+   * the state check, after the nonce rules and before the funds rule, and refuses an underpriced
+   * replacement or a sender at its limit there.
+   */
+  private othersCost(
+    env: TxEnvelope,
+    mine: Map<bigint, Entry> | undefined,
+    replaced: Entry | undefined,
+  ): bigint {
+    const { tx } = env;
+    if (replaced && tx.fee <= replaced.env.tx.fee) {
+      throw new TxError(
+        TxErrorCode.REPLACEMENT_UNDERPRICED,
+        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} is pending; a replacement must pay more`,
+      );
+    }
+    if (!replaced && mine && mine.size >= this.opts.maxPerSender) {
+      throw new TxError(TxErrorCode.SENDER_LIMIT, `sender has ${mine.size} pending transactions`);
+    }
+    let others = 0n;
+    if (mine) for (const e of mine.values()) if (e !== replaced) others += txCost(e.env.tx);
+    return others;
   }
 
   /** Validates and admits a transaction; throws TxError with the reason when it is refused. */

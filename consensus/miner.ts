@@ -5,15 +5,15 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Overlay } from '../contracts-vm/state.ts';
-import { applyTx, runEndBlock } from '../contracts-vm/transition.ts';
+import { blockContext, executeBlock } from '../contracts-vm/transition.ts';
 import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from '../protocol/block.ts';
 import { bitsToTarget } from '../protocol/difficulty.ts';
 import { BlockError } from '../protocol/errors.ts';
 import type { Address } from '../protocol/keys.ts';
-import type { TxEnvelope } from '../protocol/tx.ts';
-import { blockSize, type Chain } from './chain.ts';
+import type { Chain } from './chain.ts';
 import type { Mempool } from './mempool.ts';
 import type { PowJob, PowReply } from './pow-worker.ts';
+import { blockSize } from './validation.ts';
 
 export interface MinerOptions {
   address: Address;
@@ -21,15 +21,32 @@ export interface MinerOptions {
   /** Rebuild the template at least this often (new transactions, fresher timestamp). */
   refreshMs?: number;
   now?: () => number;
+  /** After a failure (no template on this tip, or a failing import), wait this long before trying again. */
+  retryMs?: number;
 }
 
-export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError] }> {
+/** A failure of the mining loop that is not a verdict on a block: reported, then retried after a pause. */
+export interface MinerFailure {
+  stage: 'template' | 'import';
+  /** The tip the template was built on, and the height of the block being built. */
+  parent: string;
+  height: number;
+  error: unknown;
+}
+
+export class Miner extends EventEmitter<{
+  mined: [Block];
+  rejected: [BlockError];
+  failed: [MinerFailure];
+}> {
   private readonly chain: Chain;
   private readonly mempool: Mempool;
   private readonly address: Address;
   private readonly threads: number;
   private readonly refreshMs: number;
   private readonly now: () => number;
+  private readonly retryMs: number;
+  private wakeFromPause: (() => void) | undefined;
   private workers: Worker[] = [];
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -46,11 +63,13 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
     this.threads = Math.max(1, opts.threads ?? Math.max(1, availableParallelism() - 1));
     this.refreshMs = opts.refreshMs ?? 2000;
     this.now = opts.now ?? Date.now;
+    this.retryMs = opts.retryMs ?? 1000;
     this.onHead = this.onHead.bind(this);
   }
 
   private onHead(): void {
     if (this.currentStop) Atomics.store(this.currentStop, 0, 1);
+    this.wakeFromPause?.();
   }
 
   start(): void {
@@ -89,7 +108,11 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
     this.hashWindow.push({ t: performance.now(), hashes: n });
   }
 
-  /** A block template on the current tip (nonce 0). Transactions that fail on the tip state are skipped. */
+  /**
+   * A block template on the current tip (nonce 0), executed by the same executor as validation: pending
+   * transactions that fail on the tip state with a TxError are left out. Throws anything else, including
+   * BlockError(HOOK_FAILED) when the end-of-block hooks cannot run on this tip.
+   */
   buildTemplate(): Block {
     const tip = this.chain.tip;
     const params = this.chain.params;
@@ -98,25 +121,16 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
       params.maxBlockTxs,
       params.maxBlockBytes - 4096,
     );
-    const timestamp = Math.max(this.now(), this.chain.medianTimePast(tip) + 1);
-    const ctx = { height: tip.header.height + 1, timestamp, miner: this.address, params };
-    const view = new Overlay(this.chain.headState);
-    const txs: TxEnvelope[] = [];
-    for (const env of candidates) {
-      const cp = view.checkpoint();
-      try {
-        applyTx(view, env, ctx);
-        txs.push(env);
-      } catch {
-        view.revert(cp);
-      }
-    }
     // The state root covers the end-of-block hooks (auction clearings), which depend on the timestamp:
     // so the timestamp is fixed per template and never changed during the nonce search.
-    runEndBlock(view, ctx, []);
+    const height = tip.header.height + 1;
+    const timestamp = Math.max(this.now(), this.chain.medianTimePast(tip) + 1);
+    const ctx = blockContext({ height, timestamp }, this.address, params);
+    const view = new Overlay(this.chain.headState);
+    const { txs } = executeBlock(view, ctx, candidates, 'skip-tx');
     const header = {
       version: HEADER_VERSION,
-      height: tip.header.height + 1,
+      height,
       parentHash: tip.hash,
       txRoot: computeTxRoot(this.address, txs),
       stateRoot: this.chain.headState.rootWith(view.changes),
@@ -131,18 +145,43 @@ export class Miner extends EventEmitter<{ mined: [Block]; rejected: [BlockError]
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const template = this.buildTemplate();
+      const tip = this.chain.tip;
+      let template: Block;
+      try {
+        template = this.buildTemplate();
+      } catch (error) {
+        await this.failed({ stage: 'template', parent: tip.id, height: tip.header.height + 1, error });
+        continue;
+      }
       const found = await this.search(template);
       if (!found || !this.running) continue;
       try {
         await this.chain.processBlock(found);
         this.blocksMined++;
         this.emit('mined', found);
-      } catch (err) {
-        if (err instanceof BlockError) this.emit('rejected', err);
-        else throw err;
+      } catch (error) {
+        if (error instanceof BlockError) this.emit('rejected', error);
+        else await this.failed({ stage: 'import', parent: tip.id, height: found.header.height, error });
       }
     }
+  }
+
+  /**
+   * Reports a failure with its context and waits before trying again, so a tip on which no template can
+   * be built (or a failing store) neither stops mining for good nor spins; a new tip or stop ends the wait.
+   */
+  private async failed(failure: MinerFailure): Promise<void> {
+    this.emit('failed', failure);
+    if (!this.running) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, this.retryMs);
+      function wake() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeFromPause = wake;
+    });
+    this.wakeFromPause = undefined;
   }
 
   /** Runs all workers on disjoint nonce ranges until one finds a nonce, the tip changes, or refresh time. */

@@ -1,10 +1,12 @@
-// The state transition: a pure function of (state view, block). Signatures are checked before this runs
-// (they need no state, so they are verified in parallel and cached); everything else is here.
-import type { Block } from '../protocol/block.ts';
+// The state transition: a pure function of (state view, block), and the one block executor that both
+// validation and the miner's templates run. Signatures are checked before this runs (they need no state,
+// so they are verified in parallel and cached); every other rule is here, once.
+import type { Block, BlockHeader } from '../protocol/block.ts';
 import { BlockError, BlockErrorCode, TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
-import { getAccount, putAccount, spendable } from './accounts.ts';
+import { type Account, getAccount, putAccount, spendable } from './accounts.ts';
 import { CONTRACTS } from './contracts/index.ts';
 import type { BlockContext, ContractEvent } from './runtime.ts';
 import { Overlay, type StateReader } from './state.ts';
@@ -32,8 +34,30 @@ export function checkTxStateless(env: TxEnvelope, params: ChainParams): DecodedC
   return call;
 }
 
-/** Nonce and funds against a state (used by the mempool for admission, and by execution). */
-export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
+/** The limits a transaction is checked against besides its account's nonce and spendable balance. */
+export interface AdmissionWindow {
+  /** How many nonces past the account nonce are accepted: 0 in a block (only the next nonce runs). */
+  maxNonceAhead: bigint;
+  /**
+   * The cost of the sender's other pending transactions this one must fit beside (0 in a block). Called
+   * after the nonce checks and before the funds check, so a rule about those other transactions (the
+   * mempool's replacement and per-sender limits) may refuse here, keeping its place in the order.
+   */
+  othersCost(account: Account): bigint;
+}
+
+const NEXT_IN_BLOCK: AdmissionWindow = { maxNonceAhead: 0n, othersCost: () => 0n };
+
+/**
+ * Nonce and funds against a state: the one check used both by execution (applyTx, next nonce only) and by
+ * the mempool's admission (a window of nonces, funds shared with the sender's pending transactions).
+ * Returns the sender's account as read.
+ */
+export function checkTxAgainstState(
+  state: StateReader,
+  env: TxEnvelope,
+  window: AdmissionWindow = NEXT_IN_BLOCK,
+): Account {
   const { tx, sender } = env;
   const acct = getAccount(state, sender);
   if (tx.nonce < acct.nonce)
@@ -41,14 +65,23 @@ export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
       TxErrorCode.NONCE_TOO_LOW,
       `nonce ${tx.nonce} already used (account nonce ${acct.nonce})`,
     );
-  if (tx.nonce > acct.nonce)
+  if (tx.nonce > acct.nonce + window.maxNonceAhead)
     throw new TxError(
       TxErrorCode.NONCE_TOO_HIGH,
-      `nonce ${tx.nonce} is ahead of account nonce ${acct.nonce}`,
+      window.maxNonceAhead === 0n
+        ? `nonce ${tx.nonce} is ahead of account nonce ${acct.nonce}`
+        : `nonce ${tx.nonce} is more than ${window.maxNonceAhead} ahead of account nonce ${acct.nonce}`,
     );
-  const cost = txCost(tx);
+  const others = window.othersCost(acct);
+  const cost = txCost(tx) + others;
   if (cost > spendable(acct))
-    throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `needs ${cost}, spendable ${spendable(acct)}`);
+    throw new TxError(
+      TxErrorCode.INSUFFICIENT_FUNDS,
+      others === 0n
+        ? `needs ${cost}, spendable ${spendable(acct)}`
+        : `with the sender's pending transactions needs ${cost}, spendable ${spendable(acct)}`,
+    );
+  return acct;
 }
 
 /**
@@ -57,9 +90,8 @@ export function checkTxAgainstState(state: StateReader, env: TxEnvelope): void {
  */
 export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): ContractEvent[] {
   const call = checkTxStateless(env, ctx.params);
-  checkTxAgainstState(state, env);
+  const from = checkTxAgainstState(state, env);
   const { tx, sender } = env;
-  const from = getAccount(state, sender);
   from.nonce += 1n;
   from.balance -= tx.fee;
   const events: ContractEvent[] = [];
@@ -93,8 +125,13 @@ export interface BlockReceipts {
   block: ContractEvent[];
 }
 
-export function blockContext(block: Block, params: ChainParams): BlockContext {
-  return { height: block.header.height, timestamp: block.header.timestamp, miner: block.miner, params };
+/** The context of a block at `height` and `timestamp` mined by `miner`: all its calls and hooks see. */
+export function blockContext(
+  at: Pick<BlockHeader, 'height' | 'timestamp'>,
+  miner: Address,
+  params: ChainParams,
+): BlockContext {
+  return { height: at.height, timestamp: at.timestamp, miner, params };
 }
 
 /** Watches end-of-block hooks that did something (emitted events): for metrics only, never for results. */
@@ -102,28 +139,45 @@ export interface HookObserver {
   endBlock(contract: string, seconds: number): void;
 }
 
-/** Executes a block: its transactions in order (any invalid one invalidates the block), then the hooks. */
-export function applyBlock(
+/**
+ * What a transaction failing with a TxError means while a block executes. Checking a received block, it
+ * makes the block invalid (BlockError INVALID_TX at the first one); building a template, it is left out.
+ * Any other error is a bug and propagates in both modes.
+ */
+export type TxFailureRule = 'invalidates-block' | 'skip-tx';
+
+export interface ExecutedBlock {
+  receipts: BlockReceipts;
+  /** The transactions applied, in order: all of them unless failures were skipped. */
+  txs: TxEnvelope[];
+}
+
+/**
+ * Executes a block on `state`: its transactions in order, each in a checkpoint reverted if it fails, then
+ * the end-of-block hooks. The one executor for validation and for the miner's templates.
+ */
+export function executeBlock(
   state: Overlay,
-  block: Block,
-  params: ChainParams,
+  ctx: BlockContext,
+  txs: readonly TxEnvelope[],
+  onTxFailure: TxFailureRule,
   observer?: HookObserver,
-): BlockReceipts {
-  const ctx = blockContext(block, params);
+): ExecutedBlock {
   const receipts: BlockReceipts = { txs: [], block: [] };
-  block.txs.forEach((env, index) => {
+  const applied: TxEnvelope[] = [];
+  txs.forEach((env, index) => {
     const cp = state.checkpoint();
     try {
       receipts.txs.push(applyTx(state, env, ctx));
+      applied.push(env);
     } catch (err) {
       state.revert(cp);
-      if (err instanceof TxError) {
+      if (!(err instanceof TxError)) throw err;
+      if (onTxFailure === 'invalidates-block')
         throw new BlockError(BlockErrorCode.INVALID_TX, `tx ${index} (${env.id}): ${err}`, {
           error: err,
           index,
         });
-      }
-      throw err;
     }
   });
   try {
@@ -137,10 +191,21 @@ export function applyBlock(
       `end-of-block hooks failed at height ${ctx.height}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  return receipts;
+  return { receipts, txs: applied };
 }
 
-export function runEndBlock(
+/** Executes a received block: any invalid transaction invalidates it. */
+export function applyBlock(
+  state: Overlay,
+  block: Block,
+  params: ChainParams,
+  observer?: HookObserver,
+): BlockReceipts {
+  const ctx = blockContext(block.header, block.miner, params);
+  return executeBlock(state, ctx, block.txs, 'invalidates-block', observer).receipts;
+}
+
+function runEndBlock(
   state: Overlay,
   ctx: BlockContext,
   events: ContractEvent[],

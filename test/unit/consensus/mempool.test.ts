@@ -50,6 +50,26 @@ describe('mempool', () => {
     );
   });
 
+  it('checks the nonce window first, then the replacement and per-sender rules, and the funds last', async () => {
+    for (let i = 0n; i < 4n; i++) await pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, i, 30n));
+    // At its sender limit, a nonce outside the window is refused for the nonce.
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 8n, 30n)))).toBe(
+      TxErrorCode.NONCE_TOO_HIGH,
+    );
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 7n, 30n)))).toBe(
+      TxErrorCode.SENDER_LIMIT,
+    );
+    // An underpriced replacement that could not be paid for either is refused as underpriced.
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 2_000_000n, 1n, 30n)))).toBe(
+      TxErrorCode.REPLACEMENT_UNDERPRICED,
+    );
+    // A replacement is checked for funds without the transaction it replaces.
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 999_877n, 1n, 31n)))).toBe(
+      TxErrorCode.INSUFFICIENT_FUNDS,
+    );
+    await pool.add(b.transfer(keys.vpp1, keys.vpp2, 999_876n, 1n, 31n));
+  });
+
   it('orders a block template by account nonce, then fee, and skips nonce gaps', async () => {
     const a0 = b.transfer(keys.vpp1, keys.vpp2, 1n, 0n, 10n);
     const a1 = b.transfer(keys.vpp1, keys.vpp2, 1n, 1n, 50n);

@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Mempool } from '../../../consensus/mempool.ts';
-import { Miner } from '../../../consensus/miner.ts';
+import { Miner, type MinerFailure } from '../../../consensus/miner.ts';
 import type { PowReply } from '../../../consensus/pow-worker.ts';
+import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
+import { toHex } from '../../../protocol/bytes.ts';
+import { BlockError, BlockErrorCode } from '../../../protocol/errors.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../../helpers/builder.ts';
 
 const until = (pred: () => boolean, ms = 30_000) =>
@@ -25,7 +28,10 @@ describe('miner', () => {
     pool = new Mempool({ params, headState: tc.chain.headState, verifier: tc.verifier });
     tc.chain.on('head', (c) => void pool.onHeadChange(c));
   });
-  afterEach(() => tc.close());
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tc.close();
+  });
 
   it('mines blocks in worker threads that include pending transactions and pay the fees', async () => {
     const b = new ChainBuilder(params);
@@ -67,6 +73,65 @@ describe('miner', () => {
       await miner.stop();
     }
     expect((await tc.chain.getMainNode(1))!.id).toBe(b.idOf(b.extend(b.genesisId, 1, keys.vpp3.address)[0]!));
+  });
+});
+
+describe('miner templates', () => {
+  const params = testParams();
+  let tc: TestChain;
+  beforeEach(async () => {
+    tc = await openTestChain(params);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tc.close();
+  });
+
+  it('leaves out a pending transaction that fails on the tip, and executes the rest as validation would', () => {
+    const b = new ChainBuilder(params);
+    const good = b.transfer(keys.vpp1, keys.vpp2, 100n, 0n);
+    const spent = b.transfer(keys.vpp2, keys.vpp3, 2_000_000n, 0n); // more than vpp-2 has
+    const pool = { select: () => [spent, good] } as unknown as Mempool;
+    const miner = new Miner(tc.chain, pool, { address: keys.miner.address, now: () => tc.clock.now });
+    const template = miner.buildTemplate();
+    expect(template.txs.map((t) => t.id)).toEqual([good.id]);
+    const same = b.next(b.genesisId, { txs: [good], timestamp: template.header.timestamp });
+    expect(toHex(template.header.stateRoot)).toBe(toHex(same.header.stateRoot));
+    expect(toHex(template.header.txRoot)).toBe(toHex(same.header.txRoot));
+  });
+
+  it('reports a tip on which no template can be built, retries after a pause, and mines once it can', async () => {
+    const hooked = CONTRACTS.all.find((c) => c.endBlock)!;
+    const hook = vi.spyOn(hooked, 'endBlock').mockImplementation(() => {
+      throw new Error('clearing bug');
+    });
+    const pool = new Mempool({ params, headState: tc.chain.headState, verifier: tc.verifier });
+    const retryMs = 100;
+    const miner = new Miner(tc.chain, pool, {
+      address: keys.miner.address,
+      threads: 1,
+      now: () => tc.clock.now,
+      retryMs,
+    });
+    const failures: MinerFailure[] = [];
+    miner.on('failed', (f) => failures.push(f));
+    const started = Date.now();
+    miner.start();
+    try {
+      await until(() => failures.length >= 3);
+      const elapsed = Date.now() - started;
+      // Paced by the pause, not spinning: at most one attempt per pause (plus the first).
+      expect(failures.length).toBeLessThanOrEqual(2 + Math.ceil(elapsed / retryMs));
+      expect(tc.chain.height).toBe(0);
+      const failure = failures[0]!;
+      expect(failure).toMatchObject({ stage: 'template', parent: tc.chain.tip.id, height: 1 });
+      expect(failure.error).toBeInstanceOf(BlockError);
+      expect((failure.error as BlockError).code).toBe(BlockErrorCode.HOOK_FAILED);
+      hook.mockRestore();
+      await until(() => tc.chain.height >= 1);
+    } finally {
+      await miner.stop();
+    }
   });
 });
 
