@@ -1,3 +1,4 @@
+// One-line console reports of the node process: hash rates and mined or imported blocks.
 import type { Block } from '../protocol/block.ts';
 import { headerHash } from '../protocol/block.ts';
 import { toHex } from '../protocol/bytes.ts';

@@ -55,22 +55,15 @@ describe('the API over a NodePort', () => {
       expect(status).toMatchObject({ ...activity, height: 0, mempoolSize: 0 });
       expect(node.activity()).toEqual({ peers: 0, peerId: null, syncing: false, mining: false, hashRate: 0 });
 
+      const submit = (env: TxEnvelope) =>
+        app.inject({ method: 'POST', url: '/v1/transactions', payload: { hex: toHex(env.bytes) } });
       const env = b.transfer(keys.vpp1, keys.vpp2, 5n, 1n);
-      const accepted = await app.inject({
-        method: 'POST',
-        url: '/v1/transactions',
-        payload: { hex: toHex(env.bytes) },
-      });
-      expect(accepted.statusCode).toBe(202);
+      expect((await submit(env)).statusCode).toBe(202);
       expect(submitted.map((e) => e.id)).toEqual([env.id]);
       expect(node.mempool.size).toBe(0);
 
       const refused = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n);
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/transactions',
-        payload: { hex: toHex(refused.bytes) },
-      });
+      const r = await submit(refused);
       expect(r.statusCode).toBe(400);
       expect(r.json()).toEqual({
         error: { code: 'NONCE_TOO_LOW', message: 'refused by the port', details: { hash: refused.id } },
