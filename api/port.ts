@@ -1,4 +1,4 @@
-// The API's port: exactly what the HTTP routes read from and ask of a node. node/ implements it (NodePort);
+// The API's port: exactly what the HTTP routes read from and ask of a node. node/ implements it (VppNode);
 // api/ never imports node/, so the routes can be served from anything that answers these calls.
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { NodeEvent } from '../client/types.ts';
