@@ -9,7 +9,7 @@
 //   3. onBill(k, bill)  once the metered bill is confirmed: split it among the prosumers into the ledger.
 // settle(k) does 3 by polling the port.
 
-import type { Bill } from '../contracts-vm/bills.ts';
+import type { BidStep, Bill, IntervalPrices, Side } from '../contracts-vm/abi/index.ts';
 import type { Season } from '../market/clnr.ts';
 import type { FrameworkResult } from '../market/result.ts';
 import type { Scenario } from '../market/types.ts';
@@ -18,16 +18,13 @@ import { type ForecastErrorModel, loadMinuteData, type ProsumerSources } from '.
 import { gridAloneMilli, type VppInterval, VppLedger } from './ledger.ts';
 import {
   assessInterval,
-  type BidStep,
   buildBid,
   type ClearedQuantities,
   type Delivery,
   deliver,
   type IntervalAssessment,
-  type IntervalPrices,
   initialState,
   type PlannedBid,
-  type Side,
   type VppContext,
   type VppState,
 } from './realtime.ts';

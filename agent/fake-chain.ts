@@ -3,13 +3,17 @@
 // lines, then imbalance lines at metering, same rounding), and balances to check that tokens are conserved.
 // No blocks, signatures or confirmations: a bill is "confirmed" as soon as it is written.
 
-import { clearAuction, validateBid } from '../contracts-vm/auction/index.ts';
-import type { ClearingResult } from '../contracts-vm/auction/types.ts';
-import { type Bill, paysFloor, receivesCeil } from '../contracts-vm/bills.ts';
+import type { BidStep, Bill, IntervalPrices, MeterEntry, Side } from '../contracts-vm/abi/index.ts';
+import {
+  type ClearingResult,
+  clearAuction,
+  paidByParticipant,
+  paidToParticipant,
+  validateBid,
+} from '../contracts-vm/auction/index.ts';
 import type { Address } from '../protocol/keys.ts';
 import type { ChainPort, VppAgent } from './agent.ts';
-import { GridMeteringAgent, type MeterEntry, type MeterPort } from './metering.ts';
-import type { BidStep, IntervalPrices, Side } from './realtime.ts';
+import { GridMeteringAgent, type MeterPort } from './metering.ts';
 
 /** The genesis `market` prices of the devnet (genesis.json), base units per kWh. */
 export const DEVNET_PRICES: IntervalPrices = {
@@ -139,11 +143,11 @@ export class FakeChain {
       b.meteringHeight = this.height;
       b.meteredWh = deviationWh;
       if (imbalance > 0n) {
-        const due = receivesCeil(imbalance, prices.imbalanceLongPrice);
+        const due = paidToParticipant(imbalance * BigInt(prices.imbalanceLongPrice));
         this.move(this.grid, vpp, due);
         b.lines.push({ kind: 'imbalance-long', wh: imbalance, amount: due });
       } else if (imbalance < 0n) {
-        const due = paysFloor(-imbalance, prices.imbalanceShortPrice);
+        const due = paidByParticipant(-imbalance * BigInt(prices.imbalanceShortPrice));
         this.move(vpp, this.grid, due);
         b.lines.push({ kind: 'imbalance-short', wh: -imbalance, amount: -due });
       }

@@ -1,11 +1,17 @@
 // The agent's ports over a node's REST API (client/): what runs against a real devnet.
 import type { BillView, VppClient } from '../client/index.ts';
-import type { Bill, LineKind } from '../contracts-vm/bills.ts';
-import { meterReportCall } from '../contracts-vm/calls.ts';
+import {
+  type BidStep,
+  type Bill,
+  type IntervalPrices,
+  type LineKind,
+  type MeterEntry,
+  meterReportCall,
+  type Side,
+} from '../contracts-vm/abi/index.ts';
 import type { Address, KeyPair } from '../protocol/keys.ts';
 import type { ChainPort } from './agent.ts';
-import type { MeterEntry, MeterPort } from './metering.ts';
-import type { BidStep, IntervalPrices, Side } from './realtime.ts';
+import type { MeterPort } from './metering.ts';
 
 export function billFromView(v: BillView): Bill {
   return {

@@ -1,18 +1,18 @@
 // Splitting a VPP's real-time bill among its prosumers, and the per-prosumer ledger of day-ahead and
 // real-time costs. Money that is settled (the bill) stays integer: shares are exact and sum to the bill
 // total. Day-ahead costs come from the market in GBP (floats) and are kept as such.
-import type { Bill, BillLine } from '../contracts-vm/bills.ts';
+import {
+  type BidStep,
+  type Bill,
+  billTotal,
+  type IntervalPrices,
+  type Side,
+} from '../contracts-vm/abi/index.ts';
 import type { FrameworkResult } from '../market/result.ts';
 import type { Scenario } from '../market/types.ts';
-import type { Delivery, IntervalAssessment, IntervalPrices } from './realtime.ts';
+import type { Delivery, IntervalAssessment } from './realtime.ts';
 import type { Slice } from './timing.ts';
 import { unitsToGbp } from './units.ts';
-
-export type { Bill, BillLine };
-
-/** The bill total as the contract defines it: Σ amounts of every line but `unpaid` (+ received, - paid). */
-export const billTotal = (lines: readonly BillLine[]): bigint =>
-  lines.filter((l) => l.kind !== 'unpaid').reduce((s, l) => s + l.amount, 0n);
 
 const floorDiv = (a: bigint, b: bigint): bigint => {
   // b > 0
@@ -281,10 +281,7 @@ export class VppLedger {
 }
 
 /** Grid-alone value of a bid's blocks (milli base units, as a cost: + for a buyer, - for a seller). */
-export function gridAloneMilli(
-  blocks: readonly { qty: number; price: number }[],
-  side: 'buy' | 'sell',
-): bigint {
+export function gridAloneMilli(blocks: readonly BidStep[], side: Side): bigint {
   const v = blocks.reduce((s, b) => s + BigInt(b.qty) * BigInt(b.price), 0n);
   return side === 'buy' ? v : -v;
 }

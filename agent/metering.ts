@@ -3,14 +3,8 @@
 // deviation after its own redispatch (+ surplus, - deficit against its day-ahead net position, integer
 // Wh) — in the demo the VPP agents simulate the physics, so the grid reads it from their deliveries.
 
-import { MAX_DEVIATION_WH, MAX_METER_ENTRIES } from '../contracts-vm/contracts/metering.ts';
+import { MAX_DEVIATION_WH, MAX_METER_ENTRIES, type MeterEntry } from '../contracts-vm/abi/index.ts';
 import type { Address } from '../protocol/keys.ts';
-
-/** What `meterReportCall(interval, entries)` takes. */
-export interface MeterEntry {
-  vpp: Address;
-  deviationWh: bigint;
-}
 
 /** A VPP's actual (metered) deviation for an interval, e.g. `Delivery.actualDeviationWh`. */
 export interface MeteredVpp {

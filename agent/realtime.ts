@@ -4,8 +4,8 @@
 // charge it leaves. No I/O: everything is a function of the scenario, the day-ahead result, the seeds,
 // the battery states and the interval's prices. See docs/agent.md for the rules.
 
+import type { BidStep, IntervalPrices, Side } from '../contracts-vm/abi/index.ts';
 import { MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../contracts-vm/auction/limits.ts';
-import type { IntervalPrices } from '../contracts-vm/contracts/auction.ts';
 import type { FrameworkResult } from '../market/result.ts';
 import { vppNetPosition } from '../market/result.ts';
 import { periodHours, type Scenario } from '../market/types.ts';
@@ -18,9 +18,6 @@ import {
 } from './actuals.ts';
 import { type IntervalMapping, previousSlice, type Slice, sliceOf } from './timing.ts';
 import { gbpPerKwhToPrice, kwhToWh } from './units.ts';
-
-export type { IntervalPrices };
-export type Side = 'buy' | 'sell';
 
 /** Everything fixed about one VPP for the day: who it is, its prosumers, its day-ahead outcome. */
 export interface VppContext {
@@ -255,13 +252,6 @@ export interface BidBlock {
   price: number;
   /** The battery remedy the VPP uses for this block if the market does not take it; null = the grid's. */
   remedy: Remedy | null;
-}
-
-export interface BidStep {
-  /** Wh, 1..MAX_STEP_QTY_WH */
-  qty: number;
-  /** base units per kWh, 0..MAX_PRICE */
-  price: number;
 }
 
 export interface PlannedBid {

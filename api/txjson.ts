@@ -4,7 +4,7 @@
 // and one to payloadToJson (output). Until then a new kind is refused on input (BAD_REQUEST) and rendered
 // generically on output (bigint fields as decimal strings, bytes as hex), so blocks holding it still show.
 
-import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
+import { CONTRACT_ABI } from '../contracts-vm/abi/index.ts';
 import { fromHex, toHex } from '../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
 import { PUBKEY_LENGTH, SIGNATURE_LENGTH } from '../protocol/keys.ts';
@@ -198,7 +198,7 @@ export function txFromBody(body: unknown): { tx: Tx; bytes: Uint8Array } {
 /** The contract and method names of a call, for readers (`undefined` names when unknown). */
 function describeCall(p: { contract: number; method: number; args: Uint8Array }): Json {
   try {
-    const { contract, method } = CONTRACTS.decode({ kind: 'call', ...p });
+    const { contract, method } = CONTRACT_ABI.decode({ kind: 'call', ...p });
     return { contractName: contract.name, methodName: method.name };
   } catch {
     return {};

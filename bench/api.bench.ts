@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { placeBidCall } from '../contracts-vm/calls.ts';
+import { placeBidCall } from '../contracts-vm/abi/calls.ts';
 import { initDataDir, VppNode } from '../node/node.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { devKeyPair } from '../protocol/keys.ts';

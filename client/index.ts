@@ -1,9 +1,14 @@
 // Typed client of the vppchain node API. Transactions are built and signed locally (client/tx.ts) and
 // submitted in their canonical hex form; errors carry the API's code (VppApiError).
 
-import { type BidStep, placeBidCall } from '../contracts-vm/calls.ts';
-import { CONTRACTS } from '../contracts-vm/contracts/index.ts';
-import type { AuctionView, BillView } from '../contracts-vm/queries.ts';
+import {
+  type AuctionView,
+  type BidStep,
+  type BillView,
+  CONTRACT_ABI,
+  placeBidCall,
+  type Side,
+} from '../contracts-vm/abi/index.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import type { CallPayload, Tx } from '../protocol/tx.ts';
 import { VppApiError, VppConnectionError, VppTimeoutError } from './errors.ts';
@@ -25,12 +30,12 @@ export { parseSse, type SseMessage } from './sse.ts';
 export * from './tx.ts';
 export type * from './types.ts';
 
-export type { AuctionView, BidStep, BillView };
+export type { AuctionView, BidStep, BillView, Side };
 
 export interface BidRequest {
   key: KeyPair;
   interval: bigint | number | string;
-  side: 'buy' | 'sell';
+  side: Side;
   /** Wh and token base units per kWh, integers; 1..32 steps. */
   steps: BidStep[];
   fee?: bigint | number | string;
@@ -314,7 +319,7 @@ export class VppClient {
   }
 
   /**
-   * Signs (locally) and submits any contract call (contracts-vm/calls.ts builds them); the fee defaults to
+   * Signs (locally) and submits any contract call (contracts-vm/abi builds them); the fee defaults to
    * the minimum for the method's gas, the nonce to the account's pending nonce.
    */
   async call(
@@ -323,7 +328,7 @@ export class VppClient {
     opts: { fee?: bigint | number | string; nonce?: bigint | number | string } = {},
   ): Promise<{ hash: string; tx: Tx }> {
     const status = this.statusCache ?? (await this.status());
-    const gas = BigInt(CONTRACTS.gas(payload)); // decodes the arguments: a malformed call fails here, locally
+    const gas = BigInt(CONTRACT_ABI.gas(payload)); // decodes the arguments: a malformed call fails here, locally
     const fee = opts.fee === undefined ? BigInt(status.minTxFee ?? '0') * gas : toU64(opts.fee, 'fee');
     const nonce = toU64(opts.nonce ?? (await this.account(key.address)).pendingNonce, 'nonce');
     const tx = signTransaction({ nonce, fee, senderPubKey: key.publicKey, payload }, key, domainOf(status));

@@ -1,37 +1,11 @@
-// A bill per VPP per interval, with every line item. Key "y" + address + u64 interval ->
-// clearing height u32 (0 = none), metering height u32 (0 = none), metered flag u8 [+ metered Wh i64],
-// u16 line count, lines (kind u8, Wh i64, amount i64). Amount sign: + the VPP receives, - it pays.
-// An "unpaid" line records what could not be moved because an account lacked the tokens (+ owed to the
-// VPP, - owed by it); balances never go negative.
+// Bills in the state, one per VPP per interval (the record and its line kinds are ./abi/bills.ts). Key
+// "y" + address + u64 interval -> clearing height u32 (0 = none), metering height u32 (0 = none), metered
+// flag u8 [+ metered Wh i64], u16 line count, lines (kind u8, Wh i64, amount i64).
 import { concatBytes, Reader, Writer } from '../protocol/bytes.ts';
 import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../protocol/keys.ts';
+import { type Bill, type BillLine, LINE_KINDS } from './abi/bills.ts';
+import { paidByParticipant, paidToParticipant } from './auction/rounding.ts';
 import type { Overlay, StateReader } from './state.ts';
-
-export const LINE_KINDS = [
-  'auction-buy',
-  'auction-sell',
-  'grid-buy',
-  'grid-sell',
-  'imbalance-short',
-  'imbalance-long',
-  'unpaid',
-] as const;
-export type LineKind = (typeof LINE_KINDS)[number];
-
-export interface BillLine {
-  kind: LineKind;
-  wh: bigint;
-  amount: bigint;
-}
-
-export interface Bill {
-  address: Address;
-  interval: bigint;
-  clearingHeight: number;
-  meteringHeight: number;
-  meteredWh: bigint | null;
-  lines: BillLine[];
-}
 
 export const billKey = (a: Address, interval: bigint): Uint8Array =>
   concatBytes(Uint8Array.of(0x79), addressToBytes(a), new Writer().u64(interval).finish());
@@ -100,13 +74,6 @@ export function updateBill(
   return b;
 }
 
-export const billTotal = (b: Bill): bigint =>
-  b.lines.filter((l) => l.kind !== 'unpaid').reduce((s, l) => s + l.amount, 0n);
-
-/** Money for `wh` at `price` base units per kWh, rounded in the VPP's favour (it pays the floor, receives the ceiling). */
-export function paysFloor(wh: bigint, price: number): bigint {
-  return (wh * BigInt(price)) / 1000n;
-}
-export function receivesCeil(wh: bigint, price: number): bigint {
-  return (wh * BigInt(price) + 999n) / 1000n;
-}
+/** Money for `wh` at `price` base units per kWh, rounded in the VPP's favour as the clearing rounds: it pays the floor, receives the ceiling. */
+export const paysFloor = (wh: bigint, price: number): bigint => paidByParticipant(wh * BigInt(price));
+export const receivesCeil = (wh: bigint, price: number): bigint => paidToParticipant(wh * BigInt(price));

@@ -1,48 +1,14 @@
-// Read models of the market state for the API and clients (not consensus): an auction's window, status,
-// bids once closed and clearing; a VPP's bills with their line items and totals.
+// Read models of the market state for the API (not consensus): an auction's window, status, bids once
+// closed and clearing; a VPP's bills with their line items and totals. Their types are the ABI's
+// (./abi/views.ts), which clients import.
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
-import { type Bill, billedVpps, billTotal, getBill } from './bills.ts';
+import { type Bill, billTotal } from './abi/bills.ts';
+import type { AuctionStatus, AuctionView, BillView } from './abi/views.ts';
+import { billedVpps, getBill } from './bills.ts';
 import { getBid, getBidders, getClearing, intervalPrices, pendingIntervals } from './contracts/auction.ts';
 import { gateOf, intervalAt, intervalEnd, intervalStart } from './contracts/intervals.ts';
 import type { StateReader } from './state.ts';
-
-export type AuctionStatus = 'open' | 'closed' | 'cleared' | 'empty';
-
-export interface AuctionView {
-  interval: string;
-  window: { open: number; close: number; deliveryStart: number; deliveryEnd: number };
-  status: AuctionStatus;
-  prices: {
-    gridSellPrice: number;
-    gridBuyPrice: number;
-    imbalanceShortPrice: number;
-    imbalanceLongPrice: number;
-  };
-  bidCount: number;
-  /** Bids are shown once the gate has closed. */
-  bids:
-    | { vpp: Address; side: 'buy' | 'sell'; steps: { qty: number; price: number }[]; height: number }[]
-    | null;
-  clearing: null | {
-    height: number;
-    tradedWh: string;
-    welfare: string;
-    deficit: string;
-    grid: { soldWh: string; boughtWh: string; revenue: string; expense: string };
-    operatorNet: string;
-    unpaid: string;
-    participants: {
-      vpp: Address;
-      side: 'buy' | 'sell';
-      qtyWh: string;
-      payment: string;
-      gridWh: string;
-      gridPayment: string;
-    }[];
-    excluded: Address[];
-  };
-}
 
 /** `headTime`: the head block's timestamp, which decides (as the chain does) whether the gate has closed. */
 export function auctionView(
@@ -108,18 +74,6 @@ export function auctionView(
   };
 }
 
-export interface BillView {
-  vpp: Address;
-  interval: string;
-  lines: { kind: string; wh: string; amount: string }[];
-  total: string;
-  meteredWh: string | null;
-  clearing: { height: number; confirmations: number } | null;
-  metering: { height: number; confirmations: number } | null;
-  /** Every recorded part of the bill is at least `minConfirmations` blocks deep. */
-  confirmed: boolean;
-}
-
 export function billView(b: Bill, tipHeight: number, minConfirmations: number): BillView {
   const part = (h: number) => (h === 0 ? null : { height: h, confirmations: tipHeight - h + 1 });
   const clearing = part(b.clearingHeight);
@@ -129,7 +83,7 @@ export function billView(b: Bill, tipHeight: number, minConfirmations: number): 
     vpp: b.address,
     interval: b.interval.toString(),
     lines: b.lines.map((l) => ({ kind: l.kind, wh: l.wh.toString(), amount: l.amount.toString() })),
-    total: billTotal(b).toString(),
+    total: billTotal(b.lines).toString(),
     meteredWh: b.meteredWh === null ? null : b.meteredWh.toString(),
     clearing,
     metering,

@@ -1,13 +1,17 @@
 // The native contract runtime. Contracts are typed TypeScript modules executed by every node inside
-// the state transition: each declares methods with a canonical binary argument encoding (decoded and
-// validated before anything runs), a gas cost, and an `execute` over a journaled state view. A failed
-// call throws a TxError and leaves no trace (the caller reverts to its checkpoint); events go into the
-// block's receipts. End-of-block hooks let contracts act by rule (the auction clears itself).
-import { DecodeError, Reader } from '../protocol/bytes.ts';
-import { TxError, TxErrorCode } from '../protocol/errors.ts';
+// the state transition: each implements its interface (./abi: method ids, canonical argument decoding and
+// validation, gas) with an `execute` over a journaled state view. A failed call throws a TxError and leaves
+// no trace (the caller reverts to its checkpoint); events go into the block's receipts. End-of-block hooks
+// let contracts act by rule (the auction clears itself).
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
-import type { CallPayload } from '../protocol/tx.ts';
+import {
+  type ArgsOf,
+  CallRegistry,
+  type ContractAbi,
+  type MethodAbi,
+  type MethodSpec,
+} from './abi/define.ts';
 import type { Overlay } from './state.ts';
 
 /** An event value: strings for addresses, hashes and u64 amounts (decimal), numbers for small integers. */
@@ -38,65 +42,40 @@ export interface HookContext extends BlockContext {
   events: ContractEvent[];
 }
 
-export interface Method<A> {
-  name: string;
-  /** Decodes and validates the arguments; throws DecodeError or TxError(BAD_ARGS) naming the field. */
-  decode(r: Reader): A;
-  gas(args: A): number;
+/** A method of the ABI with what it does. */
+export interface Method<A> extends MethodAbi<A> {
   execute(ctx: CallContext, args: A): void;
 }
 
 export interface Contract {
   id: number;
   name: string;
+  /** Methods by wire id (the index). */
   // biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
-  methods: readonly Method<any>[];
+  byId: readonly Method<any>[];
   endBlock?(ctx: HookContext): void;
 }
 
-export class ContractRegistry {
-  private readonly byId = new Map<number, Contract>();
+/** One `execute` per method of the ABI, each typed by that method's arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
+export type Executors<S extends Record<string, MethodSpec<any>>> = {
+  [K in keyof S]: (ctx: CallContext, args: ArgsOf<S[K]>) => void;
+};
 
-  constructor(contracts: readonly Contract[]) {
-    for (const c of contracts) {
-      if (this.byId.has(c.id)) throw new Error(`contract id ${c.id} used twice`);
-      this.byId.set(c.id, c);
-    }
-  }
-
-  /** Contracts in id order: hooks run in this order, so every node runs them the same way. */
-  get all(): Contract[] {
-    return [...this.byId.values()].sort((a, b) => a.id - b.id);
-  }
-
-  /** Resolves and decodes a call; pure and cheap, so the mempool runs it before anything else. */
-  decode(call: CallPayload): { contract: Contract; method: Method<unknown>; args: unknown } {
-    const contract = this.byId.get(call.contract);
-    if (!contract) throw new TxError(TxErrorCode.UNKNOWN_CONTRACT, `no contract with id ${call.contract}`);
-    const method = contract.methods[call.method];
-    if (!method)
-      throw new TxError(TxErrorCode.UNKNOWN_CONTRACT, `${contract.name} has no method ${call.method}`);
-    const r = new Reader(call.args);
-    let args: unknown;
-    try {
-      args = method.decode(r);
-      r.end(`${contract.name}.${method.name} arguments`);
-    } catch (err) {
-      if (err instanceof TxError) throw err;
-      if (err instanceof DecodeError || err instanceof RangeError) {
-        throw new TxError(TxErrorCode.BAD_ARGS, `${contract.name}.${method.name}: ${err.message}`);
-      }
-      throw err;
-    }
-    return { contract, method, args };
-  }
-
-  gas(call: CallPayload): number {
-    const { method, args } = this.decode(call);
-    return method.gas(args);
-  }
+/** A contract from its ABI and an executor for every method (so execution cannot drift from the ABI). */
+// biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
+export function implement<S extends Record<string, MethodSpec<any>>>(
+  abi: ContractAbi<S>,
+  execute: Executors<S>,
+  endBlock?: (ctx: HookContext) => void,
+): Contract {
+  return {
+    id: abi.id,
+    name: abi.name,
+    byId: abi.byId.map((m) => ({ ...m, execute: execute[m.name as keyof S] })),
+    ...(endBlock && { endBlock }),
+  };
 }
 
-export function badArgs(message: string): TxError {
-  return new TxError(TxErrorCode.BAD_ARGS, message);
-}
+/** Executable contracts by id; decoding and gas are the ABI's (`CallRegistry`). */
+export class ContractRegistry extends CallRegistry<Contract> {}

@@ -3,6 +3,7 @@
 // the interval's prices before the gate. The first block at or after the gate clears the interval by rule
 // (end-of-block hook) with the pure engine in ../auction (merit order + VCG), settles in tokens with the
 // grid account as the market operator, and writes the clearing record and each participant's bill.
+// The methods' ids, arguments and gas are the contract's ABI (../abi/auction.ts); this adds execution.
 //
 // Keys (prefix "x"): 01 + k + address -> bid; 02 + k -> bidders (sorted); 03 -> intervals with bids
 // (sorted); 04 + k -> the interval's prices; 05 + k -> clearing record.
@@ -10,32 +11,33 @@ import { concatBytes, Reader, Writer } from '../../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../../protocol/errors.ts';
 import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../protocol/keys.ts';
 import type { ChainParams } from '../../protocol/params.ts';
+import {
+  AUCTION_ABI,
+  type BidStep,
+  type IntervalArgs,
+  type IntervalPrices,
+  type PlaceBidArgs,
+  PRICE_FIELDS,
+  type SetPricesArgs,
+  type Side,
+  sideByte,
+  sideOfByte,
+} from '../abi/auction.ts';
 import { clearAuction } from '../auction/index.ts';
-import { MAX_PRICE, MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../auction/limits.ts';
-import type { ClearingResult } from '../auction/types.ts';
+import type { Bid, ClearingResult } from '../auction/types.ts';
 import { updateBill } from '../bills.ts';
-import { badArgs, type Contract, type HookContext, type Method } from '../runtime.ts';
+import { type CallContext, type Contract, type HookContext, implement } from '../runtime.ts';
 import type { Overlay, StateReader } from '../state.ts';
 import { lock, transferUpTo, unlock } from '../token.ts';
 import { gateOf, intervalAt } from './intervals.ts';
 import { getRegistration, gridAddress, requireActiveVpp, requireGrid } from './registry.ts';
 
-export const AUCTION_ID = 2;
-export const AuctionMethod = { placeBid: 0, cancelBid: 1, setPrices: 2 } as const;
-
-export type Side = 'buy' | 'sell';
+/** A bid as stored: its steps, the buyer's lock, the height that placed it. */
 export interface StoredBid {
   side: Side;
-  steps: { qty: number; price: number }[];
+  steps: readonly BidStep[];
   locked: bigint;
   height: number;
-}
-
-export interface IntervalPrices {
-  gridSellPrice: number;
-  gridBuyPrice: number;
-  imbalanceShortPrice: number;
-  imbalanceLongPrice: number;
 }
 
 export interface ClearingRecord extends IntervalPrices {
@@ -97,11 +99,7 @@ function writeIntervals(list: bigint[]): Uint8Array {
 }
 
 function encodeBid(b: StoredBid): Uint8Array {
-  const w = new Writer()
-    .u8(b.side === 'buy' ? 0 : 1)
-    .u64(b.locked)
-    .u32(b.height)
-    .u8(b.steps.length);
+  const w = new Writer().u8(sideByte(b.side)).u64(b.locked).u32(b.height).u8(b.steps.length);
   for (const s of b.steps) w.u32(s.qty).u32(s.price);
   return w.finish();
 }
@@ -109,7 +107,7 @@ export function getBid(state: StateReader, k: bigint, a: Address): StoredBid | u
   const v = state.get(bidKey(k, a));
   if (!v) return undefined;
   const r = new Reader(v);
-  const side: Side = r.u8() === 0 ? 'buy' : 'sell';
+  const side = sideOfByte(r.u8());
   const locked = r.u64();
   const height = r.u32();
   const n = r.u8();
@@ -129,16 +127,13 @@ export function intervalPrices(state: StateReader, p: ChainParams, k: bigint): I
     return { gridSellPrice, gridBuyPrice, imbalanceShortPrice, imbalanceLongPrice };
   }
   const r = new Reader(v);
-  return {
-    gridSellPrice: r.u32(),
-    gridBuyPrice: r.u32(),
-    imbalanceShortPrice: r.u32(),
-    imbalanceLongPrice: r.u32(),
-  };
+  const prices = {} as IntervalPrices;
+  for (const f of PRICE_FIELDS) prices[f] = r.u32();
+  return prices;
 }
 
 /** A buyer's lock: the most its bid can cost, sum of ceil(qty × price / 1000). */
-export const lockFor = (steps: readonly { qty: number; price: number }[]): bigint =>
+export const lockFor = (steps: readonly BidStep[]): bigint =>
   steps.reduce((s, x) => s + (BigInt(x.qty) * BigInt(x.price) + 999n) / 1000n, 0n);
 
 // ---- methods ------------------------------------------------------------------------------------
@@ -164,119 +159,68 @@ function withdraw(state: Overlay, k: bigint, who: Address): StoredBid | undefine
   return old;
 }
 
-const placeBid: Method<{ interval: bigint; side: Side; steps: { qty: number; price: number }[] }> = {
-  name: 'placeBid',
-  decode(r) {
-    const interval = r.u64('interval');
-    const sideByte = r.u8('side');
-    if (sideByte > 1) throw badArgs('side must be 0 (buy) or 1 (sell)');
-    const n = r.u8('step count');
-    if (n < 1 || n > MAX_STEPS_PER_BID) throw badArgs(`steps: 1..${MAX_STEPS_PER_BID} required, got ${n}`);
-    const steps: { qty: number; price: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const qty = r.u32(`steps[${i}].qty`);
-      const price = r.u32(`steps[${i}].price`);
-      if (qty < 1 || qty > MAX_STEP_QTY_WH) throw badArgs(`steps[${i}].qty must be 1..${MAX_STEP_QTY_WH} Wh`);
-      if (price > MAX_PRICE) throw badArgs(`steps[${i}].price must be at most ${MAX_PRICE}`);
-      steps.push({ qty, price });
+function placeBid(ctx: CallContext, { interval, side, steps }: PlaceBidArgs): void {
+  requireActiveVpp(ctx.state, ctx.sender);
+  requireOpen(ctx, interval);
+  const replaced = withdraw(ctx.state, interval, ctx.sender);
+  const locked = side === 'buy' ? lockFor(steps) : 0n;
+  if (locked > 0n) lock(ctx.state, ctx.sender, locked);
+  ctx.state.set(bidKey(interval, ctx.sender), encodeBid({ side, steps, locked, height: ctx.height }));
+  if (!replaced) {
+    const bidders = getBidders(ctx.state, interval);
+    bidders.push(ctx.sender);
+    bidders.sort();
+    ctx.state.set(biddersKey(interval), writeAddresses(bidders));
+    const pending = pendingIntervals(ctx.state);
+    if (!pending.includes(interval)) {
+      pending.push(interval);
+      pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      ctx.state.set(PENDING_KEY, writeIntervals(pending));
     }
-    return { interval, side: sideByte === 0 ? 'buy' : 'sell', steps };
-  },
-  gas: (a) => 1 + Math.ceil(a.steps.length / 8),
-  execute(ctx, { interval, side, steps }) {
-    requireActiveVpp(ctx.state, ctx.sender);
-    requireOpen(ctx, interval);
-    const replaced = withdraw(ctx.state, interval, ctx.sender);
-    const locked = side === 'buy' ? lockFor(steps) : 0n;
-    if (locked > 0n) lock(ctx.state, ctx.sender, locked);
-    ctx.state.set(bidKey(interval, ctx.sender), encodeBid({ side, steps, locked, height: ctx.height }));
-    if (!replaced) {
-      const bidders = getBidders(ctx.state, interval);
-      bidders.push(ctx.sender);
-      bidders.sort();
-      ctx.state.set(biddersKey(interval), writeAddresses(bidders));
-      const pending = pendingIntervals(ctx.state);
-      if (!pending.includes(interval)) {
-        pending.push(interval);
-        pending.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        ctx.state.set(PENDING_KEY, writeIntervals(pending));
-      }
-    }
-    const totalWh = steps.reduce((s, x) => s + x.qty, 0);
-    ctx.events.push({
-      contract: 'auction',
-      name: replaced ? 'BidReplaced' : 'BidPlaced',
-      data: {
-        interval: interval.toString(),
-        vpp: ctx.sender,
-        side,
-        steps: steps.length,
-        totalWh,
-        locked: locked.toString(),
-      },
-    });
-  },
-};
+  }
+  const totalWh = steps.reduce((s, x) => s + x.qty, 0);
+  ctx.events.push({
+    contract: 'auction',
+    name: replaced ? 'BidReplaced' : 'BidPlaced',
+    data: {
+      interval: interval.toString(),
+      vpp: ctx.sender,
+      side,
+      steps: steps.length,
+      totalWh,
+      locked: locked.toString(),
+    },
+  });
+}
 
-const cancelBid: Method<{ interval: bigint }> = {
-  name: 'cancelBid',
-  decode: (r) => ({ interval: r.u64('interval') }),
-  gas: () => 1,
-  execute(ctx, { interval }) {
-    requireOpen(ctx, interval);
-    if (!withdraw(ctx.state, interval, ctx.sender))
-      throw new TxError(TxErrorCode.NO_BID, `no bid for interval ${interval}`);
-    ctx.state.set(bidKey(interval, ctx.sender), null);
-    const bidders = getBidders(ctx.state, interval).filter((a) => a !== ctx.sender);
-    ctx.state.set(biddersKey(interval), bidders.length ? writeAddresses(bidders) : null);
-    if (bidders.length === 0)
-      ctx.state.set(PENDING_KEY, writeIntervals(pendingIntervals(ctx.state).filter((k) => k !== interval)));
-    ctx.events.push({
-      contract: 'auction',
-      name: 'BidCancelled',
-      data: { interval: interval.toString(), vpp: ctx.sender },
-    });
-  },
-};
+function cancelBid(ctx: CallContext, { interval }: IntervalArgs): void {
+  requireOpen(ctx, interval);
+  if (!withdraw(ctx.state, interval, ctx.sender))
+    throw new TxError(TxErrorCode.NO_BID, `no bid for interval ${interval}`);
+  ctx.state.set(bidKey(interval, ctx.sender), null);
+  const bidders = getBidders(ctx.state, interval).filter((a) => a !== ctx.sender);
+  ctx.state.set(biddersKey(interval), bidders.length ? writeAddresses(bidders) : null);
+  if (bidders.length === 0)
+    ctx.state.set(PENDING_KEY, writeIntervals(pendingIntervals(ctx.state).filter((k) => k !== interval)));
+  ctx.events.push({
+    contract: 'auction',
+    name: 'BidCancelled',
+    data: { interval: interval.toString(), vpp: ctx.sender },
+  });
+}
 
-const setPrices: Method<{ interval: bigint } & IntervalPrices> = {
-  name: 'setPrices',
-  decode(r) {
-    const a = {
-      interval: r.u64('interval'),
-      gridSellPrice: r.u32('gridSellPrice'),
-      gridBuyPrice: r.u32('gridBuyPrice'),
-      imbalanceShortPrice: r.u32('imbalanceShortPrice'),
-      imbalanceLongPrice: r.u32('imbalanceLongPrice'),
-    };
-    for (const f of ['gridSellPrice', 'gridBuyPrice', 'imbalanceShortPrice', 'imbalanceLongPrice'] as const) {
-      if (a[f] > MAX_PRICE) throw badArgs(`${f} must be at most ${MAX_PRICE}`);
-    }
-    if (a.gridBuyPrice > a.gridSellPrice) throw badArgs('gridBuyPrice must not exceed gridSellPrice');
-    if (a.imbalanceLongPrice > a.imbalanceShortPrice)
-      throw badArgs('imbalanceLongPrice must not exceed imbalanceShortPrice');
-    return a;
-  },
-  gas: () => 1,
-  execute(ctx, { interval, ...prices }) {
-    requireGrid(ctx, 'set interval prices');
-    requireOpen(ctx, interval);
-    ctx.state.set(
-      pricesKey(interval),
-      new Writer()
-        .u32(prices.gridSellPrice)
-        .u32(prices.gridBuyPrice)
-        .u32(prices.imbalanceShortPrice)
-        .u32(prices.imbalanceLongPrice)
-        .finish(),
-    );
-    ctx.events.push({
-      contract: 'auction',
-      name: 'PricesSet',
-      data: { interval: interval.toString(), ...prices },
-    });
-  },
-};
+function setPrices(ctx: CallContext, { interval, ...prices }: SetPricesArgs): void {
+  requireGrid(ctx, 'set interval prices');
+  requireOpen(ctx, interval);
+  const w = new Writer();
+  for (const f of PRICE_FIELDS) w.u32(prices[f]);
+  ctx.state.set(pricesKey(interval), w.finish());
+  ctx.events.push({
+    contract: 'auction',
+    name: 'PricesSet',
+    data: { interval: interval.toString(), ...prices },
+  });
+}
 
 // ---- clearing ---------------------------------------------------------------------------------------
 
@@ -284,7 +228,7 @@ function clearInterval(ctx: HookContext, k: bigint): ClearingRecord {
   const { state, params } = ctx;
   const grid = gridAddress(params);
   const prices = intervalPrices(state, params, k);
-  const bids: { id: Address; side: Side; steps: { qty: number; price: number }[] }[] = [];
+  const bids: Bid[] = [];
   const excluded: Address[] = [];
   const locks = new Map<Address, bigint>();
   for (const a of getBidders(state, k)) {
@@ -382,7 +326,7 @@ export function encodeClearing(c: ClearingRecord): Uint8Array {
   w.i64(c.operatorNet).u64(c.unpaid).u32(c.participants.length);
   for (const p of c.participants)
     w.fixed(addressToBytes(p.address), ADDRESS_LENGTH)
-      .u8(p.side === 'buy' ? 0 : 1)
+      .u8(sideByte(p.side))
       .u64(p.qty)
       .u64(p.payment)
       .u64(p.gridQty)
@@ -416,7 +360,7 @@ export function getClearing(state: StateReader, k: bigint): ClearingRecord | und
   const n = r.u32();
   const participants = Array.from({ length: n }, () => ({
     address: bytesToAddress(r.fixed(ADDRESS_LENGTH)),
-    side: (r.u8() === 0 ? 'buy' : 'sell') as Side,
+    side: sideOfByte(r.u8()),
     qty: r.u64(),
     payment: r.u64(),
     gridQty: r.u64(),
@@ -459,9 +403,4 @@ function endBlock(ctx: HookContext): void {
   ctx.state.set(PENDING_KEY, writeIntervals(pending.filter((k) => !due.includes(k))));
 }
 
-export const auction: Contract = {
-  id: AUCTION_ID,
-  name: 'auction',
-  methods: [placeBid, cancelBid, setPrices],
-  endBlock,
-};
+export const auction: Contract = implement(AUCTION_ABI, { placeBid, cancelBid, setPrices }, endBlock);

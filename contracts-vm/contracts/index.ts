@@ -1,3 +1,4 @@
+// The executable contracts the state transition runs: each implements its interface in ../abi.
 import { ContractRegistry } from '../runtime.ts';
 import { auction } from './auction.ts';
 import { metering } from './metering.ts';

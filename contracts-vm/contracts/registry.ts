@@ -1,14 +1,14 @@
 // Registry: which accounts are the grid and which are VPPs. The grid account registers, suspends,
 // resumes and removes VPPs; only active VPPs may bid. Key "r" + address -> role u8 (0 grid, 1 VPP),
-// status u8 (0 active, 1 suspended), name (u32 length + UTF-8).
+// status u8 (0 active, 1 suspended), name (u32 length + UTF-8). Method ids, arguments and gas are the
+// contract's ABI (../abi/registry.ts); this adds execution.
 import { concatBytes, Reader, Writer } from '../../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../../protocol/errors.ts';
-import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../../protocol/keys.ts';
+import { type Address, addressToBytes } from '../../protocol/keys.ts';
 import type { ChainParams } from '../../protocol/params.ts';
-import { badArgs, type CallContext, type Contract, type Method } from '../runtime.ts';
+import { type AddressArgs, REGISTRY_ABI, type StatusChange } from '../abi/registry.ts';
+import { type CallContext, type Contract, implement } from '../runtime.ts';
 import type { Overlay, StateReader } from '../state.ts';
-
-export const REGISTRY_ID = 1;
 
 export interface Registration {
   role: 'grid' | 'vpp';
@@ -58,57 +58,34 @@ export function requireActiveVpp(state: StateReader, a: Address): void {
   if (r.status !== 'active') throw new TxError(TxErrorCode.NOT_REGISTERED, `${a} is suspended`);
 }
 
-const readAddress = (r: Reader): Address => bytesToAddress(r.fixed(ADDRESS_LENGTH, 'address'));
-const NAME_RE = /^[\w .:-]{1,64}$/;
+type Status = Registration['status'];
 
-const register: Method<{ address: Address; name: string }> = {
-  name: 'register',
-  decode(r) {
-    const address = readAddress(r);
-    const name = r.string(64, 'name');
-    if (!NAME_RE.test(name)) throw badArgs('name must be 1..64 letters, digits, spaces or . _ : -');
-    return { address, name };
-  },
-  gas: () => 1,
-  execute(ctx, { address, name }) {
+/** Applies a status change to a registered VPP; `null` removes it. */
+function changeStatus(name: StatusChange, next: Status | null) {
+  return (ctx: CallContext, { address }: AddressArgs): void => {
+    requireGrid(ctx, `${name} VPPs`);
+    const reg = getRegistration(ctx.state, address);
+    if (reg?.role !== 'vpp')
+      throw new TxError(TxErrorCode.NOT_REGISTERED, `${address} is not a registered VPP`);
+    if (next === null) ctx.state.set(key(address), null);
+    else putRegistration(ctx.state, address, { ...reg, status: next });
+    ctx.events.push({
+      contract: 'registry',
+      name: name[0]!.toUpperCase() + name.slice(1),
+      data: { address },
+    });
+  };
+}
+
+export const registry: Contract = implement(REGISTRY_ABI, {
+  register(ctx, { address, name }) {
     requireGrid(ctx, 'register VPPs');
     if (getRegistration(ctx.state, address))
       throw new TxError(TxErrorCode.ALREADY_REGISTERED, `${address} is already registered`);
     putRegistration(ctx.state, address, { role: 'vpp', status: 'active', name });
     ctx.events.push({ contract: 'registry', name: 'Registered', data: { address, name } });
   },
-};
-
-function statusChange(
-  name: string,
-  apply: (r: Registration, state: Overlay, a: Address) => void,
-): Method<{ address: Address }> {
-  return {
-    name,
-    decode: (r) => ({ address: readAddress(r) }),
-    gas: () => 1,
-    execute(ctx, { address }) {
-      requireGrid(ctx, `${name} VPPs`);
-      const reg = getRegistration(ctx.state, address);
-      if (reg?.role !== 'vpp')
-        throw new TxError(TxErrorCode.NOT_REGISTERED, `${address} is not a registered VPP`);
-      apply(reg, ctx.state, address);
-      ctx.events.push({
-        contract: 'registry',
-        name: name[0]!.toUpperCase() + name.slice(1),
-        data: { address },
-      });
-    },
-  };
-}
-
-export const registry: Contract = {
-  id: REGISTRY_ID,
-  name: 'registry',
-  methods: [
-    register,
-    statusChange('suspend', (r, s, a) => putRegistration(s, a, { ...r, status: 'suspended' })),
-    statusChange('resume', (r, s, a) => putRegistration(s, a, { ...r, status: 'active' })),
-    statusChange('remove', (_r, s, a) => s.set(key(a), null)),
-  ],
-};
+  suspend: changeStatus('suspend', 'suspended'),
+  resume: changeStatus('resume', 'active'),
+  remove: changeStatus('remove', null),
+});

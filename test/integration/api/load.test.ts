@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VppApiError, VppClient } from '../../../client/index.ts';
 import { encodeTransaction, signTransaction } from '../../../client/tx.ts';
 import { genesisBlock } from '../../../consensus/genesis.ts';
-import { placeBidCall } from '../../../contracts-vm/calls.ts';
+import { placeBidCall } from '../../../contracts-vm/abi/calls.ts';
 import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { devKeyPair, type KeyPair } from '../../../protocol/keys.ts';
 import type { Tx } from '../../../protocol/tx.ts';

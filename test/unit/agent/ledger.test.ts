@@ -2,14 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEVNET_PRICES } from '../../../agent/fake-chain.ts';
 import {
-  billTotal,
   dayAheadCostByPeriod,
   gridAloneCost,
   splitBill,
   splitExact,
   splitInterval,
 } from '../../../agent/ledger.ts';
-import { GridMeteringAgent, type MeterEntry, meterBatches, meterEntries } from '../../../agent/metering.ts';
+import { GridMeteringAgent, meterBatches, meterEntries } from '../../../agent/metering.ts';
+import { billTotal, type MeterEntry } from '../../../contracts-vm/abi/index.ts';
 import { devKeyPair } from '../../../protocol/keys.ts';
 import { handVpp } from './helpers.ts';
 

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ERRORS } from '../../../agent/actuals.ts';
 import { type ChainPort, VppAgent } from '../../../agent/agent.ts';
 import { FakeChain, simulateIntervals } from '../../../agent/fake-chain.ts';
-import { billTotal } from '../../../agent/ledger.ts';
 import {
   buildDemoVpps,
   createDemoAgent,
@@ -12,6 +11,7 @@ import {
   runVppDayAhead,
   type VppDayAhead,
 } from '../../../agent/scenarios.ts';
+import { billTotal } from '../../../contracts-vm/abi/bills.ts';
 import { validateBid } from '../../../contracts-vm/auction/index.ts';
 import { MAX_PRICE, MAX_STEP_QTY_WH } from '../../../contracts-vm/auction/limits.ts';
 import { devKeyPair } from '../../../protocol/keys.ts';

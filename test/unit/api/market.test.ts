@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../../api/server.ts';
-import { meterReportCall, placeBidCall } from '../../../contracts-vm/calls.ts';
+import { meterReportCall, placeBidCall } from '../../../contracts-vm/abi/calls.ts';
 import { initDataDir, VppNode } from '../../../node/node.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { meterReportCall, placeBidCall, registerVppCall } from '../../../contracts-vm/calls.ts';
+import { meterReportCall, placeBidCall, registerVppCall } from '../../../contracts-vm/abi/calls.ts';
 import { decodeBlock, encodeBlock } from '../../../protocol/block.ts';
 import { toHex } from '../../../protocol/bytes.ts';
 import { decodeTx, encodeTx, envelopeFromBytes, txHash } from '../../../protocol/tx.ts';

@@ -1,8 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Mempool } from '../../../consensus/mempool.ts';
-import { getAccount } from '../../../contracts-vm/accounts.ts';
-import { clearAuction } from '../../../contracts-vm/auction/index.ts';
-import { getBill } from '../../../contracts-vm/bills.ts';
 import {
   cancelBidCall,
   meterReportCall,
@@ -10,7 +7,10 @@ import {
   registerVppCall,
   registryCall,
   setPricesCall,
-} from '../../../contracts-vm/calls.ts';
+} from '../../../contracts-vm/abi/calls.ts';
+import { getAccount } from '../../../contracts-vm/accounts.ts';
+import { clearAuction } from '../../../contracts-vm/auction/index.ts';
+import { getBill } from '../../../contracts-vm/bills.ts';
 import { getBid, getClearing, lockFor, pendingIntervals } from '../../../contracts-vm/contracts/auction.ts';
 import type { StateReader } from '../../../contracts-vm/state.ts';
 import type { Block } from '../../../protocol/block.ts';

@@ -1,8 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  cancelBidCall,
+  meterReportCall,
+  placeBidCall,
+  registryCall,
+} from '../../../contracts-vm/abi/calls.ts';
 import { getAccount } from '../../../contracts-vm/accounts.ts';
 import { getBill } from '../../../contracts-vm/bills.ts';
-import { cancelBidCall, meterReportCall, placeBidCall, registryCall } from '../../../contracts-vm/calls.ts';
 import { getClearing, pendingIntervals } from '../../../contracts-vm/contracts/auction.ts';
 import type { TxEnvelope } from '../../../protocol/tx.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
