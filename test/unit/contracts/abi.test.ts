@@ -2,9 +2,10 @@
 // through the ABI (clients) and through the executable registry (nodes) — to the arguments it was built
 // from, and the ABI's gas is what the transition charges. Known calls keep their canonical bytes and gas.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ArgsOf,
+  type BidStep,
   CONTRACT_ABI,
   cancelBidCall,
   MAX_DEVIATION_WH,
@@ -14,8 +15,10 @@ import {
   placeBidCall,
   registerVppCall,
   registryCall,
+  type Side,
   setPricesCall,
 } from '../../../contracts-vm/abi/index.ts';
+import type { Side as EngineSide, Step as EngineStep } from '../../../contracts-vm/auction/index.ts';
 import { MAX_PRICE, MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../../../contracts-vm/auction/limits.ts';
 import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { checkTxStateless } from '../../../contracts-vm/transition.ts';
@@ -162,6 +165,13 @@ describe('contract ABI', () => {
       });
     }
   }
+
+  it("speaks the clearing engine's bid vocabulary (the pure engine keeps its own copy of the two types)", () => {
+    expectTypeOf<Side>().toEqualTypeOf<EngineSide>(); // checked by tsc
+    expectTypeOf<BidStep>().toEqualTypeOf<EngineStep>();
+    const side: EngineSide = 'sell';
+    expect(CONTRACT_ABI.decode(placeBidCall(0n, side, [{ qty: 1, price: 0 }])).args).toMatchObject({ side });
+  });
 
   it('refuses unknown contracts and methods, on client and node alike', () => {
     for (const [contract, method, message] of [
