@@ -73,13 +73,11 @@ export function defineContractAbi<S extends Record<string, AnyMethodSpec>>(
 export interface CallTarget {
   id: number;
   name: string;
-  byId: readonly AnyMethodSpec[];
+  byId: readonly (AnyMethodSpec & { name: string })[];
 }
 
-type NamedMethod<C extends CallTarget> = C['byId'][number] & { name: string };
-
 /** Contracts by id, and the resolution and decoding of calls to them. */
-export class CallRegistry<C extends CallTarget & { byId: readonly { name: string }[] }> {
+export class CallRegistry<C extends CallTarget> {
   private readonly byId = new Map<number, C>();
 
   constructor(contracts: readonly C[]) {
@@ -95,10 +93,10 @@ export class CallRegistry<C extends CallTarget & { byId: readonly { name: string
   }
 
   /** Resolves and decodes a call; pure and cheap, so the mempool runs it before anything else. */
-  decode(call: CallPayload): { contract: C; method: NamedMethod<C>; args: unknown } {
+  decode(call: CallPayload): { contract: C; method: C['byId'][number]; args: unknown } {
     const contract = this.byId.get(call.contract);
     if (!contract) throw new TxError(TxErrorCode.UNKNOWN_CONTRACT, `no contract with id ${call.contract}`);
-    const method = contract.byId[call.method] as NamedMethod<C> | undefined;
+    const method: C['byId'][number] | undefined = contract.byId[call.method];
     if (!method)
       throw new TxError(TxErrorCode.UNKNOWN_CONTRACT, `${contract.name} has no method ${call.method}`);
     const r = new Reader(call.args);
