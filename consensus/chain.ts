@@ -1,41 +1,35 @@
-// The chain: block validation, fork choice (most cumulative work, ties keep the first seen), reorgs with
-// undo data, orphan and future-block pools. Every import is one atomic LevelDB batch with the head pointer.
+// The chain: the serialised import state machine. Each block passes the checks of validation.ts, is stored,
+// and fork choice (fork-choice.ts) decides whether to reorg to it; reorgs execute in memory with undo data
+// and commit as one atomic LevelDB batch with the head pointer. Also holds the orphan and future pools.
 import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
-import { mergeChanges, Overlay, StateStore } from '../contracts-vm/state.ts';
-import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
-import { type Block, decodeBlock, encodeBlock, headerHash } from '../protocol/block.ts';
+import { Overlay, StateStore } from '../contracts-vm/state.ts';
+import type { BlockReceipts, HookObserver } from '../contracts-vm/transition.ts';
+import { type Block, encodeBlock, headerHash } from '../protocol/block.ts';
 import { bytesEqual, fromHex, toHex } from '../protocol/bytes.ts';
-import { type AsertParams, bitsToTarget, nextBits, workForTarget } from '../protocol/difficulty.ts';
-import { BlockError, BlockErrorCode as E, TxError, TxErrorCode } from '../protocol/errors.ts';
+import { type AsertParams, bitsToTarget, workForTarget } from '../protocol/difficulty.ts';
+import { BlockError, BlockErrorCode as E } from '../protocol/errors.ts';
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
-import type { ChainDomain, TxEnvelope } from '../protocol/tx.ts';
-import { BlockStatus, type IndexRecord, LedgerBatch, LedgerDb } from './db.ts';
+import type { ChainDomain } from '../protocol/tx.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { type ConnectContext, connectBlock, disconnectBlock, type TxSignatureVerifier } from './connect.ts';
+import { LedgerBatch, LedgerDb } from './db.ts';
+import { type BlockNode, BlockStatus, BlockTree, branchBetween, isAncestorOf } from './fork-choice.ts';
 import { genesisBlock } from './genesis.ts';
-import { decodeUndo, encodeUndo } from './undo.ts';
-import { asertParamsOf, blockSize, checkContextFree } from './validation.ts';
+import {
+  asertParamsOf,
+  blockSize,
+  checkContextFree,
+  checkContextual,
+  expectedBits,
+  medianTimePast,
+} from './validation.ts';
 
-export const MEDIAN_TIME_SPAN = 11;
 const ORPHAN_LIMIT = 512;
 const FUTURE_LIMIT = 128;
 const INVALID_CACHE_LIMIT = 10_000;
 const BLOCK_CACHE_LIMIT = 256;
-
-export interface BlockNode {
-  hash: Uint8Array;
-  id: string;
-  header: Block['header'];
-  parent: BlockNode | undefined;
-  totalWork: bigint;
-  status: BlockStatus;
-  seq: number; // arrival order: equal work keeps the first seen
-}
-
-/** Verifies the signatures of transactions (by worker threads, with a cache); see sigverify.ts. */
-export interface TxSignatureVerifier {
-  verifyTxs(txs: readonly TxEnvelope[]): Promise<boolean[]>;
-}
 
 export interface HeadChange {
   head: BlockNode;
@@ -53,7 +47,8 @@ export interface ChainOptions {
   hookObserver?: HookObserver;
 }
 
-export { asertParamsOf, blockSize };
+export type { BlockNode, TxSignatureVerifier };
+export { blockSize };
 
 export class Chain extends EventEmitter<{
   head: [HeadChange];
@@ -70,14 +65,13 @@ export class Chain extends EventEmitter<{
   private readonly now: () => number;
   hookObserver?: HookObserver;
   private readonly asert: AsertParams;
-  private readonly nodes = new Map<string, BlockNode>();
+  private readonly tree = new BlockTree();
   private readonly state = new StateStore();
   private tipNode!: BlockNode;
-  private seq = 0;
-  private readonly invalid = new Map<string, BlockError>();
-  private readonly orphans = new Map<string, Block>();
-  private readonly future = new Map<string, Block>();
-  private readonly blockCache = new Map<string, Block>();
+  private readonly invalid = new BoundedMap<string, BlockError>(INVALID_CACHE_LIMIT);
+  private readonly orphans = new BoundedMap<string, Block>(ORPHAN_LIMIT);
+  private readonly future = new BoundedMap<string, Block>(FUTURE_LIMIT);
+  private readonly blockCache = new BoundedMap<string, Block>(BLOCK_CACHE_LIMIT);
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: LedgerDb, params: ChainParams, opts: ChainOptions) {
@@ -108,48 +102,20 @@ export class Chain extends EventEmitter<{
   }
 
   private async load(): Promise<void> {
-    const stored = await this.db.getGenesis();
     const g = genesisBlock(this.params);
-    if (!stored) {
-      const work = workForTarget(bitsToTarget(g.block.header.bits)!);
-      const batch = new LedgerBatch()
-        .putGenesis(g.hash)
-        .putIndex(g.hash, { header: g.block.header, totalWork: work, status: BlockStatus.valid })
-        .putBlock(g.hash, encodeBlock(g.block))
-        .putHeight(0, g.hash)
-        .putHead(g.hash);
-      for (const [k, v] of g.state) batch.putState(fromHex(k), v);
-      await this.db.write(batch);
-    } else if (!bytesEqual(stored, g.hash)) {
-      throw new Error(
-        `data directory belongs to another chain (genesis ${toHex(stored)}, expected ${toHex(g.hash)})`,
-      );
-    }
-    const records: [Uint8Array, IndexRecord][] = [];
-    for await (const r of this.db.indexRecords()) records.push(r);
-    records.sort((a, b) => a[1].header.height - b[1].header.height);
-    for (const [hash, rec] of records) {
+    await this.db.ensureGenesis(g, workForTarget(bitsToTarget(g.block.header.bits)!));
+    for (const [hash, rec] of await this.db.indexByHeight()) {
       const id = toHex(hash);
-      const parent = rec.header.height === 0 ? undefined : this.nodes.get(toHex(rec.header.parentHash));
+      const parent = rec.header.height === 0 ? undefined : this.tree.get(toHex(rec.header.parentHash));
       if (rec.header.height > 0 && !parent)
         throw new Error(`corrupt ledger: block ${id} has no parent in the index`);
-      this.nodes.set(id, {
-        hash,
-        id,
-        header: rec.header,
-        parent,
-        totalWork: rec.totalWork,
-        status: rec.status,
-        seq: this.seq++,
-      });
+      this.tree.add({ hash, id, header: rec.header, parent, totalWork: rec.totalWork, status: rec.status });
     }
     const head = await this.db.getHead();
-    const headNode = head && this.nodes.get(toHex(head));
+    const headNode = head && this.tree.get(toHex(head));
     if (!headNode) throw new Error('corrupt ledger: no head');
     this.tipNode = headNode;
-    const changes = new Map<string, Uint8Array | null>();
-    for await (const [k, v] of this.db.stateEntries()) changes.set(toHex(k), v);
-    this.state.apply(changes);
+    this.state.apply(await this.db.loadState());
     if (!bytesEqual(this.state.root(), headNode.header.stateRoot)) {
       throw new Error(`corrupt ledger: state root does not match head ${headNode.id}`);
     }
@@ -183,37 +149,30 @@ export class Chain extends EventEmitter<{
   }
 
   getNode(hash: Uint8Array | string): BlockNode | undefined {
-    return this.nodes.get(typeof hash === 'string' ? hash : toHex(hash));
+    return this.tree.get(typeof hash === 'string' ? hash : toHex(hash));
   }
 
   /** Main-chain node at a height, by walking back from the tip (heights near the tip are cheap). */
   async getMainNode(height: number): Promise<BlockNode | undefined> {
     if (height < 0 || height > this.height) return undefined;
     const hash = await this.db.getHeight(height);
-    return hash && this.nodes.get(toHex(hash));
+    return hash && this.tree.get(toHex(hash));
   }
 
   async getBlock(hash: Uint8Array | string): Promise<Block | undefined> {
     const id = typeof hash === 'string' ? hash : toHex(hash);
     const cached = this.blockCache.get(id);
     if (cached) return cached;
-    const bytes = await this.db.getBlock(fromHex(id));
-    return (
-      bytes &&
-      decodeBlock(bytes, { maxBlockBytes: Number.MAX_SAFE_INTEGER, maxBlockTxs: Number.MAX_SAFE_INTEGER })
-    );
+    return this.db.getBlock(fromHex(id));
   }
 
   isMainChain(node: BlockNode): boolean {
-    let n: BlockNode | undefined = this.tipNode;
-    while (n && n.header.height > node.header.height) n = n.parent;
-    return n === node;
+    return isAncestorOf(node, this.tipNode);
   }
 
   /** Events of a connected block: per transaction, and of the end-of-block hooks. */
-  async getReceipts(hash: Uint8Array | string): Promise<BlockReceipts | undefined> {
-    const json = await this.db.getReceipts(typeof hash === 'string' ? fromHex(hash) : hash);
-    return json === undefined ? undefined : (JSON.parse(json) as BlockReceipts);
+  getReceipts(hash: Uint8Array | string): Promise<BlockReceipts | undefined> {
+    return this.db.getReceipts(typeof hash === 'string' ? fromHex(hash) : hash);
   }
 
   async txLocation(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined> {
@@ -222,15 +181,11 @@ export class Chain extends EventEmitter<{
 
   /** Median of the timestamps of `node` and up to 10 ancestors. */
   medianTimePast(node: BlockNode): number {
-    const ts: number[] = [];
-    for (let n: BlockNode | undefined = node; n && ts.length < MEDIAN_TIME_SPAN; n = n.parent)
-      ts.push(n.header.timestamp);
-    ts.sort((a, b) => a - b);
-    return ts[ts.length >> 1]!;
+    return medianTimePast(node);
   }
 
   nextBitsAfter(parent: BlockNode): number {
-    return nextBits(this.asert, parent.header.height, parent.header.timestamp);
+    return expectedBits(this.asert, parent.header);
   }
 
   get orphanCount(): number {
@@ -270,7 +225,6 @@ export class Chain extends EventEmitter<{
   }
 
   private markInvalidHeader(id: string, err: BlockError): BlockError {
-    if (this.invalid.size >= INVALID_CACHE_LIMIT) this.invalid.delete(this.invalid.keys().next().value!);
     this.invalid.set(id, err);
     return err;
   }
@@ -280,7 +234,7 @@ export class Chain extends EventEmitter<{
     const hash = headerHash(header);
     const id = toHex(hash);
 
-    const known = this.nodes.get(id);
+    const known = this.tree.get(id);
     if (known) {
       if (known.status === BlockStatus.invalid)
         throw new BlockError(E.KNOWN_INVALID, `block ${id} is invalid`);
@@ -300,56 +254,24 @@ export class Chain extends EventEmitter<{
     const parentId = toHex(header.parentHash);
     if (this.invalid.has(parentId))
       throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parentId} is invalid`));
-    const parent = this.nodes.get(parentId);
+    const parent = this.tree.get(parentId);
     if (!parent) {
-      this.holdOrphan(id, block);
+      this.orphans.set(id, block);
       throw new BlockError(E.ORPHAN, `parent ${toHex(header.parentHash)} unknown`);
     }
-    if (parent.status === BlockStatus.invalid)
-      throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parent.id} is invalid`));
-    if (header.height !== parent.header.height + 1)
-      throw this.markInvalidHeader(
-        id,
-        new BlockError(E.BAD_HEIGHT, `height ${header.height} after ${parent.header.height}`),
-      );
-    const expectedBits = this.nextBitsAfter(parent);
-    if (header.bits !== expectedBits) {
-      throw this.markInvalidHeader(
-        id,
-        new BlockError(
-          E.WRONG_DIFFICULTY,
-          `bits 0x${header.bits.toString(16)}, expected 0x${expectedBits.toString(16)}`,
-        ),
-      );
-    }
-    const mtp = this.medianTimePast(parent);
-    if (header.timestamp <= mtp)
-      throw this.markInvalidHeader(
-        id,
-        new BlockError(E.TIMESTAMP_TOO_OLD, `timestamp ${header.timestamp} <= median time past ${mtp}`),
-      );
-    if (header.timestamp > this.now() + this.params.maxFutureDriftMs) {
-      if (this.future.size >= FUTURE_LIMIT) this.future.delete(this.future.keys().next().value!);
+    // Contextual checks against the parent (validation.ts); a block from the future is held, not invalid.
+    const contextual = checkContextual(header, parent, this.now(), this.params, this.asert);
+    if (contextual) {
+      if (contextual.headerAtFault) throw this.markInvalidHeader(id, contextual.error);
       this.future.set(id, block);
-      throw new BlockError(
-        E.TIMESTAMP_IN_FUTURE,
-        `timestamp ${header.timestamp} is more than ${this.params.maxFutureDriftMs} ms ahead`,
-      );
+      throw contextual.error;
     }
 
     // The header is valid: store the block, then let fork choice decide.
-    const node: BlockNode = {
-      hash,
-      id,
-      header,
-      parent,
-      totalWork: parent.totalWork + workForTarget(target),
-      status: BlockStatus.valid,
-      seq: this.seq++,
-    };
-    await this.db.write(new LedgerBatch().putIndex(hash, node).putBlock(hash, encodeBlock(block)));
-    this.nodes.set(id, node);
-    this.cacheBlock(id, block);
+    const record = { header, totalWork: parent.totalWork + workForTarget(target), status: BlockStatus.valid };
+    await this.db.write(new LedgerBatch().putIndex(hash, record).putBlock(hash, encodeBlock(block)));
+    const node = this.tree.add({ hash, id, parent, ...record });
+    this.blockCache.set(id, block);
 
     let status: ProcessStatus = 'side-chain';
     if (node.totalWork > this.tipNode.totalWork) {
@@ -360,17 +282,6 @@ export class Chain extends EventEmitter<{
       throw this.invalid.get(id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid');
     await this.connectOrphansOf(id);
     return status;
-  }
-
-  private cacheBlock(id: string, block: Block): void {
-    if (this.blockCache.size >= BLOCK_CACHE_LIMIT)
-      this.blockCache.delete(this.blockCache.keys().next().value!);
-    this.blockCache.set(id, block);
-  }
-
-  private holdOrphan(id: string, block: Block): void {
-    if (this.orphans.size >= ORPHAN_LIMIT) this.orphans.delete(this.orphans.keys().next().value!);
-    this.orphans.set(id, block);
   }
 
   private async connectOrphansOf(parentId: string): Promise<void> {
@@ -396,18 +307,8 @@ export class Chain extends EventEmitter<{
     while (best && best.totalWork > this.tipNode.totalWork) {
       const ok = await this.switchTo(best);
       if (ok) return;
-      best = this.bestValidNode();
+      best = this.tree.bestValid();
     }
-  }
-
-  private bestValidNode(): BlockNode | undefined {
-    let best: BlockNode | undefined;
-    for (const n of this.nodes.values()) {
-      if (n.status !== BlockStatus.valid) continue;
-      if (!best || n.totalWork > best.totalWork || (n.totalWork === best.totalWork && n.seq < best.seq))
-        best = n;
-    }
-    return best;
   }
 
   /**
@@ -417,46 +318,26 @@ export class Chain extends EventEmitter<{
    */
   private async switchTo(target: BlockNode): Promise<boolean> {
     const oldTip = this.tipNode;
-    const branch: BlockNode[] = [];
-    let a: BlockNode | undefined = oldTip;
-    let b: BlockNode | undefined = target;
-    while (b && a && b.header.height > a.header.height) {
-      branch.push(b);
-      b = b.parent;
-    }
-    const detach: BlockNode[] = [];
-    while (a && b && a !== b) {
-      if (a.header.height >= b.header.height) {
-        detach.push(a);
-        a = a.parent;
-      } else {
-        branch.push(b);
-        b = b.parent;
-      }
-    }
-    if (!a || a !== b) throw new Error('blocks without a common ancestor');
-    branch.reverse();
+    const { forkPoint, detach, attach } = branchBetween(oldTip, target);
 
     const work = new Overlay(this.state);
     const batch = new LedgerBatch();
     const disconnected: Block[] = [];
     for (const n of detach) {
-      const undoBytes = await this.db.getUndo(n.hash);
+      const undo = await this.db.getUndo(n.hash);
       const block = await this.getBlock(n.id);
-      if (!undoBytes || !block) throw new Error(`corrupt ledger: missing undo data or body for ${n.id}`);
-      for (const [k, v] of decodeUndo(undoBytes)) work.set(fromHex(k), v);
-      batch.delHeight(n.header.height).delUndo(n.hash);
-      for (const t of block.txs) batch.delTx(t.hash);
+      if (!undo || !block) throw new Error(`corrupt ledger: missing undo data or body for ${n.id}`);
+      disconnectBlock(n, block, undo, work, batch);
       disconnected.push(block);
     }
 
-    let newTip: BlockNode = a;
+    let newTip: BlockNode = forkPoint;
     const connected: Block[] = [];
     let failure: { node: BlockNode; error: BlockError } | undefined;
-    for (const n of branch) {
+    for (const n of attach) {
       const block = await this.getBlock(n.id);
       if (!block) throw new Error(`corrupt ledger: missing body for ${n.id}`);
-      const error = await this.connectInMemory(n, block, work, batch);
+      const error = await connectBlock(this.connectContext, n, block, work, batch);
       if (error) {
         failure = { node: n, error };
         break;
@@ -468,7 +349,7 @@ export class Chain extends EventEmitter<{
     if (failure) this.markInvalidSubtree(failure.node, failure.error, batch);
     const commit = !failure || newTip.totalWork > oldTip.totalWork;
     if (!commit) {
-      await this.db.write(this.onlyIndexOps(batch));
+      await this.db.write(batch.indexOnly());
       return false;
     }
     for (const [k, v] of work.changes) batch.putState(fromHex(k), v);
@@ -480,67 +361,15 @@ export class Chain extends EventEmitter<{
     return !failure;
   }
 
-  private onlyIndexOps(batch: LedgerBatch): LedgerBatch {
-    const out = new LedgerBatch();
-    out.ops.push(...batch.ops.filter((op) => op.key[0] === 0x69));
-    return out;
-  }
-
-  /** Executes `block` on top of `work`; on success merges it into `work` and records its writes in `batch`. */
-  private async connectInMemory(
-    n: BlockNode,
-    block: Block,
-    work: Overlay,
-    batch: LedgerBatch,
-  ): Promise<BlockError | undefined> {
-    const verdicts = await this.verifier.verifyTxs(block.txs);
-    const badSig = verdicts.indexOf(false);
-    if (badSig >= 0) {
-      const err = new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
-      return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err}`, {
-        error: err,
-        index: badSig,
-      });
-    }
-    const view = new Overlay(work);
-    let receipts: BlockReceipts;
-    try {
-      receipts = applyBlock(view, block, this.params, this.hookObserver);
-    } catch (err) {
-      if (err instanceof BlockError) return err;
-      throw err;
-    }
-    const root = this.state.rootWith(mergeChanges(work.changes, view.changes));
-    if (!bytesEqual(root, n.header.stateRoot)) {
-      return new BlockError(
-        E.BAD_STATE_ROOT,
-        `state root ${toHex(root)} != header ${toHex(n.header.stateRoot)}`,
-      );
-    }
-    batch.putUndo(n.hash, encodeUndo(view.undo()));
-    batch.putReceipts(n.hash, JSON.stringify(receipts));
-    batch.putHeight(n.header.height, n.hash);
-    block.txs.forEach((t, i) => {
-      batch.putTx(t.hash, n.hash, i);
-    });
-    view.commitTo(work);
-    return undefined;
+  private get connectContext(): ConnectContext {
+    const { state: committed, verifier, params, hookObserver } = this;
+    return { committed, verifier, params, hookObserver };
   }
 
   private markInvalidSubtree(root: BlockNode, error: BlockError, batch: LedgerBatch): void {
-    const marked = new Set<BlockNode>([root]);
-    root.status = BlockStatus.invalid;
+    const marked = this.tree.markInvalid(root);
     this.markInvalidHeader(root.id, error);
     this.emit('invalid', root.id, error);
-    const later = [...this.nodes.values()]
-      .filter((n) => n.header.height > root.header.height)
-      .sort((x, y) => x.header.height - y.header.height);
-    for (const n of later) {
-      if (n.parent && marked.has(n.parent)) {
-        n.status = BlockStatus.invalid;
-        marked.add(n);
-      }
-    }
     for (const n of marked) batch.putIndex(n.hash, n);
   }
 }

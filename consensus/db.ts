@@ -9,8 +9,19 @@
 //   'm' + name      -> metadata: "head" (hash), "genesis" (hash)
 // Every block import or reorg is one LevelDB batch that includes the head pointer.
 import { Level } from 'level';
-import { type BlockHeader, decodeHeader, encodeHeader, HEADER_BYTES } from '../protocol/block.ts';
-import { concatBytes, fromHex, Reader, utf8, Writer } from '../protocol/bytes.ts';
+import type { Changes } from '../contracts-vm/state.ts';
+import type { BlockReceipts } from '../contracts-vm/transition.ts';
+import {
+  type Block,
+  type BlockHeader,
+  decodeBlock,
+  decodeHeader,
+  encodeBlock,
+  encodeHeader,
+  HEADER_BYTES,
+} from '../protocol/block.ts';
+import { bytesEqual, concatBytes, fromHex, Reader, toHex, utf8, Writer } from '../protocol/bytes.ts';
+import { BlockStatus } from './fork-choice.ts';
 
 type Key = Uint8Array;
 type Op = { type: 'put'; key: Key; value: Uint8Array } | { type: 'del'; key: Key };
@@ -29,9 +40,6 @@ const P = {
 const prefixed = (p: number, k: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(p), k);
 const heightKey = (h: number): Uint8Array => prefixed(P.height, new Writer().u32(h).finish());
 const metaKey = (name: string): Uint8Array => prefixed(P.meta, utf8(name));
-
-export const BlockStatus = { valid: 0, invalid: 1 } as const;
-export type BlockStatus = (typeof BlockStatus)[keyof typeof BlockStatus];
 
 export interface IndexRecord {
   header: BlockHeader;
@@ -73,8 +81,8 @@ export class LedgerBatch {
     this.ops.push({ type: 'del', key: prefixed(P.undo, hash) });
     return this;
   }
-  putReceipts(hash: Uint8Array, json: string): this {
-    this.ops.push({ type: 'put', key: prefixed(P.receipts, hash), value: utf8(json) });
+  putReceipts(hash: Uint8Array, receipts: BlockReceipts): this {
+    this.ops.push({ type: 'put', key: prefixed(P.receipts, hash), value: utf8(JSON.stringify(receipts)) });
     return this;
   }
   putHeight(height: number, hash: Uint8Array): this {
@@ -110,6 +118,16 @@ export class LedgerBatch {
     this.ops.push({ type: 'put', key: metaKey('genesis'), value: hash });
     return this;
   }
+
+  /**
+   * The block-index writes of this batch alone: what survives when a reorg is abandoned (blocks it found
+   * invalid stay marked; its state, undo and height writes are dropped).
+   */
+  indexOnly(): LedgerBatch {
+    const out = new LedgerBatch();
+    out.ops.push(...this.ops.filter((op) => op.key[0] === P.index));
+    return out;
+  }
 }
 
 export class LedgerDb {
@@ -132,19 +150,50 @@ export class LedgerDb {
     if (batch.ops.length > 0) await this.db.batch(batch.ops);
   }
 
+  /**
+   * Writes the genesis block, its index record, its state and the head pointer into an empty ledger, or
+   * checks that the ledger already there belongs to this genesis.
+   */
+  async ensureGenesis(
+    genesis: { hash: Uint8Array; block: Block; state: Changes },
+    totalWork: bigint,
+  ): Promise<void> {
+    const { hash, block } = genesis;
+    const stored = await this.getGenesis();
+    if (stored) {
+      if (bytesEqual(stored, hash)) return;
+      throw new Error(
+        `data directory belongs to another chain (genesis ${toHex(stored)}, expected ${toHex(hash)})`,
+      );
+    }
+    const batch = new LedgerBatch()
+      .putGenesis(hash)
+      .putIndex(hash, { header: block.header, totalWork, status: BlockStatus.valid })
+      .putBlock(hash, encodeBlock(block))
+      .putHeight(0, hash)
+      .putHead(hash);
+    for (const [k, v] of genesis.state) batch.putState(fromHex(k), v);
+    await this.write(batch);
+  }
+
   private get(key: Key): Promise<Uint8Array | undefined> {
     return this.db.get(key);
   }
 
-  getBlock(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.get(prefixed(P.block, hash));
+  /** A stored block (it passed the size limits of its time when stored, so none apply on reading). */
+  async getBlock(hash: Uint8Array): Promise<Block | undefined> {
+    const bytes = await this.get(prefixed(P.block, hash));
+    return (
+      bytes &&
+      decodeBlock(bytes, { maxBlockBytes: Number.MAX_SAFE_INTEGER, maxBlockTxs: Number.MAX_SAFE_INTEGER })
+    );
   }
   getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(prefixed(P.undo, hash));
   }
-  async getReceipts(hash: Uint8Array): Promise<string | undefined> {
+  async getReceipts(hash: Uint8Array): Promise<BlockReceipts | undefined> {
     const v = await this.get(prefixed(P.receipts, hash));
-    return v && new TextDecoder().decode(v);
+    return v && (JSON.parse(new TextDecoder().decode(v)) as BlockReceipts);
   }
   getHeight(height: number): Promise<Uint8Array | undefined> {
     return this.get(heightKey(height));
@@ -157,7 +206,7 @@ export class LedgerDb {
   getHead(): Promise<Uint8Array | undefined> {
     return this.get(metaKey('head'));
   }
-  getGenesis(): Promise<Uint8Array | undefined> {
+  private getGenesis(): Promise<Uint8Array | undefined> {
     return this.get(metaKey('genesis'));
   }
 
@@ -167,11 +216,17 @@ export class LedgerDb {
     for await (const [k, v] of this.db.iterator({ gte, lt })) yield [k.subarray(1), v];
   }
 
-  async *indexRecords(): AsyncGenerator<[Uint8Array, IndexRecord]> {
-    for await (const [k, v] of this.range(P.index)) yield [k, decodeIndex(v)];
+  /** Every block-index record, parents before children (by height), to rebuild the block tree. */
+  async indexByHeight(): Promise<[Uint8Array, IndexRecord][]> {
+    const records: [Uint8Array, IndexRecord][] = [];
+    for await (const [k, v] of this.range(P.index)) records.push([k, decodeIndex(v)]);
+    return records.sort((a, b) => a[1].header.height - b[1].header.height);
   }
 
-  stateEntries(): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    return this.range(P.state);
+  /** The head's whole state, keyed by hex state key. */
+  async loadState(): Promise<Map<string, Uint8Array>> {
+    const state = new Map<string, Uint8Array>();
+    for await (const [k, v] of this.range(P.state)) state.set(toHex(k), v);
+    return state;
   }
 }

@@ -1,9 +1,20 @@
-// Block checks that need neither the parent nor the state, cheapest first: run before anything is stored.
-import { type Block, computeTxRoot, HEADER_BYTES, HEADER_VERSION } from '../protocol/block.ts';
+// Block checks before anything is stored, cheapest first: context-free (neither parent nor state), then
+// contextual (the parent and its ancestors' headers, and the clock passed in). Pure: no I/O, no wall clock.
+import {
+  type Block,
+  type BlockHeader,
+  computeTxRoot,
+  HEADER_BYTES,
+  HEADER_VERSION,
+} from '../protocol/block.ts';
 import { bytesEqual } from '../protocol/bytes.ts';
-import { type AsertParams, bitsToTarget } from '../protocol/difficulty.ts';
+import { type AsertParams, bitsToTarget, nextBits } from '../protocol/difficulty.ts';
 import { BlockError, BlockErrorCode as E } from '../protocol/errors.ts';
 import type { ChainParams } from '../protocol/params.ts';
+import { type BlockNode, BlockStatus } from './fork-choice.ts';
+
+/** How many blocks (a block and its ancestors) the median time past is taken over. */
+export const MEDIAN_TIME_SPAN = 11;
 
 /** aserti3-2d anchored at genesis, whose parent time is taken as genesis time minus one block time. */
 export function asertParamsOf(params: ChainParams): AsertParams {
@@ -24,12 +35,13 @@ export function blockSize(b: Block): number {
   return n;
 }
 
-export interface ContextFreeFailure {
+export interface CheckFailure {
   error: BlockError;
   /**
    * Whether the header itself is at fault (remember the hash as invalid). A body that does not match its
    * header says nothing about the header: anyone can mutate a body in transit, so the real block with the
-   * same hash must still be accepted later.
+   * same hash must still be accepted later. Of the contextual checks only a timestamp too far ahead is not
+   * the header's fault: the block is held and tried again when its time has come.
    */
   headerAtFault: boolean;
 }
@@ -39,7 +51,7 @@ export function checkContextFree(
   block: Block,
   id: string,
   params: ChainParams,
-): { target: bigint } | ContextFreeFailure {
+): { target: bigint } | CheckFailure {
   const { header } = block;
   if (header.version !== HEADER_VERSION)
     return { error: new BlockError(E.BAD_VERSION, `version ${header.version}`), headerAtFault: true };
@@ -79,4 +91,59 @@ export function checkContextFree(
     ids.add(t.id);
   }
   return { target };
+}
+
+/** Median of the timestamps of `node` and up to MEDIAN_TIME_SPAN - 1 ancestors. */
+export function medianTimePast(node: BlockNode): number {
+  const ts: number[] = [];
+  for (let n: BlockNode | undefined = node; n && ts.length < MEDIAN_TIME_SPAN; n = n.parent)
+    ts.push(n.header.timestamp);
+  ts.sort((a, b) => a - b);
+  return ts[ts.length >> 1]!;
+}
+
+/** The bits a child of `parent` must carry (aserti3-2d). */
+export function expectedBits(asert: AsertParams, parent: BlockHeader): number {
+  return nextBits(asert, parent.height, parent.timestamp);
+}
+
+/**
+ * The checks of a header against its stored parent, in order: parent valid, height, difficulty, median
+ * time past, and no more than the allowed drift ahead of `now` (the only use of a clock in validation).
+ */
+export function checkContextual(
+  header: BlockHeader,
+  parent: BlockNode,
+  now: number,
+  params: ChainParams,
+  asert: AsertParams,
+): CheckFailure | undefined {
+  const invalid = (error: BlockError): CheckFailure => ({ error, headerAtFault: true });
+  if (parent.status === BlockStatus.invalid)
+    return invalid(new BlockError(E.PARENT_INVALID, `parent ${parent.id} is invalid`));
+  if (header.height !== parent.header.height + 1)
+    return invalid(new BlockError(E.BAD_HEIGHT, `height ${header.height} after ${parent.header.height}`));
+  const bits = expectedBits(asert, parent.header);
+  if (header.bits !== bits)
+    return invalid(
+      new BlockError(
+        E.WRONG_DIFFICULTY,
+        `bits 0x${header.bits.toString(16)}, expected 0x${bits.toString(16)}`,
+      ),
+    );
+  const mtp = medianTimePast(parent);
+  if (header.timestamp <= mtp)
+    return invalid(
+      new BlockError(E.TIMESTAMP_TOO_OLD, `timestamp ${header.timestamp} <= median time past ${mtp}`),
+    );
+  if (header.timestamp > now + params.maxFutureDriftMs) {
+    return {
+      error: new BlockError(
+        E.TIMESTAMP_IN_FUTURE,
+        `timestamp ${header.timestamp} is more than ${params.maxFutureDriftMs} ms ahead`,
+      ),
+      headerAtFault: false,
+    };
+  }
+  return undefined;
 }

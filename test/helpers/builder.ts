@@ -3,9 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asertParamsOf, Chain, MEDIAN_TIME_SPAN } from '../../consensus/chain.ts';
+import { Chain } from '../../consensus/chain.ts';
 import { genesisBlock } from '../../consensus/genesis.ts';
 import { SignatureVerifier } from '../../consensus/sigverify.ts';
+import { asertParamsOf, MEDIAN_TIME_SPAN } from '../../consensus/validation.ts';
 import { CONTRACTS } from '../../contracts-vm/contracts/index.ts';
 import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
 import { applyBlock } from '../../contracts-vm/transition.ts';

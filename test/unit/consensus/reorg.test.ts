@@ -44,6 +44,23 @@ describe('fork choice and reorgs', () => {
     expect(tc.chain.tip.id).toBe(b.idOf(a[2]!));
   });
 
+  it('after a heavier fork fails, stays on the first seen of the chains of equal work, and the valid prefix can still win', async () => {
+    const a = b.extend(b.genesisId, 3, keys.vpp1.address);
+    const c = b.extend(b.genesisId, 3, keys.vpp2.address);
+    const f = b.extend(b.genesisId, 3, keys.vpp3.address);
+    await feed(tc, [...a, ...c, ...f]);
+    expect(changes).toHaveLength(3);
+    const bad = b.next(b.idOf(f[2]!), { stateRoot: new Uint8Array(32) });
+    await expect(tc.chain.processBlock(bad)).rejects.toMatchObject({ code: 'BAD_STATE_ROOT' });
+    expect(tc.chain.tip.id).toBe(b.idOf(a[2]!));
+    expect(changes).toHaveLength(3); // the failed reorg was abandoned whole: no head change
+    expectReplayEqual(tc, b);
+    const good = b.next(b.idOf(f[2]!), { miner: keys.vpp3.address });
+    expect(await tc.chain.processBlock(good)).toBe('head');
+    expect(changes.at(-1)!.disconnected.length).toBe(3);
+    expectReplayEqual(tc, b);
+  });
+
   it('switches to a longer fork, and back when the first chain grows again; state equals a replay each time', async () => {
     const t1 = b.transfer(keys.vpp1, keys.vpp2, 10_000n, 0n);
     const a = [b.next(b.genesisId, { txs: [t1], miner: keys.vpp1.address })];

@@ -1,0 +1,84 @@
+// Moving the head in memory, one block at a time: disconnecting a main-chain block with its undo record,
+// and connecting a block (signatures, the block executor, the state root). Each step only adds its ledger
+// writes to the reorg's batch, so the chain commits or abandons a whole reorg in one write.
+import { mergeChanges, Overlay, type StateStore } from '../contracts-vm/state.ts';
+import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
+import type { Block } from '../protocol/block.ts';
+import { bytesEqual, fromHex, toHex } from '../protocol/bytes.ts';
+import { BlockError, BlockErrorCode as E, TxError, TxErrorCode } from '../protocol/errors.ts';
+import type { ChainParams } from '../protocol/params.ts';
+import type { TxEnvelope } from '../protocol/tx.ts';
+import type { LedgerBatch } from './db.ts';
+import type { BlockNode } from './fork-choice.ts';
+import { decodeUndo, encodeUndo } from './undo.ts';
+
+/** Verifies the signatures of transactions (by worker threads, with a cache); see sigverify.ts. */
+export interface TxSignatureVerifier {
+  verifyTxs(txs: readonly TxEnvelope[]): Promise<boolean[]>;
+}
+
+export interface ConnectContext {
+  /** The committed head state that the reorg's overlay sits on (state roots are computed against it). */
+  committed: StateStore;
+  verifier: TxSignatureVerifier;
+  params: ChainParams;
+  hookObserver?: HookObserver;
+}
+
+/** Undoes the main-chain block `node` on `work` and records the removal of its ledger entries. */
+export function disconnectBlock(
+  node: BlockNode,
+  block: Block,
+  undo: Uint8Array,
+  work: Overlay,
+  batch: LedgerBatch,
+): void {
+  for (const [k, v] of decodeUndo(undo)) work.set(fromHex(k), v);
+  batch.delHeight(node.header.height).delUndo(node.hash);
+  for (const t of block.txs) batch.delTx(t.hash);
+}
+
+/**
+ * Executes `block` on top of `work`; on success merges it into `work`, records its writes in `batch` and
+ * returns undefined. Returns the verdict when the block is invalid; throws only what is not a verdict.
+ */
+export async function connectBlock(
+  ctx: ConnectContext,
+  node: BlockNode,
+  block: Block,
+  work: Overlay,
+  batch: LedgerBatch,
+): Promise<BlockError | undefined> {
+  const verdicts = await ctx.verifier.verifyTxs(block.txs);
+  const badSig = verdicts.indexOf(false);
+  if (badSig >= 0) {
+    const err = new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
+    return new BlockError(E.INVALID_TX, `tx ${badSig} (${block.txs[badSig]!.id}): ${err}`, {
+      error: err,
+      index: badSig,
+    });
+  }
+  const view = new Overlay(work);
+  let receipts: BlockReceipts;
+  try {
+    receipts = applyBlock(view, block, ctx.params, ctx.hookObserver);
+  } catch (err) {
+    if (err instanceof BlockError) return err;
+    throw err;
+  }
+  const root = ctx.committed.rootWith(mergeChanges(work.changes, view.changes));
+  if (!bytesEqual(root, node.header.stateRoot)) {
+    return new BlockError(
+      E.BAD_STATE_ROOT,
+      `state root ${toHex(root)} != header ${toHex(node.header.stateRoot)}`,
+    );
+  }
+  batch.putUndo(node.hash, encodeUndo(view.undo()));
+  batch.putReceipts(node.hash, receipts);
+  batch.putHeight(node.header.height, node.hash);
+  block.txs.forEach((t, i) => {
+    batch.putTx(t.hash, node.hash, i);
+  });
+  view.commitTo(work);
+  return undefined;
+}
