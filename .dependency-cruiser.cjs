@@ -43,17 +43,22 @@ module.exports = {
     ...layerRules,
     {
       name: 'vm-engine-pure',
-      comment: 'the auction clearing engine (contracts-vm/auction) is pure: it imports nothing of ours outside itself',
+      comment:
+        'the auction clearing engine (contracts-vm/auction) is pure: it imports nothing of ours outside itself',
       severity: 'error',
       from: { path: '^contracts-vm/auction/' },
       to: { path: '^(protocol|contracts-vm)/', pathNot: '^contracts-vm/auction/' },
     },
     {
       name: 'abi-without-execution',
-      comment: 'the contract ABI (ids, argument codecs, gas) imports only the protocol and the pure limits',
+      comment:
+        'the contract ABI (ids, argument codecs, gas) imports only the protocol, the pure limits and the engine types',
       severity: 'error',
       from: { path: '^contracts-vm/abi/' },
-      to: { path: '^contracts-vm/', pathNot: ['^contracts-vm/abi/', '^contracts-vm/auction/limits\\.ts$'] },
+      to: {
+        path: '^contracts-vm/',
+        pathNot: ['^contracts-vm/abi/', '^contracts-vm/auction/(limits|types)\\.ts$'],
+      },
     },
     {
       name: 'not-to-tests',
@@ -75,7 +80,10 @@ module.exports = {
     exclude: { path: '^(node_modules|devnet|test-artifacts)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

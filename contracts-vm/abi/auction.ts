@@ -4,25 +4,21 @@
 // prices u32). The limits are the clearing engine's (../auction/limits.ts), so a decoded bid is one the
 // engine accepts.
 import { MAX_PRICE, MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../auction/limits.ts';
+import type { Side, Step } from '../auction/types.ts';
 import { badArgs, defineContractAbi, type MethodSpec } from './define.ts';
 
 export const AUCTION_ID = 2;
 
-/** A short VPP buys, a long VPP sells. */
-export type Side = 'buy' | 'sell';
+/** A short VPP buys, a long VPP sells: the clearing engine's own type, so a decoded bid is what it clears. */
+export type { Side };
 
 /** The byte of a side in calls and records: 0 buy, 1 sell. */
 export const sideByte = (side: Side): number => (side === 'buy' ? 0 : 1);
 /** The side of a byte read from a record that was written with `sideByte`. */
 export const sideOfByte = (b: number): Side => (b === 0 ? 'buy' : 'sell');
 
-/** One quantity block of a bid. */
-export interface BidStep {
-  /** Wh, 1..MAX_STEP_QTY_WH */
-  qty: number;
-  /** Token base units per kWh, 0..MAX_PRICE: a buyer's most, a seller's least. */
-  price: number;
-}
+/** One quantity block of a bid: qty Wh (1..MAX_STEP_QTY_WH) at price base units per kWh (0..MAX_PRICE). */
+export type BidStep = Step;
 
 /** Prices in force for an interval, base units per kWh (genesis `market` unless the grid set them). */
 export interface IntervalPrices {

@@ -166,7 +166,7 @@ describe('contract ABI', () => {
     }
   }
 
-  it("speaks the clearing engine's bid vocabulary (the pure engine keeps its own copy of the two types)", () => {
+  it("speaks the clearing engine's bid vocabulary (the ABI re-exports the engine's Side and Step)", () => {
     expectTypeOf<Side>().toEqualTypeOf<EngineSide>(); // checked by tsc
     expectTypeOf<BidStep>().toEqualTypeOf<EngineStep>();
     const side: EngineSide = 'sell';
