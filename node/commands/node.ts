@@ -118,6 +118,12 @@ const command: Command = {
     );
     console.log(`p2p ${node.network!.multiaddrs.join(' ')}`);
     console.log(`api ${node.apiUrl}/v1/status`);
+    // Not a verdict on a block: our own template or import failed; the miner retries after a pause.
+    node.miner?.on('failed', (f) =>
+      console.error(
+        `miner: cannot ${f.stage === 'template' ? 'build a template' : 'import its block'} at height ${f.height} on ${f.parent.slice(0, 16)}…: ${f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error)}`,
+      ),
+    );
     if (!values.quiet) {
       node.miner?.on('mined', (b) =>
         console.log(blockLine(b, node.params.powLimitBits, node.miner!.hashRate(), 'mined')),
