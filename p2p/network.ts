@@ -1,10 +1,12 @@
-// The node's network: libp2p (TCP, noise, yamux, identify, gossipsub), gossip validation tied to the
-// chain and mempool, request-response handlers, peer scoring with a connection gater, bootstrap peers
-// and reconnection. Chain sync lives in sync.ts.
+// The node's network: libp2p (TCP, noise, yamux, identify, gossipsub), serving requests (answers.ts), peer
+// scoring with a connection gater, bootstrap peers and reconnection. Gossip validation (gossip.ts), range
+// sync (sync.ts) and mempool sync (txsync.ts) see the chain and mempool only through the ports of host.ts,
+// which this class provides. No promise is left without a handler: work nobody awaits reports its failure
+// as an 'internal-error' event (written to stderr when nobody listens), never as an unhandled rejection.
 import { EventEmitter } from 'node:events';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { type GossipSub, type GossipsubMessage, gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
+import { type GossipSub, gossipsub, type TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -13,26 +15,22 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
-import { type Block, decodeBlock, encodeBlock, encodeHeader } from '../protocol/block.ts';
-import { DecodeError, toHex } from '../protocol/bytes.ts';
-import { BlockError, TxError } from '../protocol/errors.ts';
+import { type Block, encodeBlock } from '../protocol/block.ts';
+import { DecodeError } from '../protocol/bytes.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { envelopeFromBytes, MAX_TX_BYTES, type TxEnvelope } from '../protocol/tx.ts';
-import { PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
+import type { TxEnvelope } from '../protocol/tx.ts';
+import { type Answer, answers } from './answers.ts';
+import { GossipValidator } from './gossip.ts';
 import {
-  type ChainNames,
-  chainNames,
-  decodeHashes,
-  decodeRange,
-  decodeStatus,
-  encodeStatus,
-  MAX_BLOCKS_PER_REQUEST,
-  MAX_HEADERS_PER_REQUEST,
-  MAX_PENDING_IDS,
-  MAX_TXS_PER_REQUEST,
-  type Status,
-} from './protocol.ts';
-import { respond } from './reqresp.ts';
+  describeInternalError,
+  type GossipHost,
+  type InternalError,
+  type SyncHost,
+  type TxSyncHost,
+} from './host.ts';
+import { PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
+import { type ChainNames, chainNames, type Status } from './protocol.ts';
+import { request, respond } from './reqresp.ts';
 import { SyncService } from './sync.ts';
 import { TxSync } from './txsync.ts';
 
@@ -53,6 +51,8 @@ export interface NetworkEvents {
   'peer:disconnect': [string];
   penalty: [string, number, string];
   ban: [string];
+  /** A failure of ours while handling a peer (not the peer's fault): for the node's log. */
+  'internal-error': [InternalError];
 }
 
 interface AsyncValidation {
@@ -74,6 +74,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   readonly scores: PeerScores;
   readonly sync: SyncService;
   readonly txSync: TxSync;
+  private readonly gossip: GossipValidator;
   private readonly limiter = new RateLimiter(50, 20);
   private readonly opts: NetworkOptions;
   private timers: NodeJS.Timeout[] = [];
@@ -93,8 +94,34 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.scores = scores;
     this.opts = opts;
     this.names = chainNames(chain.genesisHash);
-    this.sync = new SyncService(this);
-    this.txSync = new TxSync(this);
+    const host = this.host();
+    this.sync = new SyncService(host);
+    this.txSync = new TxSync(host);
+    this.gossip = new GossipValidator(host);
+  }
+
+  /** The ports the services use (host.ts): the chain, the mempool, requests and verdicts on peers. */
+  private host(): SyncHost & TxSyncHost & GossipHost {
+    const { chain, mempool } = this;
+    // With asyncValidation, gossipsub forwards a message only after its verdict. The method is on the
+    // implementation but missing from the exported GossipSub interface.
+    const pubsub = this.libp2p.services.pubsub as unknown as AsyncValidation;
+    return {
+      names: this.names,
+      blockLimits: chain.params,
+      status: () => this.status(),
+      request: (peer, protocol, body, limits) => request(this.libp2p, peer, protocol, body, limits),
+      penalise: (peer, action, reason) => {
+        this.penalise(peer, action, reason);
+      },
+      internalError: (e) => this.internalError(e),
+      mainHashAt: async (height) => (await chain.getMainNode(height))?.hash,
+      importBlock: (block) => chain.processBlock(block),
+      hasTx: (id) => mempool.has(id),
+      admitTx: (env) => mempool.add(env),
+      report: (msgId, source, result) => pubsub.reportMessageValidationResult(msgId, source, result),
+      fetchAncestors: (peer) => this.detach('handshake', peer.toString(), this.sync.handshake(peer)),
+    };
   }
 
   static async create(chain: Chain, mempool: Mempool, opts: NetworkOptions): Promise<Network> {
@@ -130,7 +157,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       },
     });
     const net = new Network(libp2p, chain, mempool, scores, opts);
-    net.wire();
+    await net.wire();
     return net;
   }
 
@@ -146,81 +173,64 @@ export class Network extends EventEmitter<NetworkEvents> {
     return this.libp2p.getPeers().length;
   }
 
-  private wire(): void {
+  private async wire(): Promise<void> {
     const { pubsub } = this.libp2p.services;
     pubsub.subscribe(this.names.blocksTopic);
     pubsub.subscribe(this.names.txsTopic);
-    pubsub.addEventListener('gossipsub:message', (e) => void this.onGossip(e.detail));
+    pubsub.addEventListener('gossipsub:message', ({ detail: msg }) =>
+      this.detach('gossip', msg.propagationSource.toString(), this.gossip.validate(msg), {
+        topic: msg.msg.topic,
+        msgId: msg.msgId,
+      }),
+    );
     this.libp2p.addEventListener('peer:connect', (e) => {
       const peer = e.detail.toString();
       this.emit('peer:connect', peer);
-      void this.sync.handshake(e.detail).then(() => this.txSync.pullFrom(e.detail));
+      this.detach(
+        'handshake',
+        peer,
+        this.sync.handshake(e.detail).then(() => this.txSync.pullFrom(e.detail)),
+      );
     });
     this.libp2p.addEventListener('peer:disconnect', (e) => this.emit('peer:disconnect', e.detail.toString()));
     this.libp2p.addEventListener('connection:open', (e) =>
       this.scores.noteAddress(e.detail.remotePeer.toString(), ipOf(e.detail.remoteAddr)),
     );
-    const handle = (protocol: string, answer: (req: Uint8Array, peer: string) => Promise<Uint8Array[]>) =>
-      this.libp2p.handle(
-        protocol,
-        (stream: Stream, connection: Connection) => this.serve(protocol, stream, connection, answer),
-        { maxInboundStreams: 32 },
-      );
-    void handle(this.names.status, async (req, peer) => {
-      const theirs = decodeStatus(req);
-      queueMicrotask(() => void this.sync.onStatus(peerIdFromString(peer), theirs));
-      return [encodeStatus(this.status())];
-    });
-    void handle(this.names.blocksByRange, async (req) => {
-      const { start, count } = decodeRange(req, MAX_BLOCKS_PER_REQUEST);
-      const out: Uint8Array[] = [];
-      for (let h = start; h < start + count && h <= this.chain.height; h++) {
-        const node = await this.chain.getMainNode(h);
-        const block = node && (await this.chain.getBlock(node.id));
-        if (!block) break;
-        out.push(encodeBlock(block));
-      }
-      return out;
-    });
-    void handle(this.names.headersByRange, async (req) => {
-      const { start, count } = decodeRange(req, MAX_HEADERS_PER_REQUEST);
-      const out: Uint8Array[] = [];
-      for (let h = start; h < start + count && h <= this.chain.height; h++) {
-        const node = await this.chain.getMainNode(h);
-        if (!node) break;
-        out.push(encodeHeader(node.header));
-      }
-      return out;
-    });
-    void handle(this.names.blocksByHash, async (req) => {
-      const out: Uint8Array[] = [];
-      for (const h of decodeHashes(req)) {
-        const block = await this.chain.getBlock(h);
-        if (block) out.push(encodeBlock(block));
-      }
-      return out;
-    });
-    // Mempool sync: gossip is best-effort, so peers also pull each other's pending transactions.
-    void handle(this.names.pendingTxIds, async (req) => {
-      if (req.length !== 0) throw new DecodeError('pending_tx_ids takes an empty request');
-      return this.mempool.pendingIds(MAX_PENDING_IDS);
-    });
-    void handle(this.names.txsByHash, async (req) => {
-      const out: Uint8Array[] = [];
-      for (const h of decodeHashes(req, MAX_TXS_PER_REQUEST)) {
-        const env = this.mempool.get(toHex(h));
-        if (env) out.push(env.bytes);
-      }
-      return out;
-    });
+    const sources = {
+      chain: this.chain,
+      mempool: this.mempool,
+      status: () => this.status(),
+      heardStatus: (peer: PeerId, theirs: Status) =>
+        this.detach('sync', peer.toString(), this.sync.onStatus(peer, theirs)),
+    };
+    await Promise.all(
+      answers(this.names, sources).map(([protocol, answer]) =>
+        this.libp2p.handle(
+          protocol,
+          (stream: Stream, connection: Connection) =>
+            this.detach(
+              'serve',
+              connection.remotePeer.toString(),
+              this.serve(protocol, stream, connection, answer),
+              {
+                protocol,
+              },
+            ),
+          { maxInboundStreams: 32 },
+        ),
+      ),
+    );
   }
 
-  /** Serves a request with rate limiting; malformed requests cost the peer points. */
+  /**
+   * Serves a request with rate limiting. A malformed request costs the peer points; a failure of our
+   * handler is reported; a stream that fails or times out is only aborted (the peer may just have left).
+   */
   private async serve(
     protocol: string,
     stream: Stream,
     connection: Connection,
-    answer: (req: Uint8Array, peer: string) => Promise<Uint8Array[]>,
+    answer: Answer,
   ): Promise<void> {
     const peer = connection.remotePeer.toString();
     if (!this.limiter.allow(`${peer} ${protocol}`)) {
@@ -228,12 +238,19 @@ export class Network extends EventEmitter<NetworkEvents> {
       stream.abort(new Error('rate limited'));
       return;
     }
+    let handlerFailure: unknown;
     try {
-      await respond(stream, (req) => answer(req, peer));
+      await respond(stream, (req) =>
+        answer(req, connection.remotePeer).catch((err: unknown) => {
+          handlerFailure = err;
+          throw err;
+        }),
+      );
     } catch (err) {
       if (err instanceof DecodeError)
         this.penalise(peer, PeerAction.LowTolerance, `malformed request on ${protocol}: ${err.message}`);
-      stream.abort(err as Error);
+      else if (err === handlerFailure) this.internalError({ activity: 'serve', error: err, peer, protocol });
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -256,61 +273,29 @@ export class Network extends EventEmitter<NetworkEvents> {
     return outcome;
   }
 
-  private report(msg: GossipsubMessage, result: TopicValidatorResult): void {
-    // With asyncValidation, gossipsub forwards a message only after this verdict. The method is on the
-    // implementation but missing from the exported GossipSub interface.
-    (this.libp2p.services.pubsub as unknown as AsyncValidation).reportMessageValidationResult(
-      msg.msgId,
-      msg.propagationSource.toString(),
-      result,
-    );
+  /** Emits a failure of ours for the node's log; with no listener (or a failing one) it goes to stderr. */
+  private internalError(e: InternalError): void {
+    try {
+      if (this.listenerCount('internal-error') > 0) {
+        this.emit('internal-error', e);
+        return;
+      }
+    } catch (listenerFailure) {
+      console.error(
+        `a listener of 'internal-error' failed: ${(listenerFailure as Error)?.stack ?? listenerFailure}`,
+      );
+    }
+    console.error(describeInternalError(e));
   }
 
-  private async onGossip(msg: GossipsubMessage): Promise<void> {
-    const from = msg.propagationSource.toString();
-    if (msg.msg.topic === this.names.blocksTopic) await this.onGossipBlock(msg, from);
-    else if (msg.msg.topic === this.names.txsTopic) await this.onGossipTx(msg, from);
-    else this.report(msg, TopicValidatorResult.Reject);
-  }
-
-  private async onGossipBlock(msg: GossipsubMessage, from: string): Promise<void> {
-    let block: Block;
-    try {
-      block = decodeBlock(msg.msg.data, this.chain.params);
-    } catch (err) {
-      this.report(msg, TopicValidatorResult.Reject);
-      this.penalise(from, PeerAction.Fatal, `undecodable block: ${(err as Error).message}`);
-      return;
-    }
-    try {
-      await this.chain.processBlock(block);
-      this.report(msg, TopicValidatorResult.Accept);
-    } catch (err) {
-      if (!(err instanceof BlockError)) throw err;
-      this.report(msg, err.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
-      if (err.verdict === 'reject') this.penalise(from, PeerAction.Fatal, `invalid block: ${err}`);
-      else if (err.code === 'ORPHAN') void this.sync.handshake(msg.propagationSource);
-    }
-  }
-
-  private async onGossipTx(msg: GossipsubMessage, from: string): Promise<void> {
-    let env: TxEnvelope;
-    try {
-      if (msg.msg.data.length > MAX_TX_BYTES) throw new DecodeError('transaction too large');
-      env = envelopeFromBytes(msg.msg.data);
-    } catch (err) {
-      this.report(msg, TopicValidatorResult.Reject);
-      this.penalise(from, PeerAction.Fatal, `undecodable transaction: ${(err as Error).message}`);
-      return;
-    }
-    try {
-      await this.mempool.add(env);
-      this.report(msg, TopicValidatorResult.Accept);
-    } catch (err) {
-      if (!(err instanceof TxError)) throw err;
-      this.report(msg, err.verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
-      if (err.verdict === 'reject') this.penalise(from, PeerAction.Fatal, `invalid transaction: ${err}`);
-    }
+  /** Lets `work` run on its own: a failure is reported with its context, never an unhandled rejection. */
+  private detach(
+    activity: InternalError['activity'],
+    peer: string,
+    work: Promise<unknown>,
+    context: Omit<InternalError, 'activity' | 'error' | 'peer'> = {},
+  ): void {
+    work.catch((error: unknown) => this.internalError({ activity, error, peer, ...context }));
   }
 
   async publishBlock(block: Block): Promise<void> {
@@ -333,17 +318,22 @@ export class Network extends EventEmitter<NetworkEvents> {
     // Pending transactions gossip may have lost are pulled from a random peer every few seconds.
     this.timers.push(
       setInterval(() => {
-        const peers = this.libp2p.getPeers();
-        if (peers.length > 0) void this.txSync.pullFrom(peers[Math.floor(Math.random() * peers.length)]!);
+        const peer = this.randomPeer();
+        if (peer) this.detach('tx-sync', peer.toString(), this.txSync.pullFrom(peer));
       }, this.opts.txSyncMs ?? 3000),
     );
     // A periodic status poll catches up on anything gossip missed.
     this.timers.push(
       setInterval(() => {
-        const peers = this.libp2p.getPeers();
-        if (peers.length > 0) void this.sync.handshake(peers[Math.floor(Math.random() * peers.length)]!);
+        const peer = this.randomPeer();
+        if (peer) this.detach('handshake', peer.toString(), this.sync.handshake(peer));
       }, this.opts.statusPollMs ?? 10_000),
     );
+  }
+
+  private randomPeer(): PeerId | undefined {
+    const peers = this.libp2p.getPeers();
+    return peers[Math.floor(Math.random() * peers.length)];
   }
 
   /** Adds a peer to keep connected to (dialled now and after every drop). */
@@ -352,7 +342,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     void this.dial(addr);
   }
 
-  /** Dials a bootstrap address unless already connected or banned. */
+  /** Dials a bootstrap address unless already connected or banned; never rejects. */
   async dial(addr: string): Promise<void> {
     if (this.stopped) return;
     try {

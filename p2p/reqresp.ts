@@ -1,8 +1,19 @@
 // Request-response over libp2p streams: the requester writes one length-prefixed request; the responder
 // answers with a u16 count message and then that many length-prefixed items. Sizes and counts are
 // bounded on both sides, and every request has a deadline.
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
+import {
+  AbortError,
+  ConnectionClosedError,
+  ConnectionClosingError,
+  type Libp2p,
+  MuxerClosedError,
+  type PeerId,
+  type Stream,
+  StreamAbortedError,
+  StreamResetError,
+  StreamStateError,
+} from '@libp2p/interface';
+import { lpStream, StreamClosedError, UnexpectedEOFError } from '@libp2p/utils';
 import { DecodeError, Reader, Writer } from '../protocol/bytes.ts';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './protocol.ts';
 
@@ -19,6 +30,32 @@ export class ResponseError extends Error {
 export interface RequestLimits {
   maxItems: number;
   maxItemBytes: number;
+}
+
+// Since libp2p 2 its errors are told apart by `name` (one per class, js-libp2p#2655), not by message.
+const CONNECTION_GONE = new Set(
+  [
+    ConnectionClosedError,
+    ConnectionClosingError,
+    MuxerClosedError,
+    StreamResetError,
+    StreamAbortedError,
+    StreamStateError,
+    StreamClosedError,
+    UnexpectedEOFError,
+    AbortError,
+  ].map((c) => c.name),
+);
+// The same from Node's sockets and streams, by their error codes.
+const SOCKET_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Whether a failure only means the connection or stream went away (the peer left, or we are stopping):
+ * nobody's offence, and nothing to report.
+ */
+export function isConnectionGone(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return CONNECTION_GONE.has(err.name) || SOCKET_GONE.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
 function classify(err: unknown): ResponseError {

@@ -2,11 +2,13 @@
 // a peer has more total work, the node finds the highest common block by comparing header ranges with
 // its own main chain, then fetches blocks by height range in batches and imports them; fork choice
 // does the rest. One sync runs at a time; the best peer heard meanwhile is synced next.
+// A failure is judged: the peer's offence (bad data, a timeout) costs it points; a dropped connection
+// is nobody's; any other error is ours and is reported to the host, not charged to the peer.
 import type { PeerId } from '@libp2p/interface';
 import { type Block, decodeBlock, decodeHeader, headerHash } from '../protocol/block.ts';
-import { bytesEqual, toHex } from '../protocol/bytes.ts';
+import { bytesEqual, DecodeError, toHex } from '../protocol/bytes.ts';
 import { BlockError } from '../protocol/errors.ts';
-import type { Network } from './network.ts';
+import type { SyncHost } from './host.ts';
 import { PeerAction } from './peers.ts';
 import {
   decodeStatus,
@@ -16,21 +18,21 @@ import {
   MAX_HEADERS_PER_REQUEST,
   type Status,
 } from './protocol.ts';
-import { ResponseError, request } from './reqresp.ts';
+import { isConnectionGone, ResponseError } from './reqresp.ts';
 
 export class SyncError extends Error {
   override name = 'SyncError';
 }
 
 export class SyncService {
-  private readonly net: Network;
+  private readonly host: SyncHost;
   private running: Promise<void> | undefined;
   private next: { peer: PeerId; status: Status } | undefined;
   private stopped = false;
   blocksImported = 0;
 
-  constructor(net: Network) {
-    this.net = net;
+  constructor(host: SyncHost) {
+    this.host = host;
   }
 
   get syncing(): boolean {
@@ -41,7 +43,7 @@ export class SyncService {
   async handshake(peer: PeerId): Promise<void> {
     if (this.stopped) return;
     try {
-      const [item] = await this.ask(peer, this.net.names.status, encodeStatus(this.net.status()), 1, 256);
+      const [item] = await this.ask(peer, this.host.names.status, encodeStatus(this.host.status()), 1, 256);
       if (!item) throw new ResponseError('invalid', 'empty status response');
       await this.onStatus(peer, decodeStatus(item));
     } catch (err) {
@@ -51,12 +53,12 @@ export class SyncService {
 
   /** A peer told us its status (in a handshake either way round). */
   async onStatus(peer: PeerId, status: Status): Promise<void> {
-    const { chain } = this.net;
-    if (status.chainId !== chain.params.chainId || !bytesEqual(status.genesisHash, chain.genesisHash)) {
-      this.net.penalise(peer.toString(), PeerAction.Fatal, 'status for another chain');
+    const ours = this.host.status();
+    if (status.chainId !== ours.chainId || !bytesEqual(status.genesisHash, ours.genesisHash)) {
+      this.host.penalise(peer.toString(), PeerAction.Fatal, 'status for another chain');
       return;
     }
-    if (status.totalWork <= chain.tip.totalWork) return;
+    if (status.totalWork <= ours.totalWork) return;
     if (this.running) {
       if (!this.next || status.totalWork > this.next.status.totalWork) this.next = { peer, status };
       return;
@@ -65,7 +67,10 @@ export class SyncService {
       this.running = undefined;
       const n = this.next;
       this.next = undefined;
-      if (n && !this.stopped) void this.onStatus(n.peer, n.status);
+      if (n && !this.stopped)
+        this.onStatus(n.peer, n.status).catch((error: unknown) =>
+          this.host.internalError({ activity: 'sync', error, peer: n.peer.toString() }),
+        );
     });
     await this.running;
   }
@@ -77,40 +82,45 @@ export class SyncService {
     maxItems: number,
     maxItemBytes: number,
   ): Promise<Uint8Array[]> {
-    return request(this.net.libp2p, peer, protocol, body, { maxItems, maxItemBytes });
+    return this.host.request(peer, protocol, body, { maxItems, maxItemBytes });
   }
 
   private punish(peer: PeerId, err: unknown): void {
     const id = peer.toString();
     if (err instanceof ResponseError) {
-      if (err.kind === 'invalid') this.net.penalise(id, PeerAction.LowTolerance, err.message);
-      else if (err.kind === 'timeout') this.net.penalise(id, PeerAction.MidTolerance, err.message);
+      if (err.kind === 'invalid') this.host.penalise(id, PeerAction.LowTolerance, err.message);
+      else if (err.kind === 'timeout') this.host.penalise(id, PeerAction.MidTolerance, err.message);
     } else if (err instanceof SyncError) {
-      this.net.penalise(id, PeerAction.Fatal, err.message);
+      this.host.penalise(id, PeerAction.Fatal, err.message);
     } else if (err instanceof BlockError) {
       if (err.verdict === 'reject')
-        this.net.penalise(id, PeerAction.Fatal, `sync served an invalid block: ${err}`);
-    } else if (!(err instanceof Error && /closed|abort|reset/i.test(err.message))) {
-      this.net.penalise(id, PeerAction.HighTolerance, (err as Error).message);
+        this.host.penalise(id, PeerAction.Fatal, `sync served an invalid block: ${err}`);
+    } else if (err instanceof DecodeError) {
+      this.host.penalise(id, PeerAction.HighTolerance, err.message);
+    } else if (!isConnectionGone(err)) {
+      this.host.internalError({ activity: 'sync', error: err, peer: id });
     }
   }
 
   private async syncFrom(peer: PeerId, status: Status): Promise<void> {
     try {
       const common = await this.findCommonHeight(peer, status);
-      let expectedParent = (await this.net.chain.getMainNode(common))!.hash;
+      const commonHash = await this.host.mainHashAt(common);
+      // Our chain moved below the common height meanwhile: the next status round starts over.
+      if (!commonHash) return;
+      let expectedParent = commonHash;
       let next = common + 1;
       while (!this.stopped && next <= status.headHeight) {
         const count = Math.min(MAX_BLOCKS_PER_REQUEST, status.headHeight - next + 1);
         const items = await this.ask(
           peer,
-          this.net.names.blocksByRange,
+          this.host.names.blocksByRange,
           encodeRange({ start: next, count }),
           count,
-          this.net.chain.params.maxBlockBytes,
+          this.host.blockLimits.maxBlockBytes,
         );
         if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
-        const blocks: Block[] = items.map((b) => decodeBlock(b, this.net.chain.params));
+        const blocks: Block[] = items.map((b) => decodeBlock(b, this.host.blockLimits));
         blocks.forEach((b, i) => {
           if (b.header.height !== next + i)
             throw new SyncError(`block at position ${i} has height ${b.header.height}, expected ${next + i}`);
@@ -120,7 +130,7 @@ export class SyncService {
         });
         for (const b of blocks) {
           try {
-            await this.net.chain.processBlock(b);
+            await this.host.importBlock(b);
             this.blocksImported++;
           } catch (err) {
             if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
@@ -135,13 +145,13 @@ export class SyncService {
 
   /** Highest height at which the peer's main chain and ours have the same block. */
   private async findCommonHeight(peer: PeerId, status: Status): Promise<number> {
-    let top = Math.min(this.net.chain.height, status.headHeight);
+    let top = Math.min(this.host.status().headHeight, status.headHeight);
     for (;;) {
       const start = Math.max(0, top - MAX_HEADERS_PER_REQUEST + 1);
       const count = top - start + 1;
       const items = await this.ask(
         peer,
-        this.net.names.headersByRange,
+        this.host.names.headersByRange,
         encodeRange({ start, count }),
         count,
         256,
@@ -152,8 +162,8 @@ export class SyncService {
       for (let i = headers.length - 1; i >= 0; i--) {
         const h = headers[i]!;
         if (h.height !== start + i) throw new SyncError(`header at position ${i} has height ${h.height}`);
-        const ours = await this.net.chain.getMainNode(h.height);
-        if (ours && bytesEqual(ours.hash, headerHash(h))) return h.height;
+        const ours = await this.host.mainHashAt(h.height);
+        if (ours && bytesEqual(ours, headerHash(h))) return h.height;
       }
       if (start === 0)
         throw new SyncError(`no common block with peer (its genesis ${toHex(headerHash(headers[0]!))})`);

@@ -1,0 +1,108 @@
+// Gossip validation (gossipsub with asyncValidation): every message gets exactly one verdict, and no
+// failure escapes as an exception. BlockError and TxError carry the verdict: reject (never forwarded, the
+// sender is penalised) or ignore (not forwarded, no penalty; an orphan block also starts a catch-up with
+// its sender). Undecodable data is a reject. Anything else is a failure of ours, not the sender's: the
+// message is ignored (what we could not judge is not forwarded), the sender is not penalised, and the
+// error is reported with its context (peer, topic, message id, block or transaction).
+import { type GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub';
+import { type Block, decodeBlock, headerHash } from '../protocol/block.ts';
+import { DecodeError, toHex } from '../protocol/bytes.ts';
+import { BlockError, BlockErrorCode, TxError } from '../protocol/errors.ts';
+import { envelopeFromBytes, type TxEnvelope } from '../protocol/tx.ts';
+import type { GossipHost } from './host.ts';
+import { PeerAction } from './peers.ts';
+
+/** A verdict and what follows from it for the sender. */
+interface Judgement {
+  result: TopicValidatorResult;
+  /** Why the sender is penalised (a fatal offence); set only with a reject. */
+  offence?: string;
+  /** The block's parent is unknown to us. */
+  orphan?: boolean;
+}
+
+const ACCEPT: Judgement = { result: TopicValidatorResult.Accept };
+const IGNORE: Judgement = { result: TopicValidatorResult.Ignore };
+const offence = (reason: string): Judgement => ({ result: TopicValidatorResult.Reject, offence: reason });
+
+/** What a message turned out to carry, for the context of an error report. */
+interface Subject {
+  blockHash?: string;
+  txId?: string;
+}
+
+export class GossipValidator {
+  private readonly host: GossipHost;
+
+  constructor(host: GossipHost) {
+    this.host = host;
+  }
+
+  /** Judges one message and hands gossipsub the verdict; never rejects. */
+  async validate(msg: GossipsubMessage): Promise<void> {
+    const peer = msg.propagationSource.toString();
+    const { topic, data } = msg.msg;
+    const subject: Subject = {};
+    const fail = (error: unknown) =>
+      this.host.internalError({ activity: 'gossip', error, peer, topic, msgId: msg.msgId, ...subject });
+    let judgement: Judgement;
+    try {
+      judgement = await this.judge(topic, data, subject);
+    } catch (error) {
+      fail(error);
+      judgement = IGNORE;
+    }
+    try {
+      this.host.report(msg.msgId, peer, judgement.result);
+      if (judgement.offence) this.host.penalise(peer, PeerAction.Fatal, judgement.offence);
+      if (judgement.orphan) this.host.fetchAncestors(msg.propagationSource);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  /** Throws only for failures of ours; a sender's fault is a judgement. */
+  private judge(topic: string, data: Uint8Array, subject: Subject): Promise<Judgement> {
+    if (topic === this.host.names.blocksTopic) return this.judgeBlock(data, subject);
+    if (topic === this.host.names.txsTopic) return this.judgeTx(data, subject);
+    // gossipsub's allowedTopics keeps other topics out; nothing here to forward either way.
+    return Promise.resolve({ result: TopicValidatorResult.Reject });
+  }
+
+  private async judgeBlock(data: Uint8Array, subject: Subject): Promise<Judgement> {
+    let block: Block;
+    try {
+      block = decodeBlock(data, this.host.blockLimits);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      return offence(`undecodable block: ${err.message}`);
+    }
+    subject.blockHash = toHex(headerHash(block.header));
+    try {
+      await this.host.importBlock(block);
+      return ACCEPT;
+    } catch (err) {
+      if (!(err instanceof BlockError)) throw err;
+      if (err.verdict === 'reject') return offence(`invalid block: ${err}`);
+      return { result: TopicValidatorResult.Ignore, orphan: err.code === BlockErrorCode.ORPHAN };
+    }
+  }
+
+  private async judgeTx(data: Uint8Array, subject: Subject): Promise<Judgement> {
+    let env: TxEnvelope;
+    try {
+      env = envelopeFromBytes(data);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      return offence(`undecodable transaction: ${err.message}`);
+    }
+    subject.txId = env.id;
+    try {
+      await this.host.admitTx(env);
+      return ACCEPT;
+    } catch (err) {
+      if (!(err instanceof TxError)) throw err;
+      return err.verdict === 'reject' ? offence(`invalid transaction: ${err}`) : IGNORE;
+    }
+  }
+}
