@@ -1,5 +1,33 @@
+// The vppchain command line: dispatches to one lazily loaded module per subcommand, and installs the
+// process-wide last resort for errors nobody handled (see onFatal).
+import { inspect } from 'node:util';
 import type { Command } from './commands/command.ts';
 import { UsageError } from './commands/command.ts';
+
+const STOP_GRACE_MS = 10_000;
+let fatal = false;
+
+/**
+ * An exception nobody caught or a rejection nobody handled is a bug, and the process's state is no longer
+ * trusted: both are logged with the command line and the stack, and the process exits non-zero. Exit is
+ * graceful where a command can stop (node, devnet, demo stop on SIGTERM: the ledger closes cleanly,
+ * child node processes are stopped rather than orphaned), then code 1; at once otherwise, or if stopping
+ * takes longer than STOP_GRACE_MS or fails again.
+ */
+function onFatal(kind: 'uncaught exception' | 'unhandled rejection', error: unknown): void {
+  try {
+    console.error(`vppchain: ${kind} while running '${process.argv.slice(2).join(' ')}':\n${inspect(error)}`);
+  } catch {
+    // stderr itself is gone; the exit code still says it
+  }
+  if (fatal || process.listenerCount('SIGTERM') === 0) process.exit(1);
+  fatal = true;
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), STOP_GRACE_MS).unref();
+  process.emit('SIGTERM', 'SIGTERM');
+}
+process.on('uncaughtException', (err) => onFatal('uncaught exception', err));
+process.on('unhandledRejection', (reason) => onFatal('unhandled rejection', reason));
 
 // Each subcommand lives in its own module and is loaded only when invoked.
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -89,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  process.exitCode = fatal ? 1 : code;
 } catch (err) {
   if (err instanceof UsageError) {
     console.error(`vppchain: ${err.message}`);
