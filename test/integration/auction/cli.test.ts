@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const cli = join(import.meta.dirname, '..', '..', 'node', 'cli.ts');
+const cli = join(import.meta.dirname, '..', '..', '..', 'node', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'vppchain-auction-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
