@@ -3,6 +3,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { NodeEvent } from '../client/types.ts';
 import type { BlockNode } from '../consensus/chain.ts';
+import type { DroppedTx } from '../consensus/mempool-drops.ts';
 import type { Account } from '../contracts-vm/accounts.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
 import type { BlockReceipts } from '../contracts-vm/transition.ts';
@@ -31,10 +32,12 @@ export interface ChainReads {
   nextBitsAfter(parent: BlockNode): number;
 }
 
-/** Reads of the pending transactions (consensus/mempool.ts's Mempool answers them). */
+/** Reads of the pending and dropped transactions (consensus/mempool.ts's Mempool answers them). */
 export interface MempoolReads {
   readonly size: number;
   get(id: string): TxEnvelope | undefined;
+  /** Why a transaction the node had admitted left the pool unmined (while the record is kept). */
+  dropped(id: string): DroppedTx | undefined;
   /** A sender's pending transactions. */
   pendingOf(sender: string): TxEnvelope[];
 }
@@ -49,6 +52,8 @@ export interface NodeActivity {
   mining: boolean;
   /** Hashes per second over the last ~10 s; 0 when not mining. */
   hashRate: number;
+  /** Our clock minus the peers' block times (ms; null before enough blocks) against the drift rule; absent without networking. */
+  clock?: { offsetMs: number | null; samples: number; peers: number; limitMs: number; skewed: boolean };
 }
 
 /** The node's events, numbered, with a short history so that a reconnecting stream can resume. */
@@ -74,7 +79,10 @@ export interface NodePort {
   readonly params: ChainParams;
   readonly chain: ChainReads;
   readonly mempool: MempoolReads;
-  /** Admits a transaction to the mempool and relays it; throws TxError with the reason. */
+  /**
+   * Admits a transaction to the mempool, durably (it survives a crash once this resolves), and relays it;
+   * throws TxError with the reason, or MempoolStoreError when it could not be stored.
+   */
   submitTx(env: TxEnvelope): Promise<void>;
   activity(): NodeActivity;
   readonly events: EventFeed;

@@ -1,13 +1,16 @@
-// POST /v1/transactions (hex or JSON form) and GET /v1/transactions/:hash (pending / confirmed / 404).
+// POST /v1/transactions (hex or JSON form; 202 only once the transaction is stored durably) and
+// GET /v1/transactions/:hash: pending, confirmed, or dropped with a reason (every 202 ends in one of the
+// last two), else 404.
 import type { FastifyInstance } from 'fastify';
 import { ApiErrorCode } from '../client/errors.ts';
+import { MempoolStoreError } from '../consensus/mempool-store.ts';
 import { DecodeError, fromHex } from '../protocol/bytes.ts';
 import { TxError } from '../protocol/errors.ts';
 import { envelope, type TxEnvelope } from '../protocol/tx.ts';
 import { ApiError, errorResponses, notFound } from './errors.ts';
 import type { NodePort } from './port.ts';
 import { HEX32_PATTERN, hash32 } from './schemas.ts';
-import { TxJsonError, txFromBody, txToJson } from './txjson.ts';
+import { droppedTxJson, TxJsonError, txFromBody, txToJson } from './txjson.ts';
 
 // Shape checks only: txjson.ts validates values per field and per payload kind, with precise messages.
 const submitBody = {
@@ -16,7 +19,8 @@ const submitBody = {
     'either { hex } (the canonical encoding) or the JSON form { nonce, fee, senderPubKey, payload, signature }',
   additionalProperties: false,
   properties: {
-    hex: { type: 'string', maxLength: 2 + 2 * 16 * 1024, description: 'canonical transaction bytes, hex' },
+    // No maxLength: the body limit bounds it, and a transaction over 16 KiB is answered TOO_LARGE.
+    hex: { type: 'string', description: 'canonical transaction bytes, hex (at most 16 KiB: else TOO_LARGE)' },
     nonce: { type: 'string', maxLength: 20, description: 'u64, decimal string' },
     fee: { type: 'string', maxLength: 20, description: 'u64, decimal string' },
     senderPubKey: { type: 'string', maxLength: 68, description: '33-byte compressed public key, hex' },
@@ -27,11 +31,27 @@ const submitBody = {
 
 const txStatusReply = {
   type: 'object',
-  required: ['hash', 'status', 'transaction'],
+  description:
+    'pending (in the mempool), confirmed (main chain: block, receipt) or dropped (the node admitted it, then let it go: reason)',
+  required: ['hash', 'status'],
   properties: {
     hash: hash32,
-    status: { type: 'string', enum: ['pending', 'confirmed'] },
-    transaction: { $ref: 'Transaction#' },
+    status: { type: 'string', enum: ['pending', 'confirmed', 'dropped'] },
+    transaction: { $ref: 'Transaction#', description: 'pending and confirmed' },
+    reason: {
+      type: 'string',
+      enum: ['replaced', 'evicted', 'expired', 'gate-closed', 'nonce-used', 'invalid'],
+      description: 'dropped: why',
+    },
+    code: { type: 'string', description: 'dropped: the transaction error behind it, e.g. GATE_CLOSED' },
+    message: { type: 'string', description: 'dropped: the reason in words' },
+    droppedAt: { type: 'integer', description: 'dropped: when, ms since the Unix epoch' },
+    replacedBy: {
+      ...hash32,
+      description: 'dropped (replaced, evicted): the transaction that took its place',
+    },
+    sender: { type: 'string', description: 'dropped: the sender address' },
+    nonce: { type: 'string', description: 'dropped: the nonce, u64 decimal' },
     blockHash: hash32,
     blockHeight: { type: 'integer' },
     index: { type: 'integer', description: 'position in the block' },
@@ -89,6 +109,10 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: Node
         if (err instanceof DecodeError)
           throw fail(ApiErrorCode.DECODE, `transaction does not decode: ${err.message}`);
         if (err instanceof TxError) throw fail(err.code, err.message, env ? { hash: env.id } : undefined);
+        if (err instanceof MempoolStoreError) {
+          metrics.txSubmitted.inc({ result: ApiErrorCode.UNAVAILABLE });
+          throw new ApiError(503, ApiErrorCode.UNAVAILABLE, `not accepted: ${err.message}`);
+        }
         throw err;
       }
       metrics.txSubmitted.inc({ result: 'accepted' });
@@ -100,7 +124,8 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: Node
     '/v1/transactions/:hash',
     {
       schema: {
-        summary: 'a transaction: pending (mempool) or confirmed (main chain); 404 when unknown',
+        summary:
+          'a transaction: pending (mempool), confirmed (main chain) or dropped (with the reason); 404 when unknown',
         tags: ['transactions'],
         params: {
           type: 'object',
@@ -132,7 +157,9 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: Node
           };
         }
       }
-      throw notFound(`transaction ${id} is neither pending nor on the main chain`);
+      const dropped = node.mempool.dropped(id);
+      if (dropped) return { ...droppedTxJson(dropped), status: 'dropped' };
+      throw notFound(`transaction ${id} is not pending, not on the main chain and not on record as dropped`);
     },
   );
 }

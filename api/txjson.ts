@@ -1,9 +1,11 @@
-// JSON <-> transaction conversion, in one place. u64 values travel as decimal strings, bytes as lowercase
+// JSON <-> transaction conversion (and a dropped transaction's record), in one place. u64 values travel as decimal strings, bytes as lowercase
 // hex (0x prefix optional on input), addresses as 0x + 40 hex digits.
 // Adding a payload kind (e.g. `call`): add it to PAYLOAD_KINDS and add one case to payloadFromJson (input)
 // and one to payloadToJson (output). Until then a new kind is refused on input (BAD_REQUEST) and rendered
 // generically on output (bigint fields as decimal strings, bytes as hex), so blocks holding it still show.
 
+import type { TxDroppedEventData } from '../client/types.ts';
+import type { DroppedTx } from '../consensus/mempool-drops.ts';
 import { CONTRACT_ABI } from '../contracts-vm/abi/index.ts';
 import { fromHex, toHex } from '../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
@@ -162,6 +164,20 @@ export function txToJson(env: TxEnvelope): TxJson {
     senderPubKey: toHex(tx.senderPubKey),
     payload: payloadToJson(tx.payload),
     signature: toHex(tx.signature),
+  };
+}
+
+/** A dropped-transaction record in its wire form (the `tx.dropped` event; GET adds `status: 'dropped'`). */
+export function droppedTxJson(d: DroppedTx): TxDroppedEventData {
+  return {
+    hash: d.id,
+    reason: d.reason,
+    ...(d.code !== undefined && { code: d.code }),
+    message: d.message,
+    droppedAt: d.time,
+    ...(d.replacedBy !== undefined && { replacedBy: d.replacedBy }),
+    sender: d.sender,
+    nonce: d.nonce.toString(),
   };
 }
 

@@ -6,7 +6,9 @@ export const ApiErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   DECODE: 'DECODE',
   NOT_FOUND: 'NOT_FOUND',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
@@ -41,4 +43,38 @@ export class VppConnectionError extends Error {
 /** A wait (for a confirmation, an event) ran out of time. */
 export class VppTimeoutError extends Error {
   override name = 'VppTimeoutError';
+}
+
+/**
+ * The node dropped the transaction it had admitted (its terminal state): `reason` says why (replaced,
+ * evicted, expired, gate-closed, nonce-used, invalid), `code` the transaction error behind it if any,
+ * `replacedBy` the transaction that took its place. A wait for its confirmation ends with this error.
+ */
+export class VppTxDroppedError extends Error {
+  override name = 'VppTxDroppedError';
+  readonly hash: string;
+  readonly reason: string;
+  readonly code?: string;
+  readonly replacedBy?: string;
+  readonly droppedAt: number;
+
+  constructor(d: {
+    hash: string;
+    reason: string;
+    code?: string;
+    message: string;
+    replacedBy?: string;
+    droppedAt: number;
+  }) {
+    super(`transaction ${d.hash} was dropped (${d.reason}): ${d.message}`);
+    this.hash = d.hash;
+    this.reason = d.reason;
+    this.code = d.code;
+    this.replacedBy = d.replacedBy;
+    this.droppedAt = d.droppedAt;
+  }
+
+  override toString(): string {
+    return `DROPPED: ${this.message}`;
+  }
 }

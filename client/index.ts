@@ -11,7 +11,7 @@ import {
 } from '../contracts-vm/abi/index.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import type { CallPayload, Tx } from '../protocol/tx.ts';
-import { VppApiError, VppConnectionError, VppTimeoutError } from './errors.ts';
+import { VppApiError, VppConnectionError, VppTimeoutError, VppTxDroppedError } from './errors.ts';
 import { parseSse } from './sse.ts';
 import { buildTransfer, domainOf, encodeTransaction, signTransaction, toU64 } from './tx.ts';
 import type {
@@ -163,7 +163,7 @@ export class VppClient {
     return this.request('GET', `/v1/blocks${qs ? `?${qs}` : ''}`);
   }
 
-  /** Pending or confirmed; throws VppApiError with code NOT_FOUND when the node does not know it. */
+  /** Pending, confirmed or dropped; throws VppApiError with code NOT_FOUND when the node does not know it. */
   transaction(hash: string): Promise<TxStatusJson> {
     return this.request('GET', `/v1/transactions/${encodeURIComponent(hash)}`);
   }
@@ -187,7 +187,8 @@ export class VppClient {
 
   /**
    * Resolves when the transaction is on the main chain with `confirmations` confirmations; wakes on head
-   * events (SSE) and polls as a fallback. Throws VppTimeoutError after `timeoutMs` (default 60 s).
+   * and tx.dropped events (SSE) and polls as a fallback. Throws VppTxDroppedError as soon as the node
+   * reports it dropped (with the reason), VppTimeoutError after `timeoutMs` (default 60 s).
    */
   async waitForConfirmation(hash: string, opts: WaitOptions = {}): Promise<ConfirmedTxJson> {
     const need = opts.confirmations ?? 1;
@@ -204,13 +205,14 @@ export class VppClient {
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let wake: (() => void) | undefined;
     stop.signal.addEventListener('abort', () => wake?.(), { once: true });
-    const events = opts.events === false ? undefined : this.wakeOnHeads(stop.signal, () => wake?.());
+    const events = opts.events === false ? undefined : this.wakeOnEvents(hash, stop.signal, () => wake?.());
     try {
       for (;;) {
         if (stop.signal.aborted) throw stop.signal.reason;
         try {
           const t = await this.transaction(hash);
           if (t.status === 'confirmed' && t.confirmations >= need) return t;
+          if (t.status === 'dropped') throw new VppTxDroppedError(t);
         } catch (err) {
           if (
             !(err instanceof VppApiError && err.code === 'NOT_FOUND') &&
@@ -234,11 +236,19 @@ export class VppClient {
     }
   }
 
-  private async wakeOnHeads(signal: AbortSignal, onHead: () => void): Promise<void> {
-    try {
-      for await (const _ of this.subscribe({ kinds: ['head'], signal })) onHead();
-    } catch {
-      // no event stream (old node, proxy): polling carries on
+  /** Calls `wake` on every new head and when this transaction is dropped (then the poll reads why). */
+  private async wakeOnEvents(hash: string, signal: AbortSignal, wake: () => void): Promise<void> {
+    const id = hash.toLowerCase().replace(/^0x/, '');
+    for (const kinds of [['head', 'tx.dropped'], ['head']]) {
+      try {
+        for await (const e of this.subscribe({ kinds, signal }))
+          if (e.kind === 'head' || (e.data as { hash?: string }).hash === id) wake();
+        return;
+      } catch (err) {
+        // A node older than 'tx.dropped' refuses the kind (400): follow heads only. Without an event
+        // stream at all (proxy), polling carries on.
+        if (!(err instanceof VppApiError && err.status === 400)) return;
+      }
     }
   }
 

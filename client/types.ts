@@ -109,7 +109,31 @@ export interface ConfirmedTxJson {
   receipt: { events: { contract: string; name: string; data: Record<string, unknown> }[] };
 }
 
-export type TxStatusJson = PendingTxJson | ConfirmedTxJson;
+/**
+ * Why a node dropped a transaction it had admitted (it left the mempool without being mined):
+ * replaced (same nonce, higher fee: `replacedBy`), evicted (a full pool: `replacedBy`), expired (waited too
+ * long behind a nonce gap), gate-closed (its auction interval's gate closed first), nonce-used (another
+ * transaction with its nonce was mined), invalid (the chain moved and it no longer passes: `code`).
+ */
+export type DropReasonJson = 'replaced' | 'evicted' | 'expired' | 'gate-closed' | 'nonce-used' | 'invalid';
+
+/** A transaction the node admitted and then dropped: a terminal state, as final as a confirmation. */
+export interface DroppedTxJson {
+  hash: string;
+  status: 'dropped';
+  reason: DropReasonJson;
+  /** The transaction error behind the drop (e.g. GATE_CLOSED, INSUFFICIENT_FUNDS), when there is one. */
+  code?: string;
+  message: string;
+  /** When the node dropped it, ms since the Unix epoch. */
+  droppedAt: number;
+  /** The transaction that took its place (replaced, evicted). */
+  replacedBy?: string;
+  sender: string;
+  nonce: string;
+}
+
+export type TxStatusJson = PendingTxJson | ConfirmedTxJson | DroppedTxJson;
 
 // ---- server-sent events (GET /v1/events) ------------------------------------------------------------
 // Defined here once for both ends: the node publishes these (node/events.ts) and the API streams them
@@ -164,12 +188,16 @@ export interface BillUpdatedEventData {
   block: BlockRef;
 }
 
+/** The node dropped a transaction it had admitted (the same record as GET /v1/transactions/:hash). */
+export type TxDroppedEventData = Omit<DroppedTxJson, 'status'>;
+
 /** Every event kind and its data. */
 export interface NodeEventDataMap {
   head: HeadEventData;
   reorg: ReorgEventData;
   'auction.cleared': AuctionClearedEventData;
   'bill.updated': BillUpdatedEventData;
+  'tx.dropped': TxDroppedEventData;
 }
 
 export type EventKind = keyof NodeEventDataMap;
@@ -183,6 +211,8 @@ export const EVENT_KINDS: Readonly<Record<EventKind, string>> = {
   reorg: 'the main chain switched branches (blocks were disconnected)',
   'auction.cleared': "an interval's auction cleared in a new main-chain block",
   'bill.updated': "a VPP's bill gained lines (clearing or metering) in a new main-chain block",
+  'tx.dropped':
+    'a transaction the node had admitted left its mempool unmined (replaced, evicted, expired, gate closed, nonce used, invalid)',
 };
 
 export const isEventKind = (s: string): s is EventKind => Object.hasOwn(EVENT_KINDS, s);

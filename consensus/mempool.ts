@@ -1,56 +1,120 @@
-// Pending transactions. Admission checks run cheapest first: size and decoding (by the caller), duplicate,
-// stateless rules, nonce window and funds against the head state, and the signature last (in a worker).
-// Selection for a block takes each sender's transactions in nonce order from its account nonce, and
-// across senders the highest fee first (ties: earliest arrival).
-
+// Pending transactions. Admission refuses at once what cannot be mined, cheapest checks first: size and
+// decoding (by the caller), duplicate, the sender's public key, stateless rules, the called method's
+// admission rule (e.g. the auction's gate, against the earliest time of the next block, whatever the nonce
+// position), the nonce window, funds against the head state, a call next in line run against the head
+// state, and the signature last (in a worker). Selection for a block takes each sender's transactions in
+// nonce order from its account nonce, and across senders the highest fee first (ties: earliest arrival).
+// Every admitted transaction ends in a main-chain block or in the drop log with a reason (mempool-drops.ts);
+// with a store (mempool-store.ts) the pool and the log survive a crash.
+import { EventEmitter } from 'node:events';
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
-import type { BlockContext } from '../contracts-vm/runtime.ts';
+import { formatDuration } from '../contracts-vm/contracts/intervals.ts';
+import { type AdmissionContext, admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
 import { checkTxAgainstState, checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
+import { toHex } from '../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
+import { isValidPublicKey } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import type { HeadChange } from './chain.ts';
+import { DropLog, type DroppedTx, type DropReason } from './mempool-drops.ts';
+import { type MempoolStore, MempoolStoreError } from './mempool-store.ts';
 
 export interface MempoolOptions {
   maxSize: number;
   maxPerSender: number;
-  /** Admitted nonces are below account nonce + maxNonceGap (out-of-order arrival). */
+  /**
+   * How far a nonce may be ahead of the sender's pending nonce (its account nonce followed by its pending
+   * transactions without a gap): nonces up to pending nonce + maxNonceGap are admitted (out-of-order
+   * arrival); beyond, NONCE_TOO_HIGH.
+   */
   maxNonceGap: number;
+  /** A transaction that still cannot run next (a nonce gap before it) this long after it arrived expires. */
+  queuedTtlMs: number;
+  /** Dropped-transaction records kept (the oldest are forgotten first). */
+  maxDropRecords: number;
 }
 
 export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = {
   maxSize: 20_000,
   maxPerSender: 2_000,
-  maxNonceGap: 256,
+  maxNonceGap: 16,
+  queuedTtlMs: 5 * 60_000,
+  maxDropRecords: 10_000,
 };
+
+type DecodedCall = ReturnType<typeof checkTxStateless>;
 
 interface Entry {
   env: TxEnvelope;
+  /** Arrival order (ties in selection, eviction order); kept across restarts. */
   seq: number;
+  /** Wall-clock arrival time (ms), for the queue's expiry; kept across restarts. */
+  arrivedAt: number;
+  /** The decoded call, for the admission rule that is checked again when the head moves. */
+  call: DecodedCall;
 }
 
 export interface MempoolHost {
   params: ChainParams;
   readonly headState: StateReader;
   verifier: { verifyTx(env: TxEnvelope): Promise<boolean> };
-  /** Context of the next block, to run contract calls against the head state before admitting them. */
+  /**
+   * Context of the next block: contract calls run against the head state before they are admitted, and
+   * admission rules see its timestamp, the earliest the next block can carry. Without it neither runs.
+   */
   nextBlockContext?: () => BlockContext;
+  /** The wall clock, for arrival times, expiry and drop records; tests inject their own. */
+  now?: () => number;
+  /** Where the pool is kept across restarts; without it the pool lives in memory only. */
+  store?: MempoolStore;
 }
 
-export class Mempool {
+/** What `restore` did with the stored transactions. */
+export interface RestoreSummary {
+  restored: number;
+  /** Already in a main-chain block (the node stopped before it removed them). */
+  included: number;
+  /** No longer valid against the head: dropped, each with its reason. */
+  dropped: number;
+  /** Stored entries that did not decode (deleted). */
+  corrupt: string[];
+}
+
+type DropCause = Pick<DroppedTx, 'reason' | 'message'> & Partial<Pick<DroppedTx, 'code' | 'replacedBy'>>;
+
+/** The drop reason of a transaction error met after admission (the chain moved). */
+function causeOf(err: TxError): DropCause {
+  const reason: DropReason =
+    err.code === TxErrorCode.GATE_CLOSED
+      ? 'gate-closed'
+      : err.code === TxErrorCode.NONCE_TOO_LOW
+        ? 'nonce-used'
+        : err.code === TxErrorCode.MEMPOOL_FULL || err.code === TxErrorCode.SENDER_LIMIT
+          ? 'evicted'
+          : 'invalid';
+  return { reason, code: err.code, message: err.message };
+}
+
+const byNonce = (a: Entry, b: Entry) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1);
+
+export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [DroppedTx] }> {
   private readonly host: MempoolHost;
   private readonly opts: MempoolOptions;
   private readonly byId = new Map<string, Entry>();
   private readonly bySender = new Map<string, Map<bigint, Entry>>();
+  private readonly drops: DropLog;
+  private readonly now: () => number;
   private seq = 0;
-  /** Called after a transaction is admitted (for gossip and subscribers). */
-  onAdded?: (env: TxEnvelope) => void;
 
   constructor(host: MempoolHost, opts: Partial<MempoolOptions> = {}) {
+    super();
     this.host = host;
     this.opts = { ...DEFAULT_MEMPOOL_OPTIONS, ...opts };
+    this.drops = new DropLog(this.opts.maxDropRecords);
+    this.now = host.now ?? Date.now;
   }
 
   get size(): number {
@@ -63,6 +127,11 @@ export class Mempool {
 
   get(id: string): TxEnvelope | undefined {
     return this.byId.get(id)?.env;
+  }
+
+  /** Why a transaction this node had admitted left the pool unmined, if it did (and is still on record). */
+  dropped(id: string): DroppedTx | undefined {
+    return this.drops.get(id);
   }
 
   /** Ids of pending transactions, oldest first (what a peer's mempool sync asks for). */
@@ -78,37 +147,62 @@ export class Mempool {
   /** Pending transactions of one sender, in nonce order. */
   pendingOf(sender: string): TxEnvelope[] {
     const m = this.bySender.get(sender);
-    return m
-      ? [...m.values()].sort((a, b) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1)).map((e) => e.env)
-      : [];
+    return m ? [...m.values()].sort(byNonce).map((e) => e.env) : [];
+  }
+
+  /** The admission time rules use: the earliest timestamp of the next block (undefined without a context). */
+  private admissionContext(): AdmissionContext | undefined {
+    const ctx = this.host.nextBlockContext?.();
+    return ctx && { params: ctx.params, timestamp: ctx.timestamp, admission: true };
   }
 
   /** Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any. */
-  private precheck(env: TxEnvelope): Entry | undefined {
+  private precheck(env: TxEnvelope): { replaced?: Entry; call: DecodedCall } {
     if (this.byId.has(env.id))
       throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
-    checkTxStateless(env, this.host.params);
     const { tx, sender } = env;
+    if (!isValidPublicKey(tx.senderPubKey))
+      throw new TxError(
+        TxErrorCode.BAD_PUBKEY,
+        `sender public key ${toHex(tx.senderPubKey)} is not a compressed secp256k1 point (prefix 02 or 03, on the curve)`,
+      );
+    const call = checkTxStateless(env, this.host.params);
+    const admission = this.admissionContext();
+    if (call && admission) admitCall(call, admission);
     const mine = this.bySender.get(sender);
     const replaced = mine?.get(tx.nonce);
-    // The transition's own nonce and funds check, widened to the pool's nonce window (a gap of G admits
-    // nonces below account nonce + G) and to the funds the sender's other pending transactions need.
+    const account = getAccount(this.host.headState, sender);
+    const pending = this.pendingNonce(account.nonce, mine);
+    const limit = pending + BigInt(this.opts.maxNonceGap);
+    if (tx.nonce > limit)
+      throw new TxError(
+        TxErrorCode.NONCE_TOO_HIGH,
+        `nonce ${tx.nonce} is more than ${this.opts.maxNonceGap} ahead of the sender's pending nonce ${pending} (account nonce ${account.nonce}, ${pending - account.nonce} pending after it): send nonce ${pending} first`,
+      );
+    // The transition's own nonce and funds check, widened to the window above and to the funds the
+    // sender's other pending transactions need.
     const acct = checkTxAgainstState(this.host.headState, env, {
-      maxNonceAhead: BigInt(this.opts.maxNonceGap - 1),
+      maxNonceAhead: limit - account.nonce,
       othersCost: () => this.othersCost(env, mine, replaced),
     });
-    // A contract call that is next in line is run against the head state: a bid after its gate, from an
-    // unregistered account or over its funds is refused now, with the contract's reason.
-    if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && this.host.nextBlockContext) {
-      dryRunTx(this.host.headState, env, this.host.nextBlockContext());
-    }
+    // A contract call that is next in line is run against the head state: a bid from an unregistered
+    // account or over its funds is refused now, with the contract's reason.
+    const ctx = this.host.nextBlockContext?.();
+    if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx) dryRunTx(this.host.headState, env, ctx);
     if (!replaced && this.byId.size >= this.opts.maxSize && !this.evictionVictim(tx.fee)) {
       throw new TxError(
         TxErrorCode.MEMPOOL_FULL,
         `mempool holds ${this.byId.size} transactions and none pays less than ${tx.fee}`,
       );
     }
-    return replaced;
+    return { replaced, call };
+  }
+
+  /** The sender's next nonce after its pending transactions that follow its account nonce without a gap. */
+  private pendingNonce(accountNonce: bigint, mine: Map<bigint, Entry> | undefined): bigint {
+    let n = accountNonce;
+    if (mine) while (mine.has(n)) n++;
+    return n;
   }
 
   /**
@@ -136,35 +230,90 @@ export class Mempool {
     return others;
   }
 
-  /** Validates and admits a transaction; throws TxError with the reason when it is refused. */
-  async add(env: TxEnvelope): Promise<void> {
+  /**
+   * Validates and admits a transaction; throws TxError with the reason when it is refused. With `durable`
+   * it resolves only once the transaction is on disk (MempoolStoreError, and it is not admitted, if the
+   * write fails): what a node acknowledges survives a crash.
+   */
+  async add(env: TxEnvelope, opts: { durable?: boolean } = {}): Promise<void> {
+    await this.admit(env);
+    if (opts.durable && this.host.store) {
+      try {
+        await this.host.store.flush();
+      } catch (err) {
+        // Not acknowledged, so not dropped either: it simply was never admitted.
+        const e = this.byId.get(env.id);
+        if (e) this.unlink(e);
+        throw err instanceof MempoolStoreError ? err : new MempoolStoreError(String(err));
+      }
+    }
+  }
+
+  private async admit(env: TxEnvelope, restored?: { seq: number; arrivedAt: number }): Promise<void> {
     this.precheck(env);
     if (!(await this.host.verifier.verifyTx(env))) {
       throw new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
     }
     // The head may have moved while the signature was checked: check again, synchronously, then insert.
-    const replaced = this.precheck(env);
-    if (replaced) this.remove(replaced.env.id);
-    else if (this.byId.size >= this.opts.maxSize) this.remove(this.evictionVictim(env.tx.fee)!.env.id);
-    this.insert(env);
-    this.onAdded?.(env);
-  }
-
-  private insert(env: TxEnvelope): void {
-    const e: Entry = { env, seq: this.seq++ };
+    const { replaced, call } = this.precheck(env);
+    if (replaced) {
+      this.drop(replaced, {
+        reason: 'replaced',
+        message: `replaced by ${env.id}, which has the same nonce ${env.tx.nonce} and pays fee ${env.tx.fee} (this one paid ${replaced.env.tx.fee})`,
+        replacedBy: env.id,
+      });
+    } else if (this.byId.size >= this.opts.maxSize) {
+      const victim = this.evictionVictim(env.tx.fee)!;
+      this.drop(victim, {
+        reason: 'evicted',
+        message: `evicted from the full mempool (${this.opts.maxSize} transactions) by ${env.id}, which pays fee ${env.tx.fee} (this one paid ${victim.env.tx.fee})`,
+        replacedBy: env.id,
+      });
+    }
+    const e: Entry = {
+      env,
+      seq: restored?.seq ?? ++this.seq,
+      arrivedAt: restored?.arrivedAt ?? this.now(),
+      call,
+    };
     this.byId.set(env.id, e);
     let m = this.bySender.get(env.sender);
     if (!m) this.bySender.set(env.sender, (m = new Map()));
     m.set(env.tx.nonce, e);
+    if (this.drops.delete(env.id)) this.host.store?.delDropped(env.id);
+    if (!restored) this.host.store?.putTx(e);
+    this.emit('added', env);
   }
 
-  remove(id: string): void {
-    const e = this.byId.get(id);
-    if (!e) return;
+  /** Takes an entry out of the pool (and the store); no record: the caller says what became of it. */
+  private unlink(e: Entry): void {
+    const id = e.env.id;
+    if (this.byId.get(id) !== e) return;
     this.byId.delete(id);
     const m = this.bySender.get(e.env.sender)!;
     m.delete(e.env.tx.nonce);
     if (m.size === 0) this.bySender.delete(e.env.sender);
+    this.host.store?.delTx(id);
+  }
+
+  /** Takes an entry out of the pool and records why (GET /v1/transactions/:id, the `dropped` event). */
+  private drop(e: Entry, cause: DropCause): void {
+    this.unlink(e);
+    this.record(e.env, cause);
+  }
+
+  private record(env: TxEnvelope, cause: DropCause): void {
+    const rec: DroppedTx = {
+      id: env.id,
+      sender: env.sender,
+      nonce: env.tx.nonce,
+      ...cause,
+      time: this.now(),
+      seq: ++this.seq,
+    };
+    for (const id of this.drops.add(rec)) this.host.store?.delDropped(id);
+    this.host.store?.putDropped(rec);
+    this.emit('dropped', rec);
   }
 
   /** The cheapest transaction that is the last of its sender's (evicting it leaves no nonce gap). */
@@ -223,56 +372,147 @@ export class Mempool {
   }
 
   /**
-   * Follows the head: drops what the new chain included or made invalid, and offers the transactions
-   * of disconnected blocks again (their signatures are cached, so this is cheap).
+   * Follows the head: removes what the new chain included, drops (with a reason) what it made invalid,
+   * and offers the transactions of disconnected blocks again (their signatures are cached, so this is
+   * cheap); one of those the new chain refuses is dropped with the reason, as it had been acknowledged.
    */
   async onHeadChange(change: HeadChange): Promise<void> {
-    for (const b of change.connected) for (const t of b.txs) this.remove(t.id);
-    this.prune();
     const included = new Set<string>();
-    for (const b of change.connected) for (const t of b.txs) included.add(t.id);
+    for (const b of change.connected) {
+      for (const t of b.txs) {
+        included.add(t.id);
+        const e = this.byId.get(t.id);
+        if (e) this.unlink(e);
+        // A transaction dropped here but mined elsewhere: the chain has the last word.
+        if (this.drops.delete(t.id)) this.host.store?.delDropped(t.id);
+      }
+    }
+    this.prune();
+    this.expire();
     const back: TxEnvelope[] = [];
     for (const b of [...change.disconnected].reverse() as Block[])
       for (const t of b.txs) if (!included.has(t.id)) back.push(t);
     for (const t of back) {
       try {
-        await this.add(t);
-      } catch {
-        // now invalid (spent on the new chain, or its nonce is taken): it is gone, as it should be
+        await this.admit(t);
+      } catch (err) {
+        if (!(err instanceof TxError)) throw err;
+        if (err.code !== TxErrorCode.ALREADY_KNOWN) this.record(t, causeOf(err));
       }
     }
   }
 
   /**
-   * Removes transactions whose nonce is used or whose sender can no longer pay for them, and contract
-   * calls next in line that the new head state refuses (e.g. a bid whose gate has closed).
+   * Drops, each with its reason, the transactions the head state and the next block's time refuse: nonce
+   * used by another transaction, funds no longer enough, an admission rule that now fails (a gate that
+   * closed while the call waited) and a contract call next in line that the head state refuses.
    */
-  prune(): void {
+  private prune(): void {
     const ctx = this.host.nextBlockContext?.();
+    const admission = this.admissionContext();
     for (const [sender, m] of [...this.bySender]) {
       const acct = getAccount(this.host.headState, sender);
       let budget = spendable(acct);
-      for (const e of [...m.values()].sort((a, b) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1))) {
-        const cost = txCost(e.env.tx);
-        if (
-          e.env.tx.nonce < acct.nonce ||
-          cost > budget ||
-          (ctx && e.env.tx.nonce === acct.nonce && !this.runs(e.env, ctx))
-        ) {
-          this.remove(e.env.id);
-        } else budget -= cost;
+      for (const e of [...m.values()].sort(byNonce)) {
+        const { tx } = e.env;
+        if (tx.nonce < acct.nonce) {
+          this.drop(e, {
+            reason: 'nonce-used',
+            code: TxErrorCode.NONCE_TOO_LOW,
+            message: `another transaction of the sender with nonce ${tx.nonce} is on the main chain (account nonce now ${acct.nonce})`,
+          });
+          continue;
+        }
+        const refusal =
+          this.refusal(() => e.call && admission && admitCall(e.call, admission)) ??
+          (ctx && tx.nonce === acct.nonce && tx.payload.kind === 'call'
+            ? this.refusal(() => dryRunTx(this.host.headState, e.env, ctx))
+            : undefined);
+        if (refusal) {
+          this.drop(e, causeOf(refusal));
+          continue;
+        }
+        const cost = txCost(tx);
+        if (cost > budget) {
+          this.drop(e, {
+            reason: 'invalid',
+            code: TxErrorCode.INSUFFICIENT_FUNDS,
+            message: `the sender can no longer pay for it: with its earlier pending transactions it needs ${cost}, ${budget} is left of spendable ${spendable(acct)}`,
+          });
+          continue;
+        }
+        budget -= cost;
       }
     }
   }
 
-  private runs(env: TxEnvelope, ctx: BlockContext): boolean {
-    if (env.tx.payload.kind !== 'call') return true;
+  /** The TxError a check throws, if any (anything else is a bug and propagates). */
+  private refusal(check: () => unknown): TxError | undefined {
     try {
-      dryRunTx(this.host.headState, env, ctx);
-      return true;
+      check();
+      return undefined;
     } catch (err) {
-      if (err instanceof TxError) return false;
+      if (err instanceof TxError) return err;
       throw err;
     }
+  }
+
+  /**
+   * Drops as expired the transactions that still cannot run next (a nonce gap before them) queuedTtlMs
+   * after they arrived. The node calls this every second and on every head change.
+   */
+  expire(now = this.now()): void {
+    for (const [sender, m] of [...this.bySender]) {
+      const account = getAccount(this.host.headState, sender).nonce;
+      const next = this.pendingNonce(account, m);
+      for (const e of [...m.values()]) {
+        const waited = now - e.arrivedAt;
+        if (e.env.tx.nonce > next && waited >= this.opts.queuedTtlMs)
+          this.drop(e, {
+            reason: 'expired',
+            message: `waited ${formatDuration(waited)} behind a nonce gap (the sender's next nonce is ${next}, this one is ${e.env.tx.nonce}); queued transactions expire after ${formatDuration(this.opts.queuedTtlMs)}`,
+          });
+      }
+    }
+  }
+
+  /**
+   * Reloads the store and admits every stored transaction again against the head (signatures checked
+   * again), in nonce order so each sender's transactions follow each other. One already in a main-chain
+   * block is removed; one the head refuses is dropped with its reason; then expiry runs.
+   */
+  async restore(isIncluded: (env: TxEnvelope) => Promise<boolean>): Promise<RestoreSummary> {
+    const store = this.host.store;
+    const summary: RestoreSummary = { restored: 0, included: 0, dropped: 0, corrupt: [] };
+    if (!store) return summary;
+    const loaded = await store.load();
+    summary.corrupt = loaded.corrupt;
+    for (const d of loaded.dropped) for (const id of this.drops.add(d)) store.delDropped(id);
+    this.seq = Math.max(this.drops.maxSeq(), ...loaded.pending.map((s) => s.seq), 0);
+    const ordered = [...loaded.pending].sort((a, b) =>
+      a.env.tx.nonce === b.env.tx.nonce ? a.seq - b.seq : a.env.tx.nonce < b.env.tx.nonce ? -1 : 1,
+    );
+    for (const s of ordered) {
+      try {
+        await this.admit(s.env, { seq: s.seq, arrivedAt: s.arrivedAt });
+        summary.restored++;
+      } catch (err) {
+        if (!(err instanceof TxError)) throw err;
+        store.delTx(s.env.id);
+        if (await isIncluded(s.env)) summary.included++;
+        else {
+          this.record(s.env, causeOf(err));
+          summary.dropped++;
+        }
+      }
+    }
+    this.expire();
+    await store.flush();
+    return summary;
+  }
+
+  /** Writes what is queued and closes the store. */
+  async close(): Promise<void> {
+    await this.host.store?.close();
   }
 }

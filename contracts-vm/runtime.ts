@@ -2,7 +2,9 @@
 // the state transition: each implements its interface (./abi: method ids, canonical argument decoding and
 // validation, gas) with an `execute` over a journaled state view. A failed call throws a TxError and leaves
 // no trace (the caller reverts to its checkpoint); events go into the block's receipts. End-of-block hooks
-// let contracts act by rule (the auction clears itself).
+// let contracts act by rule (the auction clears itself). A method may declare an admission rule: a check
+// that needs no state, only the time (e.g. the auction's gate), which the mempool runs on every call
+// whatever its nonce position and execution runs first, so the two cannot disagree.
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import {
@@ -42,9 +44,25 @@ export interface HookContext extends BlockContext {
   events: ContractEvent[];
 }
 
+/**
+ * What an admission rule sees: no state, only the chain's parameters and a time. In execution the time is
+ * the block's timestamp; at admission it is the earliest timestamp the next block can carry.
+ */
+export interface AdmissionContext {
+  params: ChainParams;
+  timestamp: number;
+  /** Set at admission, where the time stands for "now": it changes a message's wording, never the verdict. */
+  admission?: true;
+}
+
 /** A method of the ABI with what it does. */
 export interface Method<A> extends MethodAbi<A> {
   execute(ctx: CallContext, args: A): void;
+  /**
+   * The method's stateless rule (throws TxError). Execution runs it before `execute` with the block's
+   * timestamp; the mempool runs it at admission and again whenever the head moves.
+   */
+  admit?(ctx: AdmissionContext, args: A): void;
 }
 
 export interface Contract {
@@ -62,19 +80,49 @@ export type Executors<S extends Record<string, MethodSpec<any>>> = {
   [K in keyof S]: (ctx: CallContext, args: ArgsOf<S[K]>) => void;
 };
 
-/** A contract from its ABI and an executor for every method (so execution cannot drift from the ABI). */
+/** Admission rules for some of the ABI's methods, each typed by that method's arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
+export type Admissions<S extends Record<string, MethodSpec<any>>> = {
+  [K in keyof S]?: (ctx: AdmissionContext, args: ArgsOf<S[K]>) => void;
+};
+
+/**
+ * A contract from its ABI and an executor for every method (so execution cannot drift from the ABI), with
+ * optional end-of-block hook and admission rules. A method with an admission rule executes it first.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
 export function implement<S extends Record<string, MethodSpec<any>>>(
   abi: ContractAbi<S>,
   execute: Executors<S>,
-  endBlock?: (ctx: HookContext) => void,
+  rules: { endBlock?: (ctx: HookContext) => void; admit?: Admissions<S> } = {},
 ): Contract {
+  const { endBlock, admit = {} as Admissions<S> } = rules;
   return {
     id: abi.id,
     name: abi.name,
-    byId: abi.byId.map((m) => ({ ...m, execute: execute[m.name as keyof S] })),
+    byId: abi.byId.map((m) => {
+      const run = execute[m.name as keyof S];
+      const rule = admit[m.name as keyof S];
+      if (!rule) return { ...m, execute: run };
+      return {
+        ...m,
+        admit: rule,
+        execute: (ctx: CallContext, args: ArgsOf<S[keyof S]>) => {
+          rule(ctx, args);
+          run(ctx, args);
+        },
+      };
+    }),
     ...(endBlock && { endBlock }),
   };
+}
+
+/** Runs a decoded call's admission rule, if its method has one (throws TxError). */
+export function admitCall(
+  call: { method: { admit?: Method<unknown>['admit'] }; args: unknown },
+  ctx: AdmissionContext,
+): void {
+  call.method.admit?.(ctx, call.args);
 }
 
 /** Executable contracts by id; decoding and gas are the ABI's (`CallRegistry`). */

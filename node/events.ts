@@ -4,8 +4,11 @@
 // kind: define it there, then call `node.events.publish(kind, data)` wherever it happens (as below).
 
 import type { EventFeed } from '../api/port.ts';
+import { droppedTxJson } from '../api/txjson.ts';
 import type { BlockEventRef, EventKind, NodeEvent, NodeEventDataMap } from '../client/types.ts';
 import type { Chain, HeadChange } from '../consensus/chain.ts';
+import type { Mempool } from '../consensus/mempool.ts';
+import type { DroppedTx } from '../consensus/mempool-drops.ts';
 import type { Block } from '../protocol/block.ts';
 import { headerHash } from '../protocol/block.ts';
 import { toHex } from '../protocol/bytes.ts';
@@ -135,4 +138,11 @@ export function publishMarketEvents(chain: Chain, bus: EventBus): () => void {
   const listener = (change: HeadChange) => void onHead(change);
   chain.on('head', listener);
   return () => chain.off('head', listener);
+}
+
+/** Publishes every transaction the mempool drops as a 'tx.dropped' event. */
+export function publishMempoolEvents(mempool: Mempool, bus: EventBus): () => void {
+  const onDropped = (d: DroppedTx) => void bus.publish('tx.dropped', droppedTxJson(d));
+  mempool.on('dropped', onDropped);
+  return () => mempool.off('dropped', onDropped);
 }

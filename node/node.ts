@@ -1,6 +1,7 @@
 // A vppchain node: ledger, mempool, signature verifier and (optionally) a miner, peer-to-peer network and
 // HTTP API, wired together. It is the API's NodePort (api/port.ts): the routes see only that.
-// Data directory: genesis.json (the chain it belongs to), chain/ (LevelDB ledger), node-key.json.
+// Data directory: genesis.json (the chain it belongs to), chain/ (LevelDB ledger), mempool/ (LevelDB: the
+// pending transactions and the dropped-transaction records, consensus/mempool-store.ts), node-key.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +9,8 @@ import type { NodeActivity, NodePort } from '../api/port.ts';
 import { type ApiOptions, createApiServer } from '../api/server.ts';
 import { Chain } from '../consensus/chain.ts';
 import { GENESIS_MINER, genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
-import { Mempool } from '../consensus/mempool.ts';
+import { Mempool, type RestoreSummary } from '../consensus/mempool.ts';
+import { MempoolStore } from '../consensus/mempool-store.ts';
 import { Miner } from '../consensus/miner.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
 import { loadOrCreatePeerKey } from '../p2p/identity.ts';
@@ -16,7 +18,7 @@ import { Network } from '../p2p/network.ts';
 import { generateKeyPair, type KeyPair } from '../protocol/keys.ts';
 import { type ChainParams, genesisToJson } from '../protocol/params.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
-import { EventBus, publishChainEvents, publishMarketEvents } from './events.ts';
+import { EventBus, publishChainEvents, publishMarketEvents, publishMempoolEvents } from './events.ts';
 import { readKeyFile, writeKeyFile } from './keyfile.ts';
 import { NodeMetrics } from './metrics.ts';
 
@@ -34,6 +36,7 @@ export interface NodeConfig {
 
 export const genesisPath = (dataDir: string): string => join(dataDir, 'genesis.json');
 export const p2pKeyPath = (dataDir: string): string => join(dataDir, 'p2p-key');
+export const mempoolPath = (dataDir: string): string => join(dataDir, 'mempool');
 
 /** Writes genesis.json and a node key into a new data directory and creates the ledger. */
 export async function initDataDir(dataDir: string, params: ChainParams): Promise<{ genesisHash: string }> {
@@ -70,6 +73,7 @@ export class VppNode implements NodePort {
   #apiUrl?: string;
   private readonly config: NodeConfig;
   private futureTimer?: NodeJS.Timeout;
+  #restored?: RestoreSummary;
 
   private constructor(
     params: ChainParams,
@@ -77,6 +81,7 @@ export class VppNode implements NodePort {
     verifier: SignatureVerifier,
     nodeKey: KeyPair,
     config: NodeConfig,
+    store: MempoolStore,
   ) {
     this.config = config;
     this.params = params;
@@ -94,7 +99,9 @@ export class VppNode implements NodePort {
         miner: GENESIS_MINER,
         params,
       }),
+      store,
     });
+    store.onError = (err) => console.error(`vppchain: ${err.message}`);
     chain.on('head', (change) => void this.mempool.onHeadChange(change));
     if (config.mine) {
       this.miner = new Miner(chain, this.mempool, {
@@ -104,6 +111,7 @@ export class VppNode implements NodePort {
     }
     publishChainEvents(chain, this.events);
     publishMarketEvents(chain, this.events);
+    publishMempoolEvents(this.mempool, this.events);
     this.metrics = new NodeMetrics(this);
     const clearing = this.metrics.histogram({
       name: 'vpp_auction_clearing_seconds',
@@ -124,6 +132,11 @@ export class VppNode implements NodePort {
     return this.#api;
   }
 
+  /** What opening did with the mempool kept on disk (restored, already included, dropped, corrupt). */
+  get restoredMempool(): RestoreSummary | undefined {
+    return this.#restored;
+  }
+
   /** Base URL of the HTTP API once it listens (with the port it was given when asked for port 0). */
   get apiUrl(): string | undefined {
     return this.#apiUrl;
@@ -142,7 +155,22 @@ export class VppNode implements NodePort {
       config.verifierThreads,
     );
     const chain = await Chain.open(join(config.dataDir, 'chain'), params, { verifier });
-    const node = new VppNode(params, chain, verifier, nodeKey, config);
+    let store: MempoolStore;
+    try {
+      store = await MempoolStore.open(mempoolPath(config.dataDir));
+    } catch (err) {
+      await chain.close();
+      await verifier.close();
+      throw err;
+    }
+    const node = new VppNode(params, chain, verifier, nodeKey, config, store);
+    // What this node acknowledged before it stopped (or was killed) is admitted again against the head.
+    node.#restored = await node.mempool.restore(async (env) => {
+      const loc = await chain.txLocation(env.hash);
+      const block = loc && chain.getNode(loc.blockHash);
+      return block !== undefined && chain.isMainChain(block);
+    });
+    for (const c of node.#restored.corrupt) console.error(`vppchain: mempool store: deleted ${c}`);
     if (config.p2p) {
       const privateKey = await loadOrCreatePeerKey(p2pKeyPath(config.dataDir));
       node.#network = await Network.create(chain, node.mempool, {
@@ -157,9 +185,12 @@ export class VppNode implements NodePort {
     return node;
   }
 
-  /** Admits a locally submitted transaction and gossips it; throws TxError with the reason. */
+  /**
+   * Admits a locally submitted transaction, stores it durably (so that the acknowledgement survives a
+   * crash), then gossips it; throws TxError with the reason, or MempoolStoreError.
+   */
   async submitTx(env: TxEnvelope): Promise<void> {
-    await this.mempool.add(env);
+    await this.mempool.add(env, { durable: true });
     void this.#network?.publishTx(env);
   }
 
@@ -170,6 +201,7 @@ export class VppNode implements NodePort {
       syncing: this.#network?.sync.syncing ?? false,
       mining: this.miner !== undefined,
       hashRate: this.miner?.hashRate() ?? 0,
+      clock: this.#network?.clockReport(),
     };
   }
 
@@ -184,7 +216,10 @@ export class VppNode implements NodePort {
       this.#apiUrl = `http://${host}:${typeof addr === 'object' && addr ? addr.port : this.config.api.port}`;
     }
     this.miner?.start();
-    this.futureTimer = setInterval(() => void this.chain.retryFutureBlocks(), 1000);
+    this.futureTimer = setInterval(() => {
+      void this.chain.retryFutureBlocks();
+      this.mempool.expire();
+    }, 1000);
   }
 
   async stop(): Promise<void> {
@@ -193,6 +228,7 @@ export class VppNode implements NodePort {
     await this.#api?.close();
     await this.#network?.stop();
     await this.chain.close();
+    await this.mempool.close();
     await this.verifier.close();
   }
 }

@@ -70,6 +70,8 @@ export class BlockError extends VerdictError<BlockErrorCode> {
 export const TxErrorCode = {
   DECODE: 'DECODE',
   TOO_LARGE: 'TOO_LARGE',
+  /** The sender's public key is not a compressed secp256k1 point (prefix 02/03, on the curve). */
+  BAD_PUBKEY: 'BAD_PUBKEY',
   BAD_SIGNATURE: 'BAD_SIGNATURE',
   FEE_TOO_LOW: 'FEE_TOO_LOW',
   ZERO_AMOUNT: 'ZERO_AMOUNT',

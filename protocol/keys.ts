@@ -100,6 +100,12 @@ function opensslKey(publicKey: Uint8Array): KeyObject | null {
   return key;
 }
 
+/** A compressed secp256k1 point: 33 bytes, prefix 02 or 03, x on the curve (cached per key). */
+export const isValidPublicKey = (publicKey: Uint8Array): boolean =>
+  publicKey.length === PUBKEY_LENGTH &&
+  (publicKey[0] === 2 || publicKey[0] === 3) &&
+  opensslKey(publicKey) !== null;
+
 /**
  * Fast verifier (OpenSSL through node:crypto), about 8x the pure-JS rate. OpenSSL accepts high-s and
  * non-canonical points, so the same encoding rules are checked first: verdicts equal verifyNoble's

@@ -2,7 +2,8 @@
 // buyer's possible payment is locked when it bids); a newer bid replaces the older one; the grid may set
 // the interval's prices before the gate. The first block at or after the gate clears the interval by rule
 // (end-of-block hook) with the pure engine in ../auction (merit order + VCG), settles in tokens with the
-// grid account as the market operator, and writes the clearing record and each participant's bill.
+// grid account as the market operator, and writes the clearing record and each participant's bill. The
+// gate is an admission rule (runtime.ts): checked before each method runs, and by the mempool on admission.
 // The methods' ids, arguments and gas are the contract's ABI (../abi/auction.ts); this adds execution.
 //
 // Keys (prefix "x"): 01 + k + address -> bid; 02 + k -> bidders (sorted); 03 -> intervals with bids
@@ -26,10 +27,16 @@ import {
 import { clearAuction } from '../auction/index.ts';
 import type { Bid, ClearingResult } from '../auction/types.ts';
 import { updateBill } from '../bills.ts';
-import { type CallContext, type Contract, type HookContext, implement } from '../runtime.ts';
+import {
+  type AdmissionContext,
+  type CallContext,
+  type Contract,
+  type HookContext,
+  implement,
+} from '../runtime.ts';
 import type { Overlay, StateReader } from '../state.ts';
 import { lock, transferUpTo, unlock } from '../token.ts';
-import { gateOf, intervalAt } from './intervals.ts';
+import { formatDuration, gateOf, intervalAt, intervalStart, isoTime } from './intervals.ts';
 import { getRegistration, gridAddress, requireActiveVpp, requireGrid } from './registry.ts';
 
 /** A bid as stored: its steps, the buyer's lock, the height that placed it. */
@@ -138,17 +145,29 @@ export const lockFor = (steps: readonly BidStep[]): bigint =>
 
 // ---- methods ------------------------------------------------------------------------------------
 
-function requireOpen(ctx: { timestamp: number; params: ChainParams }, k: bigint): void {
-  if (ctx.timestamp >= gateOf(ctx.params, k))
+/**
+ * The auction's admission rule (no state, only time): interval k takes bids, cancellations and prices only
+ * in blocks before its gate, and at most maxIntervalsAhead intervals ahead of the one in delivery. The
+ * runtime runs it before each of these methods, and the mempool on every such call it holds.
+ */
+function requireOpen(ctx: AdmissionContext, { interval: k }: IntervalArgs): void {
+  const { params, timestamp } = ctx;
+  const gate = gateOf(params, k);
+  if (timestamp >= gate) {
+    const when = ctx.admission
+      ? `${formatDuration(timestamp - gate)} ago`
+      : `${formatDuration(timestamp - gate)} before this block's time ${isoTime(timestamp)}`;
     throw new TxError(
       TxErrorCode.GATE_CLOSED,
-      `the gate of interval ${k} closed at ${gateOf(ctx.params, k)}`,
+      `the gate of interval ${k} closed at ${isoTime(gate)}, ${when}: bids, cancellations and prices for it are no longer accepted`,
     );
-  const now = intervalAt(ctx.params, ctx.timestamp);
-  if (k > now + BigInt(ctx.params.market.maxIntervalsAhead)) {
+  }
+  const now = intervalAt(params, timestamp);
+  const ahead = BigInt(params.market.maxIntervalsAhead);
+  if (k > now + ahead) {
     throw new TxError(
       TxErrorCode.INTERVAL_TOO_FAR,
-      `interval ${k} is more than ${ctx.params.market.maxIntervalsAhead} ahead of ${now}`,
+      `interval ${k} is more than ${ahead} intervals ahead of interval ${now} (in delivery at ${isoTime(timestamp)}); it opens at ${isoTime(intervalStart(params, k - ahead))}`,
     );
   }
 }
@@ -161,7 +180,6 @@ function withdraw(state: Overlay, k: bigint, who: Address): StoredBid | undefine
 
 function placeBid(ctx: CallContext, { interval, side, steps }: PlaceBidArgs): void {
   requireActiveVpp(ctx.state, ctx.sender);
-  requireOpen(ctx, interval);
   const replaced = withdraw(ctx.state, interval, ctx.sender);
   const locked = side === 'buy' ? lockFor(steps) : 0n;
   if (locked > 0n) lock(ctx.state, ctx.sender, locked);
@@ -194,7 +212,6 @@ function placeBid(ctx: CallContext, { interval, side, steps }: PlaceBidArgs): vo
 }
 
 function cancelBid(ctx: CallContext, { interval }: IntervalArgs): void {
-  requireOpen(ctx, interval);
   if (!withdraw(ctx.state, interval, ctx.sender))
     throw new TxError(TxErrorCode.NO_BID, `no bid for interval ${interval}`);
   ctx.state.set(bidKey(interval, ctx.sender), null);
@@ -211,7 +228,6 @@ function cancelBid(ctx: CallContext, { interval }: IntervalArgs): void {
 
 function setPrices(ctx: CallContext, { interval, ...prices }: SetPricesArgs): void {
   requireGrid(ctx, 'set interval prices');
-  requireOpen(ctx, interval);
   const w = new Writer();
   for (const f of PRICE_FIELDS) w.u32(prices[f]);
   ctx.state.set(pricesKey(interval), w.finish());
@@ -403,4 +419,8 @@ function endBlock(ctx: HookContext): void {
   ctx.state.set(PENDING_KEY, writeIntervals(pending.filter((k) => !due.includes(k))));
 }
 
-export const auction: Contract = implement(AUCTION_ABI, { placeBid, cancelBid, setPrices }, endBlock);
+export const auction: Contract = implement(
+  AUCTION_ABI,
+  { placeBid, cancelBid, setPrices },
+  { endBlock, admit: { placeBid: requireOpen, cancelBid: requireOpen, setPrices: requireOpen } },
+);

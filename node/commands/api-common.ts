@@ -1,6 +1,12 @@
 // Shared by the commands that talk to a node's API (status, account, block, transfer): flags, the client,
 // output as JSON (--json, for scripts) or a human table, and error reporting with the API's code.
-import { VppApiError, VppClient, VppConnectionError, VppTimeoutError } from '../../client/index.ts';
+import {
+  VppApiError,
+  VppClient,
+  VppConnectionError,
+  VppTimeoutError,
+  VppTxDroppedError,
+} from '../../client/index.ts';
 import type { KeyPair } from '../../protocol/keys.ts';
 import { KeyFileError, readKeyFile } from '../keyfile.ts';
 import { UsageError } from './command.ts';
@@ -46,6 +52,16 @@ export function table(rows: [string, string | number | boolean | null][]): strin
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v === null ? '-' : String(v)}`).join('\n');
 }
 
+/** What each drop reason means, for the CLI's message. */
+const DROP_MEANING: Record<string, string> = {
+  replaced: 'another transaction with the same nonce and a higher fee replaced it',
+  evicted: 'the mempool was full and a better-paying transaction took its place',
+  expired: 'it waited too long behind a nonce gap',
+  'gate-closed': "its auction interval's gate closed before a block took it",
+  'nonce-used': 'another transaction with its nonce was mined',
+  invalid: 'the chain moved and it is no longer valid',
+};
+
 /**
  * Runs a command body, turning client errors into a message on stderr and exit code 1
  * (with --json, the error is printed as the API's error shape on stdout as well).
@@ -54,6 +70,23 @@ export async function withClient(json: boolean, body: () => Promise<number>): Pr
   try {
     return await body();
   } catch (err) {
+    if (err instanceof VppTxDroppedError) {
+      const meaning = DROP_MEANING[err.reason] ?? err.reason;
+      const message = `${err.message}${err.replacedBy ? ` (replaced by ${err.replacedBy})` : ''}`;
+      if (json)
+        console.log(
+          JSON.stringify({
+            error: {
+              code: 'DROPPED',
+              message,
+              details: { hash: err.hash, reason: err.reason, code: err.code, replacedBy: err.replacedBy },
+            },
+          }),
+        );
+      console.error(`vppchain: DROPPED: ${meaning}.
+  ${message}`);
+      return 1;
+    }
     if (err instanceof VppApiError || err instanceof VppConnectionError || err instanceof VppTimeoutError) {
       const code =
         err instanceof VppApiError ? err.code : err instanceof VppTimeoutError ? 'TIMEOUT' : 'UNREACHABLE';

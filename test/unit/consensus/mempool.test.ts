@@ -17,6 +17,7 @@ describe('mempool', () => {
       { params, headState: tc.chain.headState, verifier: tc.verifier },
       { maxSize: 5, maxPerSender: 4, maxNonceGap: 8 },
     );
+    tc.chain.on('head', (c) => void pool.onHeadChange(c));
   });
   afterEach(() => tc.close());
 
@@ -34,10 +35,11 @@ describe('mempool', () => {
     await pool.add(t0);
     expect(await code(pool.add(t0))).toBe(TxErrorCode.ALREADY_KNOWN);
     await tc.chain.processBlock(b.next(b.genesisId, { txs: [t0] }));
-    pool.prune();
     expect(pool.size).toBe(0);
+    expect(pool.dropped(t0.id)).toBeUndefined(); // included, not dropped
     expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 0n)))).toBe(TxErrorCode.NONCE_TOO_LOW);
-    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 9n)))).toBe(TxErrorCode.NONCE_TOO_HIGH);
+    // The window: up to maxNonceGap (8) past the pending nonce (1).
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 10n)))).toBe(TxErrorCode.NONCE_TOO_HIGH);
     expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 1n, 1n, 9n)))).toBe(TxErrorCode.FEE_TOO_LOW);
     expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp3, 0n, 1n)))).toBe(TxErrorCode.ZERO_AMOUNT);
     const good = b.transfer(keys.vpp1, keys.vpp3, 1n, 1n);
@@ -52,8 +54,8 @@ describe('mempool', () => {
 
   it('checks the nonce window first, then the replacement and per-sender rules, and the funds last', async () => {
     for (let i = 0n; i < 4n; i++) await pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, i, 30n));
-    // At its sender limit, a nonce outside the window is refused for the nonce.
-    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 8n, 30n)))).toBe(
+    // At its sender limit, a nonce outside the window (pending nonce 4 + 8) is refused for the nonce.
+    expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 13n, 30n)))).toBe(
       TxErrorCode.NONCE_TOO_HIGH,
     );
     expect(await code(pool.add(b.transfer(keys.vpp1, keys.vpp2, 1n, 7n, 30n)))).toBe(
