@@ -1,4 +1,4 @@
-// GET /v1/status: the chain's head and difficulty, the mempool, peers and mining.
+// GET /v1/status: the chain's head and difficulty, the mempool, peers, mining and the clock check.
 import type { FastifyInstance } from 'fastify';
 import { toHex } from '../protocol/bytes.ts';
 import { difficulty } from '../protocol/difficulty.ts';
@@ -37,6 +37,18 @@ const statusReply = {
     syncing: { type: 'boolean' },
     mining: { type: 'boolean' },
     hashRate: { type: 'number' },
+    clock: {
+      type: 'object',
+      description:
+        "our clock minus the peers' block times, from fresh gossip blocks (absent without networking); skewed: beyond the drift rule",
+      properties: {
+        offsetMs: { type: ['integer', 'null'] },
+        samples: { type: 'integer' },
+        peers: { type: 'integer' },
+        limitMs: { type: 'integer' },
+        skewed: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -56,7 +68,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: NodePort 
     },
     async () => {
       const tip = node.chain.tip;
-      const { peers, peerId, syncing, mining, hashRate } = node.activity();
+      const { peers, peerId, syncing, mining, hashRate, clock } = node.activity();
       return {
         chainId: node.params.chainId,
         chainName: node.params.name,
@@ -75,6 +87,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: NodePort 
         syncing,
         mining,
         hashRate,
+        clock,
       };
     },
   );

@@ -1,6 +1,7 @@
 // The chain: the serialised import state machine. Each block passes the checks of validation.ts, is stored,
 // and fork choice (fork-choice.ts) decides whether to reorg to it; reorgs execute in memory with undo data
-// and commit as one atomic LevelDB batch with the head pointer. Also holds the orphan and future pools.
+// and commit as one atomic LevelDB batch with the head pointer. Also holds the orphan and future pools,
+// bounded by count and bytes with a share per sending peer (bounded-map.ts's HeldPool).
 import { EventEmitter } from 'node:events';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { Overlay, StateStore } from '../contracts-vm/state.ts';
@@ -12,7 +13,7 @@ import { BlockError, BlockErrorCode as E } from '../protocol/errors.ts';
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import type { ChainDomain } from '../protocol/tx.ts';
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap, HeldPool, type HeldPoolLimits } from './bounded-map.ts';
 import { type ConnectContext, connectBlock, disconnectBlock, type TxSignatureVerifier } from './connect.ts';
 import { LedgerBatch, LedgerDb } from './db.ts';
 import { type BlockNode, BlockStatus, BlockTree, branchBetween, isAncestorOf } from './fork-choice.ts';
@@ -26,8 +27,11 @@ import {
   medianTimePast,
 } from './validation.ts';
 
-const ORPHAN_LIMIT = 512;
-const FUTURE_LIMIT = 128;
+const MiB = 1024 * 1024;
+/** Blocks whose parent is unknown: held until the parent arrives; one peer fills at most a quarter. */
+export const ORPHAN_LIMITS: HeldPoolLimits = { maxCount: 512, maxBytes: 64 * MiB, sourceShare: 1 / 4 };
+/** Blocks too far ahead of our clock: held and tried again each second; one peer fills at most a quarter. */
+export const FUTURE_LIMITS: HeldPoolLimits = { maxCount: 128, maxBytes: 32 * MiB, sourceShare: 1 / 4 };
 const INVALID_CACHE_LIMIT = 10_000;
 const BLOCK_CACHE_LIMIT = 256;
 
@@ -69,8 +73,8 @@ export class Chain extends EventEmitter<{
   private readonly state = new StateStore();
   private tipNode!: BlockNode;
   private readonly invalid = new BoundedMap<string, BlockError>(INVALID_CACHE_LIMIT);
-  private readonly orphans = new BoundedMap<string, Block>(ORPHAN_LIMIT);
-  private readonly future = new BoundedMap<string, Block>(FUTURE_LIMIT);
+  private readonly orphans = new HeldPool<Block>(ORPHAN_LIMITS);
+  private readonly future = new HeldPool<Block>(FUTURE_LIMITS);
   private readonly blockCache = new BoundedMap<string, Block>(BLOCK_CACHE_LIMIT);
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -192,11 +196,22 @@ export class Chain extends EventEmitter<{
     return this.orphans.size;
   }
 
+  /** Count and bytes of the held blocks (orphans and blocks from the future), for tests and metrics. */
+  heldBlocks(): { orphans: { count: number; bytes: number }; future: { count: number; bytes: number } } {
+    return {
+      orphans: { count: this.orphans.size, bytes: this.orphans.bytes },
+      future: { count: this.future.size, bytes: this.future.bytes },
+    };
+  }
+
   // ---- import ------------------------------------------------------------------------------------
 
-  /** Validates and imports a block; resolves with where it went, rejects with a BlockError. Serialised. */
-  processBlock(block: Block): Promise<ProcessStatus> {
-    const run = this.queue.then(() => this.importOne(block));
+  /**
+   * Validates and imports a block; resolves with where it went, rejects with a BlockError. Serialised.
+   * `source` names who sent it (a peer id; '' for our own blocks): a held block counts against its share.
+   */
+  processBlock(block: Block, source = ''): Promise<ProcessStatus> {
+    const run = this.queue.then(() => this.importOne(block, source));
     this.queue = run.catch(() => undefined);
     run.then(
       (status) => this.emit('processed', status),
@@ -207,15 +222,25 @@ export class Chain extends EventEmitter<{
     return run;
   }
 
+  /**
+   * A block that could not even be decoded (from gossip or sync): never imported, but counted with the
+   * refused ones (the 'rejected' event) under code DECODE.
+   */
+  refuseUndecodable(reason: string): BlockError {
+    const err = new BlockError(E.DECODE, reason);
+    this.emit('rejected', err);
+    return err;
+  }
+
   /** Re-examines held future blocks whose time has come (call periodically). */
   async retryFutureBlocks(): Promise<number> {
     let accepted = 0;
     const limit = this.now() + this.params.maxFutureDriftMs;
-    for (const [id, b] of [...this.future]) {
+    for (const [id, { value: b, source }] of this.future.list()) {
       if (b.header.timestamp > limit) continue;
       this.future.delete(id);
       try {
-        await this.processBlock(b);
+        await this.processBlock(b, source);
         accepted++;
       } catch {
         // its verdict was reported when it failed; nothing else to do here
@@ -229,7 +254,7 @@ export class Chain extends EventEmitter<{
     return err;
   }
 
-  private async importOne(block: Block): Promise<ProcessStatus> {
+  private async importOne(block: Block, source: string): Promise<ProcessStatus> {
     const { header } = block;
     const hash = headerHash(header);
     const id = toHex(hash);
@@ -256,14 +281,15 @@ export class Chain extends EventEmitter<{
       throw this.markInvalidHeader(id, new BlockError(E.PARENT_INVALID, `parent ${parentId} is invalid`));
     const parent = this.tree.get(parentId);
     if (!parent) {
-      this.orphans.set(id, block);
+      // Not held if larger than one peer's share; range sync fetches it with its ancestors.
+      this.orphans.add(id, block, blockSize(block), source);
       throw new BlockError(E.ORPHAN, `parent ${toHex(header.parentHash)} unknown`);
     }
     // Contextual checks against the parent (validation.ts); a block from the future is held, not invalid.
     const contextual = checkContextual(header, parent, this.now(), this.params, this.asert);
     if (contextual) {
       if (contextual.headerAtFault) throw this.markInvalidHeader(id, contextual.error);
-      this.future.set(id, block);
+      this.future.add(id, block, blockSize(block), source);
       throw contextual.error;
     }
 
@@ -288,11 +314,11 @@ export class Chain extends EventEmitter<{
     const pending = [parentId];
     while (pending.length > 0) {
       const pid = pending.shift()!;
-      for (const [oid, ob] of [...this.orphans]) {
+      for (const [oid, { value: ob, source }] of this.orphans.list()) {
         if (toHex(ob.header.parentHash) !== pid) continue;
         this.orphans.delete(oid);
         try {
-          await this.importOne(ob);
+          await this.importOne(ob, source);
           pending.push(oid);
         } catch (err) {
           if (err instanceof BlockError) this.emit('invalid', oid, err);

@@ -71,6 +71,20 @@ export class NodeMetrics implements ApiMetrics {
         this.set(source.activity().hashRate);
       },
     });
+    this.gauge({
+      name: 'vpp_clock_offset_seconds',
+      help: "our clock minus the peers' block times, from fresh gossip blocks (0 until enough blocks arrived)",
+      collect() {
+        this.set((source.activity().clock?.offsetMs ?? 0) / 1000);
+      },
+    });
+    this.gauge({
+      name: 'vpp_clock_skewed',
+      help: "1 while our clock disagrees with the peers' block times beyond the drift rule (maxFutureDriftMs)",
+      collect() {
+        this.set(source.activity().clock?.skewed ? 1 : 0);
+      },
+    });
     this.blocksProcessed = this.counter({
       name: 'vpp_blocks_imported_total',
       help: 'blocks imported, by where they went (head or side-chain)',
@@ -78,7 +92,7 @@ export class NodeMetrics implements ApiMetrics {
     });
     this.blocksRejected = this.counter({
       name: 'vpp_blocks_rejected_total',
-      help: 'blocks refused at import (gossip, sync, own miner), by BlockError code',
+      help: 'blocks refused at import (gossip, sync, own miner), by BlockError code; DECODE: undecodable',
       labelNames: ['code'],
     });
     this.blocksInvalid = this.counter({

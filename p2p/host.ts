@@ -5,7 +5,7 @@
 // the peer's fault (no penalty) and never dropped silently: Network emits it with this context.
 import type { TopicValidatorResult } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
-import type { Block, DecodeLimits } from '../protocol/block.ts';
+import type { Block, BlockHeader, DecodeLimits } from '../protocol/block.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
 import type { PeerAction } from './peers.ts';
 import type { ChainNames, Status } from './protocol.ts';
@@ -51,11 +51,21 @@ export interface PeerRequests {
   request(peer: PeerId, protocol: string, body: Uint8Array, limits: RequestLimits): Promise<Uint8Array[]>;
 }
 
+/** Where an imported block went. */
+export type ImportOutcome = 'head' | 'side-chain';
+/** What became of a gossip block that passed its proof of work: imported, or held as future. */
+export type BlockArrival = ImportOutcome | 'future';
+
 export interface BlockImport {
   /** Bounds for decoding a block received from a peer. */
   readonly blockLimits: DecodeLimits;
-  /** Validates and imports a block; rejects with a BlockError carrying the verdict. */
-  importBlock(block: Block): Promise<unknown>;
+  /**
+   * Validates and imports a block sent by `from` (a peer id: a held orphan or future block counts against
+   * that peer's share); rejects with a BlockError carrying the verdict.
+   */
+  importBlock(block: Block, from: string): Promise<ImportOutcome>;
+  /** A block a peer sent could not be decoded: counted with the refused blocks (code DECODE). */
+  refuseUndecodable(reason: string): void;
 }
 
 export interface TxAdmission {
@@ -69,6 +79,8 @@ export interface SyncHost extends PeerVerdicts, PeerRequests, BlockImport {
   status(): Status;
   /** Hash of our main-chain block at a height, if we have one. */
   mainHashAt(height: number): Promise<Uint8Array | undefined>;
+  /** A range sync imported blocks: gossip our head, so that peers further behind catch up at once. */
+  announceHead(): void;
 }
 
 export interface TxSyncHost extends PeerVerdicts, PeerRequests, TxAdmission {}
@@ -79,4 +91,6 @@ export interface GossipHost extends PeerVerdicts, BlockImport, Pick<TxAdmission,
   report(msgId: string, propagationSource: string, result: TopicValidatorResult): void;
   /** A gossiped block's parent is unknown: catch up with the peer that sent it. */
   fetchAncestors(peer: PeerId): void;
+  /** A gossip block with valid proof of work arrived at `arrivedAt` (our clock): the clock check. */
+  blockArrived(peer: string, header: BlockHeader, outcome: BlockArrival, arrivedAt: number): void;
 }

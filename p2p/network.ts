@@ -1,8 +1,11 @@
 // The node's network: libp2p (TCP, noise, yamux, identify, gossipsub), serving requests (answers.ts), peer
-// scoring with a connection gater, bootstrap peers and reconnection. Gossip validation (gossip.ts), range
-// sync (sync.ts) and mempool sync (txsync.ts) see the chain and mempool only through the ports of host.ts,
-// which this class provides. No promise is left without a handler: work nobody awaits reports its failure
-// as an 'internal-error' event (written to stderr when nobody listens), never as an unhandled rejection.
+// scoring (peers.ts) with a connection gater (admission.ts), gossipsub's scoring for this network
+// (gossip-scoring.ts), bootstrap peers and reconnection, and the clock check (clock.ts). Gossip validation
+// (gossip.ts), range sync (sync.ts) and mempool sync (txsync.ts) see the chain and mempool only through the
+// ports of host.ts, which this class provides. No promise is left without a handler: work nobody awaits
+// reports its failure as an 'internal-error' event (written to stderr when nobody listens), never as an
+// unhandled rejection. A clock that disagrees with the peers' block times is reported the same way: a
+// 'clock' event, or stderr when nobody listens.
 import { EventEmitter } from 'node:events';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -15,13 +18,17 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
-import { type Block, encodeBlock } from '../protocol/block.ts';
+import { type Block, type BlockHeader, encodeBlock } from '../protocol/block.ts';
 import { DecodeError } from '../protocol/bytes.ts';
 import { sha256 } from '../protocol/hash.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
+import { ipOf, PeerAdmission } from './admission.ts';
 import { type Answer, answers } from './answers.ts';
+import { ClockEstimator, type ClockReport, describeClock } from './clock.ts';
 import { GossipValidator } from './gossip.ts';
+import { gossipScoring } from './gossip-scoring.ts';
 import {
+  type BlockArrival,
   describeInternalError,
   type GossipHost,
   type InternalError,
@@ -46,6 +53,14 @@ export interface NetworkOptions {
   statusPollMs?: number;
 }
 
+/**
+ * libp2p's own limits on inbound connections (it has no limit per address on open connections; the gater
+ * adds that, admission.ts): at most this many new connections per second from one address, and this many
+ * connections being upgraded at once.
+ */
+export const INBOUND_CONNECTIONS_PER_SECOND_PER_IP = 5;
+export const MAX_PENDING_INBOUND_UPGRADES = 16;
+
 export interface NetworkEvents {
   'peer:connect': [string];
   'peer:disconnect': [string];
@@ -53,18 +68,22 @@ export interface NetworkEvents {
   ban: [string];
   /** A failure of ours while handling a peer (not the peer's fault): for the node's log. */
   'internal-error': [InternalError];
+  /** Our clock started or stopped disagreeing with the peers' block times beyond the drift rule. */
+  clock: [ClockReport];
 }
 
-interface AsyncValidation {
+/** Parts of gossipsub's implementation missing from its exported GossipSub interface. */
+interface GossipSubInternals {
+  /** With asyncValidation, gossipsub forwards a message only after its verdict. */
   reportMessageValidationResult(
     msgId: string,
     propagationSource: string,
     acceptance: TopicValidatorResult,
   ): void;
+  /** The direct peers' ids; read on every use, so a peer configured later is added here. */
+  readonly direct: Set<string>;
+  getScore(peerId: string): number;
 }
-
-const ipOf = (addr: { toString(): string }): string | undefined =>
-  /\/ip[46]\/([^/]+)/.exec(addr.toString())?.[1];
 
 export class Network extends EventEmitter<NetworkEvents> {
   readonly libp2p: Libp2p<{ pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>> }>;
@@ -74,17 +93,22 @@ export class Network extends EventEmitter<NetworkEvents> {
   readonly scores: PeerScores;
   readonly sync: SyncService;
   readonly txSync: TxSync;
+  readonly admission: PeerAdmission;
+  private readonly clock: ClockEstimator;
   private readonly gossip: GossipValidator;
   private readonly limiter = new RateLimiter(50, 20);
   private readonly opts: NetworkOptions;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private clockSkewed = false;
+  private lastAnnounced = '';
 
   private constructor(
     libp2p: Network['libp2p'],
     chain: Chain,
     mempool: Mempool,
     scores: PeerScores,
+    admission: PeerAdmission,
     opts: NetworkOptions,
   ) {
     super();
@@ -92,20 +116,24 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.chain = chain;
     this.mempool = mempool;
     this.scores = scores;
+    this.admission = admission;
     this.opts = opts;
     this.names = chainNames(chain.genesisHash);
+    this.clock = new ClockEstimator(chain.params.maxFutureDriftMs);
     const host = this.host();
     this.sync = new SyncService(host);
     this.txSync = new TxSync(host);
     this.gossip = new GossipValidator(host);
   }
 
+  private get pubsubInternals(): GossipSubInternals {
+    return this.libp2p.services.pubsub as unknown as GossipSubInternals;
+  }
+
   /** The ports the services use (host.ts): the chain, the mempool, requests and verdicts on peers. */
   private host(): SyncHost & TxSyncHost & GossipHost {
     const { chain, mempool } = this;
-    // With asyncValidation, gossipsub forwards a message only after its verdict. The method is on the
-    // implementation but missing from the exported GossipSub interface.
-    const pubsub = this.libp2p.services.pubsub as unknown as AsyncValidation;
+    const pubsub = this.pubsubInternals;
     return {
       names: this.names,
       blockLimits: chain.params,
@@ -116,33 +144,37 @@ export class Network extends EventEmitter<NetworkEvents> {
       },
       internalError: (e) => this.internalError(e),
       mainHashAt: async (height) => (await chain.getMainNode(height))?.hash,
-      importBlock: (block) => chain.processBlock(block),
+      importBlock: (block, from) => chain.processBlock(block, from),
+      refuseUndecodable: (reason) => chain.refuseUndecodable(reason),
+      announceHead: () => this.detach('sync', '', this.announceHead()),
       hasTx: (id) => mempool.has(id),
       admitTx: (env) => mempool.add(env),
       report: (msgId, source, result) => pubsub.reportMessageValidationResult(msgId, source, result),
-      fetchAncestors: (peer) => this.detach('handshake', peer.toString(), this.sync.handshake(peer)),
+      fetchAncestors: (peer) =>
+        this.detach('handshake', peer.toString(), this.sync.handshake(peer, { catchUp: true })),
+      blockArrived: (peer, header, outcome, arrivedAt) => this.blockArrived(peer, header, outcome, arrivedAt),
     };
   }
 
   static async create(chain: Chain, mempool: Mempool, opts: NetworkOptions): Promise<Network> {
     const scores = new PeerScores();
-    const denied = (peer: string) => scores.isBanned(peer) || (opts.denyPeer?.(peer) ?? false);
+    const admission = new PeerAdmission({ scores, denyPeer: opts.denyPeer });
+    for (const addr of opts.bootstrap) admission.configure(addr);
     const libp2p = await createLibp2p({
       privateKey: opts.privateKey,
       addresses: { listen: [`/ip4/${opts.listenHost ?? '127.0.0.1'}/tcp/${opts.listenPort}`] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionGater: {
-        denyDialPeer: (peerId) => denied(peerId.toString()),
-        denyInboundConnection: (maConn) => scores.isIpBanned(ipOf(maConn.remoteAddr)),
-        denyInboundEncryptedConnection: (peerId, maConn) =>
-          denied(peerId.toString()) || scores.isIpBanned(ipOf(maConn.remoteAddr)),
-        denyOutboundEncryptedConnection: (peerId) => denied(peerId.toString()),
+      connectionGater: admission.gater(),
+      connectionManager: {
+        inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
+        maxIncomingPendingConnections: MAX_PENDING_INBOUND_UPGRADES,
       },
       services: {
         identify: identify(),
         pubsub: gossipsub({
+          ...gossipScoring(opts.bootstrap, admission.configuredIps),
           asyncValidation: true,
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
@@ -156,7 +188,8 @@ export class Network extends EventEmitter<NetworkEvents> {
         }),
       },
     });
-    const net = new Network(libp2p, chain, mempool, scores, opts);
+    admission.connections = () => libp2p.getConnections();
+    const net = new Network(libp2p, chain, mempool, scores, admission, opts);
     await net.wire();
     return net;
   }
@@ -193,9 +226,17 @@ export class Network extends EventEmitter<NetworkEvents> {
       );
     });
     this.libp2p.addEventListener('peer:disconnect', (e) => this.emit('peer:disconnect', e.detail.toString()));
-    this.libp2p.addEventListener('connection:open', (e) =>
-      this.scores.noteAddress(e.detail.remotePeer.toString(), ipOf(e.detail.remoteAddr)),
-    );
+    this.libp2p.addEventListener('connection:open', ({ detail: connection }) => {
+      const peer = connection.remotePeer.toString();
+      const ip = ipOf(connection.remoteAddr);
+      // A connection whose upgrade passed the gater just before the peer was banned: closed at once.
+      if (this.admission.isDenied(peer)) {
+        connection.abort(new Error('peer is banned'));
+        return;
+      }
+      this.scores.noteAddress(peer, ip);
+      this.admission.noteConnection(peer, ip);
+    });
     const sources = {
       chain: this.chain,
       mempool: this.mempool,
@@ -298,6 +339,32 @@ export class Network extends EventEmitter<NetworkEvents> {
     work.catch((error: unknown) => this.internalError({ activity, error, peer, ...context }));
   }
 
+  /** Our clock against the peers' block times (clock.ts). */
+  clockReport(): ClockReport {
+    return this.clock.report();
+  }
+
+  /** A gossip block with valid proof of work arrived: a sample for the clock check if it is fresh. */
+  private blockArrived(peer: string, header: BlockHeader, outcome: BlockArrival, arrivedAt: number): void {
+    // A side-chain block below our head may be an old branch: only candidate heads say when "now" is.
+    if (outcome === 'side-chain' && header.height + 1 < this.chain.height) return;
+    this.clock.sample(peer, header.timestamp, arrivedAt);
+    const report = this.clock.report();
+    if (report.skewed === this.clockSkewed) return;
+    this.clockSkewed = report.skewed;
+    if (this.listenerCount('clock') > 0) this.emit('clock', report);
+    else console.warn(describeClock(report));
+  }
+
+  /** After a range sync: gossips our head (once per head), which peers further behind take as an orphan. */
+  private async announceHead(): Promise<void> {
+    const tip = this.chain.tip;
+    if (tip.id === this.lastAnnounced || tip.header.height === 0) return;
+    this.lastAnnounced = tip.id;
+    const block = await this.chain.getBlock(tip.id);
+    if (block) await this.publishBlock(block);
+  }
+
   async publishBlock(block: Block): Promise<void> {
     await this.libp2p.services.pubsub
       .publish(this.names.blocksTopic, encodeBlock(block))
@@ -336,9 +403,14 @@ export class Network extends EventEmitter<NetworkEvents> {
     return peers[Math.floor(Math.random() * peers.length)];
   }
 
-  /** Adds a peer to keep connected to (dialled now and after every drop). */
+  /**
+   * Adds a configured peer: kept connected (dialled now and after every drop), a gossipsub direct peer,
+   * admitted past address bans and the per-address limit (admission.ts).
+   */
   addBootstrap(addr: string): void {
     if (!this.opts.bootstrap.includes(addr)) this.opts.bootstrap.push(addr);
+    const id = this.admission.configure(addr);
+    if (id) this.pubsubInternals.direct.add(id);
     void this.dial(addr);
   }
 

@@ -1,7 +1,12 @@
 // Range sync: on connect (and periodically, and when gossip brings an orphan) nodes exchange status; if
 // a peer has more total work, the node finds the highest common block by comparing header ranges with
 // its own main chain, then fetches blocks by height range in batches and imports them; fork choice
-// does the rest. One sync runs at a time; the best peer heard meanwhile is synced next.
+// does the rest. One sync runs at a time; the best peer heard meanwhile is synced next. A sync that
+// imported blocks gossips the new head, so that peers further behind catch up at once (the head is an
+// orphan to them, which starts their sync with us) instead of at their next periodic status poll.
+// Status requests are bounded: at most one in flight per peer, and a catch-up that gossip asks for (an
+// orphan block) no sooner than MIN_CATCH_UP_INTERVAL_MS after the last request to that peer, so a stream
+// of orphans cannot make us send a stream of requests.
 // A failure is judged: the peer's offence (bad data, a timeout) costs it points; a dropped connection
 // is nobody's; any other error is ours and is reported to the host, not charged to the peer.
 import type { PeerId } from '@libp2p/interface';
@@ -24,30 +29,57 @@ export class SyncError extends Error {
   override name = 'SyncError';
 }
 
+export const MIN_CATCH_UP_INTERVAL_MS = 1000;
+/** Peers whose last status request is remembered (the oldest is forgotten first). */
+const MAX_TRACKED_PEERS = 1024;
+
 export class SyncService {
   private readonly host: SyncHost;
+  private readonly now: () => number;
   private running: Promise<void> | undefined;
   private next: { peer: PeerId; status: Status } | undefined;
   private stopped = false;
+  /** The last status request to each peer: when it started, and whether it is still in flight. */
+  private readonly asked = new Map<string, { at: number; inFlight: boolean }>();
   blocksImported = 0;
+  /** Status requests not sent because one was in flight or the last was too recent. */
+  handshakesSkipped = 0;
 
-  constructor(host: SyncHost) {
+  constructor(host: SyncHost, now: () => number = Date.now) {
     this.host = host;
+    this.now = now;
   }
 
   get syncing(): boolean {
     return this.running !== undefined;
   }
 
-  /** Asks a peer for its status (sending ours) and syncs from it if it is ahead. */
-  async handshake(peer: PeerId): Promise<void> {
+  /**
+   * Asks a peer for its status (sending ours) and syncs from it if it is ahead. Not sent while another
+   * request to the peer is in flight, nor, for a `catchUp` (gossip brought an orphan), within
+   * MIN_CATCH_UP_INTERVAL_MS of the last one.
+   */
+  async handshake(peer: PeerId, opts: { catchUp?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
+    const id = peer.toString();
+    const t = this.now();
+    const last = this.asked.get(id);
+    if (last && (last.inFlight || (opts.catchUp && t - last.at < MIN_CATCH_UP_INTERVAL_MS))) {
+      this.handshakesSkipped++;
+      return;
+    }
+    const entry = { at: t, inFlight: true };
+    this.asked.delete(id); // re-inserted last: the map's order is least recently asked first
+    this.asked.set(id, entry);
+    if (this.asked.size > MAX_TRACKED_PEERS) this.asked.delete(this.asked.keys().next().value!);
     try {
       const [item] = await this.ask(peer, this.host.names.status, encodeStatus(this.host.status()), 1, 256);
       if (!item) throw new ResponseError('invalid', 'empty status response');
       await this.onStatus(peer, decodeStatus(item));
     } catch (err) {
       this.punish(peer, err);
+    } finally {
+      entry.inFlight = false;
     }
   }
 
@@ -103,6 +135,7 @@ export class SyncService {
   }
 
   private async syncFrom(peer: PeerId, status: Status): Promise<void> {
+    let imported = 0;
     try {
       const common = await this.findCommonHeight(peer, status);
       const commonHash = await this.host.mainHashAt(common);
@@ -120,7 +153,7 @@ export class SyncService {
           this.host.blockLimits.maxBlockBytes,
         );
         if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
-        const blocks: Block[] = items.map((b) => decodeBlock(b, this.host.blockLimits));
+        const blocks: Block[] = items.map((b) => this.decode(peer, b));
         blocks.forEach((b, i) => {
           if (b.header.height !== next + i)
             throw new SyncError(`block at position ${i} has height ${b.header.height}, expected ${next + i}`);
@@ -130,8 +163,9 @@ export class SyncService {
         });
         for (const b of blocks) {
           try {
-            await this.host.importBlock(b);
+            await this.host.importBlock(b, peer.toString());
             this.blocksImported++;
+            imported++;
           } catch (err) {
             if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
           }
@@ -140,6 +174,18 @@ export class SyncService {
       }
     } catch (err) {
       this.punish(peer, err);
+    }
+    if (imported > 0 && !this.stopped) this.host.announceHead();
+  }
+
+  /** Decodes a block a peer served; an undecodable one is counted with the refused blocks, then thrown. */
+  private decode(peer: PeerId, bytes: Uint8Array): Block {
+    try {
+      return decodeBlock(bytes, this.host.blockLimits);
+    } catch (err) {
+      if (err instanceof DecodeError)
+        this.host.refuseUndecodable(`undecodable block in range sync from ${peer}: ${err.message}`);
+      throw err;
     }
   }
 

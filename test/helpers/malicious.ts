@@ -18,7 +18,8 @@ export interface Attacker {
   names: ChainNames;
   peerId: string;
   publish(topic: string, data: Uint8Array): Promise<void>;
-  dial(addr: string): Promise<boolean>;
+  /** Whether a connection to `addr` is (or with `fresh`, newly) open; never rejects. */
+  dial(addr: string, opts?: { fresh?: boolean }): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -63,9 +64,10 @@ export async function startAttacker(
     publish: async (topic, data) => {
       await libp2p.services.pubsub.publish(topic, data).catch(() => undefined);
     },
-    dial: async (addr) => {
+    dial: async (addr, dialOpts = {}) => {
       try {
-        await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000) });
+        // `force`: a new connection even if one is open, so that the target's gater is really asked.
+        await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000), force: dialOpts.fresh });
         return true;
       } catch {
         return false;

@@ -39,7 +39,7 @@ export interface TestNet {
   nodes: VppNode[];
   dirs: string[];
   addrs: string[];
-  /** Connects node i to node j (and keeps them connected). */
+  /** Configures node j as a peer of node i: i keeps connected to j and makes it a direct gossip peer. */
   link(i: number, j: number): void;
   close(): Promise<void>;
 }
@@ -84,7 +84,10 @@ export async function startNet(
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
-  if (opts.mesh !== false) for (let i = 1; i < nodes.length; i++) for (let j = 0; j < i; j++) net.link(i, j);
+  // As in a devnet, every node is configured with every other one, both ways (direct gossip peers are
+  // meant to be reciprocal).
+  if (opts.mesh !== false)
+    for (let i = 0; i < nodes.length; i++) for (let j = 0; j < nodes.length; j++) if (i !== j) net.link(i, j);
   return net;
 }
 

@@ -87,8 +87,20 @@ describe('malicious peers', () => {
       60_000,
     );
 
-    // Banned peers are refused by the connection gater; honest nodes are still up and in agreement.
-    for (const a of [liar, noisy, flooder]) expect(await a.dial(net.addrs[1]!)).toBe(false);
+    // Banned peers are refused by the connection gater; honest nodes are still up and in agreement. The
+    // hang-up after a ban takes a moment to reach the attacker's side (on a loaded machine its dial could
+    // reuse the dying connection): wait until the connection is gone both ways, then dial afresh.
+    for (const a of [liar, noisy, flooder]) {
+      await waitFor(
+        'banned peer disconnected on both sides',
+        () =>
+          honest.network!.libp2p.getConnections(honest.network!.peerIdOf(a.peerId)).length === 0 &&
+          a.libp2p.getConnections(honest.network!.libp2p.peerId).length === 0,
+        30_000,
+      );
+      expect(await a.dial(net.addrs[1]!, { fresh: true })).toBe(false);
+      expect(honest.network!.libp2p.getConnections(honest.network!.peerIdOf(a.peerId))).toEqual([]);
+    }
     expect(bans).toEqual(expect.arrayContaining([liar.peerId, noisy.peerId, flooder.peerId]));
     expect(honest.chain.getNode(b.idOf(bad))?.status ?? 'never stored').not.toBe(0);
     const before = miner.chain.height;

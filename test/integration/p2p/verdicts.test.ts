@@ -169,6 +169,8 @@ describe('gossip verdicts of the validator (fake host)', () => {
       penalties: [] as [string, PeerAction][],
       errors: [] as InternalError[],
       catchUps: [] as string[],
+      undecodable: [] as string[],
+      arrivals: [] as [string, number, string, number][],
     };
     const host: GossipHost = {
       names: { blocksTopic: 'blocks', txsTopic: 'txs' },
@@ -179,6 +181,9 @@ describe('gossip verdicts of the validator (fake host)', () => {
       internalError: (e) => seen.errors.push(e),
       report: (_msgId, _source, result) => seen.reports.push(result),
       fetchAncestors: (peer) => seen.catchUps.push(peer.toString()),
+      refuseUndecodable: (reason) => seen.undecodable.push(reason),
+      blockArrived: (peer, header, outcome, arrivedAt) =>
+        seen.arrivals.push([peer, header.height, outcome, arrivedAt]),
       ...overrides,
     };
     return { host, seen };
@@ -229,11 +234,37 @@ describe('gossip verdicts of the validator (fake host)', () => {
     expect(orphan.seen.reports).toEqual([TopicValidatorResult.Ignore]);
     expect(orphan.seen.catchUps).toEqual(['peer-a']);
     expect(orphan.seen.penalties).toEqual([]);
+    expect(orphan.seen.arrivals).toEqual([]);
 
     const garbage = fakeHost();
     await new GossipValidator(garbage.host).validate(message('blocks', new Uint8Array([1, 2, 3])));
     expect(garbage.seen.reports).toEqual([TopicValidatorResult.Reject]);
     expect(garbage.seen.penalties).toEqual([['peer-a', PeerAction.Fatal]]);
+    // Counted with the refused blocks (vpp_blocks_rejected_total{code="DECODE"}).
+    expect(garbage.seen.undecodable).toEqual([
+      expect.stringContaining('undecodable gossip block from peer-a'),
+    ]);
+    expect(garbage.seen.arrivals).toEqual([]);
+  });
+
+  it('a block imported as head or held as future is a clock sample stamped with its arrival; others are not', async () => {
+    const head = fakeHost();
+    await new GossipValidator(head.host, () => 1234).validate(message('blocks', encodeBlock(block)));
+    expect(head.seen.arrivals).toEqual([['peer-a', 1, 'head', 1234]]);
+
+    const future = fakeHost({
+      importBlock: () => Promise.reject(new BlockError(BlockErrorCode.TIMESTAMP_IN_FUTURE, 'too far ahead')),
+    });
+    await new GossipValidator(future.host, () => 99).validate(message('blocks', encodeBlock(block)));
+    expect(future.seen.reports).toEqual([TopicValidatorResult.Ignore]);
+    expect(future.seen.arrivals).toEqual([['peer-a', 1, 'future', 99]]);
+
+    const invalid = fakeHost({
+      importBlock: () => Promise.reject(new BlockError(BlockErrorCode.POW_ABOVE_TARGET, 'no work')),
+    });
+    await new GossipValidator(invalid.host).validate(message('blocks', encodeBlock(block)));
+    expect(invalid.seen.arrivals).toEqual([]);
+    expect(invalid.seen.undecodable).toEqual([]);
   });
 
   it('a failure while reporting the verdict is reported too; the validation never rejects', async () => {

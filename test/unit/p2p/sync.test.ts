@@ -1,0 +1,117 @@
+// Range sync with a fake host: status requests are bounded (one in flight per peer, catch-ups no more often
+// than MIN_CATCH_UP_INTERVAL_MS), a sync that imported blocks announces the new head, and an undecodable
+// block served by a peer is counted with the refused blocks.
+import type { PeerId } from '@libp2p/interface';
+import { describe, expect, it } from 'vitest';
+import type { SyncHost } from '../../../p2p/host.ts';
+import { PeerAction } from '../../../p2p/peers.ts';
+import { chainNames, decodeRange, encodeStatus, type Status } from '../../../p2p/protocol.ts';
+import { MIN_CATCH_UP_INTERVAL_MS, SyncService } from '../../../p2p/sync.ts';
+import { type Block, encodeBlock, encodeHeader, headerHash } from '../../../protocol/block.ts';
+import { fromHex } from '../../../protocol/bytes.ts';
+import { ChainBuilder, testParams } from '../../helpers/builder.ts';
+
+const params = testParams();
+const b = new ChainBuilder(params);
+const theirs = b.extend(b.genesisId, 3);
+const genesisHash = fromHex(b.genesisId);
+const names = chainNames(genesisHash);
+const peer = { toString: () => 'peer-a' } as PeerId;
+const status = (height: number, work: bigint): Status => ({
+  chainId: params.chainId,
+  genesisHash,
+  headHash: height === 0 ? genesisHash : headerHash(theirs[height - 1]!.header),
+  headHeight: height,
+  totalWork: work,
+});
+
+function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = {}) {
+  const seen = {
+    statusRequests: 0,
+    imported: [] as [number, string][],
+    announced: 0,
+    undecodable: [] as string[],
+    penalties: [] as [string, PeerAction][],
+    errors: [] as unknown[],
+  };
+  const main: Uint8Array[] = [genesisHash];
+  const host: SyncHost = {
+    names,
+    blockLimits: params,
+    status: () => status(main.length - 1, BigInt(main.length)),
+    mainHashAt: async (h) => main[h],
+    request: async (_peer, protocol, body) => {
+      if (protocol === names.status) {
+        seen.statusRequests++;
+        await opts.statusGate;
+        return [encodeStatus(status(3, 100n))];
+      }
+      const { start, count } = decodeRange(body, 256);
+      const range = [b.get(b.genesisId).block, ...theirs].slice(start, start + count);
+      if (protocol === names.headersByRange) return range.map((x) => encodeHeader(x.header));
+      return range.map((x: Block) => (opts.garbleBlock ? new Uint8Array([1, 2, 3]) : encodeBlock(x)));
+    },
+    importBlock: async (block, from) => {
+      seen.imported.push([block.header.height, from]);
+      main.push(headerHash(block.header));
+      return 'head';
+    },
+    refuseUndecodable: (reason) => seen.undecodable.push(reason),
+    announceHead: () => seen.announced++,
+    penalise: (p, action) => seen.penalties.push([p, action]),
+    internalError: (e) => seen.errors.push(e.error),
+  };
+  return { host, seen };
+}
+
+describe('SyncService', () => {
+  it('one status request in flight per peer; a catch-up no sooner than the minimum interval', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const clock = { now: 1_000 };
+    const { host, seen } = fakeHost({ statusGate: gate });
+    const sync = new SyncService(host, () => clock.now);
+    const first = sync.handshake(peer);
+    await sync.handshake(peer); // the first is still in flight
+    await sync.handshake(peer, { catchUp: true });
+    expect(seen.statusRequests).toBe(1);
+    release();
+    await first;
+    expect(seen.imported.map(([h]) => h)).toEqual([1, 2, 3]);
+    // Orphans keep arriving from the peer: at most one catch-up per interval.
+    for (let i = 0; i < 20; i++) await sync.handshake(peer, { catchUp: true });
+    expect(seen.statusRequests).toBe(1);
+    expect(sync.handshakesSkipped).toBe(22);
+    clock.now += MIN_CATCH_UP_INTERVAL_MS;
+    await sync.handshake(peer, { catchUp: true });
+    expect(seen.statusRequests).toBe(2);
+    // A plain handshake (connection, periodic poll) is held back only while one is in flight.
+    await sync.handshake(peer);
+    expect(seen.statusRequests).toBe(3);
+  });
+
+  it('a sync that imported blocks announces the head once; blocks are imported as sent by the peer', async () => {
+    const { host, seen } = fakeHost();
+    await new SyncService(host).handshake(peer);
+    expect(seen.imported).toEqual([
+      [1, 'peer-a'],
+      [2, 'peer-a'],
+      [3, 'peer-a'],
+    ]);
+    expect(seen.announced).toBe(1);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('an undecodable block in a range is counted as refused (DECODE) and costs the peer', async () => {
+    const { host, seen } = fakeHost({ garbleBlock: true });
+    await new SyncService(host).handshake(peer);
+    expect(seen.imported).toEqual([]);
+    expect(seen.announced).toBe(0);
+    expect(seen.undecodable).toEqual([
+      expect.stringContaining('undecodable block in range sync from peer-a'),
+    ]);
+    expect(seen.penalties).toEqual([['peer-a', PeerAction.HighTolerance]]);
+  });
+});
