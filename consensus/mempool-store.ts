@@ -66,6 +66,7 @@ export class MempoolStore {
   private inFlight?: Batch;
   private scheduled = false;
   private closed = false;
+  private batches = 0;
   /** Called when a batch fails to write (nobody may be waiting for it). */
   onError?: (err: Error) => void;
 
@@ -82,6 +83,11 @@ export class MempoolStore {
       throw new MempoolStoreError(`cannot open the mempool store ${path}: ${(err as Error).message}`);
     }
     return store;
+  }
+
+  /** Synced batches written so far (each is one fsync, whatever the number of changes in it). */
+  get batchesWritten(): number {
+    return this.batches;
   }
 
   /** Everything stored; entries that do not decode are deleted and described in `corrupt`. */
@@ -174,7 +180,10 @@ export class MempoolStore {
     void this.db
       .batch(batch.ops, { sync: true })
       .then(
-        () => batch.resolve(),
+        () => {
+          this.batches++;
+          batch.resolve();
+        },
         (err: Error) => {
           const failure = new MempoolStoreError(`mempool store ${this.path}: write failed: ${err.message}`);
           batch.reject(failure);

@@ -20,6 +20,7 @@ import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import type { HeadChange } from './chain.ts';
 import { DropLog, type DroppedTx, type DropReason } from './mempool-drops.ts';
+import { byNonce, type DecodedCall, type Entry, PendingTxs } from './mempool-pending.ts';
 import { type MempoolStore, MempoolStoreError } from './mempool-store.ts';
 
 export interface MempoolOptions {
@@ -44,18 +45,6 @@ export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = {
   queuedTtlMs: 5 * 60_000,
   maxDropRecords: 10_000,
 };
-
-type DecodedCall = ReturnType<typeof checkTxStateless>;
-
-interface Entry {
-  env: TxEnvelope;
-  /** Arrival order (ties in selection, eviction order); kept across restarts. */
-  seq: number;
-  /** Wall-clock arrival time (ms), for the queue's expiry; kept across restarts. */
-  arrivedAt: number;
-  /** The decoded call, for the admission rule that is checked again when the head moves. */
-  call: DecodedCall;
-}
 
 export interface MempoolHost {
   params: ChainParams;
@@ -98,13 +87,10 @@ function causeOf(err: TxError): DropCause {
   return { reason, code: err.code, message: err.message };
 }
 
-const byNonce = (a: Entry, b: Entry) => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1);
-
 export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [DroppedTx] }> {
   private readonly host: MempoolHost;
   private readonly opts: MempoolOptions;
-  private readonly byId = new Map<string, Entry>();
-  private readonly bySender = new Map<string, Map<bigint, Entry>>();
+  private readonly pending = new PendingTxs();
   private readonly drops: DropLog;
   private readonly now: () => number;
   private seq = 0;
@@ -118,15 +104,15 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.pending.size;
   }
 
   has(id: string): boolean {
-    return this.byId.has(id);
+    return this.pending.get(id) !== undefined;
   }
 
   get(id: string): TxEnvelope | undefined {
-    return this.byId.get(id)?.env;
+    return this.pending.get(id)?.env;
   }
 
   /** Why a transaction this node had admitted left the pool unmined, if it did (and is still on record). */
@@ -137,7 +123,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   /** Ids of pending transactions, oldest first (what a peer's mempool sync asks for). */
   pendingIds(limit: number): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (const e of this.byId.values()) {
+    for (const e of this.pending.values()) {
       if (out.length >= limit) break;
       out.push(e.env.hash);
     }
@@ -146,7 +132,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
 
   /** Pending transactions of one sender, in nonce order. */
   pendingOf(sender: string): TxEnvelope[] {
-    const m = this.bySender.get(sender);
+    const m = this.pending.ofSender(sender);
     return m ? [...m.values()].sort(byNonce).map((e) => e.env) : [];
   }
 
@@ -158,7 +144,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
 
   /** Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any. */
   private precheck(env: TxEnvelope): { replaced?: Entry; call: DecodedCall } {
-    if (this.byId.has(env.id))
+    if (this.pending.get(env.id))
       throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
     const { tx, sender } = env;
     if (!isValidPublicKey(tx.senderPubKey))
@@ -169,10 +155,10 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     const call = checkTxStateless(env, this.host.params);
     const admission = this.admissionContext();
     if (call && admission) admitCall(call, admission);
-    const mine = this.bySender.get(sender);
+    const mine = this.pending.ofSender(sender);
     const replaced = mine?.get(tx.nonce);
     const account = getAccount(this.host.headState, sender);
-    const pending = this.pendingNonce(account.nonce, mine);
+    const pending = this.pending.pendingNonce(sender, account.nonce);
     const limit = pending + BigInt(this.opts.maxNonceGap);
     if (tx.nonce > limit)
       throw new TxError(
@@ -189,20 +175,13 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     // account or over its funds is refused now, with the contract's reason.
     const ctx = this.host.nextBlockContext?.();
     if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx) dryRunTx(this.host.headState, env, ctx);
-    if (!replaced && this.byId.size >= this.opts.maxSize && !this.evictionVictim(tx.fee)) {
+    if (!replaced && this.pending.size >= this.opts.maxSize && !this.pending.evictionVictim(tx.fee)) {
       throw new TxError(
         TxErrorCode.MEMPOOL_FULL,
-        `mempool holds ${this.byId.size} transactions and none pays less than ${tx.fee}`,
+        `mempool holds ${this.pending.size} transactions and none pays less than ${tx.fee}`,
       );
     }
     return { replaced, call };
-  }
-
-  /** The sender's next nonce after its pending transactions that follow its account nonce without a gap. */
-  private pendingNonce(accountNonce: bigint, mine: Map<bigint, Entry> | undefined): bigint {
-    let n = accountNonce;
-    if (mine) while (mine.has(n)) n++;
-    return n;
   }
 
   /**
@@ -212,7 +191,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
    */
   private othersCost(
     env: TxEnvelope,
-    mine: Map<bigint, Entry> | undefined,
+    mine: ReadonlyMap<bigint, Entry> | undefined,
     replaced: Entry | undefined,
   ): bigint {
     const { tx } = env;
@@ -242,7 +221,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         await this.host.store.flush();
       } catch (err) {
         // Not acknowledged, so not dropped either: it simply was never admitted.
-        const e = this.byId.get(env.id);
+        const e = this.pending.get(env.id);
         if (e) this.unlink(e);
         throw err instanceof MempoolStoreError ? err : new MempoolStoreError(String(err));
       }
@@ -262,8 +241,8 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         message: `replaced by ${env.id}, which has the same nonce ${env.tx.nonce} and pays fee ${env.tx.fee} (this one paid ${replaced.env.tx.fee})`,
         replacedBy: env.id,
       });
-    } else if (this.byId.size >= this.opts.maxSize) {
-      const victim = this.evictionVictim(env.tx.fee)!;
+    } else if (this.pending.size >= this.opts.maxSize) {
+      const victim = this.pending.evictionVictim(env.tx.fee)!;
       this.drop(victim, {
         reason: 'evicted',
         message: `evicted from the full mempool (${this.opts.maxSize} transactions) by ${env.id}, which pays fee ${env.tx.fee} (this one paid ${victim.env.tx.fee})`,
@@ -276,10 +255,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
       arrivedAt: restored?.arrivedAt ?? this.now(),
       call,
     };
-    this.byId.set(env.id, e);
-    let m = this.bySender.get(env.sender);
-    if (!m) this.bySender.set(env.sender, (m = new Map()));
-    m.set(env.tx.nonce, e);
+    this.pending.insert(e);
     if (this.drops.delete(env.id)) this.host.store?.delDropped(env.id);
     if (!restored) this.host.store?.putTx(e);
     this.emit('added', env);
@@ -287,13 +263,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
 
   /** Takes an entry out of the pool (and the store); no record: the caller says what became of it. */
   private unlink(e: Entry): void {
-    const id = e.env.id;
-    if (this.byId.get(id) !== e) return;
-    this.byId.delete(id);
-    const m = this.bySender.get(e.env.sender)!;
-    m.delete(e.env.tx.nonce);
-    if (m.size === 0) this.bySender.delete(e.env.sender);
-    this.host.store?.delTx(id);
+    if (this.pending.unlink(e)) this.host.store?.delTx(e.env.id);
   }
 
   /** Takes an entry out of the pool and records why (GET /v1/transactions/:id, the `dropped` event). */
@@ -316,59 +286,9 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     this.emit('dropped', rec);
   }
 
-  /** The cheapest transaction that is the last of its sender's (evicting it leaves no nonce gap). */
-  private evictionVictim(fee: bigint): Entry | undefined {
-    let victim: Entry | undefined;
-    for (const m of this.bySender.values()) {
-      let last: Entry | undefined;
-      for (const e of m.values()) if (!last || e.env.tx.nonce > last.env.tx.nonce) last = e;
-      if (
-        last &&
-        last.env.tx.fee < fee &&
-        (!victim ||
-          last.env.tx.fee < victim.env.tx.fee ||
-          (last.env.tx.fee === victim.env.tx.fee && last.seq > victim.seq))
-      ) {
-        victim = last;
-      }
-    }
-    return victim;
-  }
-
-  /**
-   * Transactions for a block template: per sender a run of consecutive nonces from the account nonce,
-   * merged across senders by fee (highest first), then arrival order; within the given limits.
-   */
+  /** A block template's transactions: see PendingTxs.select. */
   select(state: StateReader, maxTxs: number, maxBytes: number): TxEnvelope[] {
-    const queues: Entry[][] = [];
-    for (const [sender, m] of this.bySender) {
-      let nonce = getAccount(state, sender).nonce;
-      const run: Entry[] = [];
-      for (let e = m.get(nonce); e; e = m.get(++nonce)) run.push(e);
-      if (run.length > 0) queues.push(run);
-    }
-    const out: TxEnvelope[] = [];
-    let bytes = 0;
-    const heads = queues.map(() => 0);
-    while (out.length < maxTxs) {
-      let best = -1;
-      for (let q = 0; q < queues.length; q++) {
-        const e = queues[q]![heads[q]!];
-        if (!e) continue;
-        const b = best >= 0 ? queues[best]![heads[best]!]! : undefined;
-        if (!b || e.env.tx.fee > b.env.tx.fee || (e.env.tx.fee === b.env.tx.fee && e.seq < b.seq)) best = q;
-      }
-      if (best < 0) break;
-      const e = queues[best]![heads[best]!]!;
-      if (bytes + e.env.bytes.length + 4 > maxBytes) {
-        heads[best] = queues[best]!.length; // the rest of this sender's run must wait for the next block
-        continue;
-      }
-      out.push(e.env);
-      bytes += e.env.bytes.length + 4;
-      heads[best]! += 1;
-    }
-    return out;
+    return this.pending.select(state, maxTxs, maxBytes);
   }
 
   /**
@@ -381,7 +301,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     for (const b of change.connected) {
       for (const t of b.txs) {
         included.add(t.id);
-        const e = this.byId.get(t.id);
+        const e = this.pending.get(t.id);
         if (e) this.unlink(e);
         // A transaction dropped here but mined elsewhere: the chain has the last word.
         if (this.drops.delete(t.id)) this.host.store?.delDropped(t.id);
@@ -410,10 +330,10 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   private prune(): void {
     const ctx = this.host.nextBlockContext?.();
     const admission = this.admissionContext();
-    for (const [sender, m] of [...this.bySender]) {
+    for (const [sender, entries] of this.pending.senders()) {
       const acct = getAccount(this.host.headState, sender);
       let budget = spendable(acct);
-      for (const e of [...m.values()].sort(byNonce)) {
+      for (const e of entries) {
         const { tx } = e.env;
         if (tx.nonce < acct.nonce) {
           this.drop(e, {
@@ -462,10 +382,9 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
    * after they arrived. The node calls this every second and on every head change.
    */
   expire(now = this.now()): void {
-    for (const [sender, m] of [...this.bySender]) {
-      const account = getAccount(this.host.headState, sender).nonce;
-      const next = this.pendingNonce(account, m);
-      for (const e of [...m.values()]) {
+    for (const [sender, entries] of this.pending.senders()) {
+      const next = this.pending.pendingNonce(sender, getAccount(this.host.headState, sender).nonce);
+      for (const e of entries) {
         const waited = now - e.arrivedAt;
         if (e.env.tx.nonce > next && waited >= this.opts.queuedTtlMs)
           this.drop(e, {
@@ -495,18 +414,16 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     for (const s of ordered) {
       try {
         await this.admit(s.env, { seq: s.seq, arrivedAt: s.arrivedAt });
-        summary.restored++;
       } catch (err) {
         if (!(err instanceof TxError)) throw err;
         store.delTx(s.env.id);
         if (await isIncluded(s.env)) summary.included++;
-        else {
-          this.record(s.env, causeOf(err));
-          summary.dropped++;
-        }
+        else this.record(s.env, causeOf(err));
       }
     }
     this.expire();
+    for (const s of ordered) if (this.has(s.env.id)) summary.restored++;
+    summary.dropped = ordered.length - summary.restored - summary.included;
     await store.flush();
     return summary;
   }
