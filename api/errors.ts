@@ -1,5 +1,9 @@
 // One error shape for every 4xx/5xx reply: { error: { code, message, details? } } (ApiErrorBody of
-// client/types.ts; the codes are client/errors.ts's ApiErrorCode), and the handlers that produce it.
+// client/types.ts; the codes are client/errors.ts's ApiErrorCode), and the handlers that produce it:
+// route errors, validation, not found, what fastify answers before routing (frameworkErrors), requests
+// Node's HTTP parser refuses or that time out (clientError), and requests that arrive while closing.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorCode, VppApiError } from '../client/errors.ts';
 import type { ApiErrorBody } from '../client/types.ts';
@@ -107,4 +111,66 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 404, ApiErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`),
   );
+}
+
+/** The reply to a request fastify rejects before routing (a malformed URL, a parameter over its length). */
+export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  return sendError(reply, status, ApiErrorCode.BAD_REQUEST, err.message);
+}
+
+/** The limits clientError names in its timeout message. */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/**
+ * The answer to a connection whose request never reached fastify: Node's HTTP parser refused it (a
+ * header value with a control character such as `application/json\x00…`, a malformed request line,
+ * conflicting lengths), its headers were too large, or it did not arrive in time. Written on the raw
+ * socket in the one shape, then the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex, limits: HttpLimits): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let code: string = ApiErrorCode.BAD_REQUEST;
+  let message = `malformed HTTP request (${err.message})`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    code = ApiErrorCode.REQUEST_TIMEOUT;
+    message = `request not received in time: headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms`;
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    code = ApiErrorCode.HEADERS_TOO_LARGE;
+    message = 'request headers too large';
+  }
+  // As Node itself does: nothing is written after a reply on this connection has begun (a pipelined
+  // request behind a stream), since that would corrupt what the client is reading.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } } satisfies ApiErrorBody);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
+/**
+ * Requests that arrive while the server closes (on a kept-alive connection) are answered 503 UNAVAILABLE
+ * in the one shape, instead of fastify's own 503 body.
+ */
+export function installClosingReply(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    return sendError(reply, 503, ApiErrorCode.UNAVAILABLE, 'the node is stopping');
+  });
 }

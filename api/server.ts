@@ -10,7 +10,14 @@ import { ApiErrorCode } from '../client/errors.ts';
 import { accountRoutes } from './accounts.ts';
 import { blockRoutes } from './blocks.ts';
 import { dashboardRoutes } from './dashboard.ts';
-import { ApiError, errorReply, installErrorHandling, sendError } from './errors.ts';
+import {
+  ApiError,
+  answerClientError,
+  errorReply,
+  frameworkError,
+  installClosingReply,
+  installErrorHandling,
+} from './errors.ts';
 import { eventRoutes } from './events.ts';
 import { marketRoutes } from './market.ts';
 import { metricsRoutes, observeLatency } from './metrics.ts';
@@ -39,32 +46,48 @@ export interface ApiOptions {
   vppFile?: string;
   /** Serve /docs (Swagger UI); default true. */
   docs?: boolean;
+  /**
+   * A client must send its request headers within headersTimeoutMs (default 10 s) and the whole request
+   * within requestTimeoutMs (default 30 s), or is answered 408 and disconnected: a slow client cannot
+   * hold connections open. Replies (event streams included) are not limited.
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export const DEFAULT_RATE_LIMIT = { max: 1200, windowMs: 60_000 };
 
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export async function createApiServer(node: NodePort, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeoutMs = Math.max(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs);
   const app = Fastify({
     logger: opts.logLevel ? { level: opts.logLevel } : false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    requestTimeout: requestTimeoutMs,
+    // Node checks its timeouts every connectionsCheckingInterval: often enough that they hold to ~1 s.
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+    clientErrorHandler: (err, socket) =>
+      answerClientError(err, socket, { headersTimeoutMs, requestTimeoutMs }),
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
+    // Errors raised before routing (a malformed URL, a parameter over its length) get the one shape too.
+    frameworkErrors: frameworkError,
     // No coercion and no silent removal: a wrong type or an unknown field is a 400, not a guess.
-    // Errors raised before routing (a malformed URL, a bad content type header) get the one shape too.
-    frameworkErrors: (err, _request, reply) => {
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
-      sendError(reply, status, ApiErrorCode.BAD_REQUEST, err.message);
-    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  installClosingReply(app);
   app.addSchema(errorReply);
   for (const s of sharedSchemas) app.addSchema(s);
   observeLatency(app, node);
