@@ -2,9 +2,11 @@
 // process-wide last resort for errors nobody handled (see onFatal).
 import { inspect } from 'node:util';
 import type { Command } from './commands/command.ts';
-import { UsageError } from './commands/command.ts';
+import { RunError, UsageError } from './commands/command.ts';
 
 const STOP_GRACE_MS = 10_000;
+/** After a command has returned, how long something it left behind may keep the process alive. */
+const LINGER_MS = 3_000;
 let fatal = false;
 
 /**
@@ -120,11 +122,14 @@ try {
   const code = await main(process.argv.slice(2));
   process.exitCode = fatal ? 1 : code;
 } catch (err) {
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof RunError) {
     console.error(`vppchain: ${err.message}`);
-    process.exitCode = 2;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   } else {
     console.error(err);
     process.exitCode = 1;
   }
 }
+// The command is over and said what it had to. A handle that something left open (a half-started
+// library's timer, a socket) must not keep the process running: it ends with the code it has.
+setTimeout(() => process.exit(), LINGER_MS).unref();

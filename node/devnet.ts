@@ -1,7 +1,8 @@
 // A local network of node processes: node 0 is the grid operator, the others VPPs. Each has its own
-// data dir, account key, p2p and API ports (base port + index) and bootstraps to every other node.
+// data dir, account key, p2p and API ports (base port + index) and bootstraps to every other node. This
+// file plans the devnet and starts and stops one node process; node/supervisor.ts watches them.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
 import { loadOrCreatePeerKey, peerIdOfKey } from '../p2p/identity.ts';
@@ -10,6 +11,7 @@ import { devKeyPair } from '../protocol/keys.ts';
 import { type ChainParams, genesisToJson } from '../protocol/params.ts';
 import { writeKeyFile } from './keyfile.ts';
 import { genesisPath, initDataDir, p2pKeyPath } from './node.ts';
+import type { PortClaim } from './ports.ts';
 
 export interface DevnetOptions {
   dir: string;
@@ -101,7 +103,36 @@ export async function prepareDevnet(o: DevnetOptions): Promise<DevnetPlan> {
   return plan;
 }
 
-/** Starts one node process of the plan; its output goes to its log file. */
+/**
+ * The ports a devnet will listen on, each with the flag that moves it; the supervisor probes them all
+ * before it prepares anything (--fresh would otherwise wipe a directory another devnet is running in).
+ */
+export function devnetPortClaims(
+  o: Pick<DevnetOptions, 'nodes' | 'p2pBasePort' | 'apiBasePort'>,
+): PortClaim[] {
+  const claims: PortClaim[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    claims.push({
+      port: o.p2pBasePort + i,
+      host: '127.0.0.1',
+      what: `p2p of node-${i}`,
+      flag: '--p2p-base-port',
+    });
+    claims.push({
+      port: o.apiBasePort + i,
+      host: '127.0.0.1',
+      what: `api of node-${i}`,
+      flag: '--api-base-port',
+    });
+  }
+  return claims;
+}
+
+/**
+ * Starts one node process of the plan. Its output is appended to its log file (written by the node
+ * itself, so it outlives this process); its stdin is a pipe from this process and it runs with
+ * --exit-with-parent, so it stops when this process ends, however that happens.
+ */
 export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): ChildProcess {
   const cli = new URL('./cli.ts', import.meta.url).pathname;
   const args = [
@@ -122,23 +153,34 @@ export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): Ch
     n.keyFile,
     '--threads',
     String(o.threads),
+    '--exit-with-parent',
   ];
   if (n.mining) args.push('--mine');
   if (o.vppFile) args.push('--vpp-file', o.vppFile);
   if (o.trafficMs > 0) args.push('--traffic-ms', String(o.trafficMs), '--traffic-key', n.keyFile);
-  const log = createWriteStream(n.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  return child;
+  const log = openSync(n.logFile, 'a');
+  try {
+    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log] });
+    // A node that is gone makes writes to its stdin fail; nothing is written there, but say so to Node.
+    child.stdin!.on('error', () => undefined);
+    return child;
+  } finally {
+    closeSync(log); // the child has its own descriptor
+  }
 }
 
-/** Stops node processes: SIGTERM (they close their ledger cleanly), SIGKILL after 10 s if one hangs. */
+/** How long a node may take to stop after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 5_000;
+
+/**
+ * Stops node processes: SIGTERM (they close their ledger cleanly), SIGKILL after STOP_GRACE_MS if one
+ * hangs (a ledger write is one atomic batch, so even that leaves it consistent).
+ */
 export function stopProcesses(children: Iterable<ChildProcess>): Promise<void> {
   const one = (c: ChildProcess) =>
     new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      const kill = setTimeout(() => c.kill('SIGKILL'), STOP_GRACE_MS);
       c.once('exit', () => {
         clearTimeout(kill);
         resolve();
@@ -148,7 +190,10 @@ export function stopProcesses(children: Iterable<ChildProcess>): Promise<void> {
   return Promise.all([...children].map(one)).then(() => undefined);
 }
 
+/** The fields of GET /v1/status the devnet reads. */
 export interface NodeStatus {
+  genesisHash: string;
+  peerId: string | null;
   height: number;
   headHash: string;
   peers: number;
@@ -156,9 +201,10 @@ export interface NodeStatus {
   hashRate: number;
 }
 
-export async function fetchStatus(api: string): Promise<NodeStatus | undefined> {
+/** A node's status, or undefined when it does not answer (in time, or with a status). */
+export async function fetchStatus(api: string, timeoutMs = 2000): Promise<NodeStatus | undefined> {
   try {
-    const r = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(2000) });
+    const r = await fetch(`${api}/v1/status`, { signal: AbortSignal.timeout(timeoutMs) });
     return r.ok ? ((await r.json()) as NodeStatus) : undefined;
   } catch {
     return undefined;

@@ -1,8 +1,9 @@
 // The whole system, end to end (`npm start` / `vppchain demo`): a devnet (grid + VPP node processes,
 // mining), one agent per VPP in this process beside its node (it runs its VPP's day-ahead market, then in
 // real time bids its deviation through its node's REST API and splits its confirmed bills among its
-// prosumers), and the grid operator's agent, which meters every VPP after delivery.
-import type { ChildProcess } from 'node:child_process';
+// prosumers), and the grid operator's agent, which meters every VPP after delivery. The nodes run under
+// the devnet's supervisor (node/supervisor.ts): ports probed first, exits said and restarted (or the demo
+// stopped), only its own nodes counted, and every node stopped when the demo ends, however it ends.
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,14 +18,10 @@ import type { FrameworkName } from '../market/result.ts';
 import { targetToBits } from '../protocol/difficulty.ts';
 import { devKeyPair } from '../protocol/keys.ts';
 import { genesisToJson } from '../protocol/params.ts';
-import {
-  type DevnetOptions,
-  type DevnetPlan,
-  fetchStatus,
-  prepareDevnet,
-  spawnNode,
-  stopProcesses,
-} from './devnet.ts';
+import { RunError } from './commands/command.ts';
+import { type DevnetOptions, type DevnetPlan, devnetPortClaims, prepareDevnet } from './devnet.ts';
+import { assertPortsFree } from './ports.ts';
+import { DevnetSupervisor, type OnNodeExit } from './supervisor.ts';
 
 export interface SystemDemoOptions {
   dir: string;
@@ -39,6 +36,8 @@ export interface SystemDemoOptions {
   apiBasePort: number;
   /** Minute of the day where the first chain interval starts (each interval is 5 minutes of the day). */
   startMinute: number;
+  /** A node that exits is restarted with backoff, or ('stop') the demo stops with an error. */
+  onNodeExit: OnNodeExit;
   signal: AbortSignal;
   log: (line: string) => void;
 }
@@ -101,22 +100,33 @@ const sleep = (ms: number, signal: AbortSignal) =>
     );
   });
 
+/** Stopped from outside (Ctrl-C, SIGTERM, or the supervisor's --on-node-exit stop). */
+class Stopped extends Error {}
+
+/**
+ * Polls `fn` until it gives a value. Giving up after timeoutMs is a RunError: one line that says what
+ * did not happen and where the nodes' logs are, not a stack trace.
+ */
 async function until<T>(
   what: string,
   fn: () => Promise<T | undefined>,
   signal: AbortSignal,
   timeoutMs: number,
+  logs: string,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (signal.aborted) throw new Error('stopped');
+    if (signal.aborted) throw new Stopped('stopped');
     try {
       const v = await fn();
       if (v !== undefined) return v;
     } catch {
       // the node may be busy or restarting; try again until the deadline
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new RunError(
+        `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; see ${logs}`,
+      );
     await sleep(200, signal);
   }
 }
@@ -124,7 +134,10 @@ async function until<T>(
 export async function runSystemDemo(
   o: SystemDemoOptions,
 ): Promise<{ reports: IntervalReport[]; summary: DemoSummary }> {
-  const { log, signal } = o;
+  const { log } = o;
+  const nodes = o.vpps + 1;
+  // Before anything is prepared: the devnet directory is wiped below, and it may be another devnet's.
+  await assertPortsFree(devnetPortClaims({ nodes, p2pBasePort: o.p2pBasePort, apiBasePort: o.apiBasePort }));
   const demoVpps = buildDemoVpps({ vpps: o.vpps, prosumersPerVpp: o.prosumersPerVpp });
 
   // A demo chain: genesis.json with a faster clock. Nodes mine on ~2 cores together: aim the initial
@@ -139,11 +152,11 @@ export async function runSystemDemo(
   const vppFile = resolve(o.dir, 'vpps.json');
   const devnet: DevnetOptions = {
     dir: o.dir,
-    nodes: o.vpps + 1,
+    nodes,
     p2pBasePort: o.p2pBasePort,
     apiBasePort: o.apiBasePort,
     fresh: true,
-    mining: new Set(Array.from({ length: o.vpps + 1 }, (_, i) => i)),
+    mining: new Set(Array.from({ length: nodes }, (_, i) => i)),
     threads: 1,
     trafficMs: 0,
     genesisFile,
@@ -152,8 +165,11 @@ export async function runSystemDemo(
   const plan: DevnetPlan = await prepareDevnet(devnet);
   // The devnet starts its own clock (genesis time = now): interval arithmetic uses its genesis.
   const chainParams = loadGenesisFile(join(o.dir, 'genesis.json'));
-  const children: ChildProcess[] = plan.nodes.map((n) => spawnNode(plan, n, devnet));
-  const stopNodes = () => stopProcesses(children);
+  const supervisor = new DevnetSupervisor(plan, devnet, { onNodeExit: o.onNodeExit, log });
+  supervisor.start();
+  // Waits end on the caller's signal or on a node's exit under --on-node-exit stop.
+  const signal = AbortSignal.any([o.signal, supervisor.failed]);
+  const logs = `${o.dir}/node-*/node.log`;
 
   try {
     log(
@@ -164,13 +180,16 @@ export async function runSystemDemo(
     log(`dashboard: ${plan.nodes[0]!.api}/dashboard   (API docs: ${plan.nodes[0]!.api}/docs)`);
     const clients = plan.nodes.map((n) => new VppClient(n.api));
     await until(
-      'nodes up and connected',
+      'the nodes to be up, connected and past genesis',
       async () => {
-        const st = await Promise.all(plan.nodes.map((n) => fetchStatus(n.api)));
-        return st.every((s) => s && s.peers >= 1 && s.height >= 1) ? true : undefined;
+        const views = await supervisor.views();
+        return views.every((v) => v.state === 'up' && v.status.peers >= 1 && v.status.height >= 1)
+          ? true
+          : undefined;
       },
       signal,
       120_000,
+      logs,
     );
 
     log(`\nday-ahead markets (${o.framework} framework, each VPP alone; costs for one day, GBP):`);
@@ -245,6 +264,7 @@ export async function runSystemDemo(
             },
             signal,
             10 * o.intervalMs + 60_000,
+            logs,
           );
         }
         const deliveries = await Promise.all(agents.map((a) => a.deliver(k)));
@@ -256,6 +276,7 @@ export async function runSystemDemo(
           async () => ((await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined),
           signal,
           10 * o.intervalMs + 60_000,
+          logs,
         );
         await grid.meter(
           k,
@@ -266,6 +287,7 @@ export async function runSystemDemo(
           async () => ((await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined),
           signal,
           10 * o.intervalMs + 60_000,
+          logs,
         );
 
         const auction = await clients[0]!.auction(k);
@@ -304,11 +326,13 @@ export async function runSystemDemo(
         bids = nextBids;
         lastHeight = auction.clearing?.height ?? lastHeight;
       } catch (err) {
+        if (supervisor.failed.aborted) throw supervisor.failed.reason; // --on-node-exit stop
         if (signal.aborted) break; // Ctrl-C: summarise what completed
         throw err;
       }
     }
     watcher.abort();
+    if (supervisor.failed.aborted) throw supervisor.failed.reason;
     // After Ctrl-C the nodes may already be stopping (they share the terminal's signal): ask, but do not insist.
     const quick = async <T>(f: () => Promise<T>): Promise<T | null> => {
       try {
@@ -371,8 +395,11 @@ export async function runSystemDemo(
     }
     publish();
     return { reports, summary };
+  } catch (err) {
+    if (supervisor.failed.aborted) throw supervisor.failed.reason;
+    throw err;
   } finally {
-    await stopNodes();
+    await supervisor.stop();
   }
 }
 

@@ -1,3 +1,5 @@
+// What every vppchain subcommand is (Command), the two kinds of failure a person is told about in one line
+// without a stack trace (UsageError: exit 2, RunError: exit 1), and strict flag parsing.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** One `vppchain` subcommand. `run` returns the process exit code. */
@@ -10,6 +12,15 @@ export interface Command {
 
 /** A user-facing error: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * A failure of the run that the person can act on, not a bug and not a malformed command line (a port
+ * another process holds, a node that would not start): printed as one line without a stack trace, exit
+ * code 1.
+ */
+export class RunError extends Error {
+  override name = 'RunError';
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

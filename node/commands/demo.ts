@@ -1,6 +1,7 @@
 // `npm start` / `vppchain demo`: the whole system end to end (node/system-demo.ts).
 import { writeFileSync } from 'node:fs';
 import { FRAMEWORKS, type FrameworkName } from '../../market/result.ts';
+import { parseOnNodeExit } from '../supervisor.ts';
 import { runSystemDemo } from '../system-demo.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
@@ -11,12 +12,16 @@ const command: Command = {
   usage:
     'demo [--intervals N] [--vpps N] [--prosumers N] [--interval-ms MS] [--block-ms MS] [--framework weak|decentralized|central]\n' +
     '            [--dir DIR] [--p2p-base-port P] [--api-base-port P] [--start-minute M] [--json-out FILE]\n' +
+    '            [--on-node-exit restart|stop]\n' +
     '  --intervals N     stop after N intervals with exit code 0 (default: run until Ctrl-C)\n' +
     '  --vpps N          VPPs, each with its own node (default 3); --prosumers per VPP (default 10)\n' +
     '  --interval-ms MS  real time per delivery interval (default 12000; each stands for 5 minutes of the day)\n' +
     '  --block-ms MS     target block time (default 1000)\n' +
     '  --start-minute M  minute of the simulated day of the first interval (default 660 = 11:00)\n' +
-    '  --json-out FILE   write every interval and the summary as JSON',
+    '  --json-out FILE   write every interval and the summary as JSON\n' +
+    '  --on-node-exit    a node that exits is restarted with backoff (default), or with "stop" the demo\n' +
+    '                    stops every node and exits with code 1\n' +
+    '  A port in use is one line on stderr and exit code 1; the nodes stop when the demo does, however it ends.',
   async run(argv) {
     const { values } = parseFlags(argv, {
       intervals: { type: 'string' },
@@ -30,6 +35,7 @@ const command: Command = {
       'api-base-port': { type: 'string' },
       'start-minute': { type: 'string' },
       'json-out': { type: 'string' },
+      'on-node-exit': { type: 'string' },
     });
     const framework = values.framework as FrameworkName;
     if (!FRAMEWORKS.includes(framework) || framework === 'traditional') {
@@ -59,6 +65,7 @@ const command: Command = {
         p2pBasePort: intFlag(values['p2p-base-port'], 'p2p-base-port', 30300, 1024, 65000),
         apiBasePort: intFlag(values['api-base-port'], 'api-base-port', 8600, 1024, 65000),
         startMinute,
+        onNodeExit: parseOnNodeExit(values['on-node-exit']),
         signal: ctl.signal,
         log: (line) => console.log(line),
       });

@@ -1,5 +1,9 @@
+// `vppchain node`: one node process. Ports are probed before anything opens, and a port taken in between
+// is still told in one line (node/ports.ts); a node that fails to start stops what it had started, so the
+// process exits. SIGINT, SIGTERM and, with --exit-with-parent, the end of stdin stop it cleanly.
 import { readKeyFile } from '../keyfile.ts';
 import { VppNode } from '../node.ts';
+import { assertPortsFree, type PortClaim, portInUse } from '../ports.ts';
 import { blockLine } from '../report.ts';
 import { startTraffic } from '../traffic.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
@@ -46,7 +50,7 @@ const command: Command = {
   usage:
     'node --datadir DIR [--mine] [--miner-key FILE] [--threads N] [--p2p-port P] [--p2p-host H] [--bootstrap MA,...]\n' +
     '            [--api-port P] [--api-host H] [--cors ORIGIN,...] [--rate-limit N] [--api-log LEVEL]\n' +
-    '            [--traffic-ms MS --traffic-key FILE] [--quiet]\n' +
+    '            [--traffic-ms MS --traffic-key FILE] [--exit-with-parent] [--quiet]\n' +
     '  --mine          mine blocks (fees go to the node key, or to --miner-key)\n' +
     '  --threads N     mining worker threads (default: cores - 1, at least 1)\n' +
     '  --p2p-port P    libp2p TCP port (default 30300; 0 = any); without --p2p-port or --bootstrap the node still listens\n' +
@@ -57,7 +61,10 @@ const command: Command = {
     '  --rate-limit N  API requests per minute per client IP, loopback exempt (default 1200; 0 = no limit)\n' +
     '  --api-log L     API request log level: fatal|error|warn|info|debug|off (default warn; info logs each request)\n' +
     "  --vpp-file F    serve the VPP agents' published results (JSON) at GET /v1/vpps (dashboard)\n" +
-    '  --traffic-ms    development traffic: send a transfer from --traffic-key every MS milliseconds',
+    '  --traffic-ms    development traffic: send a transfer from --traffic-key every MS milliseconds\n' +
+    '  --exit-with-parent  stop when stdin reaches its end: the devnet supervisor passes it with stdin a pipe\n' +
+    '                  from itself, so its nodes stop when it dies, however it dies\n' +
+    '  A port in use is one line on stderr and exit code 1.',
   async run(argv) {
     const { values } = parseFlags(argv, {
       datadir: { type: 'string' },
@@ -75,6 +82,7 @@ const command: Command = {
       'api-log': { type: 'string', default: 'warn' },
       'traffic-ms': { type: 'string' },
       'traffic-key': { type: 'string' },
+      'exit-with-parent': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     });
     if (!values.datadir) throw new UsageError('--datadir is required');
@@ -90,11 +98,18 @@ const command: Command = {
       throw new UsageError(`--api-log must be one of ${API_LOG_LEVELS.join(', ')}, got '${apiLog}'`);
     const trafficMs = intFlag(values['traffic-ms'], 'traffic-ms', 0, 50, 3_600_000);
     if (trafficMs && !values['traffic-key']) throw new UsageError('--traffic-ms needs --traffic-key');
+    if (p2pPort !== 0 && p2pPort === apiPort)
+      throw new UsageError(`--p2p-port and --api-port are both ${p2pPort}; they need a port each`);
     const minerKey = values['miner-key'] ? readKeyFile(values['miner-key']) : undefined;
     const trafficKey = values['traffic-key'] ? readKeyFile(values['traffic-key']) : undefined;
-    let node: VppNode;
+    const claims: PortClaim[] = [
+      { port: p2pPort, host: values['p2p-host'] ?? '127.0.0.1', what: 'p2p', flag: '--p2p-port' },
+      { port: apiPort, host: values['api-host'] ?? '127.0.0.1', what: 'api', flag: '--api-port' },
+    ];
+    await assertPortsFree(claims);
+    let opened: VppNode | undefined;
     try {
-      node = await VppNode.open({
+      opened = await VppNode.open({
         dataDir: values.datadir,
         mine: values.mine,
         minerKey,
@@ -109,10 +124,13 @@ const command: Command = {
           vppFile: values['vpp-file'],
         },
       });
-      await node.start();
+      await opened.start();
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      // What did start (libp2p listening, the ledger, worker threads) is stopped, so the process can exit.
+      await opened?.stop().catch(() => undefined);
+      throw portInUse(err, claims) ?? new UsageError((err as Error).message);
     }
+    const node = opened;
     console.log(
       `node ${node.nodeKey.address} on ${node.params.name}, height ${node.chain.height}, head ${node.chain.tip.id.slice(0, 16)}…`,
     );
@@ -136,13 +154,22 @@ const command: Command = {
       });
     }
     const stopTraffic = trafficKey ? startTraffic(node, trafficKey, trafficMs) : () => undefined;
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    const reason = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      if (values['exit-with-parent']) {
+        // The supervisor holds the only writing end of this pipe: it closes when the supervisor exits,
+        // even by SIGKILL, which no signal handler of its own could report.
+        process.stdin.once('end', () => resolve('stdin closed: the parent process is gone'));
+        process.stdin.once('error', () => resolve('stdin failed: the parent process is gone'));
+        process.stdin.resume();
+      }
     });
-    console.log('stopping…');
+    console.log(`stopping (${reason})…`);
     stopTraffic();
     await node.stop();
+    console.log('stopped');
+    if (values['exit-with-parent']) process.stdin.destroy();
     return 0;
   },
 };
