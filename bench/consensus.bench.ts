@@ -1,16 +1,18 @@
 // Consensus benchmarks, each beside a reference measured in the same run (medians of repeated runs):
-//  1. mining hash rate per worker vs this machine's SHA-256 limit (openssl speed, one core);
+//  1. mining hash rate per worker vs this machine's SHA-256 limit (openssl speed, one core), for the
+//     WebAssembly SIMD search and the JS reference, with one worker and one per core;
 //  2. signed transactions admitted to the mempool per second vs the raw signature verification rate;
 //  3. blocks imported per second, signatures cold and already cached by the mempool.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Chain } from '../consensus/chain.ts';
 import { genesisBlock } from '../consensus/genesis.ts';
 import { Mempool } from '../consensus/mempool.ts';
-import type { PowReply } from '../consensus/pow-worker.ts';
+import { simdAvailable } from '../consensus/pow-simd.ts';
+import type { PowEngine, PowJob, PowReply } from '../consensus/pow-worker.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
 import type { Block } from '../protocol/block.ts';
 import { devKeyPair, verifyFast, verifyNoble } from '../protocol/keys.ts';
@@ -25,9 +27,13 @@ const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-GB', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 // ---- 1. hash rate ---------------------------------------------------------------------------------
-function opensslSha256PerSecond(): number | undefined {
+// openssl speed divides by its CPU time unless given -elapsed, so it is run both ways and each of our
+// figures is compared with the one measured on the same clock: hashes per wall second (what a miner gets,
+// load included) and hashes per CPU second of a worker thread (the inner loop, whatever the load).
+function opensslSha256PerSecond(clock: 'cpu' | 'wall'): number | undefined {
+  const args = ['speed', ...(clock === 'wall' ? ['-elapsed'] : []), '-evp', 'sha256', '-seconds', '1'];
   try {
-    const out = execFileSync('openssl', ['speed', '-evp', 'sha256', '-seconds', '1', '-bytes', '64'], {
+    const out = execFileSync('openssl', [...args, '-bytes', '64'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -38,53 +44,128 @@ function opensslSha256PerSecond(): number | undefined {
   }
 }
 
-async function powRate(workers: number, seconds: number): Promise<number> {
+interface PowRate {
+  wall: number; // hashes per second, all workers
+  cpuPerWorker: number; // hashes per CPU second of one worker thread
+}
+
+/**
+ * Runs `workers` PoW workers on the `engine` with an unreachable target. Each worker's replies say how
+ * many hashes it did in how much wall and thread CPU time; replies in the first quarter second after every
+ * worker has reported once (start-up, kernel tier-up) are left out, then `seconds` are measured.
+ */
+async function powRate(engine: PowEngine, workers: number, seconds: number): Promise<PowRate> {
   const stop = new SharedArrayBuffer(4);
   const ws = Array.from(
     { length: workers },
     () => new Worker(new URL('../consensus/pow-worker.ts', import.meta.url)),
   );
-  let hashes = 0;
-  const started = performance.now();
+  const kept = ws.map(() => ({ hashes: 0, wallMs: 0, cpuMs: 0 }));
+  const reported = new Set<number>();
+  let measuring = false;
+  let allReported: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (allReported = resolve));
   const done = ws.map(
-    (w) =>
+    (w, i) =>
       new Promise<void>((resolve) =>
         w.on('message', (m: PowReply) => {
-          hashes += m.hashes;
+          if (m.engine !== engine)
+            throw new Error(`asked for the ${engine} search, the worker ran ${m.engine}`);
+          if (measuring) {
+            kept[i]!.hashes += m.hashes;
+            kept[i]!.wallMs += m.wallMs;
+            kept[i]!.cpuMs += m.cpuMs;
+          }
+          reported.add(i);
+          if (reported.size === workers) allReported();
           if (m.kind !== 'progress') resolve();
         }),
       ),
   );
   for (const [i, w] of ws.entries()) {
-    w.postMessage({ header: new Uint8Array(118).fill(i), target: '0', start: 0, end: 0x1_0000_0000, stop });
+    const job: PowJob = {
+      header: new Uint8Array(118).fill(i + 1),
+      target: '0',
+      start: 0,
+      end: 2 ** 32,
+      stop,
+      engine,
+    };
+    w.postMessage(job);
   }
+  await ready;
+  await new Promise((r) => setTimeout(r, 250));
+  measuring = true;
   await new Promise((r) => setTimeout(r, seconds * 1000));
   Atomics.store(new Int32Array(stop), 0, 1);
   await Promise.all(done);
-  const elapsed = (performance.now() - started) / 1000;
   await Promise.all(ws.map((w) => w.terminate()));
-  return hashes / elapsed;
+  const sum = (f: (k: (typeof kept)[number]) => number) => kept.reduce((a, k) => a + f(k), 0);
+  return {
+    wall: sum((k) => k.hashes / (k.wallMs / 1000)),
+    cpuPerWorker: sum((k) => k.hashes) / (sum((k) => k.cpuMs) / 1000),
+  };
 }
 
-const ref: number[] = [];
-const one: number[] = [];
-const all: number[] = [];
+const load = () =>
+  loadavg()
+    .map((x) => fmt(x, 2))
+    .join(' ');
+const loadBefore = load();
+const engines: PowEngine[] = simdAvailable() ? ['simd', 'js'] : ['js'];
+const workerCounts = [...new Set([1, cores])];
+const rates = new Map<string, PowRate[]>();
+const refCpu: number[] = [];
+const refWall: number[] = [];
 for (let r = 0; r < 3; r++) {
-  const o = opensslSha256PerSecond();
-  if (o) ref.push(o);
-  one.push(await powRate(1, 2));
-  all.push(await powRate(cores, 2));
+  const cpu = opensslSha256PerSecond('cpu');
+  const wall = opensslSha256PerSecond('wall');
+  if (cpu && wall) {
+    refCpu.push(cpu);
+    refWall.push(wall);
+  }
+  for (const engine of engines)
+    for (const n of workerCounts) {
+      const key = `${engine}/${n}`;
+      rates.set(key, [...(rates.get(key) ?? []), await powRate(engine, n, 1.5)]);
+    }
 }
-console.log('Mining (SHA-256d of the 118-byte header, midstate; one try = 2 SHA-256 compressions)');
-console.log(`  1 worker              ${fmt(median(one) / 1e6, 2)} MH/s`);
-console.log(`  ${cores} workers             ${fmt(median(all) / 1e6, 2)} MH/s`);
-if (ref.length) {
-  const r = median(ref);
+const rate = (engine: PowEngine, n: number): PowRate => {
+  const runs = rates.get(`${engine}/${n}`)!;
+  return { wall: median(runs.map((x) => x.wall)), cpuPerWorker: median(runs.map((x) => x.cpuPerWorker)) };
+};
+const ENGINE_NAME: Record<PowEngine, string> = { simd: 'wasm SIMD', js: 'JS (reference)' };
+console.log(
+  `Mining (SHA-256d of the 118-byte header, midstate; one try = 2 SHA-256 compressions; ${cores} cores; ` +
+    `load average ${loadBefore} before, ${load()} after)`,
+);
+if (!simdAvailable()) console.log('  WebAssembly SIMD not available: only the JS search is measured');
+if (refCpu.length) {
+  const [rc, rw] = [median(refCpu), median(refWall)];
   console.log(
-    `  openssl speed sha256  ${fmt(r / 1e6, 2)} M 64-byte messages/s on one core (also 2 compressions each)`,
+    `  reference: openssl speed sha256, 64-byte messages (also 2 compressions) on one core: ` +
+      `${fmt(rc / 1e6, 2)} M/CPU-s, ${fmt(rw / 1e6, 2)} M/s wall`,
   );
-  console.log(`  ratio per worker      ${fmt(median(one) / r, 3)} of the openssl limit`);
+  console.log('  search           workers   MH/s wall  per worker/openssl   per worker M/CPU-s  /openssl');
+  for (const engine of engines)
+    for (const n of workerCounts) {
+      const x = rate(engine, n);
+      console.log(
+        `  ${ENGINE_NAME[engine].padEnd(16)} ${String(n).padStart(7)} ${fmt(x.wall / 1e6, 2).padStart(11)}` +
+          `${fmt(x.wall / n / rw, 3).padStart(20)} ${fmt(x.cpuPerWorker / 1e6, 2).padStart(20)}` +
+          `${fmt(x.cpuPerWorker / rc, 3).padStart(10)}`,
+      );
+    }
 } else console.log('  openssl not found: no reference figure');
+if (cores > 1)
+  for (const engine of engines)
+    console.log(
+      `  ${ENGINE_NAME[engine]}: ${cores} workers / 1 worker, wall: ` +
+        `${fmt(rate(engine, cores).wall / rate(engine, 1).wall, 2)}x` +
+        (engine === 'simd'
+          ? `; wasm SIMD / JS, 1 worker per CPU-s: ${fmt(rate('simd', 1).cpuPerWorker / rate('js', 1).cpuPerWorker, 2)}x`
+          : ''),
+    );
 
 // ---- 2. mempool admission ---------------------------------------------------------------------------
 const SENDERS = 400;

@@ -81,39 +81,59 @@ function compressBlock(
 }
 
 /** Target as eight big-endian 32-bit words (unsigned values in a Float64Array for exact comparison). */
-function targetWords(target: bigint): Float64Array {
+export function targetWords(target: bigint): Float64Array {
   const out = new Float64Array(8);
   for (let i = 0; i < 8; i++) out[i] = Number((target >> BigInt(224 - 32 * i)) & 0xffffffffn);
   return out;
 }
 
 export interface SearchResult {
-  nonce: number; // the nonce found, or -1
-  hashes: number;
+  nonce: number; // the first nonce found, or -1
+  hashes: number; // nonces tried: up to and including the one found, else the whole range
+}
+
+/** A nonce search over [start, end): the reference below, or the WebAssembly SIMD one (pow-simd.ts). */
+export type NonceSearch = (header: Uint8Array, target: bigint, start: number, end: number) => SearchResult;
+
+/** What every search checks first: a 118-byte header and 0 <= start <= end <= 2^32. */
+export function checkSearchArgs(header: Uint8Array, start: number, end: number): void {
+  if (header.length !== HEADER_BYTES) throw new RangeError('header must be 118 bytes');
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > 0x1_0000_0000)
+    throw new RangeError(`nonce range [${start}, ${end}) is not within [0, 2^32)`);
 }
 
 /**
- * Searches nonces [start, end) of `header` (118 bytes; the nonce field is overwritten) for a hash <= target.
+ * The nonce-independent part of a search: the midstate (state after the header's first 64 bytes) and the
+ * second message block's 16 words — header[64..118), 0x80, zeros, the bit length 944 — with the nonce
+ * (bytes 50..53: the low half of word 12 and the high half of word 13) still as in the header.
  */
-export function searchNonce(header: Uint8Array, target: bigint, start: number, end: number): SearchResult {
-  if (header.length !== HEADER_BYTES) throw new RangeError('header must be 118 bytes');
+export function searchPrelude(header: Uint8Array): { midstate: Int32Array; block: Int32Array } {
   const w = new Int32Array(64);
   const v = new Int32Array(8);
-  const mid = IV.slice();
-  compressBlock(mid, header, 0, w, v);
-
-  // Second block: header[64..118) then 0x80, zeros, and the bit length 944 in the last word.
+  const midstate = IV.slice();
+  compressBlock(midstate, header, 0, w, v);
   const tail = new Uint8Array(64);
   tail.set(header.subarray(64));
   tail[HEADER_BYTES - 64] = 0x80;
   tail[62] = (HEADER_BYTES * 8) >>> 8;
   tail[63] = (HEADER_BYTES * 8) & 0xff;
+  const block = new Int32Array(16);
+  for (let i = 0; i < 16; i++) block[i] = readWord(tail, 4 * i);
+  return { midstate, block };
+}
+
+/**
+ * The reference search (plain JS, and the fallback where WebAssembly SIMD is missing): the first nonce in
+ * [start, end) whose SHA-256d of `header` (118 bytes, not modified) is <= target.
+ */
+export function searchNonce(header: Uint8Array, target: bigint, start: number, end: number): SearchResult {
+  checkSearchArgs(header, start, end);
+  const { midstate: mid, block } = searchPrelude(header);
   const w1 = new Int32Array(64);
-  for (let i = 0; i < 16; i++) w1[i] = readWord(tail, 4 * i);
+  w1.set(block);
   const pre = mid.slice();
   rounds(pre, w1, 0, 12);
 
-  // The nonce sits at bytes 50..53 of this block: the low half of word 12 and the high half of word 13.
   const w12hi = w1[12]! & 0xffff0000;
   const w13lo = w1[13]! & 0x0000ffff;
   const w2 = new Int32Array(64);
