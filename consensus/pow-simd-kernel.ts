@@ -118,8 +118,8 @@ class Graph {
     if (a.value !== undefined && b.value !== undefined)
       return this.constant(evaluate(op, a.value, b.value, 0));
     if (COMMUTATIVE.has(op)) {
-      if (a.value !== undefined || (b.value === undefined && a.id > b.id)) [a, b] = [b, a];
-      // Now a constant, if any, is `a`.
+      // Canonical order (so that a op b and b op a are one node): a constant first, else by id.
+      if (b.value !== undefined || (a.value === undefined && a.id > b.id)) [a, b] = [b, a];
       if (a.value === 0 && op !== 'and') return b;
       if (a.value === 0 && op === 'and') return a;
       if (a.value === 0xffffffff && op === 'and') return b;
@@ -219,15 +219,9 @@ function candidateTest(g: Graph): Node {
   return g.binary('leU', second[0]!, g.input(Input.target0));
 }
 
-/**
- * Emits `search(start: i32, groups: i32) -> i32`: tests lane groups start + LANES·k for k = 0, 1, …,
- * groups - 1 (nonces wrap mod 2^32) and returns the first k with a candidate, or -1.
- */
-function searchFunction(): FunctionBody {
-  const g = new Graph();
-  const test = candidateTest(g);
-
-  // Live nodes and their use counts.
+/** The candidate test's graph: the nodes it needs (by id) and how often each is used. */
+function liveGraph(): { test: Node; live: Node[]; uses: Map<Node, number> } {
+  const test = candidateTest(new Graph());
   const uses = new Map<Node, number>();
   const stack = [test];
   while (stack.length) {
@@ -236,7 +230,34 @@ function searchFunction(): FunctionBody {
     uses.set(n, (uses.get(n) ?? 0) + 1);
     if (!seen) stack.push(...n.args);
   }
-  const live = [...uses.keys()].sort((x, y) => x.id - y.id);
+  return { test, live: [...uses.keys()].sort((x, y) => x.id - y.id), uses };
+}
+
+/** What the kernel computes, for tests: live operations before the loop (uniform) and in it (varying),
+ * and how many of them folding should have removed (an operation on constants only, or an identity
+ * such as x + 0 or x & ~0). */
+export function kernelShape(): { uniform: number; varying: number; unfolded: number } {
+  const { live } = liveGraph();
+  const ops = live.filter((n) => n.args.length > 0);
+  const identity = (n: Node) =>
+    n.args.some(
+      (a) => a.value === 0 || (a.value === 0xffffffff && n.op === 'and') || n.args.every((b) => b === a),
+    );
+  return {
+    uniform: ops.filter((n) => n.uniform).length,
+    varying: ops.filter((n) => !n.uniform).length,
+    unfolded: ops.filter(
+      (n) => n.args.every((a) => a.value !== undefined) || (COMMUTATIVE.has(n.op) && identity(n)),
+    ).length,
+  };
+}
+
+/**
+ * Emits `search(start: i32, groups: i32) -> i32`: tests lane groups start + LANES·k for k = 0, 1, …,
+ * groups - 1 (nonces wrap mod 2^32) and returns the first k with a candidate, or -1.
+ */
+function searchFunction(): FunctionBody {
+  const { test, live, uses } = liveGraph();
   const usedByVarying = new Set<Node>();
   for (const n of live) if (!n.uniform) for (const a of n.args) usedByVarying.add(a);
   // A node gets a local if it is used more than once, or is uniform and used in the loop (computed once,
