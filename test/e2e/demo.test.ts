@@ -10,18 +10,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VppClient } from '../../client/index.ts';
 import type { DemoSummary, IntervalReport } from '../../node/system-demo.ts';
 import { freePortRange, waitFor } from '../helpers/net.ts';
+import { scaled } from '../helpers/time.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-e2e-'));
 let demo: ChildProcess | undefined;
 afterAll(() => {
+  // Its nodes run with --exit-with-parent: they stop when the demo is gone.
   if (demo && demo.exitCode === null) demo.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('the whole system end to end', () => {
-  it('runs the demo: intervals clear by rule, bills match the clearing, tokens are conserved; the dashboard shows it', async () => {
+  it('runs the demo: intervals clear by rule, bills match the clearing, tokens are conserved; the dashboard shows it', {
+    timeout: scaled(300_000),
+  }, async () => {
     const base = await freePortRange(8);
     const out = join(tmp, 'demo.json');
     const cli = new URL('../../bin/vppchain.js', import.meta.url).pathname;
@@ -71,7 +75,7 @@ describe('the whole system end to end', () => {
         }
         return cleared !== undefined;
       },
-      150_000,
+      150_000, // scaled by waitFor
     );
     if (!existsSync(CHROMIUM)) {
       console.warn(
@@ -97,7 +101,7 @@ describe('the whole system end to end', () => {
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         await page.goto(`${api}/dashboard`);
-        await page.waitForSelector('[data-testid=trades] tbody tr', { timeout: 60_000 });
+        await page.waitForSelector('[data-testid=trades] tbody tr', { timeout: scaled(60_000) });
         const k = await page.locator('#interval').inputValue();
         const view = await client.auction(BigInt(k));
         expect(view.status).toBe('cleared');
@@ -110,7 +114,7 @@ describe('the whole system end to end', () => {
         expect(shown).toEqual(view.clearing!.participants.map((p) => ({ vpp: p.vpp, payment: p.payment })));
         expect(Number(await page.getByTestId('chain-height').textContent())).toBeGreaterThan(0);
         expect(await page.locator('[data-testid=demand]').getAttribute('d')).toBeTruthy();
-        await page.waitForSelector('[data-testid=savings]', { timeout: 60_000 });
+        await page.waitForSelector('[data-testid=savings]', { timeout: scaled(60_000) });
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
         expect(errors).toEqual([]);
@@ -163,5 +167,5 @@ describe('the whole system end to end', () => {
       expect(BigInt(v.realtimeUnits)).toBe(-fromReports);
     }
     expect(summary.blocks).toBeGreaterThan(10);
-  }, 300_000);
+  });
 });

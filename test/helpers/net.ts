@@ -7,6 +7,7 @@ import { initDataDir, VppNode } from '../../node/node.ts';
 import { targetToBits } from '../../protocol/difficulty.ts';
 import type { ChainParams } from '../../protocol/params.ts';
 import { testParams } from './builder.ts';
+import { scaled } from './time.ts';
 
 /** Blocks every ~300 ms for one mining thread at ~1.5 MH/s; aserti keeps it there. */
 export function netParams(overrides: Partial<ChainParams> = {}): ChainParams {
@@ -27,6 +28,7 @@ export async function waitFor(
   timeoutMs = 60_000,
 ): Promise<void> {
   const started = Date.now();
+  timeoutMs = scaled(timeoutMs); // VPPCHAIN_TEST_TIME_FACTOR (test/helpers/time.ts)
   for (;;) {
     if (await pred()) return;
     if (Date.now() - started > timeoutMs)

@@ -1,11 +1,10 @@
 // `vppchain auction clear` as a user runs it: a child process on real files, checking output and exit codes.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.ts';
 
-const cli = join(import.meta.dirname, '..', '..', '..', 'node', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'vppchain-auction-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -15,10 +14,7 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, 'auction', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(['auction', ...args]);
 
 // The two-buyers-two-sellers case of examples.test.ts, worked out there.
 const market = {
@@ -61,8 +57,8 @@ const market = {
 };
 
 describe('vppchain auction clear', () => {
-  it('prints the clearing as JSON', () => {
-    const r = run('clear', '--input', file('market.json', market), '--json');
+  it('prints the clearing as JSON', async () => {
+    const r = await run('clear', '--input', file('market.json', market), '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({
       welfare: 670,
@@ -77,7 +73,7 @@ describe('vppchain auction clear', () => {
     });
   });
 
-  it('prints money beyond 2^53 as decimal strings', () => {
+  it('prints money beyond 2^53 as decimal strings', async () => {
     // 2 x 1e9 Wh at 1e9 per kWh: the seller receives 2e15 units (safe); with 32 such steps on each side the
     // totals pass 2^53 and the welfare must come out as a string.
     const steps = Array.from({ length: 32 }, () => ({ qty: 1_000_000_000, price: 1_000_000_000 }));
@@ -90,7 +86,7 @@ describe('vppchain auction clear', () => {
         { id: 's', side: 'sell', steps: cheap },
       ],
     };
-    const r = run('clear', '--input', file('huge.json', huge), '--json');
+    const r = await run('clear', '--input', file('huge.json', huge), '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.out);
     expect(out.welfare).toBe('32000000000000000');
@@ -103,35 +99,40 @@ describe('vppchain auction clear', () => {
     expect(out.participants[0].payment).toBe(0);
   });
 
-  it('prints a readable table without --json', () => {
-    const r = run('clear', '--input', file('market.json', market));
+  it('prints a readable table without --json', async () => {
+    const r = await run('clear', '--input', file('market.json', market));
     expect(r.code).toBe(0);
     expect(r.out).toContain('traded 5000 Wh; welfare 670; deficit 310');
     expect(r.out).toMatch(/^S1\s+sell\s+4000\s+1010\s+0\s+0$/m);
     expect(r.out).toMatch(/^B2\s+buy\s+3000\s+550\s+0\s+0$/m);
   });
 
-  it('rejects a bad file naming the field, with exit code 2', () => {
+  it('rejects a bad file naming the field, with exit code 2', async () => {
     const bad = structuredClone(market);
     bad.bids[2]!.steps[0]!.qty = 0;
-    const r = run('clear', '--input', file('bad.json', bad), '--json');
+    const r = await run('clear', '--input', file('bad.json', bad), '--json');
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toContain('bids[2].steps[0].qty must be a positive integer');
   });
 
-  it('rejects malformed JSON, missing files and bad usage with exit code 2', () => {
-    const notJson = run('clear', '--input', file('broken.json', '{"bids": ['));
+  it('rejects malformed JSON, missing files and bad usage with exit code 2', async () => {
+    const [notJson, missing, noInput, badFlag, unknown, none] = await Promise.all([
+      run('clear', '--input', file('broken.json', '{"bids": [')),
+      run('clear', '--input', join(dir, 'absent.json')),
+      run('clear'),
+      run('clear', '--input', file('m.json', market), '--jsno'),
+      run('settle'),
+      run(),
+    ]);
     expect([notJson.code, notJson.err]).toEqual([2, expect.stringContaining('not valid JSON')]);
-    const missing = run('clear', '--input', join(dir, 'absent.json'));
     expect([missing.code, missing.err]).toEqual([2, expect.stringContaining('cannot read')]);
-    expect(run('clear').code).toBe(2);
-    expect(run('clear', '--input', file('m.json', market), '--jsno').code).toBe(2);
-    const unknown = run('settle');
+    expect(noInput.code).toBe(2);
+    expect(badFlag.code).toBe(2);
     expect([unknown.code, unknown.err]).toEqual([
       2,
       expect.stringContaining("unknown auction subcommand 'settle'"),
     ]);
-    expect(run().code).toBe(2);
+    expect(none.code).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import { type Block, encodeBlock } from '../../../protocol/block.ts';
 import { toHex } from '../../../protocol/bytes.ts';
 import { genesisToJson } from '../../../protocol/params.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
+import { scaled } from '../../helpers/time.ts';
 
 /** Opens the ledger (which itself checks state root == head) and checks the main-chain index. */
 async function checkConsistent(
@@ -35,7 +36,9 @@ async function checkConsistent(
 }
 
 describe('crash safety', () => {
-  it('restarts consistent after SIGKILL at random moments during imports and a reorg', async () => {
+  it('restarts consistent after SIGKILL at random moments during imports and a reorg', {
+    timeout: scaled(180_000),
+  }, async () => {
     const params = testParams();
     const b = new ChainBuilder(params);
     const blocks: Block[] = [];
@@ -80,16 +83,23 @@ describe('crash safety', () => {
         let stderr = '';
         proc.stderr!.on('data', (d) => (stderr += d));
         const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-        // Kill after a random number of imported blocks plus a random few milliseconds, so the signal
-        // lands anywhere in the next import (mid-batch included), whatever the machine's speed.
+        // The child takes each block only on our 'go'. After a random number of imported blocks the
+        // next 'go' is followed by SIGKILL a random few milliseconds later, so the signal lands anywhere
+        // in that import (mid-batch included) or just after it: a run never gets further than that,
+        // however fast or busy the machine, so the kills come before the chain is complete.
         const killAfter = kills < 25 ? 1 + Math.floor(Math.random() * 6) : Number.POSITIVE_INFINITY;
         let imported = 0;
         let timer: NodeJS.Timeout | undefined;
         proc.on('message', (m: { kind: string }) => {
-          if (m.kind !== 'imported' || ++imported !== killAfter) return;
-          timer = setTimeout(() => {
-            if (proc.exitCode === null && proc.kill('SIGKILL')) kills++;
-          }, Math.random() * 3);
+          if (m.kind === 'done') return;
+          if (m.kind === 'imported') imported++;
+          if (imported > killAfter || timer) return; // the kill is on its way: no more blocks
+          // (a child that died meanwhile cannot take it: its exit tells the rest)
+          if (proc.connected) proc.send('go', () => undefined);
+          if (imported === killAfter)
+            timer = setTimeout(() => {
+              if (proc.exitCode === null && proc.kill('SIGKILL')) kills++;
+            }, Math.random() * 3);
         });
         const code = await exited;
         clearTimeout(timer);
@@ -108,5 +118,5 @@ describe('crash safety', () => {
       await verifier.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  });
 });

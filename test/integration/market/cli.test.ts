@@ -1,17 +1,22 @@
-// `vppchain dayahead` end to end, as a user runs it.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// `vppchain dayahead` end to end, as a user runs it (child processes with scaled deadlines).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.ts';
 
-const cli = new URL('../../../node/cli.ts', import.meta.url).pathname;
-const run = (...args: string[]) =>
-  spawnSync(process.execPath, [cli, 'dayahead', ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = async (...args: string[]) => {
+  const r = await runCli(['dayahead', ...args], { timeoutMs: 120_000 });
+  return { status: r.code, stdout: r.out, stderr: r.err };
+};
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('vppchain dayahead', () => {
-  it('prints the documented JSON for a generated scenario', () => {
-    const r = run('--prosumers', '8', '--seed', '3', '--periods', '24', '--json', '--threads', '0');
+  it('prints the documented JSON for a generated scenario', async () => {
+    const r = await run('--prosumers', '8', '--seed', '3', '--periods', '24', '--json', '--threads', '0');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -40,8 +45,9 @@ describe('vppchain dayahead', () => {
     expect(json.baseline).toBeCloseTo(json.frameworks.traditional.totalCost, 9);
   });
 
-  it('runs one framework on a scenario file and writes CSVs and an HTML report', () => {
+  it('runs one framework on a scenario file and writes CSVs and an HTML report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dayahead-'));
+    dirs.push(dir);
     const scenario = join(dir, 'two.json');
     writeFileSync(
       scenario,
@@ -64,7 +70,7 @@ describe('vppchain dayahead', () => {
       }),
     );
     const out = join(dir, 'out');
-    const r = run('--scenario', scenario, '--framework', 'weak', '--out', out, '--threads', '0');
+    const r = await run('--scenario', scenario, '--framework', 'weak', '--out', out, '--threads', '0');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/two homes: 2 prosumers, 24 periods of 60 min/);
     // Only the requested framework is listed; its saving and gap still refer to the traditional market
@@ -88,7 +94,7 @@ describe('vppchain dayahead', () => {
     );
   });
 
-  it('rejects bad flags and bad scenarios with exit code 2 and a message', () => {
+  it('rejects bad flags and bad scenarios with exit code 2 and a message', async () => {
     const cases: [string[], RegExp][] = [
       [['--framework', 'auction'], /--framework must be one of/],
       [['--rho=-1'], /--rho must be a positive number/],
@@ -100,10 +106,10 @@ describe('vppchain dayahead', () => {
       [['--scenario', '/nonexistent/file.json'], /invalid scenario/],
       [['--bogus'], /Unknown option/],
     ];
-    for (const [args, message] of cases) {
-      const r = run(...args);
-      expect(r.status, args.join(' ')).toBe(2);
-      expect(r.stderr, args.join(' ')).toMatch(message);
-    }
+    const results = await Promise.all(cases.map(([args]) => run(...args)));
+    cases.forEach(([args, message], i) => {
+      expect(results[i]!.status, args.join(' ')).toBe(2);
+      expect(results[i]!.stderr, args.join(' ')).toMatch(message);
+    });
   });
 });
