@@ -3,12 +3,13 @@
 // the same problem measured in the same run. Then, at 100 prosumers, the clearing-method comparison
 // behind docs/market.md (plain sub-gradient vs ADMM with fixed and adaptive ρ).
 // Wall times are medians over RUNS runs (one run at 1,000 prosumers to stay within the time budget).
-import { startAgents } from '../market/agent-host.ts';
 import { solveCentral } from '../market/central.ts';
 import { runDayAhead } from '../market/dayahead.ts';
 import { generateScenario } from '../market/generator.ts';
 import { defaultGraph } from '../market/graph.ts';
 import { FRAMEWORKS, type FrameworkName, type FrameworkResult } from '../market/result.ts';
+import { startParties } from '../market/pool/hosts.ts';
+import { PoolSession } from '../market/pool/session.ts';
 import { parseScenario } from '../market/scenario.ts';
 import { clearWeak } from '../market/weak.ts';
 import { median } from './stats.ts';
@@ -102,9 +103,14 @@ const variants: [string, Parameters<typeof clearWeak>[2]][] = [
   ['ADMM rho 0.05 adaptive (default)', { rho: 0.05, adaptiveRho: true, maxIterations: 300 }],
 ];
 for (const [name, options] of variants) {
-  const host = await startAgents(scenario, 'pool');
+  const parties = await startParties(scenario);
   try {
-    const r = await clearWeak(host, scenario.tariffs, { ...options, referenceCost: optimum });
+    const session = await PoolSession.open(parties.transport, {
+      tariffs: scenario.tariffs,
+      periodMinutes: scenario.periodMinutes,
+      method: options?.method ?? 'admm',
+    });
+    const r = await clearWeak(session, scenario.tariffs, { ...options, referenceCost: optimum });
     const at = (k: number) => r.history[Math.min(k, r.history.length) - 1]!;
     console.log(
       row(
@@ -121,6 +127,6 @@ for (const [name, options] of variants) {
       ` (at iteration 10/50/100, or the stop if earlier: gap ${[10, 50, 100].map((k) => fmtGap(at(k).gap)).join(' / ')}, imbalance ${[10, 50, 100].map((k) => at(k).relativeImbalance.toExponential(1)).join(' / ')})`,
     );
   } finally {
-    await host.close();
+    await parties.close();
   }
 }

@@ -6,6 +6,8 @@
 //   minimise ownCost(x) + Σ_{s,t} [ a_{s,t}·trade_{s,t} + ρ/2·(trade_{s,t} - m_{s,t})² ]
 // where a is the negated price on trade slot s and m a proximal anchor (ADMM); ρ = 0 gives the plain
 // Lagrangian subproblem of the sub-gradient method.
+
+import { lagrangianLowerBound } from './bound.ts';
 import {
   buildProsumerModel,
   extractSchedule,
@@ -242,6 +244,40 @@ export class ProsumerAgent {
     });
     this.solve();
     return peers.map((peer, s) => ({ from: self, to: peer, trade: this.tradeOf(s) }));
+  }
+
+  /**
+   * A certified lower bound on this prosumer's Lagrangian value at pool prices π (bound.ts): the LP
+   * min ownCost - π·trade over its own constraints, solved warm from the last iterate for tight
+   * multipliers, then evaluated by weak duality. The ADMM warm start is restored afterwards.
+   */
+  lagrangianBound(prices: ArrayLike<number>): number {
+    const { model, T } = this;
+    if (model.slots !== 1) throw new Error('the Lagrangian bound is defined for the pool market');
+    const cost = model.ownCost.slice();
+    for (let t = 0; t < T; t++) cost[model.col.trade[t]!] = -prices[t]!;
+    let y: Float64Array = new Float64Array(model.structure.m);
+    if (!this.separable) {
+      const state = this.solver.snapshot();
+      try {
+        const zero = new Float64Array(model.structure.n);
+        for (const [tol, iterations, warm] of [
+          [1e-9, 60, true],
+          [1e-9, 100, false],
+        ] as const) {
+          try {
+            this.solver.solve(cost, zero, tol, iterations, warm);
+            y = this.solver.duals();
+            break;
+          } catch {
+            // A stalled solve leaves y at zero: the bound stays valid, only looser.
+          }
+        }
+      } finally {
+        this.solver.restore(state);
+      }
+    }
+    return lagrangianLowerBound(model, cost, y, this.tariffs);
   }
 
   /** Mean proximal weight over this agent's trading pairs. */

@@ -1,12 +1,16 @@
-// Runs the day-ahead frameworks on one scenario and collects a comparable result. The central LP is
-// solved first whenever a distributed method runs, because its optimum is the yardstick for their gaps
-// and stop test; the traditional market always runs, as the baseline for savings. Each framework gets
-// its own agents (fresh private state).
+// Runs the day-ahead frameworks on one scenario (a simulation: the caller holds every prosumer's data)
+// and collects a comparable result. Distributed methods need no central solve: the weak market certifies
+// its own gap. The central LP runs only as a framework of its own or, for research, as the `reference`
+// the gaps are reported against. The traditional market always runs, as the baseline for savings. Each
+// framework gets its own agents (fresh private state); the weak market's are parties that talk to the
+// coordinator through the secure-sum protocol (pool/), in this thread or in worker threads.
 import { startAgents } from './agent-host.ts';
 import { solveCentral } from './central.ts';
 import type { ClearingOptions } from './clearing.ts';
 import { clearDecentralized } from './decentralized.ts';
 import { defaultGraph, type GraphSpec, isConnected, tradingGraph } from './graph.ts';
+import { startParties } from './pool/hosts.ts';
+import { PoolSession } from './pool/session.ts';
 import {
   type DayAheadResult,
   FRAMEWORKS,
@@ -27,13 +31,24 @@ export interface DayAheadOptions {
   /** Separate ρ for the decentralised market (bilateral prices see only two peers' imbalance). */
   peerRho?: number;
   centralTimeLimitSeconds?: number;
+  /** Research: solve the central LP (all private data, HiGHS) to report each method's true gap. Off by default. */
+  reference?: boolean;
+  /**
+   * Weak market: whether the simulated prosumers reveal their final schedules (research mode, labelled
+   * in the result's `disclosure`). Default true here — the caller already holds every prosumer's data
+   * (the demo's VPP agents simulate their prosumers' real-time behaviour from them); the CLI and the
+   * networked market default to aggregates only.
+   */
+  revealSchedules?: boolean;
+  /** Masking graph degree of the weak market's secure sums (default min(N - 1, 2⌈log2 N⌉)). */
+  maskDegree?: number;
   onStart?: (framework: FrameworkName) => void;
   onDone?: (result: FrameworkResult) => void;
 }
 
 export async function runDayAhead(scenario: Scenario, options: DayAheadOptions): Promise<DayAheadResult> {
   const wanted = FRAMEWORKS.filter((f) => options.frameworks.includes(f));
-  const needOptimum = wanted.some((f) => f !== 'traditional');
+  const needOptimum = wanted.includes('central') || options.reference === true;
   const frameworks: Partial<Record<FrameworkName, FrameworkResult>> = {};
   const done = (r: FrameworkResult) => {
     frameworks[r.framework] = r;
@@ -59,11 +74,25 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
         await host.close();
       }
     } else if (name === 'weak') {
-      const host = await startAgents(scenario, 'pool', options.threads);
+      const reveal = options.revealSchedules ?? true;
+      const parties = await startParties(scenario, { threads: options.threads, allowReveal: reveal });
       try {
-        done(await clearWeak(host, scenario.tariffs, { ...options.clearing, referenceCost: reference }));
+        const method = options.clearing?.method ?? 'admm';
+        const session = await PoolSession.open(parties.transport, {
+          tariffs: scenario.tariffs,
+          periodMinutes: scenario.periodMinutes,
+          method,
+          ...(options.maskDegree !== undefined ? { maskDegree: options.maskDegree } : {}),
+        });
+        done(
+          await clearWeak(session, scenario.tariffs, {
+            ...options.clearing,
+            referenceCost: reference,
+            reveal,
+          }),
+        );
       } finally {
-        await host.close();
+        await parties.close();
       }
     } else {
       const graph = tradingGraph(

@@ -18,6 +18,8 @@ export interface ProsumerModel {
   /** Own cost coefficient per column (grid, generator, degradation); trades cost nothing here. */
   ownCost: Float64Array;
   col: ColumnIndex;
+  /** Row of each period's energy balance (its dual is the energy's marginal value in that period). */
+  balanceRow: Int32Array;
 }
 
 /** Column of each quantity, -1 where the prosumer has no such resource in that period. */
@@ -81,6 +83,7 @@ export function buildProsumerModel(
   const b = p.battery;
   const rowsPerPeriod = b ? 2 : 1;
   const rows: { cols: number[]; vals: number[]; rhs: number }[] = [];
+  const balanceRow = new Int32Array(T);
   for (let t = 0; t < T; t++) {
     const balance = { cols: [] as number[], vals: [] as number[], rhs: p.loadKw[t]! * hours };
     const put = (c: number, v: number) => {
@@ -101,6 +104,7 @@ export function buildProsumerModel(
     for (let s = 0; s < slots; s++) {
       put((col.trade[s * T + t] = addCol(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0)), -1);
     }
+    balanceRow[t] = rows.length;
     rows.push(balance);
     if (b) {
       const ch = (col.ch[t] = addCol(0, b.chargeKw * hours, b.degradationCostPerKwh));
@@ -146,6 +150,7 @@ export function buildProsumerModel(
     slots,
     ownCost: Float64Array.from(cost),
     col,
+    balanceRow,
     structure: {
       n: lower.length,
       m: rows.length,

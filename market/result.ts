@@ -15,9 +15,13 @@ export interface HistoryEntry {
   relativeImbalance: number;
   /** Total cost of this iterate after settling its imbalance with the grid. */
   cost: number;
-  /** (cost - central optimum) / |central optimum|, when the optimum is known. */
+  /** (cost - central optimum) / |central optimum|, when the optimum is known (research: --reference). */
   gap: number | null;
   rho: number;
+  /** Where the method computed its certificate: (cost - dual bound) / max(|dual bound|, 1). */
+  certifiedGap?: number;
+  /** The Lagrangian dual bound at this iteration's prices: no optimum can be below it. */
+  dualBound?: number;
 }
 
 export interface ProsumerOutcome {
@@ -64,6 +68,26 @@ export interface FrameworkResult {
   pairTrades?: PairTrade[];
   /** Why a method stopped, or what was not available (e.g. a time-limited HiGHS solve). */
   note?: string;
+  /**
+   * The method's own certificate (weak market): (totalCost - dualBound) / max(|dualBound|, 1), where the
+   * dual bound is the securely summed Lagrangian bound of every prosumer, so the optimum lies in
+   * [dualBound, totalCost]. Needs no central solve. Null where the method gives none.
+   */
+  certifiedGap?: number | null;
+  dualBound?: number | null;
+  /**
+   * What the VPP learnt: 'aggregates' (sums only; `prosumers` is empty) or 'schedules' (every
+   * prosumer's schedule and bill: simulation and research mode, labelled as such).
+   */
+  disclosure?: 'aggregates' | 'schedules';
+  /** The VPP's schedule: each field summed over its members (what the coordinator learns at the end). */
+  aggregateSchedule?: Schedule;
+  /** Prosumers that cleared in the market (the others trade with the grid). */
+  participants?: number;
+  /** Prosumers out of the market and why (drop-out, refusal, malformed or hostile messages). */
+  excluded?: { id: string; round: number; reason: string }[];
+  /** Seconds of the session's set-up (hello, key agreement) before the first round. */
+  setupSeconds?: number;
 }
 
 export interface DayAheadResult {
@@ -106,6 +130,29 @@ export function netPositionOf(schedules: Schedule[], mismatch: ArrayLike<number>
     { length: T },
     (_, t) => schedules.reduce((s, x) => s + x.gridBuy[t]! - x.gridSell[t]!, 0) - mismatch[t]!,
   );
+}
+
+/** The VPP's schedule: every field summed over the prosumers (or the method's own aggregate). */
+export function aggregateScheduleOf(
+  r: Pick<FrameworkResult, 'prosumers' | 'aggregateSchedule' | 'netPositionKwh'>,
+): Schedule {
+  if (r.aggregateSchedule) return r.aggregateSchedule;
+  const T = r.netPositionKwh.length;
+  const sum = (f: keyof Schedule) =>
+    Array.from({ length: T }, (_, t) => r.prosumers.reduce((s, p) => s + p.schedule[f][t]!, 0));
+  return {
+    pvUsed: sum('pvUsed'),
+    pvCurtailed: sum('pvCurtailed'),
+    generator: sum('generator'),
+    charge: sum('charge'),
+    discharge: sum('discharge'),
+    soc: sum('soc'),
+    flexible: sum('flexible'),
+    gridBuy: sum('gridBuy'),
+    gridSell: sum('gridSell'),
+    p2pNet: sum('p2pNet'),
+    load: sum('load'),
+  };
 }
 
 export function outcomes(reports: AgentReport[]): ProsumerOutcome[] {

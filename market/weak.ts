@@ -1,91 +1,123 @@
 // Weakly-centralised market: the VPP coordinator relaxes the pool balance Σ_i trade_{i,t} = 0 with one
-// multiplier per period — the internal price — and updates it from the prosumers' reported trade
-// quantities only. It never reads prosumer data: its whole view of the prosumers is an AgentHost.
+// multiplier per period — the internal price — and updates it from the *sums* of the prosumers' trade
+// quantities. It never sees one prosumer's trade vector, cost or residual: its whole view of the
+// prosumers is a PoolSession (pool/session.ts), whose secure rounds return sums only.
 //
 // Default method: exchange ADMM (Boyd et al. 2011, §7.3.2). Each prosumer answers prices π and the mean
 // trade q̄ with argmin ownCost - π·q + ρ/2·‖q - (q_prev - q̄)‖²; the coordinator then sets π ← π - ρ·q̄
 // (a gradient step of the augmented Lagrangian's dual). Option 'subgradient': plain Lagrangian with
 // normalised diminishing steps a/√(k+1) and primal recovery by averaging (for comparison: it oscillates).
-import type { AgentHost } from './agent-host.ts';
-import { type ClearingOptions, DEFAULT_CLEARING, hasConverged } from './clearing.ts';
+//
+// Stop test without an oracle: the imbalance is below its tolerance and the *certified* gap is below
+// the gap tolerance. The certificate is the method's own: when the imbalance passes, a bound round sums
+// every prosumer's Lagrangian lower bound at the current prices (bound.ts); by weak duality that sum is
+// below the optimum, and the iterate's cost (imbalance settled with the grid: a feasible outcome) is
+// above it. A central optimum (`referenceCost`, research only) is reported beside it, never used.
+import { type ClearingOptions, DEFAULT_CLEARING } from './clearing.ts';
+import type { Schedule } from './model.ts';
+import { fieldIndex, finalLayout, iterationLayout } from './pool/layouts.ts';
+import { SCHEDULE_FIELDS } from './pool/messages.ts';
+import type { PoolSession } from './pool/session.ts';
 import {
   type FrameworkResult,
   type HistoryEntry,
-  iterativeResult,
-  outcomes,
+  type ProsumerOutcome,
   relativeGap,
   settlementCost,
-  Traffic,
 } from './result.ts';
 import type { Tariffs } from './types.ts';
 
+/** What the coordinator works with: a session's secure rounds (sums only) and its bookkeeping. */
+export type PoolSums = Pick<
+  PoolSession,
+  'iterate' | 'bound' | 'finish' | 'traffic' | 'setupSeconds' | 'parties' | 'excluded' | 'reports'
+>;
+
+export interface WeakOptions extends Partial<ClearingOptions> {
+  /** Research mode: ask the prosumers to reveal their final schedules (those who allow it do). */
+  reveal?: boolean;
+}
+
+/** (primal - bound) / max(|bound|, 1): the certified relative gap. */
+export function certifiedGapOf(primal: number, bound: number): number {
+  return (primal - bound) / Math.max(Math.abs(bound), 1);
+}
+
 export async function clearWeak(
-  host: AgentHost,
+  session: PoolSums,
   tariffs: Tariffs,
-  options: Partial<ClearingOptions> = {},
+  options: WeakOptions = {},
 ): Promise<FrameworkResult> {
   const o = { ...DEFAULT_CLEARING, ...options };
   const started = performance.now();
   const T = tariffs.retail.length;
-  const N = host.size;
-  const traffic = new Traffic();
   const subgradient = o.method === 'subgradient';
+  const at = iterationLayout(T, subgradient);
+  const field = (name: string) => fieldIndex(at, name);
+  const [fTrade, fOwn, fVolume, fChangeSquared] = ['trade', 'ownCost', 'volume', 'changeSquared'].map(field);
+  const fReportedTrade = subgradient ? field('averageTrade') : fTrade;
+  const fReportedCost = subgradient ? field('averageCost') : fOwn;
   // Start in the middle of the grid spread: the clearing price lies between feed-in and retail.
   const prices = tariffs.retail.map((r, t) => (r + tariffs.feedIn[t]!) / 2);
+  let answered = [...prices];
   let meanTrade = new Array<number>(T).fill(0);
   let rho = o.rho;
-  let previous: Float64Array[] | undefined;
   const history: HistoryEntry[] = [];
   let converged = false;
   let iterations = 0;
-  let last = { imbalance: 0, relative: 0, volume: 0, cost: 0, mismatch: new Float64Array(T) };
+  let certifiedGap: number | null = null;
+  let dualBound: number | null = null;
+  let last = { imbalance: 0, relative: 0, volume: 0, cost: 0 };
+  const traffic0 = { ...session.traffic };
   for (let k = 0; k < o.maxIterations && !converged; k++) {
     iterations = k + 1;
-    const msg = {
-      prices: [...prices],
+    answered = [...prices];
+    const sums = await session.iterate({
+      iteration: k + 1,
+      prices,
       meanTrade: subgradient ? new Array<number>(T).fill(0) : meanTrade,
       rho: subgradient ? 0 : rho,
-    };
-    traffic.count(N, 2 * T + 1);
-    const replies = await host.poolStep(msg, subgradient);
-    traffic.count(N, T + 1);
-    // What the coordinator learns: each prosumer's trade vector and one cost figure.
-    const reported = replies.map((r) => r.recovered ?? r);
-    const mismatch = new Float64Array(T);
-    const current = new Float64Array(T);
-    let volume = 0;
-    let own = 0;
-    reported.forEach((r, i) => {
-      own += r.ownCost;
-      for (let t = 0; t < T; t++) {
-        mismatch[t]! += r.trade[t]!;
-        current[t]! += replies[i]!.trade[t]!;
-        volume += Math.max(r.trade[t]!, 0);
-      }
     });
-    const imbalance = mismatch.reduce((s, e) => s + Math.abs(e), 0);
-    const cost = own + settlementCost(mismatch, tariffs);
-    const gap = relativeGap(cost, o.referenceCost);
-    let change = 0;
-    let dualResidual = 0;
-    const newMean = Array.from(current, (v) => v / N);
-    if (previous) {
-      replies.forEach((r, i) => {
-        for (let t = 0; t < T; t++) {
-          const d = r.trade[t]! - previous![i]![t]!;
-          change += Math.abs(d);
-          const s = d - (newMean[t]! - meanTrade[t]!);
-          dualResidual += s * s;
-        }
-      });
-    } else change = Number.POSITIVE_INFINITY;
-    previous = replies.map((r) => r.trade);
+    const N = sums.contributors;
+    if (N === 0) break;
+    const v = sums.values;
+    const mismatch = v[fReportedTrade]!;
+    const current = v[fTrade]!;
+    const volume = v[fVolume]![0]!;
+    let imbalance = 0;
+    for (let t = 0; t < T; t++) imbalance += Math.abs(mismatch[t]!);
+    const cost = v[fReportedCost]![0]! + settlementCost(mismatch, tariffs);
+    const newMean = Array.from(current, (q) => q / N);
+    // Dual residual Σ_i ‖Δq_i - Δq̄‖² = Σ_i ‖Δq_i‖² - N‖Δq̄‖² (each prosumer sends its own ‖Δq_i‖²).
+    let meanShift = 0;
+    for (let t = 0; t < T; t++) meanShift += (newMean[t]! - meanTrade[t]!) ** 2;
+    const dualResidual =
+      k > 0 ? Math.max(0, v[fChangeSquared]![0]! - N * meanShift) : Number.POSITIVE_INFINITY;
     const relative = imbalance / Math.max(volume, 1e-6);
-    const entry = { iteration: k + 1, imbalance, relativeImbalance: relative, cost, gap, rho };
+    const entry: HistoryEntry = {
+      iteration: k + 1,
+      imbalance,
+      relativeImbalance: relative,
+      cost,
+      gap: relativeGap(cost, o.referenceCost),
+      rho,
+    };
+    last = { imbalance, relative, volume, cost };
+    const balanced = imbalance <= o.imbalanceTolerance * Math.max(volume, 1e-6);
+    if (balanced || k === o.maxIterations - 1) {
+      // The certificate round, at the prices this iterate answered. Only valid when the same parties
+      // contributed to both sums (a drop-out in between: try again next iteration).
+      const b = await session.bound(answered);
+      if (b.contributors === N) {
+        dualBound = b.values[0]![0]!;
+        certifiedGap = certifiedGapOf(cost, dualBound);
+        entry.dualBound = dualBound;
+        entry.certifiedGap = certifiedGap;
+        converged = balanced && certifiedGap <= o.gapTolerance;
+      }
+    }
     history.push(entry);
     o.onIteration?.(entry, o.maxIterations);
-    last = { imbalance, relative, volume, cost, mismatch };
-    converged = hasConverged(o, imbalance, volume, gap, change);
     if (converged) break;
     if (subgradient) {
       let norm = 0;
@@ -104,23 +136,75 @@ export async function clearWeak(
       }
     }
   }
-  const reports = await host.report();
-  const prosumers = outcomes(reports);
-  return iterativeResult({
+  // Every prosumer fixes its schedule and bill at the prices its last trades answered; the VPP learns
+  // the aggregate schedule and bills (and, in research mode, the schedules of those who allow it).
+  const reveal = options.reveal === true;
+  const final = await session.finish({ prices: answered, iterations, converged, reveal });
+  const seconds = (performance.now() - started) / 1000;
+  const fl = finalLayout(T);
+  const sum = (name: string) => final.values[fieldIndex(fl, name)]!;
+  const aggregateSchedule = Object.fromEntries(
+    SCHEDULE_FIELDS.map((f) => [f, [...sum(f)]]),
+  ) as unknown as Schedule;
+  const mismatch = sum('p2pNet');
+  const totalCost = sum('ownCost')[0]! + settlementCost(mismatch, tariffs);
+  const prosumers: ProsumerOutcome[] = [];
+  if (reveal) {
+    for (const [i, r] of [...session.reports].sort((a, b) => a[0] - b[0])) {
+      const schedule = Object.fromEntries(
+        SCHEDULE_FIELDS.map((f) => [f, [...r.schedule[f]]]),
+      ) as unknown as Schedule;
+      prosumers.push({
+        id: session.parties[i]!.id,
+        cost: r.ownCost + r.p2pPayment,
+        ownCost: r.ownCost,
+        p2pPayment: r.p2pPayment,
+        schedule,
+      });
+    }
+  }
+  const excluded = [...session.excluded.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((e) => ({ id: e.id, round: e.round, reason: e.reason }));
+  const notes: string[] = [];
+  if (!converged) notes.push(`not converged within ${o.maxIterations} iterations`);
+  if (excluded.length > 0)
+    notes.push(
+      `${excluded.length} prosumer(s) out of the market (they trade with the grid), not in the totals`,
+    );
+  if (reveal) notes.push('research mode: schedules revealed by the prosumers that allow it');
+  const netPositionKwh = Array.from(
+    { length: T },
+    (_, t) => aggregateSchedule.gridBuy[t]! - aggregateSchedule.gridSell[t]! - mismatch[t]!,
+  );
+  return {
     framework: 'weak',
     method: subgradient
       ? `sub-gradient, step ${o.subgradientStep}/sqrt(k+1) on the normalised imbalance, primal averaging`
-      : `exchange ADMM, rho ${o.rho}${o.adaptiveRho ? ' adaptive' : ''}`,
-    last,
-    referenceCost: o.referenceCost,
+      : `exchange ADMM, rho ${o.rho}${o.adaptiveRho ? ' adaptive' : ''}, secure sums`,
+    totalCost,
+    gap: relativeGap(totalCost, o.referenceCost),
+    imbalance: last.imbalance,
+    relativeImbalance: last.relative,
+    tradedVolumeKwh: last.volume,
     iterations,
     converged,
-    maxIterations: o.maxIterations,
-    startedMs: started,
-    traffic,
-    prices: [...prices],
+    seconds,
+    // Everything after the set-up: iterations, certificate rounds, recoveries and the final round.
+    messages: session.traffic.messages - traffic0.messages,
+    bytes: session.traffic.bytes - traffic0.bytes,
+    prices: answered,
     prosumers,
-    tariffs,
+    settlementCost: settlementCost(mismatch, tariffs),
+    netPositionKwh,
     history,
-  });
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    certifiedGap,
+    dualBound,
+    disclosure: reveal ? 'schedules' : 'aggregates',
+    aggregateSchedule,
+    participants: final.contributors,
+    excluded,
+    setupSeconds: session.setupSeconds,
+  };
 }

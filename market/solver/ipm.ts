@@ -33,6 +33,15 @@ export interface QpSolution {
 
 export class QpNotSolvedError extends Error {}
 
+/** A solver's iterate, kept to resume warm starts after solving something else. */
+export interface WarmState {
+  x: Float64Array;
+  y: Float64Array;
+  zl: Float64Array;
+  zu: Float64Array;
+  solved: boolean;
+}
+
 export class QpSolver {
   private readonly s: QpStructure;
   private readonly colStart: Int32Array;
@@ -226,6 +235,30 @@ export class QpSolver {
       for (let i = 0; i < m; i++) y[i]! += alpha * this.dy[i]!;
     }
     throw new QpNotSolvedError(`interior-point method did not converge in ${maxIterations} iterations`);
+  }
+
+  /** The row multipliers of the last solve (A·x = b rows; the sign convention of rd = c + Qx - Aᵀy). */
+  duals(): Float64Array {
+    return this.y.slice();
+  }
+
+  /** The warm-start state (iterate and multipliers), to solve another problem and come back. */
+  snapshot(): WarmState {
+    return {
+      x: this.x.slice(),
+      y: this.y.slice(),
+      zl: this.zl.slice(),
+      zu: this.zu.slice(),
+      solved: this.solved,
+    };
+  }
+
+  restore(state: WarmState): void {
+    this.x.set(state.x);
+    this.y.set(state.y);
+    this.zl.set(state.zl);
+    this.zu.set(state.zu);
+    this.solved = state.solved;
   }
 
   private coldStart(zscale: number): void {

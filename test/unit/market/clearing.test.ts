@@ -1,20 +1,16 @@
 // Clearing-method behaviour: why ADMM, the stop rule, the iteration limit, and worker parallelism.
 import { describe, expect, it } from 'vitest';
-import { startAgents } from '../../../market/agent-host.ts';
 import { solveCentral } from '../../../market/central.ts';
 import { DEFAULT_CLEARING, hasConverged } from '../../../market/clearing.ts';
-import { clearWeak } from '../../../market/weak.ts';
-import { generated } from './helpers.ts';
+import type { WeakOptions } from '../../../market/weak.ts';
+import { generated, weakMarket } from './helpers.ts';
 
 const scenario = generated(12, 21, { batteryShare: 0.5 });
 
-async function weak(options: Parameters<typeof clearWeak>[2], threads = 0) {
-  const host = await startAgents(scenario, 'pool', threads);
-  try {
-    return await clearWeak(host, scenario.tariffs, options);
-  } finally {
-    await host.close();
-  }
+async function weak(options: WeakOptions, threads = 0) {
+  const { result, parties } = await weakMarket(scenario, options, threads);
+  await parties.close();
+  return result;
 }
 
 describe('weakly-centralised clearing', () => {
@@ -28,6 +24,12 @@ describe('weakly-centralised clearing', () => {
     expect(plain.relativeImbalance).toBeGreaterThan(100 * admm.relativeImbalance);
     // Even when it stops early, a result is an honest feasible cost: never below the optimum.
     expect(plain.totalCost).toBeGreaterThanOrEqual(optimum - 1e-6);
+    // Both certify their own gap without the optimum: the bound is below it, the cost above.
+    for (const r of [plain, admm]) {
+      expect(r.dualBound!).toBeLessThanOrEqual(optimum + 1e-9);
+      expect(r.certifiedGap!).toBeGreaterThanOrEqual(r.gap! - 1e-9);
+    }
+    expect(admm.certifiedGap!).toBeLessThanOrEqual(DEFAULT_CLEARING.gapTolerance);
   });
 
   it('stops at the iteration limit and says so', async () => {
@@ -47,6 +49,21 @@ describe('weakly-centralised clearing', () => {
 });
 
 describe('stop rule', () => {
+  it('the weak market stops on its certified gap, with no reference optimum', async () => {
+    const r = await weak({ maxIterations: 300 });
+    expect(r.converged).toBe(true);
+    expect(r.gap).toBeNull();
+    expect(r.relativeImbalance).toBeLessThanOrEqual(DEFAULT_CLEARING.imbalanceTolerance);
+    expect(r.certifiedGap!).toBeLessThanOrEqual(DEFAULT_CLEARING.gapTolerance);
+    const last = r.history.at(-1)!;
+    expect(last.certifiedGap).toBe(r.certifiedGap);
+    // Certificate rounds run only once the imbalance is small (they cost one LP per prosumer).
+    const certified = r.history.filter((h) => h.certifiedGap !== undefined);
+    for (const h of certified)
+      expect(h.relativeImbalance).toBeLessThanOrEqual(DEFAULT_CLEARING.imbalanceTolerance);
+    expect(certified.length).toBeLessThan(r.iterations / 2);
+  });
+
   const o = DEFAULT_CLEARING;
   it('needs both a small imbalance and a small gap', () => {
     expect(hasConverged(o, 0.5e-4, 1, 0.5e-3, 1)).toBe(true);

@@ -103,9 +103,19 @@ describe('bundled CLNR scenario', () => {
     expect(exports('central')).toBeLessThanOrEqual(exports('traditional') + 1e-6);
   });
 
+  it('certifies the weak market gap by its own dual bound, which the central optimum confirms', () => {
+    const weak = result.frameworks.weak!;
+    const optimum = result.frameworks.central!.totalCost;
+    expect(weak.dualBound!).toBeLessThanOrEqual(optimum + 1e-9);
+    expect(weak.certifiedGap!).toBeLessThanOrEqual(1e-3);
+    expect(weak.certifiedGap!).toBeGreaterThanOrEqual(weak.gap!);
+  });
+
   it('counts the messages of each method', () => {
     const weak = result.frameworks.weak!;
-    expect(weak.messages).toBe(2 * 30 * weak.iterations);
+    // A request and a reply per prosumer in every iteration, certificate round and the final round.
+    const certificateRounds = weak.history.filter((h) => h.certifiedGap !== undefined).length;
+    expect(weak.messages).toBe(2 * 30 * (weak.iterations + certificateRounds + 1));
     const dec = result.frameworks.decentralized!;
     expect(dec.messages).toBe(30 * 29 * dec.iterations);
     expect(dec.bytes).toBe(dec.messages * (16 + 8 * 48));

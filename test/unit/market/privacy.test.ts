@@ -1,64 +1,179 @@
-// The message boundary: coordinators see prices and quantities, never prosumer data.
+// Privacy of the prosumers' data, at the wire. The weak market's coordinator learns sums only: every
+// byte it receives is recorded and checked against what each prosumer really computed (replayed by a
+// shadow agent from the same requests). Also: the coordinator's code does not even load a prosumer
+// model, solver or scenario code, and peers in the decentralised market exchange only their offers.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { PoolPrices } from '../../../market/agent.ts';
+import { ProsumerAgent } from '../../../market/agent.ts';
 import { type AgentHost, startAgents } from '../../../market/agent-host.ts';
 import { clearDecentralized } from '../../../market/decentralized.ts';
 import { tradingGraph } from '../../../market/graph.ts';
+import { startParties } from '../../../market/pool/hosts.ts';
+import { iterationLayout } from '../../../market/pool/layouts.ts';
+import { decodeReply, decodeRequest, Kind } from '../../../market/pool/messages.ts';
+import { PoolSession } from '../../../market/pool/session.ts';
+import type { PartyTransport } from '../../../market/pool/transport.ts';
+import { accumulateWords, decodeSums } from '../../../market/secagg/fixed.ts';
+import { periodHours } from '../../../market/types.ts';
 import { clearWeak } from '../../../market/weak.ts';
 import { generated } from './helpers.ts';
 
-const source = (file: string) => readFileSync(new URL(`../../../market/${file}`, import.meta.url), 'utf8');
-const imports = (text: string) => [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+const marketDir = new URL('../../../market/', import.meta.url);
+const source = (file: string) => readFileSync(new URL(file, marketDir), 'utf8');
+/** Imports that load code at run time (type-only imports are erased). */
+const runtimeImports = (text: string) =>
+  [...text.matchAll(/^import (?!type )[^;]*?from '([^']+)'/gms)]
+    .map((m) => m[1]!)
+    .filter((s) => s.startsWith('.'));
 
-describe('privacy of prosumer data', () => {
-  it('the coordinator and the peer network import no prosumer model, solver or scenario code', () => {
-    for (const file of ['weak.ts', 'decentralized.ts']) {
-      const text = source(file);
-      for (const imported of imports(text)) {
-        expect(
-          ['./agent-host.ts', './clearing.ts', './result.ts', './types.ts', './agent.ts'],
-          `${file} imports ${imported}`,
-        ).toContain(imported);
+function loadedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+    for (const imported of runtimeImports(source(file))) {
+      const resolved = new URL(imported, new URL(dir, marketDir)).pathname.slice(marketDir.pathname.length);
+      visit(resolved);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+describe('the weak market coordinator at the wire', () => {
+  it('loads no prosumer model, solver, agent or scenario code', () => {
+    for (const entry of ['weak.ts', 'pool/session.ts']) {
+      const loaded = [...loadedFrom(entry)];
+      for (const file of loaded) {
+        expect(file, `${entry} loads ${file}`).not.toMatch(
+          /^(model|agent|agent-group|agent-host|bound|scenario|generator|central|traditional)\.ts$|^solver\/|^pool\/(party|hosts|worker)\.ts$/,
+        );
       }
-      // From agent.ts and types.ts only message and tariff types, erased at run time.
-      expect(text).toMatch(/import type \{ PeerMessage \} from '\.\/agent\.ts'|^(?![\s\S]*agent\.ts)/);
-      expect(text).not.toMatch(/\bloadKw\b|\bpvKw\b|\bbattery\b|\bflexibleLoads\b/);
+      expect(source(entry)).not.toMatch(/\bloadKw\b|\bpvKw\b|\bbattery\b|\bflexibleLoads\b/);
     }
   });
 
-  it('the weakly-centralised coordinator exchanges only prices out and quantities back', async () => {
-    const scenario = generated(6, 3);
-    const inner = await startAgents(scenario, 'pool', 0);
-    const sent: PoolPrices[] = [];
-    const received: unknown[] = [];
-    const recording: AgentHost = {
-      ...inner,
-      poolStep: async (msg, recover) => {
-        sent.push(structuredClone(msg));
-        const replies = await inner.poolStep(msg, recover);
-        received.push(...replies);
-        return replies;
+  it('receives only masked vectors: no trade vector can be read from its bytes, only their sums', async () => {
+    const scenario = generated(8, 3);
+    const T = scenario.periods;
+    const parties = await startParties(scenario, { threads: 0 });
+    const received: { party: number; bytes: Uint8Array }[] = [];
+    const sent: { party: number; bytes: Uint8Array }[] = [];
+    const recording: PartyTransport = {
+      ...parties.transport,
+      async exchange(requests, deadline) {
+        for (const [party, bytes] of requests) sent.push({ party, bytes: bytes.slice() });
+        const answers = await parties.transport.exchange(requests, deadline);
+        for (const [party, a] of answers) if (a.ok) received.push({ party, bytes: a.bytes.slice() });
+        return answers;
       },
     };
-    const result = await clearWeak(recording, scenario.tariffs, { maxIterations: 400 });
+    const session = await PoolSession.open(recording, {
+      tariffs: scenario.tariffs,
+      periodMinutes: scenario.periodMinutes,
+      method: 'admm',
+    });
+    const result = await clearWeak(session, scenario.tariffs, { maxIterations: 400 });
     expect(result.converged).toBe(true);
-    expect(sent).toHaveLength(result.iterations);
-    for (const m of sent) {
-      expect(Object.keys(m).sort()).toEqual(['meanTrade', 'prices', 'rho']);
-      expect(m.prices).toHaveLength(scenario.periods);
-    }
-    for (const r of received) {
-      expect(Object.keys(r as object).sort()).toEqual(['ownCost', 'trade']);
-      expect((r as { trade: Float64Array }).trade).toHaveLength(scenario.periods);
-    }
-    // Counted traffic: a broadcast of 2T+1 numbers to each prosumer and T+1 back, per iteration.
-    const T = scenario.periods;
-    expect(result.messages).toBe(2 * 6 * result.iterations);
-    expect(result.bytes).toBe(6 * result.iterations * (16 + 8 * (2 * T + 1) + 16 + 8 * (T + 1)));
-    await inner.close();
-  });
+    expect(result.disclosure).toBe('aggregates');
+    expect(result.prosumers).toEqual([]);
 
+    // What each prosumer really sent, replayed by a shadow agent from the requests it was sent.
+    const shadows = scenario.prosumers.map(
+      (p) => new ProsumerAgent(p, scenario.tariffs, periodHours(scenario), 'pool'),
+    );
+    const truth = new Map<string, Float64Array>();
+    for (const { party, bytes } of sent) {
+      const m = decodeRequest(bytes, T);
+      if (m.kind !== Kind.round) continue;
+      const reply = shadows[party]!.poolStep(
+        { prices: [...m.prices], meanTrade: [...m.meanTrade], rho: m.rho },
+        false,
+      );
+      truth.set(`${party}:${m.round}`, reply.trade);
+    }
+    expect(truth.size).toBe(8 * result.iterations);
+
+    // What kind of request each round was: the masked vectors have that round's layout.
+    const roundKind = new Map<number, number>();
+    for (const { bytes } of sent) {
+      const m = decodeRequest(bytes, T);
+      if ('round' in m) roundKind.set(m.round, m.kind);
+    }
+    const layout = iterationLayout(T, false);
+    const kinds = new Set<number>();
+    const masked = new Map<string, Uint8Array>();
+    const windows = new Set<string>();
+    let highBits = 0;
+    let words = 0;
+    for (const { party, bytes } of received) {
+      for (let k = 0; k + 8 <= bytes.length; k++)
+        windows.add(Buffer.from(bytes.subarray(k, k + 8)).toString('hex'));
+      const kind = bytes[1]!;
+      kinds.add(kind);
+      if (kind !== Kind.masked) continue;
+      const head = decodeReply(bytes, { words: (bytes.length - 8 - 2 - 4 - 4 - 1) / 8, periods: T });
+      if (head.kind !== Kind.masked || roundKind.get(head.round) !== Kind.round) continue;
+      const reply = decodeReply(bytes, { words: layout.words, periods: T });
+      if (reply.kind !== Kind.masked) throw new Error('not masked');
+      masked.set(`${party}:${reply.round}`, reply.words);
+      for (let w = 0; w < layout.words; w++) {
+        words++;
+        if (reply.words[8 * w + 7]! >= 0x80) highBits++;
+      }
+    }
+    // Only greetings, set-up acknowledgements and masked vectors: no plaintext value, no revealed mask.
+    expect([...kinds].sort()).toEqual([Kind.helloReply, Kind.ready, Kind.masked].sort());
+    expect(masked.size).toBe(truth.size);
+    // Masked words look uniform: the sign bit is set about half the time.
+    expect(highBits / words).toBeGreaterThan(0.4);
+    expect(highBits / words).toBeLessThan(0.6);
+
+    const fixed = (x: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64LE(BigInt(Math.round(x * 2 ** 32)));
+      return b.toString('hex');
+    };
+    const float = (x: number) => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(x);
+      return b.toString('hex');
+    };
+    const rounds = new Set([...truth.keys()].map((k) => Number(k.split(':')[1])));
+    let checked = 0;
+    for (const round of rounds) {
+      const lo = new Float64Array(layout.words);
+      const hi = new Float64Array(layout.words);
+      const expected = new Float64Array(T);
+      for (let i = 0; i < 8; i++) {
+        const x = truth.get(`${i}:${round}`)!;
+        const w = masked.get(`${i}:${round}`)!;
+        // Alone, a masked vector is no trade vector: read as one it is out of any honest range.
+        const one = { lo: new Float64Array(layout.words), hi: new Float64Array(layout.words) };
+        accumulateWords(w, 0, layout.words, 1, one.lo, one.hi);
+        const alone = decodeSums(layout, one.lo, one.hi, 1);
+        expect(alone.invalid).toBeDefined();
+        // The prosumer's true values appear nowhere in the bytes, neither as fixed point nor as floats.
+        for (const v of x) {
+          if (Math.abs(v) < 1e-6) continue;
+          expect(windows.has(fixed(v))).toBe(false);
+          expect(windows.has(float(v))).toBe(false);
+          checked++;
+        }
+        accumulateWords(w, 0, layout.words, 1, lo, hi);
+        for (let t = 0; t < T; t++) expected[t]! += Math.round(x[t]! * 2 ** 32) / 2 ** 32;
+      }
+      // Together they give exactly the sum of the eight true trade vectors: what the market needs.
+      const sums = decodeSums(layout, lo, hi, 8);
+      expect(sums.invalid).toBeUndefined();
+      for (let t = 0; t < T; t++) expect(sums.values[0]![t]).toBeCloseTo(expected[t]!, 9);
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('the decentralised market', () => {
   it('peers exchange only their offers to each other along the trading graph', async () => {
     const scenario = generated(8, 4);
     const graph = tradingGraph(8, { type: 'sparse', degree: 3, seed: 2 });
