@@ -510,6 +510,28 @@ export class PoolSession {
     return out;
   }
 
+  /**
+   * Splits a connected group in two parts whose connected pieces all have at least `minGroup` members:
+   * a breadth-first prefix of about half (connected), plus any piece of the rest that would be too small
+   * (each touches the prefix, so the part stays connected). Tries each member as the root; undefined if
+   * no root gives a proper split.
+   */
+  private split(group: number[], minGroup: number): [number[], number[]] | undefined {
+    for (const root of group) {
+      const ordered = this.components([root, ...group.filter((i) => i !== root)])[0]!;
+      const half = ordered.slice(0, Math.floor(group.length / 2));
+      const inHalf = new Set(half);
+      const rest = group.filter((i) => !inHalf.has(i));
+      const kept: number[] = [];
+      for (const piece of this.components(rest)) {
+        if (piece.length < minGroup) half.push(...piece);
+        else kept.push(...piece);
+      }
+      if (half.length >= minGroup && kept.length >= minGroup) return [half, kept];
+    }
+    return undefined;
+  }
+
   /** Finds the parties behind an invalid sum by halving (see the header); returns who to exclude. */
   private async identify(
     round: number,
@@ -530,11 +552,10 @@ export class PoolSession {
         continue;
       }
       if (suspects.length < 2 * minGroup) return suspects;
-      const half = pieces[0]!.slice(0, Math.floor(suspects.length / 2));
+      const split = this.split(pieces[0]!, minGroup);
+      if (!split) return suspects;
+      const [half, other] = split;
       const inHalf = new Set(half);
-      const other = suspects.filter((i) => !inHalf.has(i));
-      const small = [...this.components(half), ...this.components(other)].some((p) => p.length < minGroup);
-      if (small) return suspects;
       // Reveal the masks across the cut, from both sides (each side's sum needs its own).
       const wanted = new Map<number, number[]>();
       const suspectSet = new Set(suspects);

@@ -4,7 +4,7 @@
 // hash of the roster, so the graph — and each party's pairwise secrets — stay the same from day to day):
 // every cycle alone is connected, so the graph is connected by construction, and the union of random
 // cycles is an expander, which keeps it connected when parties drop out. Default degree
-// k = min(N - 1, 2⌈log2 N⌉): 28 at 10,000 parties.
+// k = min(N - 1, 2⌈log2 N⌉): 28 at 10,000 parties (mean degree at least k, none above 2k).
 import { keystreamBytes, keyWords } from './chacha.ts';
 
 export function defaultMaskDegree(n: number): number {
@@ -19,8 +19,10 @@ export function maskingGraph(n: number, degree: number, seed: Uint8Array): numbe
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) sets[i]!.add(j);
   } else {
     const key = keyWords(seed);
-    const cycles = Math.ceil(degree / 2);
-    for (let c = 0; c < cycles; c++) {
+    // ⌈k/2⌉ cycles give degree k when no two cycles share an edge; on small graphs they often do, so
+    // cycles are added until the mean degree reaches k (never more than k cycles: degree ≤ 2k).
+    let edges = 0;
+    for (let c = 0; c < degree && (c < Math.ceil(degree / 2) || 2 * edges < degree * n); c++) {
       // Fisher-Yates with 32-bit draws from the seed's keystream (nonce = cycle number); the modulo bias
       // of at most n/2^32 does not matter for a graph.
       const random = keystreamBytes(key, c, 0x6772_6170, 0, 4 * n);
@@ -33,9 +35,10 @@ export function maskingGraph(n: number, degree: number, seed: Uint8Array): numbe
       for (let i = 0; i < n; i++) {
         const a = order[i]!;
         const b = order[(i + 1) % n]!;
-        if (a !== b) {
+        if (a !== b && !sets[a]!.has(b)) {
           sets[a]!.add(b);
           sets[b]!.add(a);
+          edges++;
         }
       }
     }
