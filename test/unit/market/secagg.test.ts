@@ -49,7 +49,9 @@ describe('ChaCha20', () => {
         (key, n) => {
           const nonce = new Uint8Array(12);
           const view = new DataView(nonce.buffer);
-          n.forEach((x, i) => view.setUint32(4 * i, x >>> 0, true));
+          n.forEach((x, i) => {
+            view.setUint32(4 * i, x >>> 0, true);
+          });
           const theirs = chacha20(key, nonce, new Uint8Array(200));
           expect(
             Buffer.from(keystreamBytes(keyWords(key), n[0]! >>> 0, n[1]! >>> 0, n[2]! >>> 0, 200)),
@@ -104,7 +106,9 @@ describe('fixed point modulo 2^64', () => {
           expect(sums.invalid).toBeUndefined();
           expect(sums.values[1]![0]).toBe(n);
           // Exact: the rounded values' sum, to the last bit that a double can hold.
-          sums.values[0]!.forEach((s, k) => expect(Math.abs(s - expected[k]!)).toBeLessThanOrEqual(1e-9));
+          sums.values[0]!.forEach((s, k) => {
+            expect(Math.abs(s - expected[k]!)).toBeLessThanOrEqual(1e-9);
+          });
         },
       ),
       { numRuns: 50 },
