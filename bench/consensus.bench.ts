@@ -47,6 +47,7 @@ function opensslSha256PerSecond(clock: 'cpu' | 'wall'): number | undefined {
 interface PowRate {
   wall: number; // hashes per second, all workers
   cpuPerWorker: number; // hashes per CPU second of one worker thread
+  coresUsed: number; // CPU seconds the workers got per second: what the scheduler gave them
 }
 
 /**
@@ -104,6 +105,7 @@ async function powRate(engine: PowEngine, workers: number, seconds: number): Pro
   return {
     wall: sum((k) => k.hashes / (k.wallMs / 1000)),
     cpuPerWorker: sum((k) => k.hashes) / (sum((k) => k.cpuMs) / 1000),
+    coresUsed: sum((k) => k.cpuMs / k.wallMs),
   };
 }
 
@@ -132,7 +134,12 @@ for (let r = 0; r < 3; r++) {
 }
 const rate = (engine: PowEngine, n: number): PowRate => {
   const runs = rates.get(`${engine}/${n}`)!;
-  return { wall: median(runs.map((x) => x.wall)), cpuPerWorker: median(runs.map((x) => x.cpuPerWorker)) };
+  const of = (f: (x: PowRate) => number) => median(runs.map(f));
+  return {
+    wall: of((x) => x.wall),
+    cpuPerWorker: of((x) => x.cpuPerWorker),
+    coresUsed: of((x) => x.coresUsed),
+  };
 };
 const ENGINE_NAME: Record<PowEngine, string> = { simd: 'wasm SIMD', js: 'JS (reference)' };
 console.log(
@@ -146,26 +153,36 @@ if (refCpu.length) {
     `  reference: openssl speed sha256, 64-byte messages (also 2 compressions) on one core: ` +
       `${fmt(rc / 1e6, 2)} M/CPU-s, ${fmt(rw / 1e6, 2)} M/s wall`,
   );
-  console.log('  search           workers   MH/s wall  per worker/openssl   per worker M/CPU-s  /openssl');
+  console.log(
+    '  search           workers   MH/s wall  per worker/openssl  cores used   per worker M/CPU-s  /openssl',
+  );
   for (const engine of engines)
     for (const n of workerCounts) {
       const x = rate(engine, n);
       console.log(
         `  ${ENGINE_NAME[engine].padEnd(16)} ${String(n).padStart(7)} ${fmt(x.wall / 1e6, 2).padStart(11)}` +
-          `${fmt(x.wall / n / rw, 3).padStart(20)} ${fmt(x.cpuPerWorker / 1e6, 2).padStart(20)}` +
+          `${fmt(x.wall / n / rw, 3).padStart(20)} ${fmt(x.coresUsed, 2).padStart(11)}` +
+          `${fmt(x.cpuPerWorker / 1e6, 2).padStart(21)}` +
           `${fmt(x.cpuPerWorker / rc, 3).padStart(10)}`,
       );
     }
 } else console.log('  openssl not found: no reference figure');
+// Scaling: the wall figure needs the cores to be free; under load the scheduler shares CPU per session
+// (autogroup), so "cores used" shows what the workers were given, and per CPU-s whether they slowed
+// each other down.
 if (cores > 1)
-  for (const engine of engines)
+  for (const engine of engines) {
+    const [one, all] = [rate(engine, 1), rate(engine, cores)];
     console.log(
-      `  ${ENGINE_NAME[engine]}: ${cores} workers / 1 worker, wall: ` +
-        `${fmt(rate(engine, cores).wall / rate(engine, 1).wall, 2)}x` +
-        (engine === 'simd'
-          ? `; wasm SIMD / JS, 1 worker per CPU-s: ${fmt(rate('simd', 1).cpuPerWorker / rate('js', 1).cpuPerWorker, 2)}x`
-          : ''),
+      `  ${ENGINE_NAME[engine]}, ${cores} workers / 1: ${fmt(all.wall / one.wall, 2)}x hashes/s wall, ` +
+        `${fmt(all.coresUsed / one.coresUsed, 2)}x cores used, ${fmt(all.cpuPerWorker / one.cpuPerWorker, 2)}x ` +
+        'per worker per CPU-s',
     );
+  }
+if (engines.length > 1)
+  console.log(
+    `  wasm SIMD / JS, one worker per CPU-s: ${fmt(rate('simd', 1).cpuPerWorker / rate('js', 1).cpuPerWorker, 2)}x`,
+  );
 
 // ---- 2. mempool admission ---------------------------------------------------------------------------
 const SENDERS = 400;
