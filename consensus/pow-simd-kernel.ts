@@ -10,6 +10,8 @@
 // once before the loop. That is how the usual midstate optimisations fall out without special cases: the
 // first 12 rounds of the first hash and the nonce-independent parts of its message schedule run once per
 // call, and the second hash's constant padding folds into its schedule and first rounds.
+import { HEADER_BYTES, NONCE_OFFSET } from '../protocol/block.ts';
+import { IV, K } from './pow.ts';
 import { EMPTY_BLOCK, encodeModule, FunctionBody, Op, Simd, ValType } from './pow-wasm.ts';
 
 /** Word offsets of the per-search inputs in the kernel's memory (written by pow-simd.ts). */
@@ -27,17 +29,9 @@ export const Input = {
 /** Nonces per lane group. */
 export const LANES = 4;
 
-const K = [
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2,
-];
-const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+// The layout below (nonce in bytes 50..53 of the second block, padding from byte 54) is this header's.
+if (HEADER_BYTES !== 118 || NONCE_OFFSET !== 114)
+  throw new Error('the SIMD kernel expects the 118-byte header');
 
 type BinaryOp = 'add' | 'xor' | 'and' | 'or' | 'leU';
 type NodeOp = 'const' | 'input' | 'nonce' | 'shl' | 'shr' | BinaryOp;
@@ -208,12 +202,12 @@ function candidateTest(g: Graph): Node {
   const block = Array.from({ length: 12 }, (_, i) => g.input(Input.block + i));
   block.push(g.binary('or', g.input(Input.word12High), g.shift('shr', nonce, 16)));
   block.push(g.binary('or', g.shift('shl', nonce, 16), g.constant(0x8000)));
-  block.push(g.constant(0), g.constant(118 * 8));
+  block.push(g.constant(0), g.constant(HEADER_BYTES * 8));
   const midstate = Array.from({ length: 8 }, (_, i) => g.input(Input.midstate + i));
   const first = sha.compress(midstate, block);
   const padding = [0x80000000, 0, 0, 0, 0, 0, 0, 256].map((v) => g.constant(v));
   const second = sha.compress(
-    IV.map((v) => g.constant(v)),
+    [...IV].map((v) => g.constant(v)),
     [...first, ...padding],
   );
   return g.binary('leU', second[0]!, g.input(Input.target0));

@@ -5,6 +5,8 @@
 import { checkSearchArgs, type SearchResult, searchNonce, searchPrelude, targetWords } from './pow.ts';
 import { buildSearchModule, Input, LANES } from './pow-simd-kernel.ts';
 
+const U32 = 2 ** 32;
+
 /** The compiled kernel: `search` (see pow-simd-kernel.ts) and a view of its input words. */
 export interface Kernel {
   search: (start: number, groups: number) => number;
@@ -70,7 +72,9 @@ export function firstCandidateGroup(
   start: number,
   groups: number,
 ): number {
-  checkSearchArgs(header, 0, 0);
+  checkSearchArgs(header, start, start);
+  if (!Number.isInteger(groups) || groups < 0 || groups > U32 / LANES)
+    throw new RangeError(`groups must be an integer in [0, 2^30], got ${groups}`);
   const k = loadedKernel();
   loadInputs(k, header, target);
   return k.search(start | 0, groups);
