@@ -14,7 +14,8 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-const run = (...args: string[]) => runCli(['auction', ...args]);
+// Deadline below the test timeout, so a hung run fails with its output rather than as a timeout.
+const run = (...args: string[]) => runCli(['auction', ...args], { timeoutMs: 45_000 });
 
 // The two-buyers-two-sellers case of examples.test.ts, worked out there.
 const market = {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.ts';
+import { scaled } from '../../helpers/time.ts';
 
+// The optimisers can take a while on a busy machine: each run has 120 s, each test longer.
 const run = async (...args: string[]) => {
   const r = await runCli(['dayahead', ...args], { timeoutMs: 120_000 });
   return { status: r.code, stdout: r.out, stderr: r.err };
@@ -14,7 +16,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('vppchain dayahead', () => {
+describe('vppchain dayahead', { timeout: scaled(150_000) }, () => {
   it('prints the documented JSON for a generated scenario', async () => {
     const r = await run('--prosumers', '8', '--seed', '3', '--periods', '24', '--json', '--threads', '0');
     expect(r.stderr).toBe('');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devKeyPair } from '../../../protocol/keys.ts';
 import { BIN, runCli } from '../../helpers/cli.ts';
+import { scaled } from '../../helpers/time.ts';
 
 const run = (...args: string[]) => runCli(args, { entry: BIN });
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-cli-'));
@@ -30,7 +31,8 @@ describe('vppchain CLI', () => {
     expect(flag.err).toMatch(/Unknown option '--nope'/);
   });
 
-  it('keygen writes a private key file and derives dev keys', async () => {
+  // Tests with two CLI runs in a row (each with a 60 s deadline) have the time for both.
+  it('keygen writes a private key file and derives dev keys', { timeout: scaled(150_000) }, async () => {
     const file = join(tmp, 'k.json');
     const r = await run('keygen', '--out', file, '--json');
     expect(r.code).toBe(0);
@@ -46,7 +48,9 @@ describe('vppchain CLI', () => {
     expect(JSON.parse(dev.out).address).toBe(devKeyPair('vpp-1').address);
   });
 
-  it('init creates a data directory, and refuses to initialise it twice', async () => {
+  it('init creates a data directory, and refuses to initialise it twice', {
+    timeout: scaled(150_000),
+  }, async () => {
     const dir = join(tmp, 'data');
     const r = await run('init', '--datadir', dir);
     expect(r.code, r.err).toBe(0);

@@ -145,7 +145,7 @@ describe('HTTP bounds and error shape on real sockets', () => {
       const deadline = setTimeout(() => {
         socket.destroy();
         reject(new Error(`only ${pings} heartbeats arrived`));
-      }, scaled(60_000));
+      }, scaled(45_000));
       let head = '';
       socket.on('data', (d) => {
         if (!head) head = String(d).split('\r\n')[0]!;

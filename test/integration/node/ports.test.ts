@@ -2,7 +2,6 @@
 // for `vppchain node` (p2p and API), `devnet` and `demo`, which refuse before they prepare anything. The
 // same line when another process takes the port after the probe: the errors libp2p and fastify raise
 // for a busy port are recognised, and a node whose start failed stops what it had started.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,12 +11,11 @@ import { initDataDir, VppNode } from '../../../node/node.ts';
 import { type PortClaim, portInUse } from '../../../node/ports.ts';
 import { genesisToJson } from '../../../protocol/params.ts';
 import { testParams } from '../../helpers/builder.ts';
+import { runCli } from '../../helpers/cli.ts';
 import { freePortRange, netParams } from '../../helpers/net.ts';
 import { scaled } from '../../helpers/time.ts';
 
-const cli = new URL('../../../node/cli.ts', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-ports-'));
-const running: ChildProcess[] = [];
 let blocker: Server;
 // base .. base + 7 were free; base + 1 is held by this test for the whole file.
 let base: number;
@@ -30,33 +28,17 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
 });
 afterAll(async () => {
-  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await new Promise((r) => blocker.close(r));
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs the CLI to its end (a scaled deadline), returning its exit code and output. */
-function run(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`vppchain ${args.join(' ')} did not exit in time:\n${out}\n${err}`));
-    }, scaled(60_000));
-    child.on('exit', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, out, err });
-    });
-  });
-}
+const run = (...args: string[]) => runCli(args);
 
 describe('a port in use', () => {
-  it('vppchain node: one line naming the p2p or API port and its flag, exit code 1', async () => {
+  // Three and two CLI runs in a row, each with a 60 s deadline.
+  it('vppchain node: one line naming the p2p or API port and its flag, exit code 1', {
+    timeout: scaled(200_000),
+  }, async () => {
     const dir = join(tmp, 'node');
     await initDataDir(dir, testParams());
     const free = base + 3;
@@ -71,7 +53,9 @@ describe('a port in use', () => {
     expect(same.err).toContain('need a port each');
   });
 
-  it('vppchain devnet and demo: one line naming the node, the port and the base-port flag, exit 1, nothing prepared', async () => {
+  it('vppchain devnet and demo: one line naming the node, the port and the base-port flag, exit 1, nothing prepared', {
+    timeout: scaled(150_000),
+  }, async () => {
     const genesis = join(tmp, 'genesis.json');
     writeFileSync(genesis, JSON.stringify(genesisToJson(netParams())));
     const devnetDir = join(tmp, 'devnet');

@@ -95,7 +95,9 @@ async function startDevnet(name: string, ...extra: string[]): Promise<Devnet> {
 const gone = (pids: number[]) => pids.every((p) => !alive(p));
 
 describe('the devnet supervisor', () => {
-  it('says a node that dies and restarts it with backoff, quoting why a restart failed; a killed supervisor takes its nodes along', async () => {
+  it('says a node that dies and restarts it with backoff, quoting why a restart failed; a killed supervisor takes its nodes along', {
+    timeout: scaled(480_000),
+  }, async () => {
     const d = await startDevnet('restart');
     expect(d.pids).toHaveLength(2);
     const [, victim] = d.pids as [number, number];
@@ -180,7 +182,9 @@ describe('the devnet supervisor', () => {
       );
   });
 
-  it('--on-node-exit stop: a node that dies stops every node and the devnet exits 1 saying why', async () => {
+  it('--on-node-exit stop: a node that dies stops every node and the devnet exits 1 saying why', {
+    timeout: scaled(240_000),
+  }, async () => {
     const d = await startDevnet('stop', '--on-node-exit', 'stop');
     process.kill(d.pids[1]!, 'SIGKILL');
     expect(await d.exited).toBe(1);
@@ -191,7 +195,9 @@ describe('the devnet supervisor', () => {
     expect(gone(d.pids)).toBe(true); // the devnet waited for them before it exited
   });
 
-  it('SIGTERM stops every node cleanly within a few seconds, nothing left behind', async () => {
+  it('SIGTERM stops every node cleanly within a few seconds, nothing left behind', {
+    timeout: scaled(240_000),
+  }, async () => {
     const d = await startDevnet('sigterm');
     const asked = Date.now();
     d.proc.kill('SIGTERM');
