@@ -3,19 +3,32 @@
 //   api (a port that node implements; wire types from client);  agent (market, client);  node wires them.
 // Each folder lists what it may import; anything else between our folders is forbidden, and since the
 // allowed edges form no loop, folders cannot import each other in a circle. File cycles are checked too.
-const ROOMS = ['protocol', 'contracts-vm', 'consensus', 'p2p', 'api', 'client', 'market', 'agent', 'node'];
+const ROOMS = [
+  'protocol',
+  'contracts-vm',
+  'consensus',
+  'p2p',
+  'api',
+  'client',
+  'market',
+  'market-net',
+  'agent',
+  'node',
+];
 
 /** Folder → the folders (or path prefixes) it may import besides itself. */
 const ALLOWED = {
   protocol: [],
   market: [],
+  // The day-ahead market over libp2p (coordinator transport, prosumer hosts): the market and keys only.
+  'market-net': ['market', 'protocol'],
   'contracts-vm': ['protocol'],
   consensus: ['protocol', 'contracts-vm'],
   p2p: ['protocol', 'consensus'],
   client: ['protocol', 'contracts-vm/abi'],
   api: ['protocol', 'consensus', 'contracts-vm', 'client'],
   agent: ['protocol', 'market', 'client', 'contracts-vm/abi', 'contracts-vm/auction'],
-  node: ['protocol', 'contracts-vm', 'consensus', 'p2p', 'api', 'client', 'market', 'agent'],
+  node: ['protocol', 'contracts-vm', 'consensus', 'p2p', 'api', 'client', 'market', 'market-net', 'agent'],
 };
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');

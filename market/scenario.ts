@@ -317,3 +317,86 @@ function parseGenerator(c: Checker, v: Json, path: string): Generator | undefine
   if (maxKw === undefined || marginalCostPerKwh === undefined) return undefined;
   return { maxKw, marginalCostPerKwh };
 }
+
+/** A prosumer's own data file (its `vppchain prosumer` data directory): the day's profile of one home. */
+export interface ProsumerData {
+  periods: number;
+  periodMinutes: number;
+  prosumer: Prosumer;
+}
+
+function periodsOf(c: Checker, o: Obj): { periods: number; periodMinutes: number } | undefined {
+  const periods = c.number(o, 'periods', '$', { integer: true, min: 1, max: 1440 });
+  if (periods === undefined) return undefined;
+  const periodMinutes = c.number(o, 'periodMinutes', '$', { above: 0, fallback: 1440 / periods });
+  if (periodMinutes === undefined) return undefined;
+  if (Math.abs(periods * periodMinutes - 1440) > 1e-9)
+    return c.fail(
+      '$.periodMinutes',
+      `periods × periodMinutes must cover one day (1440 minutes), got ${periods} × ${periodMinutes}`,
+    );
+  return { periods, periodMinutes };
+}
+
+/** `{ periods, periodMinutes?, prosumer }`: validated like a scenario's prosumer. */
+export function parseProsumerData(json: Json, baseDir = '.'): ProsumerData {
+  const c = new Checker(baseDir);
+  const o = c.object(json, '$', ['$schema', 'periods', 'periodMinutes', 'prosumer']);
+  const p = o && periodsOf(c, o);
+  const prosumer = p && parseProsumer(c, o!.prosumer, '$.prosumer', p.periods, p.periodMinutes / 60);
+  if (c.problems.length > 0 || !p || !prosumer) throw new ScenarioError(c.problems);
+  return { ...p, prosumer };
+}
+
+/** A VPP's public market file: the day's tariffs and its members' identities (no private data). */
+export interface VppRoster {
+  name: string;
+  currency: string;
+  periods: number;
+  periodMinutes: number;
+  tariffs: Tariffs;
+  members: { id: string; publicKey: Uint8Array }[];
+}
+
+export function parseVppRoster(json: Json): VppRoster {
+  const c = new Checker('.');
+  const o = c.object(json, '$', [
+    '$schema',
+    'name',
+    'currency',
+    'periods',
+    'periodMinutes',
+    'tariffs',
+    'members',
+  ]);
+  if (!o) throw new ScenarioError(c.problems);
+  const name = c.string(o, 'name', '$');
+  const currency = c.string(o, 'currency', '$', 'GBP');
+  const p = periodsOf(c, o);
+  const tariffs = p && parseTariffs(c, o.tariffs, p.periods);
+  const members: VppRoster['members'] = [];
+  if (!Array.isArray(o.members) || o.members.length === 0) c.fail('$.members', 'must be a non-empty array');
+  else {
+    const ids = new Set<string>();
+    const keys = new Set<string>();
+    o.members.forEach((m, i) => {
+      const path = `$.members[${i}]`;
+      const e = c.object(m, path, ['id', 'publicKey']);
+      if (!e) return;
+      const id = c.string(e, 'id', path);
+      const key = c.string(e, 'publicKey', path);
+      if (!id || key === undefined) return;
+      if (!/^0[23][0-9a-f]{64}$/.test(key)) {
+        c.fail(`${path}.publicKey`, 'must be a compressed secp256k1 public key (66 lowercase hex digits)');
+        return;
+      }
+      if (ids.has(id)) c.fail(`${path}.id`, `duplicate id '${id}'`);
+      if (keys.has(key)) c.fail(`${path}.publicKey`, 'duplicate public key');
+      ids.add(id);
+      keys.add(key);
+      members.push({ id, publicKey: Uint8Array.from(Buffer.from(key, 'hex')) });
+    });
+  }
+  if (c.problems.length > 0 || !name || !currency || !p || !tariffs) throw new ScenarioError(c.problems);
+  return { name, currency, ...p, tariffs, members };
+}

@@ -85,6 +85,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'day-ahead P2P market inside a VPP (dayahead --framework all)',
     load: async () => (await import('./commands/dayahead.ts')).default,
   },
+  prosumer: {
+    summary: "a prosumer as its own party in its VPP's day-ahead market",
+    load: async () => (await import('./commands/prosumer.ts')).default,
+  },
 };
 
 function help(): string {

@@ -1,7 +1,8 @@
 // Writes a day-ahead result as CSV files and one self-contained HTML report with plots.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DayAheadResult, FrameworkResult } from '../result.ts';
+import type { Schedule } from '../model.ts';
+import { aggregateScheduleOf, type DayAheadResult, type FrameworkResult } from '../result.ts';
 import type { Tariffs } from '../types.ts';
 import { lineChart } from './svg.ts';
 import { comparisonTable } from './table.ts';
@@ -26,6 +27,8 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
         'framework',
         'total_cost',
         'gap',
+        'certified_gap',
+        'dual_bound',
         'imbalance_kwh',
         'relative_imbalance',
         'iterations',
@@ -38,6 +41,8 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
         r.framework,
         r6(r.totalCost),
         r.gap === null ? '' : r6(r.gap),
+        r.certifiedGap === null || r.certifiedGap === undefined ? '' : r.certifiedGap,
+        r.dualBound === null || r.dualBound === undefined ? '' : r6(r.dualBound),
         r6(r.imbalance),
         r6(r.relativeImbalance),
         r.iterations,
@@ -48,16 +53,23 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
       ]),
     ]),
   );
-  put(
-    'prosumer_costs.csv',
-    csv([
-      ['prosumer', ...list.flatMap((r) => [`${r.framework}_cost`, `${r.framework}_p2p_payment`])],
-      ...list[0]!.prosumers.map((p, i) => [
-        p.id,
-        ...list.flatMap((r) => [r6(r.prosumers[i]!.cost), r6(r.prosumers[i]!.p2pPayment)]),
+  // Per-prosumer bills only where the VPP has them (not for a market that disclosed aggregates only).
+  const billed = list.filter((r) => r.prosumers.length > 0);
+  if (billed.length > 0) {
+    put(
+      'prosumer_costs.csv',
+      csv([
+        ['prosumer', ...billed.flatMap((r) => [`${r.framework}_cost`, `${r.framework}_p2p_payment`])],
+        ...billed[0]!.prosumers.map((p) => [
+          p.id,
+          ...billed.flatMap((r) => {
+            const o = r.prosumers.find((x) => x.id === p.id);
+            return [o ? r6(o.cost) : '', o ? r6(o.p2pPayment) : ''];
+          }),
+        ]),
       ]),
-    ]),
-  );
+    );
+  }
   const T = result.scenario.periods;
   put(
     'prices.csv',
@@ -92,26 +104,37 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
     'p2pNet',
   ] as const;
   for (const r of list) {
+    if (r.prosumers.length > 0) {
+      put(
+        `schedule_${r.framework}.csv`,
+        csv([
+          ['prosumer', 'period', ...fields],
+          ...r.prosumers.flatMap((p) =>
+            Array.from({ length: T }, (_, t) => [p.id, t, ...fields.map((f) => r6(p.schedule[f][t]!))]),
+          ),
+        ]),
+      );
+    }
+    const vpp = aggregateScheduleOf(r);
     put(
-      `schedule_${r.framework}.csv`,
+      `vpp_schedule_${r.framework}.csv`,
       csv([
-        ['prosumer', 'period', ...fields],
-        ...r.prosumers.flatMap((p) =>
-          Array.from({ length: T }, (_, t) => [p.id, t, ...fields.map((f) => r6(p.schedule[f][t]!))]),
-        ),
+        ['period', ...fields],
+        ...Array.from({ length: T }, (_, t) => [t, ...fields.map((f) => r6(vpp[f][t]!))]),
       ]),
     );
     if (r.history.length) {
       put(
         `convergence_${r.framework}.csv`,
         csv([
-          ['iteration', 'imbalance_kwh', 'relative_imbalance', 'cost', 'gap', 'rho'],
+          ['iteration', 'imbalance_kwh', 'relative_imbalance', 'cost', 'gap', 'certified_gap', 'rho'],
           ...r.history.map((h) => [
             h.iteration,
             r6(h.imbalance),
             h.relativeImbalance,
             r6(h.cost),
             h.gap ?? '',
+            h.certifiedGap ?? '',
             h.rho,
           ]),
         ]),
@@ -124,10 +147,10 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
 
 function html(result: DayAheadResult, tariffs: Tariffs, list: FrameworkResult[]): string {
   const T = result.scenario.periods;
-  const sum = (
-    r: FrameworkResult,
-    f: (s: FrameworkResult['prosumers'][number]['schedule'], t: number) => number,
-  ) => Array.from({ length: T }, (_, t) => r.prosumers.reduce((s, p) => s + f(p.schedule, t), 0));
+  const sum = (r: FrameworkResult, f: (s: Schedule, t: number) => number) => {
+    const vpp = aggregateScheduleOf(r);
+    return Array.from({ length: T }, (_, t) => f(vpp, t));
+  };
   const best = result.frameworks.central ?? result.frameworks.weak ?? list[0]!;
   const charts = [
     lineChart(
@@ -174,6 +197,7 @@ function html(result: DayAheadResult, tariffs: Tariffs, list: FrameworkResult[])
           [
             { name: 'relative imbalance', values: r.history.map((h) => h.relativeImbalance) },
             { name: 'gap to optimum', values: r.history.map((h) => Math.abs(h.gap ?? Number.NaN)) },
+            { name: 'certified gap', values: r.history.map((h) => Math.abs(h.certifiedGap ?? Number.NaN)) },
           ],
           { xLabel: 'iteration', yLabel: 'log10', logY: true },
         ),

@@ -28,6 +28,7 @@ export function comparisonTable(result: DayAheadResult): string {
     `total ${cur}`,
     'saving vs trad.',
     'gap to optimum',
+    'certified gap',
     'imbalance',
     'iterations',
     'converged',
@@ -40,6 +41,7 @@ export function comparisonTable(result: DayAheadResult): string {
     fmt(r.totalCost, 4),
     traditional === undefined ? '-' : pct((traditional - r.totalCost) / Math.abs(traditional), 2),
     pct(r.gap, 4),
+    pct(r.certifiedGap, 4),
     r.relativeImbalance.toExponential(1),
     String(r.iterations),
     r.converged ? 'yes' : 'NO',
@@ -53,17 +55,22 @@ export function comparisonTable(result: DayAheadResult): string {
     pad([header, ...rows]),
   ];
   for (const r of list) if (r.note) lines.push(`  ${r.framework}: ${r.note}`);
+  for (const r of list) {
+    if (r.disclosure === 'aggregates')
+      lines.push(`  ${r.framework}: the VPP learnt sums only; each prosumer keeps its own schedule and bill`);
+  }
   return lines.join('\n');
 }
 
 /** Per-prosumer bills side by side (first `limit` prosumers). */
 export function prosumerTable(result: DayAheadResult, limit = 40): string {
-  const list = Object.values(result.frameworks) as FrameworkResult[];
+  // Only frameworks whose per-prosumer bills the VPP has (not a market that disclosed aggregates only).
+  const list = (Object.values(result.frameworks) as FrameworkResult[]).filter((r) => r.prosumers.length > 0);
   if (list.length === 0) return '';
   const ids = list[0]!.prosumers.map((p) => p.id);
   const rows = [['prosumer', ...list.map((r) => r.framework)]];
-  ids.slice(0, limit).forEach((id, i) => {
-    rows.push([id, ...list.map((r) => fmt(r.prosumers[i]?.cost, 3))]);
+  ids.slice(0, limit).forEach((id) => {
+    rows.push([id, ...list.map((r) => fmt(r.prosumers.find((p) => p.id === id)?.cost, 3))]);
   });
   const more = ids.length > limit ? `\n  ... ${ids.length - limit} more (see --out or --json)` : '';
   return `Cost per prosumer (${result.scenario.currency}, own cost plus P2P payments):\n${pad(rows)}${more}`;

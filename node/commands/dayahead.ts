@@ -1,6 +1,9 @@
 // `vppchain dayahead`: runs the day-ahead P2P market frameworks on a scenario (the bundled CLNR VPP by
 // default, or a generated one) and prints a comparison table, the full result as JSON, or CSVs and an
-// HTML report.
+// HTML report. With --vpp FILE it is the VPP's coordinator of a networked weak market instead: it
+// listens for its prosumers (`vppchain prosumer run`), clears with them over the secure-sum protocol and
+// never loads a prosumer's data. Distributed methods need no central solve; --reference adds one
+// (research: the true gap beside the certified one).
 import { join } from 'node:path';
 import type { ClearingOptions } from '../../market/clearing.ts';
 import { DATA_DIR } from '../../market/clnr.ts';
@@ -9,9 +12,17 @@ import { generateScenario } from '../../market/generator.ts';
 import type { GraphSpec } from '../../market/graph.ts';
 import { writeReport } from '../../market/report/files.ts';
 import { comparisonTable, prosumerTable } from '../../market/report/table.ts';
-import { FRAMEWORKS, type FrameworkName, type HistoryEntry } from '../../market/result.ts';
+import {
+  type DayAheadResult,
+  FRAMEWORKS,
+  type FrameworkName,
+  type HistoryEntry,
+} from '../../market/result.ts';
 import { loadScenario, parseScenario, ScenarioError } from '../../market/scenario.ts';
-import type { Scenario } from '../../market/types.ts';
+import type { Scenario, Tariffs } from '../../market/types.ts';
+import { loadVppFile } from '../../market-net/files.ts';
+import { clearOverNetwork } from '../../market-net/vpp.ts';
+import { loadOrCreatePeerKey } from '../../p2p/identity.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 export const BUNDLED_SCENARIO = join(DATA_DIR, 'scenarios', 'clnr-summer-30.json');
@@ -21,6 +32,11 @@ const usage = [
   '         [--framework traditional|central|weak|decentralized|all] [--json] [--out DIR]',
   '         [--method admm|subgradient] [--rho X] [--peer-rho X] [--max-iterations N]',
   '         [--graph full|sparse] [--degree D] [--threads N] [--central-time-limit SECONDS]',
+  '         [--reference] [--reveal-schedules] [--mask-degree K]',
+  'dayahead --vpp FILE [--listen MULTIADDR] [--key FILE] [--wait SECONDS] [--round-deadline SECONDS]',
+  '         [--method ...] [--rho X] [--max-iterations N] [--mask-degree K] [--reveal-schedules] [--json] [--out DIR]',
+  '  --reference         also solve the central LP with HiGHS (all private data; research) to report true gaps',
+  '  --reveal-schedules  research mode: the weak market asks prosumers for their schedules (labelled)',
 ].join('\n');
 
 const options = {
@@ -40,7 +56,32 @@ const options = {
   degree: { type: 'string' },
   threads: { type: 'string' },
   'central-time-limit': { type: 'string' },
+  reference: { type: 'boolean' },
+  'reveal-schedules': { type: 'boolean' },
+  'mask-degree': { type: 'string' },
+  vpp: { type: 'string' },
+  listen: { type: 'string' },
+  key: { type: 'string' },
+  wait: { type: 'string' },
+  'round-deadline': { type: 'string' },
 } as const;
+
+/** Flags of the simulation that a networked market has no use for (it holds no scenario). */
+const SIMULATION_ONLY = [
+  'scenario',
+  'prosumers',
+  'seed',
+  'season',
+  'periods',
+  'framework',
+  'peer-rho',
+  'graph',
+  'degree',
+  'threads',
+  'central-time-limit',
+  'reference',
+] as const;
+const NETWORK_ONLY = ['listen', 'key', 'wait', 'round-deadline'] as const;
 
 function positiveNumber(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -116,52 +157,29 @@ const command: Command = {
   usage,
   async run(argv) {
     const { values } = parseFlags(argv, options);
-    const framework = oneOf(values.framework, 'framework', [...FRAMEWORKS, 'all'], 'all');
-    const frameworks: FrameworkName[] = framework === 'all' ? [...FRAMEWORKS] : [framework];
     const method = oneOf(values.method, 'method', ['admm', 'subgradient'], 'admm');
-    if (method === 'subgradient' && framework === 'decentralized') {
-      throw new UsageError('--method subgradient applies to the weakly-centralised market only');
-    }
     const clearing: Partial<ClearingOptions> = { method };
     const rho = positiveNumber(values.rho, 'rho');
     if (rho !== undefined) clearing.rho = rho;
     if (values['max-iterations'] !== undefined)
       clearing.maxIterations = intFlag(values['max-iterations'], 'max-iterations', 500, 1, 1_000_000);
-    const graphKind = oneOf(values.graph, 'graph', ['full', 'sparse'], 'full');
-    if (values.degree !== undefined && graphKind !== 'sparse')
-      throw new UsageError('--degree needs --graph sparse');
-    const graph: GraphSpec | undefined =
-      values.graph === undefined
+    const maskDegree =
+      values['mask-degree'] === undefined
         ? undefined
-        : graphKind === 'full'
-          ? { type: 'full' }
-          : { type: 'sparse', degree: intFlag(values.degree, 'degree', 6, 2, 1000), seed: 1 };
-    const threads = values.threads === undefined ? undefined : intFlag(values.threads, 'threads', 2, 0, 256);
-    const scenario = scenarioFrom(values);
-    let bar = progress('');
-    const result = await runDayAhead(scenario, {
-      frameworks,
-      threads,
-      graph,
-      clearing: {
-        ...clearing,
-        onIteration: (h, max) => bar.update(h, max),
-      },
-      peerRho: positiveNumber(values['peer-rho'], 'peer-rho'),
-      centralTimeLimitSeconds: positiveNumber(values['central-time-limit'], 'central-time-limit'),
-      onStart: (name) => {
-        bar = progress(name);
-      },
-      onDone: () => bar.end(),
-    });
+        : intFlag(values['mask-degree'], 'mask-degree', 0, 1, 1024);
+    const reveal = values['reveal-schedules'] === true;
+    const { result, tariffs } =
+      values.vpp !== undefined
+        ? await networked(values, clearing, maskDegree, reveal)
+        : await simulated(values, clearing, maskDegree, reveal);
     if (values.json) console.log(JSON.stringify(result));
     else {
       console.log(comparisonTable(result));
-      console.log('');
-      console.log(prosumerTable(result));
+      const bills = prosumerTable(result);
+      if (bills) console.log(`\n${bills}`);
     }
     if (values.out !== undefined) {
-      const written = writeReport(values.out, result, scenario.tariffs);
+      const written = writeReport(values.out, result, tariffs);
       console.error(
         `wrote ${written.length} files to ${values.out} (open ${join(values.out, 'report.html')})`,
       );
@@ -169,4 +187,92 @@ const command: Command = {
     return 0;
   },
 };
+
+type Values = ReturnType<typeof parseFlags<typeof options>>['values'];
+
+async function simulated(
+  values: Values,
+  clearing: Partial<ClearingOptions>,
+  maskDegree: number | undefined,
+  reveal: boolean,
+): Promise<{ result: DayAheadResult; tariffs: Tariffs }> {
+  const misplaced = NETWORK_ONLY.filter((f) => values[f] !== undefined);
+  if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} needs --vpp FILE`);
+  const framework = oneOf(values.framework, 'framework', [...FRAMEWORKS, 'all'], 'all');
+  const frameworks: FrameworkName[] = framework === 'all' ? [...FRAMEWORKS] : [framework];
+  if (clearing.method === 'subgradient' && framework === 'decentralized') {
+    throw new UsageError('--method subgradient applies to the weakly-centralised market only');
+  }
+  const graphKind = oneOf(values.graph, 'graph', ['full', 'sparse'], 'full');
+  if (values.degree !== undefined && graphKind !== 'sparse')
+    throw new UsageError('--degree needs --graph sparse');
+  const graph: GraphSpec | undefined =
+    values.graph === undefined
+      ? undefined
+      : graphKind === 'full'
+        ? { type: 'full' }
+        : { type: 'sparse', degree: intFlag(values.degree, 'degree', 6, 2, 1000), seed: 1 };
+  const threads = values.threads === undefined ? undefined : intFlag(values.threads, 'threads', 2, 0, 256);
+  const scenario = scenarioFrom(values);
+  let bar = progress('');
+  const result = await runDayAhead(scenario, {
+    frameworks,
+    threads,
+    graph,
+    clearing: { ...clearing, onIteration: (h, max) => bar.update(h, max) },
+    peerRho: positiveNumber(values['peer-rho'], 'peer-rho'),
+    centralTimeLimitSeconds: positiveNumber(values['central-time-limit'], 'central-time-limit'),
+    reference: values.reference === true,
+    revealSchedules: reveal,
+    ...(maskDegree !== undefined ? { maskDegree } : {}),
+    onStart: (name) => {
+      bar = progress(name);
+    },
+    onDone: () => bar.end(),
+  });
+  return { result, tariffs: scenario.tariffs };
+}
+
+async function networked(
+  values: Values,
+  clearing: Partial<ClearingOptions>,
+  maskDegree: number | undefined,
+  reveal: boolean,
+): Promise<{ result: DayAheadResult; tariffs: Tariffs }> {
+  const misplaced = SIMULATION_ONLY.filter((f) => values[f] !== undefined);
+  if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} cannot be combined with --vpp`);
+  let roster: ReturnType<typeof loadVppFile>;
+  try {
+    roster = loadVppFile(values.vpp!);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new UsageError(err.message);
+    throw err;
+  }
+  const waitMs = 1000 * (positiveNumber(values.wait, 'wait') ?? 60);
+  const roundDeadline = positiveNumber(values['round-deadline'], 'round-deadline');
+  const privateKey = await loadOrCreatePeerKey(values.key ?? join(dirnameOf(values.vpp!), 'vpp-peer-key'));
+  let bar = progress('weak');
+  const result = await clearOverNetwork({
+    roster,
+    privateKey,
+    listen: [values.listen ?? '/ip4/127.0.0.1/tcp/0'],
+    waitMs,
+    clearing: { ...clearing, onIteration: (h, max) => bar.update(h, max) },
+    reveal,
+    ...(maskDegree !== undefined ? { maskDegree } : {}),
+    ...(roundDeadline !== undefined ? { roundDeadlineMs: 1000 * roundDeadline } : {}),
+    // On stderr, so that --json output stays one JSON document.
+    onListening: (addresses) => console.error(`vpp listening on ${addresses.join(' ')}`),
+    log: (line) => {
+      bar.end();
+      console.error(`vpp: ${line}`);
+      bar = progress('weak');
+    },
+  });
+  bar.end();
+  return { result, tariffs: roster.tariffs };
+}
+
+const dirnameOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.');
+
 export default command;

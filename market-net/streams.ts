@@ -1,0 +1,66 @@
+// One request, one response over a libp2p stream: length-prefixed frames with size limits on what is
+// read and a deadline on the whole exchange (the pattern of p2p/reqresp.ts, for the market's protocols).
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+
+export class ExchangeError extends Error {
+  override name = 'ExchangeError';
+  /** 'timeout': no answer by the deadline; 'invalid': an oversize or malformed frame; 'failed': gone. */
+  readonly kind: 'timeout' | 'invalid' | 'failed';
+  constructor(kind: 'timeout' | 'invalid' | 'failed', message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+function classify(err: unknown): ExchangeError {
+  const e = err as Error;
+  if (e instanceof ExchangeError) return e;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return new ExchangeError('timeout', e.message);
+  if (/Length|length|InvalidMessage|InvalidData/.test(e.name))
+    return new ExchangeError('invalid', `${e.name}: ${e.message}`);
+  return new ExchangeError('failed', `${e.name}: ${e.message}`);
+}
+
+/** Sends `body` on a new stream of `protocol` and reads one response frame of at most `maxBytes`. */
+export async function exchange(
+  libp2p: Libp2p,
+  peer: PeerId,
+  protocol: string,
+  body: Uint8Array,
+  maxBytes: number,
+  deadlineMs: number,
+): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(deadlineMs);
+  let stream: Stream | undefined;
+  try {
+    stream = await libp2p.dialProtocol(peer, protocol, { signal });
+    const lp = lpStream(stream, { maxDataLength: maxBytes });
+    await lp.write(body, { signal });
+    const reply = (await lp.read({ signal })).subarray();
+    await stream.close({ signal }).catch(() => undefined);
+    return reply;
+  } catch (err) {
+    stream?.abort(err as Error);
+    throw classify(err);
+  }
+}
+
+/** Serves one exchange on an inbound stream: reads a frame of at most `maxBytes`, writes the answer. */
+export async function serve(
+  stream: Stream,
+  maxBytes: number,
+  deadlineMs: number,
+  answer: (request: Uint8Array) => Promise<Uint8Array>,
+): Promise<void> {
+  const signal = AbortSignal.timeout(deadlineMs);
+  try {
+    const lp = lpStream(stream, { maxDataLength: maxBytes });
+    const request = (await lp.read({ signal })).subarray();
+    await lp.write(await answer(request), { signal });
+    await stream.close({ signal });
+  } catch (err) {
+    stream.abort(err as Error);
+    throw classify(err);
+  }
+}
