@@ -234,6 +234,11 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
       throw new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
     }
     // The head may have moved while the signature was checked: check again, synchronously, then insert.
+    this.admitVerified(env, restored);
+  }
+
+  /** Checks and inserts a transaction whose signature is known to be valid, synchronously. */
+  private admitVerified(env: TxEnvelope, restored?: { seq: number; arrivedAt: number }): void {
     const { replaced, call } = this.precheck(env);
     if (replaced) {
       this.drop(replaced, {
@@ -293,10 +298,12 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
 
   /**
    * Follows the head: removes what the new chain included, drops (with a reason) what it made invalid,
-   * and offers the transactions of disconnected blocks again (their signatures are cached, so this is
-   * cheap); one of those the new chain refuses is dropped with the reason, as it had been acknowledged.
+   * and offers the transactions of disconnected blocks again; one of those the new chain refuses is
+   * dropped with the reason, as it had been acknowledged. All at once, synchronously: their signatures
+   * were verified when their block was connected, so there is no moment in which a disconnected
+   * transaction is missing and its sender's later nonces look like a gap to a new submission.
    */
-  async onHeadChange(change: HeadChange): Promise<void> {
+  onHeadChange(change: HeadChange): void {
     const included = new Set<string>();
     for (const b of change.connected) {
       for (const t of b.txs) {
@@ -314,7 +321,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
       for (const t of b.txs) if (!included.has(t.id)) back.push(t);
     for (const t of back) {
       try {
-        await this.admit(t);
+        this.admitVerified(t);
       } catch (err) {
         if (!(err instanceof TxError)) throw err;
         if (err.code !== TxErrorCode.ALREADY_KNOWN) this.record(t, causeOf(err));

@@ -72,7 +72,7 @@ export async function withClient(json: boolean, body: () => Promise<number>): Pr
   } catch (err) {
     if (err instanceof VppTxDroppedError) {
       const meaning = DROP_MEANING[err.reason] ?? err.reason;
-      const message = `${err.message}${err.replacedBy ? ` (replaced by ${err.replacedBy})` : ''}`;
+      const message = err.message; // names the replacing transaction, if any
       if (json)
         console.log(
           JSON.stringify({

@@ -1,3 +1,10 @@
+// Load: 5,000 pre-signed bids from 50 concurrent clients, spread over 3 nodes of which one mines. Whatever
+// the machine's speed, every bid ends in exactly one terminal state a client can see: refused at submission
+// (only GATE_CLOSED, if the machine is so slow that a gate passes before its bid is sent), or accepted and
+// then either in exactly one main-chain block or reported dropped (gate-closed) by the node that accepted
+// it. None lost, none duplicated, none silently gone; and each auction holds each VPP's last mined bid.
+// The gates are 64-80 s away (stretched by VPPCHAIN_TEST_TIME_FACTOR), so on a quiet machine everything is
+// accepted and mined.
 import { afterAll, describe, expect, it } from 'vitest';
 import { VppApiError, VppClient } from '../../../client/index.ts';
 import { encodeTransaction, signTransaction } from '../../../client/tx.ts';
@@ -7,6 +14,7 @@ import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { devKeyPair, type KeyPair } from '../../../protocol/keys.ts';
 import type { Tx } from '../../../protocol/tx.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
+import { scaled } from '../../helpers/time.ts';
 
 const CLIENTS = 50;
 const BIDS_PER_CLIENT = 100;
@@ -14,97 +22,126 @@ let net: TestNet | undefined;
 afterAll(() => net?.close());
 
 describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
-  it('every accepted bid ends in exactly one auction: none lost, none duplicated', async () => {
-    const vpps: KeyPair[] = Array.from({ length: CLIENTS }, (_, i) => devKeyPair(`load-vpp-${i}`));
-    const base = netParams();
-    const params = netParams({
-      maxBlockTxs: 3000,
-      market: { ...base.market, intervalMs: 8000, maxIntervalsAhead: 8 },
-      accounts: [
-        ...base.accounts,
-        ...vpps.map((k, i) => ({
-          name: `load-vpp-${i}`,
-          role: 'vpp' as const,
-          address: k.address,
-          balance: 10_000_000_000n,
-        })),
-      ],
-    });
-    net = await startNet(params, [{ mine: true, api: true }, { api: true }, { api: true }]);
-    const nodes = net.nodes;
-    await waitFor('mesh', () => nodes.every((n) => n.network!.peerCount === 2));
-    const domain = { chainId: params.chainId, genesisHash: genesisBlock(params).hash };
-    const now = BigInt(Math.floor((Date.now() - params.timestamp) / params.market.intervalMs));
-    // Gates 40-56 s away: signing 5,000 bids and submitting them must finish first even on a loaded machine.
-    const intervals = [now + 5n, now + 6n];
+  it(
+    'every bid ends in exactly one visible state: none lost, none duplicated, none silently dropped',
+    async () => {
+      const vpps: KeyPair[] = Array.from({ length: CLIENTS }, (_, i) => devKeyPair(`load-vpp-${i}`));
+      const base = netParams();
+      const params = netParams({
+        maxBlockTxs: 3000,
+        market: { ...base.market, intervalMs: scaled(8000), maxIntervalsAhead: 10 },
+        accounts: [
+          ...base.accounts,
+          ...vpps.map((k, i) => ({
+            name: `load-vpp-${i}`,
+            role: 'vpp' as const,
+            address: k.address,
+            balance: 10_000_000_000n,
+          })),
+        ],
+      });
+      net = await startNet(params, [{ mine: true, api: true }, { api: true }, { api: true }]);
+      const nodes = net.nodes;
+      await waitFor('mesh', () => nodes.every((n) => n.network!.peerCount === 2), scaled(60_000));
+      const domain = { chainId: params.chainId, genesisHash: genesisBlock(params).hash };
+      const startedAt = Date.now();
+      const now = BigInt(Math.floor((Date.now() - params.timestamp) / params.market.intervalMs));
+      const intervals = [now + 8n, now + 9n];
+      const gateOf = (k: bigint) => params.timestamp + Number(k) * params.market.intervalMs;
 
-    // Pre-signed off the clock: client c's bid j is for one of two intervals, nonce j; later bids of a
-    // VPP for an interval replace earlier ones.
-    const fee = params.minTxFee * BigInt(CONTRACTS.gas(placeBidCall(0n, 'buy', [{ qty: 1, price: 1 }])));
-    const plans = vpps.map((key, c) =>
-      Array.from({ length: BIDS_PER_CLIENT }, (_, j) => {
-        const interval = intervals[j % 2]!;
-        const side = c % 2 === 0 ? ('buy' as const) : ('sell' as const);
-        const steps = [{ qty: 100 + j, price: 100_000 + 1000 * c }];
-        const tx: Tx = signTransaction(
-          {
-            nonce: BigInt(j),
-            fee,
-            senderPubKey: key.publicKey,
-            payload: placeBidCall(interval, side, steps),
-          },
-          key,
-          domain,
-        );
-        return { key, interval, side, steps, ...encodeTransaction(tx) };
-      }),
-    );
+      // Pre-signed off the clock: client c's bid j is for one of two intervals, nonce j; later bids of a
+      // VPP for an interval replace earlier ones.
+      const fee = params.minTxFee * BigInt(CONTRACTS.gas(placeBidCall(0n, 'buy', [{ qty: 1, price: 1 }])));
+      const plans = vpps.map((key, c) =>
+        Array.from({ length: BIDS_PER_CLIENT }, (_, j) => {
+          const interval = intervals[j % 2]!;
+          const side = c % 2 === 0 ? ('buy' as const) : ('sell' as const);
+          const steps = [{ qty: 100 + j, price: 100_000 + 1000 * c }];
+          const tx: Tx = signTransaction(
+            {
+              nonce: BigInt(j),
+              fee,
+              senderPubKey: key.publicKey,
+              payload: placeBidCall(interval, side, steps),
+            },
+            key,
+            domain,
+          );
+          return { key, interval, side, steps, ...encodeTransaction(tx) };
+        }),
+      );
+      const signedAt = Date.now();
 
-    const accepted: (typeof plans)[number] = [];
-    const refused: string[] = [];
-    await Promise.all(
-      plans.map(async (plan, c) => {
-        const client = new VppClient(nodes[c % 3]!.apiUrl!);
-        for (const bid of plan) {
-          try {
-            const { hash } = await client.submit({ hex: bid.hex });
-            expect(hash).toBe(bid.hash);
-            accepted.push(bid);
-          } catch (err) {
-            if (!(err instanceof VppApiError)) throw err;
-            refused.push(err.code);
+      type Bid = (typeof plans)[number][number];
+      const accepted: (Bid & { node: number })[] = [];
+      const refused: { bid: Bid; code: string; message: string; at: number }[] = [];
+      await Promise.all(
+        plans.map(async (plan, c) => {
+          const client = new VppClient(nodes[c % 3]!.apiUrl!, { timeoutMs: scaled(30_000) });
+          for (const bid of plan) {
+            try {
+              const { hash } = await client.submit({ hex: bid.hex });
+              expect(hash).toBe(bid.hash);
+              accepted.push({ ...bid, node: c % 3 });
+            } catch (err) {
+              if (!(err instanceof VppApiError)) throw err;
+              refused.push({ bid, code: err.code, message: err.message, at: Date.now() });
+            }
           }
-        }
-      }),
-    );
-    expect(accepted.length + refused.length).toBe(CLIENTS * BIDS_PER_CLIENT);
-    expect(accepted.length).toBe(CLIENTS * BIDS_PER_CLIENT); // the gates are far: nothing should be refused
-
-    const client = new VppClient(nodes[1]!.apiUrl!);
-    await waitFor(
-      'both auctions cleared',
-      async () =>
-        (await Promise.all(intervals.map((k) => client.auction(k)))).every((a) => a.status === 'cleared'),
-      120_000,
-    );
-
-    // Each accepted bid is in exactly one main-chain block ...
-    const seen = new Map<string, number>();
-    for (let h = 1; h <= nodes[1]!.chain.height; h++) {
-      const block = (await nodes[1]!.chain.getBlock((await nodes[1]!.chain.getMainNode(h))!.id))!;
-      for (const t of block.txs) seen.set(t.id, (seen.get(t.id) ?? 0) + 1);
-    }
-    for (const bid of accepted) expect(seen.get(bid.hash), bid.hash).toBe(1);
-    // ... and the bid each VPP has in each auction is its last accepted one for that interval.
-    for (const k of intervals) {
-      const a = await client.auction(k);
-      expect(a.bids).toHaveLength(CLIENTS);
-      const final = new Map(a.bids!.map((b) => [b.vpp, b]));
-      for (const key of vpps) {
-        const last = accepted.filter((b) => b.key === key && b.interval === k).at(-1)!;
-        expect(final.get(key.address)).toMatchObject({ side: last.side, steps: last.steps });
+        }),
+      );
+      const submittedAt = Date.now();
+      // Refusals are the truth or a bug: only a gate that had passed may refuse a bid here.
+      for (const r of refused) {
+        expect(`${r.code}: ${r.message}`).toMatch(/^GATE_CLOSED: the gate of interval \d+ closed at /);
+        expect(r.at).toBeGreaterThanOrEqual(gateOf(r.bid.interval));
       }
-      expect(a.clearing!.participants).toHaveLength(CLIENTS);
-    }
-  }, 300_000);
+      expect(accepted.length + refused.length).toBe(CLIENTS * BIDS_PER_CLIENT);
+
+      const client = new VppClient(nodes[1]!.apiUrl!);
+      await waitFor(
+        'both auctions cleared',
+        async () =>
+          (await Promise.all(intervals.map((k) => client.auction(k)))).every((a) => a.status === 'cleared'),
+        scaled(150_000),
+      );
+
+      // Each accepted bid is in exactly one main-chain block, or its node reports it dropped with a reason.
+      const seen = new Map<string, number>();
+      for (let h = 1; h <= nodes[1]!.chain.height; h++) {
+        const block = (await nodes[1]!.chain.getBlock((await nodes[1]!.chain.getMainNode(h))!.id))!;
+        for (const t of block.txs) seen.set(t.id, (seen.get(t.id) ?? 0) + 1);
+      }
+      const dropped: string[] = [];
+      for (const bid of accepted) {
+        const count = seen.get(bid.hash) ?? 0;
+        if (count === 1) continue;
+        expect(count, `bid ${bid.hash} mined ${count} times`).toBe(0);
+        const status = await new VppClient(nodes[bid.node]!.apiUrl!).transaction(bid.hash);
+        expect(status, `accepted bid ${bid.hash} is neither mined nor dropped`).toMatchObject({
+          status: 'dropped',
+          reason: 'gate-closed',
+        });
+        dropped.push(bid.hash);
+      }
+      console.log(
+        `load: signing ${signedAt - startedAt} ms, submitting ${submittedAt - signedAt} ms (first gate ${gateOf(intervals[0]!) - submittedAt} ms after the last answer); accepted ${accepted.length}, refused ${refused.length} (gate closed), mined ${accepted.length - dropped.length}, dropped ${dropped.length} (gate closed), lost 0`,
+      );
+      // ... and the bid each VPP has in each auction is its last mined one for that interval.
+      for (const k of intervals) {
+        const a = await client.auction(k);
+        expect(a.bids).toHaveLength(CLIENTS);
+        const final = new Map(a.bids!.map((b) => [b.vpp, b]));
+        for (const key of vpps) {
+          const last = accepted
+            .filter((b) => b.key === key && b.interval === k && seen.get(b.hash) === 1)
+            .sort((x, y) => Number(x.steps[0]!.qty - y.steps[0]!.qty))
+            .at(-1)!;
+          expect(final.get(key.address)).toMatchObject({ side: last.side, steps: last.steps });
+        }
+        expect(a.clearing!.participants).toHaveLength(CLIENTS);
+      }
+    },
+    scaled(300_000),
+  );
 });

@@ -160,7 +160,6 @@ describe('mempool terminal states', () => {
     // a heavier branch mines y (vpp1's nonce 0) and z again
     const fork = b.next(b.genesisId, { txs: [y], timestamp: GENESIS_TIME + 1500 });
     await grow(b.genesisId, [fork, b.next(b.idOf(fork), { txs: [z] })]);
-    await new Promise((r) => setImmediate(r)); // the re-admissions finish after the head event
     expect(only(x)).toMatchObject({ reason: 'nonce-used', code: 'NONCE_TOO_LOW' });
     expect(pool.dropped(z.id)).toBeUndefined();
     expect(pool.has(z.id)).toBe(false);
