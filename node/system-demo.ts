@@ -175,8 +175,11 @@ export async function runSystemDemo(
     log(
       `vppchain demo: ${o.vpps} VPPs of ${o.prosumersPerVpp} prosumers, grid operator, ${plan.nodes.length} mining nodes in ${o.dir}/`,
     );
+    const pids = supervisor.pids();
     for (const n of plan.nodes)
-      log(`  ${`node-${n.index}`.padEnd(7)} ${n.name.padEnd(6)} ${n.address}  ${n.api}`);
+      log(
+        `  ${`node-${n.index}`.padEnd(7)} ${n.name.padEnd(6)} ${n.address}  ${n.api}  pid ${pids[n.index]}`,
+      );
     log(`dashboard: ${plan.nodes[0]!.api}/dashboard   (API docs: ${plan.nodes[0]!.api}/docs)`);
     const clients = plan.nodes.map((n) => new VppClient(n.api));
     await until(
