@@ -42,6 +42,11 @@ export class PendingTxs {
     return [...this.bySender].map(([s, m]) => [s, [...m.values()].sort(byNonce)]);
   }
 
+  /** Every sender's entries by nonce, live (do not remove entries while walking it). */
+  senderMaps(): IterableIterator<[string, ReadonlyMap<bigint, Entry>]> {
+    return this.bySender.entries();
+  }
+
   /** Entries in arrival order. */
   values(): IterableIterator<Entry> {
     return this.byId.values();

@@ -389,17 +389,19 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
    * after they arrived. The node calls this every second and on every head change.
    */
   expire(now = this.now()): void {
-    for (const [sender, entries] of this.pending.senders()) {
-      const next = this.pending.pendingNonce(sender, getAccount(this.host.headState, sender).nonce);
-      for (const e of entries) {
-        const waited = now - e.arrivedAt;
-        if (e.env.tx.nonce > next && waited >= this.opts.queuedTtlMs)
-          this.drop(e, {
-            reason: 'expired',
-            message: `waited ${formatDuration(waited)} behind a nonce gap (the sender's next nonce is ${next}, this one is ${e.env.tx.nonce}); queued transactions expire after ${formatDuration(this.opts.queuedTtlMs)}`,
-          });
-      }
+    const expired: { e: Entry; next: bigint }[] = [];
+    for (const [sender, m] of this.pending.senderMaps()) {
+      const account = getAccount(this.host.headState, sender).nonce;
+      const next = this.pending.pendingNonce(sender, account);
+      if (BigInt(m.size) === next - account) continue; // nothing behind a gap
+      for (const e of m.values())
+        if (e.env.tx.nonce > next && now - e.arrivedAt >= this.opts.queuedTtlMs) expired.push({ e, next });
     }
+    for (const { e, next } of expired)
+      this.drop(e, {
+        reason: 'expired',
+        message: `waited ${formatDuration(now - e.arrivedAt)} behind a nonce gap (the sender's next nonce is ${next}, this one is ${e.env.tx.nonce}); queued transactions expire after ${formatDuration(this.opts.queuedTtlMs)}`,
+      });
   }
 
   /**

@@ -60,6 +60,8 @@ export class VppNode implements NodePort {
   readonly params: ChainParams;
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** The mempool on disk (<datadir>/mempool). */
+  readonly mempoolStore: MempoolStore;
   readonly verifier: SignatureVerifier;
   readonly nodeKey: KeyPair;
   readonly miner?: Miner;
@@ -83,6 +85,7 @@ export class VppNode implements NodePort {
     config: NodeConfig,
     store: MempoolStore,
   ) {
+    this.mempoolStore = store;
     this.config = config;
     this.params = params;
     this.chain = chain;

@@ -135,8 +135,7 @@ describe('202 means stored; every 202 ends pending, confirmed or dropped with a 
   });
 
   it('503 UNAVAILABLE, and nothing admitted, when the transaction cannot be stored', async () => {
-    const store = (api.node.mempool as unknown as { host: { store: { db: Level<Uint8Array, Uint8Array> } } })
-      .host.store;
+    const store = api.node.mempoolStore as unknown as { db: Level<Uint8Array, Uint8Array> };
     const env = b.transfer(keys.grid, keys.vpp1, 5n, 0n);
     await store.db.close();
     try {
