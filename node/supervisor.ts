@@ -146,10 +146,19 @@ export class DevnetSupervisor {
     return views;
   }
 
-  /** Stops every node (SIGTERM, then SIGKILL after a grace period) and cancels pending restarts. */
-  async stop(): Promise<void> {
+  /**
+   * From now on a node's exit is expected: nothing is restarted or reported. The owner calls it as soon as
+   * it is told to stop, before it is done with the nodes (the demo still reads them for its summary):
+   * Ctrl-C in a terminal reaches the nodes as well, and they must not be restarted meanwhile.
+   */
+  standDown(): void {
     this.#stopping = true;
     for (const t of this.#restartTimers) clearTimeout(t);
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after a grace period) and cancels pending restarts. */
+  async stop(): Promise<void> {
+    this.standDown();
     await stopProcesses(this.#procs.filter((p): p is ChildProcess => p !== undefined));
   }
 

@@ -167,6 +167,8 @@ export async function runSystemDemo(
   const chainParams = loadGenesisFile(join(o.dir, 'genesis.json'));
   const supervisor = new DevnetSupervisor(plan, devnet, { onNodeExit: o.onNodeExit, log });
   supervisor.start();
+  // Told to stop (Ctrl-C reaches the nodes too): no restarts while the summary is read from the nodes.
+  o.signal.addEventListener('abort', () => supervisor.standDown(), { once: true });
   // Waits end on the caller's signal or on a node's exit under --on-node-exit stop.
   const signal = AbortSignal.any([o.signal, supervisor.failed]);
   const logs = `${o.dir}/node-*/node.log`;

@@ -97,7 +97,10 @@ const command: Command = {
 
     // Until a signal, the height asked for, or (--on-node-exit stop) a node's exit.
     const done = new AbortController();
-    const finish = () => done.abort();
+    const finish = () => {
+      supervisor.standDown(); // a terminal's Ctrl-C reaches the nodes too: their exits are expected now
+      done.abort();
+    };
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
     supervisor.failed.addEventListener('abort', finish, { once: true });

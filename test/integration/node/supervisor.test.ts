@@ -1,7 +1,8 @@
 // `vppchain devnet` as a person runs it, supervising real node processes on a low-difficulty genesis:
 // a node that dies is said and restarted with backoff (the reason a node failed is quoted from its log);
 // with --on-node-exit stop everything stops and the devnet exits 1; a supervisor killed with SIGKILL takes
-// its nodes with it; SIGTERM stops everything within a few seconds; a node port answered by another
+// its nodes with it; SIGTERM, and Ctrl-C to the whole process group, stop everything within a few
+// seconds with nothing restarted meanwhile; a node port answered by another
 // devnet's node is named and never reported as its own. Every wait is for a condition.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,8 +45,11 @@ interface Devnet {
   pids: number[];
 }
 
-/** Starts `vppchain devnet` with two mining nodes and waits until both are up and past height 2. */
-async function startDevnet(name: string, ...extra: string[]): Promise<Devnet> {
+/**
+ * Starts `vppchain devnet` with two mining nodes and waits until both are up and past height 2. With
+ * `group`, in a process group of its own, as a terminal runs it (Ctrl-C reaches the whole group).
+ */
+async function startDevnet(name: string, extra: string[] = [], group = false): Promise<Devnet> {
   const dir = join(tmp, name);
   const genesis = join(tmp, `${name}-genesis.json`);
   writeFileSync(genesis, JSON.stringify(genesisToJson(netParams())));
@@ -70,7 +74,7 @@ async function startDevnet(name: string, ...extra: string[]): Promise<Devnet> {
       '0',
       ...extra,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: group },
   );
   started.push(proc);
   let out = '';
@@ -185,7 +189,7 @@ describe('the devnet supervisor', () => {
   it('--on-node-exit stop: a node that dies stops every node and the devnet exits 1 saying why', {
     timeout: scaled(240_000),
   }, async () => {
-    const d = await startDevnet('stop', '--on-node-exit', 'stop');
+    const d = await startDevnet('stop', ['--on-node-exit', 'stop']);
     process.kill(d.pids[1]!, 'SIGKILL');
     expect(await d.exited).toBe(1);
     expect(d.output()).toContain(
@@ -209,5 +213,18 @@ describe('the devnet supervisor', () => {
       expect(readFileSync(n.logFile, 'utf8')).toMatch(/stopping \(SIGTERM\)…\n(.*\n)*stopped\n$/);
     expect(tookMs).toBeLessThan(scaled(STOP_GRACE_MS + 5000));
     expect(existsSync(join(d.dir, 'devnet.json'))).toBe(true);
+  });
+
+  it('Ctrl-C in a terminal (SIGINT to the whole process group): everything stops, nothing is restarted', {
+    timeout: scaled(240_000),
+  }, async () => {
+    const d = await startDevnet('ctrl-c', [], true);
+    process.kill(-d.proc.pid!, 'SIGINT');
+    expect(await d.exited).toBe(0);
+    expect(gone(d.pids)).toBe(true);
+    // The nodes stopped on their own SIGINT; the supervisor expected it: no exit said, no restart.
+    expect(d.output()).not.toMatch(/exited|restart/);
+    for (const n of d.plan.nodes)
+      expect(readFileSync(n.logFile, 'utf8')).toMatch(/stopping \(SIG(INT|TERM)\)…\n(.*\n)*stopped\n$/);
   });
 });
