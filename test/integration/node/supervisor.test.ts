@@ -2,8 +2,8 @@
 // a node that dies is said and restarted with backoff (the reason a node failed is quoted from its log);
 // with --on-node-exit stop everything stops and the devnet exits 1; a supervisor killed with SIGKILL takes
 // its nodes with it; SIGTERM, and Ctrl-C to the whole process group, stop everything within a few
-// seconds with nothing restarted meanwhile; a node port answered by another
-// devnet's node is named and never reported as its own. Every wait is for a condition.
+// seconds with nothing restarted meanwhile; a node port answered by another devnet's node is named and
+// never reported as its own. Every wait is for a condition.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
