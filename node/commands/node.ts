@@ -27,6 +27,8 @@ export function parseBootstrap(list: string | undefined): string[] {
 }
 
 const API_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'off'] as const;
+/** How long a node whose parent is gone may take to stop before it exits anyway. */
+const PARENT_GONE_GRACE_MS = 10_000;
 
 export function parseCors(list: string | undefined): string[] | undefined {
   if (list === undefined) return undefined;
@@ -166,6 +168,8 @@ const command: Command = {
       }
     });
     console.log(`stopping (${reason})…`);
+    // Without a parent nobody would SIGKILL a stop that hangs: the node ends itself after the same grace.
+    if (reason.startsWith('stdin')) setTimeout(() => process.exit(1), PARENT_GONE_GRACE_MS).unref();
     stopTraffic();
     await node.stop();
     console.log('stopped');
