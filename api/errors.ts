@@ -113,9 +113,16 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
 }
 
-/** The reply to a request fastify rejects before routing (a malformed URL, a parameter over its length). */
-export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+/**
+ * The reply to a request fastify rejects before routing: a malformed URL (400), a parameter over its
+ * length (414); a failure of fastify's own (5xx, e.g. an async route constraint) is ours, not the client's.
+ */
+export function frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.statusCode !== undefined && err.statusCode >= 500) {
+    request.log.error({ err }, 'request failed before routing');
+    return sendError(reply, 500, ApiErrorCode.INTERNAL, 'internal error');
+  }
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 400;
   return sendError(reply, status, ApiErrorCode.BAD_REQUEST, err.message);
 }
 
