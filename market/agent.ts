@@ -22,9 +22,9 @@ import type { Prosumer, Tariffs } from './types.ts';
 /** Coordinator → prosumer (weakly-centralised market), broadcast to all. */
 export interface PoolPrices {
   /** Internal price per period, currency per kWh. */
-  prices: number[];
+  prices: ArrayLike<number>;
   /** Mean net P2P sale per prosumer at the last iteration (the ADMM anchor); zeros for sub-gradient. */
-  meanTrade: number[];
+  meanTrade: ArrayLike<number>;
   /** Proximal weight ρ, currency per kWh²; 0 = plain Lagrangian (sub-gradient) step. */
   rho: number;
 }
@@ -87,7 +87,7 @@ export class ProsumerAgent {
   private x: Float64Array;
   private averageX: Float64Array | undefined;
   private averaged = 0;
-  private lastPrices: number[] = [];
+  private lastPrices: ArrayLike<number> = [];
   /** Bilateral multipliers y_ij per peer and period (price for selling to peer j is -y_ij). */
   private readonly duals: Float64Array[];
   /** Last anchor z_ij = (s_ij - s_ji)/2 per peer, and the pair's proximal weight ρ_ij. */

@@ -9,7 +9,7 @@ import { solveCentral } from './central.ts';
 import type { ClearingOptions } from './clearing.ts';
 import { clearDecentralized } from './decentralized.ts';
 import { defaultGraph, type GraphSpec, isConnected, tradingGraph } from './graph.ts';
-import { startParties } from './pool/hosts.ts';
+import { SIMULATION_DEADLINES, startParties } from './pool/hosts.ts';
 import { PoolSession } from './pool/session.ts';
 import {
   type DayAheadResult,
@@ -82,6 +82,7 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
           tariffs: scenario.tariffs,
           periodMinutes: scenario.periodMinutes,
           method,
+          ...SIMULATION_DEADLINES,
           ...(options.maskDegree !== undefined ? { maskDegree: options.maskDegree } : {}),
         });
         done(

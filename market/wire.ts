@@ -15,9 +15,15 @@ export class DecodeError extends Error {
 }
 
 export class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   private n = 0;
+
+  /** `size`: the expected length (the buffer grows past it if needed). */
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   private room(bytes: number): void {
     if (this.n + bytes <= this.buf.length) return;

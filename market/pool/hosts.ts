@@ -14,6 +14,12 @@ import {
   type PartyTransport,
 } from './transport.ts';
 
+/**
+ * Deadlines for a simulation: one worker answers for thousands of prosumers in a round, on a machine
+ * that may be shared, so a deadline only has to catch a worker that died (an hour).
+ */
+export const SIMULATION_DEADLINES = { setupDeadlineMs: 3_600_000, roundDeadlineMs: 3_600_000 } as const;
+
 export interface SimulatedParties {
   transport: PartyTransport;
   /** What each prosumer kept after the last clearing (held by the prosumers, not the coordinator). */

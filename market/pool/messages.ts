@@ -171,10 +171,10 @@ export const SCHEDULE_FIELDS = [
   'p2pNet',
 ] as const;
 
-const header = (kind: number) => new Writer().u8(PROTOCOL_VERSION).u8(kind);
+const header = (kind: number, size = 256) => new Writer(size).u8(PROTOCOL_VERSION).u8(kind);
 
 export function encodeRequest(m: Request): Uint8Array {
-  const w = header(m.kind);
+  const w = header(m.kind, 'prices' in m ? 64 + 16 * m.prices.length : 256);
   switch (m.kind) {
     case Kind.hello:
       return w.raw(m.challenge).finish();
@@ -201,7 +201,7 @@ export function encodeRequest(m: Request): Uint8Array {
 }
 
 export function encodeReply(m: Reply): Uint8Array {
-  const w = header(m.kind);
+  const w = header(m.kind, m.kind === Kind.masked ? 32 + m.words.length : 256);
   switch (m.kind) {
     case Kind.helloReply:
       return w.string(m.id).u16(m.periods).raw(m.identity).raw(m.maskKey).raw(m.signature).finish();

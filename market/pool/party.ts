@@ -248,10 +248,7 @@ export class ProsumerParty {
     const recover = (m.flags & 1) === 1;
     if (recover !== (s.method === Method.subgradient))
       throw new Refusal(RefuseCode.badRequest, 'primal recovery is for the sub-gradient method only');
-    const reply = s.agent.poolStep(
-      { prices: [...m.prices], meanTrade: [...m.meanTrade], rho: m.rho },
-      recover,
-    );
+    const reply = s.agent.poolStep({ prices: m.prices, meanTrade: m.meanTrade, rho: m.rho }, recover);
     s.lastPrices = m.prices.slice();
     const trade = reply.trade;
     const reported = reply.recovered ?? reply;

@@ -92,8 +92,10 @@ interface SumResult {
   contributors: number;
 }
 
-const SETUP_DEADLINE_MS = 120_000;
-const ROUND_DEADLINE_MS = 60_000;
+// Defaults for a network, where a host answers for one or a few prosumers: key agreement with a few
+// dozen neighbours takes well under a second, a round a few milliseconds of solving per prosumer.
+const SETUP_DEADLINE_MS = 300_000;
+const ROUND_DEADLINE_MS = 120_000;
 
 export class PoolSession {
   readonly sessionId: Uint8Array;

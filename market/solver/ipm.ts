@@ -161,7 +161,7 @@ export class QpSolver {
     warmStart = false,
   ): QpSolution {
     const { s, x, y, zl, zu, rd, rp, hasL, hasU, fixed } = this;
-    const { n, m, lower, upper } = s;
+    const { n, m, lower, upper, rowStart, colIndex, value, rhs } = s;
     let cmax = 0;
     for (let j = 0; j < n; j++) cmax = Math.max(cmax, Math.abs(cost[j]!));
     const zscale = Math.max(1, cmax);
@@ -170,7 +170,7 @@ export class QpSolver {
     if (warm) this.pushInterior(zscale);
     else this.coldStart(zscale);
     let bmax = 0;
-    for (let i = 0; i < m; i++) bmax = Math.max(bmax, Math.abs(s.rhs[i]!));
+    for (let i = 0; i < m; i++) bmax = Math.max(bmax, Math.abs(rhs[i]!));
     let ncomp = 0;
     for (let j = 0; j < n; j++) ncomp += hasL[j]! + hasU[j]!;
 
@@ -180,22 +180,26 @@ export class QpSolver {
       let pinf = 0;
       for (let i = 0; i < m; i++) {
         let ax = 0;
-        for (let k = s.rowStart[i]!; k < s.rowStart[i + 1]!; k++) {
-          const j = s.colIndex[k]!;
-          ax += s.value[k]! * x[j]!;
-          rd[j]! -= s.value[k]! * y[i]!;
+        const yi = y[i]!;
+        for (let k = rowStart[i]!, end = rowStart[i + 1]!; k < end; k++) {
+          const j = colIndex[k]!;
+          const a = value[k]!;
+          ax += a * x[j]!;
+          rd[j]! -= a * yi;
         }
-        rp[i] = s.rhs[i]! - ax;
-        pinf = Math.max(pinf, Math.abs(rp[i]!));
+        const r = rhs[i]! - ax;
+        rp[i] = r;
+        pinf = Math.max(pinf, Math.abs(r));
       }
       let dinf = 0;
       let gap = 0;
       let obj = 0;
       for (let j = 0; j < n; j++) {
+        const xj = x[j]!;
         if (!fixed[j]) dinf = Math.max(dinf, Math.abs(rd[j]!));
-        if (hasL[j]) gap += (x[j]! - lower[j]!) * zl[j]!;
-        if (hasU[j]) gap += (upper[j]! - x[j]!) * zu[j]!;
-        obj += cost[j]! * x[j]! + 0.5 * qdiag[j]! * x[j]! * x[j]!;
+        if (hasL[j]) gap += (xj - lower[j]!) * zl[j]!;
+        if (hasU[j]) gap += (upper[j]! - xj) * zu[j]!;
+        obj += (cost[j]! + 0.5 * qdiag[j]! * xj) * xj;
       }
       if (pinf <= tol * (1 + bmax) && dinf <= tol * (1 + cmax) && gap <= tol * (1 + Math.abs(obj))) {
         this.solved = true;
@@ -206,13 +210,7 @@ export class QpSolver {
       // Predictor (affine scaling) direction.
       this.direction(0, false);
       const alphaAff = this.stepLength();
-      let gapAff = 0;
-      for (let j = 0; j < n; j++) {
-        if (hasL[j])
-          gapAff += (x[j]! - lower[j]! + alphaAff * this.dx[j]!) * (zl[j]! + alphaAff * this.dzl[j]!);
-        if (hasU[j])
-          gapAff += (upper[j]! - x[j]! - alphaAff * this.dx[j]!) * (zu[j]! + alphaAff * this.dzu[j]!);
-      }
+      const gapAff = this.gapAfter(alphaAff);
       const sigma = mu > 0 ? Math.min(1, (gapAff / gap) ** 3) : 0;
       this.dxa.set(this.dx);
       this.dzla.set(this.dzl);
@@ -295,19 +293,21 @@ export class QpSolver {
   /** Forms and factorises A·H⁻¹·Aᵀ with H = Q + Zl/(x-l) + Zu/(u-x). */
   private factorNormal(qdiag: Float64Array): void {
     const { s, x, zl, zu, hinv, hasL, hasU, fixed, M, pairStart, pairSlot, pairProduct } = this;
+    const { n, lower, upper } = s;
     const storage = M.storage;
     M.clear();
-    for (let j = 0; j < s.n; j++) {
+    for (let j = 0; j < n; j++) {
       if (fixed[j]) {
         hinv[j] = 0;
         continue;
       }
       let h = qdiag[j]! + 1e-12;
-      if (hasL[j]) h += zl[j]! / (x[j]! - s.lower[j]!);
-      if (hasU[j]) h += zu[j]! / (s.upper[j]! - x[j]!);
+      if (hasL[j]) h += zl[j]! / (x[j]! - lower[j]!);
+      if (hasU[j]) h += zu[j]! / (upper[j]! - x[j]!);
       const hi = 1 / h;
       hinv[j] = hi;
-      for (let p = pairStart[j]!; p < pairStart[j + 1]!; p++) storage[pairSlot[p]!]! += hi * pairProduct[p]!;
+      for (let p = pairStart[j]!, end = pairStart[j + 1]!; p < end; p++)
+        storage[pairSlot[p]!]! += hi * pairProduct[p]!;
     }
     M.factor();
   }
@@ -317,8 +317,9 @@ export class QpSolver {
    * the products of the stored predictor steps are subtracted (Mehrotra's second-order correction).
    */
   private direction(target: number, corrector: boolean): void {
-    const { s, x, zl, zu, rd, rp, hinv, g, dx, dy, dzl, dzu, rl, ru, hasL, hasU, fixed } = this;
-    const { n, m, lower, upper } = s;
+    const { s, x, zl, zu, rd, rp, hinv, g, dx, dy, dzl, dzu, rl, ru, hasL, hasU, fixed, dxa, dzla, dzua } =
+      this;
+    const { n, m, lower, upper, rowStart, colIndex, value } = s;
     for (let j = 0; j < n; j++) {
       if (fixed[j]) {
         g[j] = 0;
@@ -328,35 +329,32 @@ export class QpSolver {
       if (hasL[j]) {
         const sl = x[j]! - lower[j]!;
         let r = target - sl * zl[j]!;
-        if (corrector) r -= this.dxa[j]! * this.dzla[j]!;
+        if (corrector) r -= dxa[j]! * dzla[j]!;
         rl[j] = r;
         gj += r / sl;
       }
       if (hasU[j]) {
         const su = upper[j]! - x[j]!;
         let r = target - su * zu[j]!;
-        if (corrector) r += this.dxa[j]! * this.dzua[j]!;
+        if (corrector) r += dxa[j]! * dzua[j]!;
         ru[j] = r;
         gj -= r / su;
       }
       g[j] = gj;
     }
     // dy solves (A H⁻¹ Aᵀ) dy = rp - A H⁻¹ g.
+    for (let j = 0; j < n; j++) dx[j] = hinv[j]! * g[j]!;
     for (let i = 0; i < m; i++) {
       let v = rp[i]!;
-      for (let k = s.rowStart[i]!; k < s.rowStart[i + 1]!; k++) {
-        const j = s.colIndex[k]!;
-        v -= s.value[k]! * hinv[j]! * g[j]!;
-      }
+      for (let k = rowStart[i]!, end = rowStart[i + 1]!; k < end; k++) v -= value[k]! * dx[colIndex[k]!]!;
       dy[i] = v;
     }
     this.M.solve(dy);
-    for (let j = 0; j < n; j++) dx[j] = hinv[j]! * g[j]!;
     for (let i = 0; i < m; i++) {
       const d = dy[i]!;
-      for (let k = s.rowStart[i]!; k < s.rowStart[i + 1]!; k++) {
-        const j = s.colIndex[k]!;
-        dx[j]! += hinv[j]! * s.value[k]! * d;
+      for (let k = rowStart[i]!, end = rowStart[i + 1]!; k < end; k++) {
+        const j = colIndex[k]!;
+        dx[j]! += hinv[j]! * value[k]! * d;
       }
     }
     for (let j = 0; j < n; j++) {
@@ -368,10 +366,11 @@ export class QpSolver {
   /** Complementarity gap after a step of length alpha along the current direction. */
   private gapAfter(alpha: number): number {
     const { s, x, zl, zu, dx, dzl, dzu, hasL, hasU } = this;
+    const { n, lower, upper } = s;
     let g = 0;
-    for (let j = 0; j < s.n; j++) {
-      if (hasL[j]) g += (x[j]! - s.lower[j]! + alpha * dx[j]!) * (zl[j]! + alpha * dzl[j]!);
-      if (hasU[j]) g += (s.upper[j]! - x[j]! - alpha * dx[j]!) * (zu[j]! + alpha * dzu[j]!);
+    for (let j = 0; j < n; j++) {
+      if (hasL[j]) g += (x[j]! - lower[j]! + alpha * dx[j]!) * (zl[j]! + alpha * dzl[j]!);
+      if (hasU[j]) g += (upper[j]! - x[j]! - alpha * dx[j]!) * (zu[j]! + alpha * dzu[j]!);
     }
     return g;
   }
@@ -379,15 +378,31 @@ export class QpSolver {
   /** Largest step in (0, 1] keeping slacks and bound multipliers non-negative (one step for both). */
   private stepLength(): number {
     const { s, x, zl, zu, dx, dzl, dzu, hasL, hasU } = this;
+    const { n, lower, upper } = s;
     let a = 1;
-    for (let j = 0; j < s.n; j++) {
+    for (let j = 0; j < n; j++) {
+      const d = dx[j]!;
       if (hasL[j]) {
-        if (dx[j]! < 0) a = Math.min(a, -(x[j]! - s.lower[j]!) / dx[j]!);
-        if (dzl[j]! < 0) a = Math.min(a, -zl[j]! / dzl[j]!);
+        if (d < 0) {
+          const t = -(x[j]! - lower[j]!) / d;
+          if (t < a) a = t;
+        }
+        const dz = dzl[j]!;
+        if (dz < 0) {
+          const t = -zl[j]! / dz;
+          if (t < a) a = t;
+        }
       }
       if (hasU[j]) {
-        if (dx[j]! > 0) a = Math.min(a, (s.upper[j]! - x[j]!) / dx[j]!);
-        if (dzu[j]! < 0) a = Math.min(a, -zu[j]! / dzu[j]!);
+        if (d > 0) {
+          const t = (upper[j]! - x[j]!) / d;
+          if (t < a) a = t;
+        }
+        const dz = dzu[j]!;
+        if (dz < 0) {
+          const t = -zu[j]! / dz;
+          if (t < a) a = t;
+        }
       }
     }
     return a;

@@ -1,6 +1,6 @@
 // Small scenario builders for the market tests.
 import { generateScenario } from '../../../market/generator.ts';
-import { type SimulatedParties, startParties } from '../../../market/pool/hosts.ts';
+import { SIMULATION_DEADLINES, type SimulatedParties, startParties } from '../../../market/pool/hosts.ts';
 import { PoolSession, type SessionOptions } from '../../../market/pool/session.ts';
 import { parseScenario } from '../../../market/scenario.ts';
 import type { Scenario } from '../../../market/types.ts';
@@ -37,6 +37,7 @@ export async function weakMarket(
       tariffs: scenario.tariffs,
       periodMinutes: scenario.periodMinutes,
       method: options.method ?? 'admm',
+      ...SIMULATION_DEADLINES,
       ...session,
     });
     return { result: await clearWeak(s, scenario.tariffs, options), parties };
