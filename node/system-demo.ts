@@ -4,14 +4,13 @@
 // prosumers), and the grid operator's agent, which meters every VPP after delivery. The nodes run under
 // the devnet's supervisor (node/supervisor.ts): ports probed first, exits said and restarted (or the demo
 // stopped), only its own nodes counted, and every node stopped when the demo ends, however it ends.
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { VppAgent } from '../agent/agent.ts';
 import { HttpChainPort, HttpMeterPort } from '../agent/http-ports.ts';
 import { GridMeteringAgent } from '../agent/metering.ts';
 import { buildDemoVpps, createDemoAgent } from '../agent/scenarios.ts';
-import type { AuctionView } from '../client/index.ts';
 import { VppClient } from '../client/index.ts';
 import { loadGenesisFile } from '../consensus/genesis.ts';
 import type { FrameworkName } from '../market/result.ts';
@@ -19,9 +18,18 @@ import { targetToBits } from '../protocol/difficulty.ts';
 import { devKeyPair } from '../protocol/keys.ts';
 import { genesisToJson } from '../protocol/params.ts';
 import { RunError } from './commands/command.ts';
+import {
+  type DemoSummary,
+  type IntervalReport,
+  logInterval,
+  logSummary,
+  writeVppSummary,
+} from './demo-report.ts';
 import { type DevnetOptions, type DevnetPlan, devnetPortClaims, prepareDevnet } from './devnet.ts';
 import { assertPortsFree } from './ports.ts';
 import { DevnetSupervisor, type OnNodeExit } from './supervisor.ts';
+
+export type { DemoSummary, IntervalReport };
 
 export interface SystemDemoOptions {
   dir: string;
@@ -31,6 +39,8 @@ export interface SystemDemoOptions {
   blockTimeMs: number;
   /** Stop after this many intervals (0: until stopped). */
   intervals: number;
+  /** After the last interval and the summary, keep the nodes (and the dashboard) up until stopped. */
+  hold?: boolean;
   framework: FrameworkName;
   p2pBasePort: number;
   apiBasePort: number;
@@ -41,51 +51,6 @@ export interface SystemDemoOptions {
   signal: AbortSignal;
   log: (line: string) => void;
 }
-
-export interface IntervalReport {
-  interval: string;
-  vpps: {
-    name: string;
-    address: string;
-    deviationWh: number;
-    bid: { side: string; steps: number; wh: number } | null;
-    meteredWh: number;
-  }[];
-  auction: AuctionView | null;
-  /** Timestamps of the clearing block and of its parent: the clearing is the first block at or past the gate. */
-  clearingBlockTime: number | null;
-  clearingParentTime: number | null;
-  bills: {
-    name: string;
-    total: string;
-    lines: { kind: string; wh: string; amount: string }[];
-    clearingHeight: number;
-    meteringHeight: number;
-  }[];
-}
-
-export interface DemoSummary {
-  intervals: number;
-  blocks: number;
-  reorgs: number;
-  /** Sum of the balances of every genesis account (miners are genesis accounts too) at start and end. */
-  supply: { start: string; end: string | null };
-  vpps: {
-    name: string;
-    address: string;
-    prosumers: number;
-    traditionalGbp: number;
-    p2pGbp: number;
-    savingGbp: number;
-    realtimeUnits: string;
-    /** Sum of the VPP's bill totals over the reported intervals, read from its node at the end (null if
-     *  the nodes were already gone); independent of the per-interval reports it should agree with. */
-    billTotalUnits: string | null;
-  }[];
-}
-
-const UNITS_PER_GBP = 1_000_000;
-const gbp = (units: bigint | string | number) => (Number(units) / UNITS_PER_GBP).toFixed(4);
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -378,27 +343,13 @@ export async function runSystemDemo(
         }),
       ),
     };
-    log(
-      `\nsummary after ${summary.intervals} intervals: ${summary.blocks} blocks mined, ${summary.reorgs} reorgs seen`,
-    );
-    log(
-      `  costs over the ${summary.intervals} simulated intervals (${5 * summary.intervals} minutes of the day): day-ahead share plus real time`,
-    );
-    log(
-      '  VPP     prosumers  traditional GBP  P2P day-ahead+real-time GBP  saving GBP   real-time bills (base units)',
-    );
-    for (const v of summary.vpps) {
-      log(
-        `  ${v.name.padEnd(7)} ${String(v.prosumers).padStart(9)}  ${v.traditionalGbp.toFixed(4).padStart(15)}  ${v.p2pGbp.toFixed(4).padStart(27)}  ${v.savingGbp.toFixed(4).padStart(10)}   ${(v.billTotalUnits ?? '-').padStart(12)}`,
-      );
-    }
-    for (const a of agents) {
-      const s = a.ledger.summary();
-      log(
-        `  ${a.name} prosumers: ${s.prosumers.map((p) => `${p.id} ${p.savingGbp >= 0 ? '+' : ''}${p.savingGbp.toFixed(3)}`).join(', ')}`,
-      );
-    }
+    logSummary(log, summary, agents);
     publish();
+    if (o.hold && !signal.aborted) {
+      log(`\nthe nodes stay up for the dashboard (${plan.nodes[0]!.api}/dashboard); Ctrl-C stops them`);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      if (supervisor.failed.aborted) throw supervisor.failed.reason;
+    }
     return { reports, summary };
   } catch (err) {
     if (supervisor.failed.aborted) throw supervisor.failed.reason;
@@ -406,58 +357,4 @@ export async function runSystemDemo(
   } finally {
     await supervisor.stop();
   }
-}
-
-function logInterval(log: (s: string) => void, r: IntervalReport, start: number, minuteOfDay: number): void {
-  const hh = String(Math.floor((minuteOfDay % 1440) / 60)).padStart(2, '0');
-  const mm = String(minuteOfDay % 60).padStart(2, '0');
-  log(
-    `\ninterval ${r.interval} (delivery ${new Date(start).toISOString().slice(11, 19)}, ${hh}:${mm} of the simulated day)`,
-  );
-  log(
-    `  deviations: ${r.vpps.map((v) => `${v.name} ${v.deviationWh >= 0 ? '+' : ''}${v.deviationWh} Wh${v.bid ? ` (${v.bid.side}s ${v.bid.wh} Wh in ${v.bid.steps} steps)` : ''}`).join('; ')}`,
-  );
-  const c = r.auction?.clearing;
-  if (c) {
-    const name = (a: string) => r.vpps.find((v) => v.address === a)?.name ?? a.slice(0, 10);
-    log(
-      `  auction: traded ${c.tradedWh} Wh; VCG: ${
-        c.participants
-          .filter((p) => p.qtyWh !== '0')
-          .map((p) => `${name(p.vpp)} ${p.side === 'buy' ? 'pays' : 'receives'} ${p.payment}`)
-          .join(', ') || 'no trades'
-      }; deficit ${c.deficit}`,
-    );
-    log(`  grid residual: sold ${c.grid.soldWh} Wh, bought ${c.grid.boughtWh} Wh (block ${c.height})`);
-  } else log('  auction: no bids');
-  log(
-    `  confirmed bills: ${r.bills.map((b) => `${b.name} ${BigInt(b.total) >= 0n ? '+' : ''}${b.total} (£${gbp(b.total)}; ${b.lines.map((l) => l.kind).join(', ') || 'no lines'})`).join('; ')}`,
-  );
-}
-
-function writeVppSummary(file: string, agents: VppAgent[], framework: string, intervals: number): void {
-  const vpps = agents.map((a) => {
-    const s = a.ledger.summary();
-    const da = a.context.dayAhead;
-    const soc = da.prosumers.reduce<number[]>(
-      (acc, p) => p.schedule.soc.map((x, i) => (acc[i] ?? 0) + x),
-      [],
-    );
-    return {
-      name: a.name,
-      address: a.address,
-      prosumers: a.context.scenario.prosumers.length,
-      framework,
-      intervals,
-      traditionalCost: Number(s.total.traditional.totalGbp.toFixed(4)),
-      p2pCost: Number(s.total.p2p.totalGbp.toFixed(4)),
-      savings: Number(s.total.savingGbp.toFixed(4)),
-      prices: da.prices.map((p) => (Number.isFinite(p) ? Number(p.toFixed(5)) : null)),
-      soc: soc.map((x) => Number(x.toFixed(3))),
-      net: da.netPositionKwh.map((x) => Number(x.toFixed(3))),
-    };
-  });
-  // Written whole and renamed, so a node never serves a half-written file.
-  writeFileSync(`${file}.tmp`, JSON.stringify({ updated: Date.now(), vpps }));
-  renameSync(`${file}.tmp`, file);
 }

@@ -12,8 +12,9 @@ const command: Command = {
   usage:
     'demo [--intervals N] [--vpps N] [--prosumers N] [--interval-ms MS] [--block-ms MS] [--framework weak|decentralized|central]\n' +
     '            [--dir DIR] [--p2p-base-port P] [--api-base-port P] [--start-minute M] [--json-out FILE]\n' +
-    '            [--on-node-exit restart|stop]\n' +
+    '            [--hold] [--on-node-exit restart|stop]\n' +
     '  --intervals N     stop after N intervals with exit code 0 (default: run until Ctrl-C)\n' +
+    '  --hold            after the last interval and the summary, keep the nodes and the dashboard up until Ctrl-C\n' +
     '  --vpps N          VPPs, each with its own node (default 3); --prosumers per VPP (default 10)\n' +
     '  --interval-ms MS  real time per delivery interval (default 12000; each stands for 5 minutes of the day)\n' +
     '  --block-ms MS     target block time (default 1000)\n' +
@@ -36,6 +37,7 @@ const command: Command = {
       'start-minute': { type: 'string' },
       'json-out': { type: 'string' },
       'on-node-exit': { type: 'string' },
+      hold: { type: 'boolean', default: false },
     });
     const framework = values.framework as FrameworkName;
     if (!FRAMEWORKS.includes(framework) || framework === 'traditional') {
@@ -61,6 +63,7 @@ const command: Command = {
         intervalMs,
         blockTimeMs,
         intervals: intFlag(values.intervals, 'intervals', 0, 1, 100_000),
+        hold: values.hold,
         framework,
         p2pBasePort: intFlag(values['p2p-base-port'], 'p2p-base-port', 30300, 1024, 65000),
         apiBasePort: intFlag(values['api-base-port'], 'api-base-port', 8600, 1024, 65000),

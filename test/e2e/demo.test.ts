@@ -1,7 +1,8 @@
-// The whole system: `vppchain demo` for a few intervals as a child process; meanwhile the dashboard is
-// checked in headless Chromium against the API; afterwards the demo's own report is checked against the
-// rules (bids before the gate, clearing at the first block past it, bills = clearing, tokens conserved,
-// summary = sum of the intervals).
+// The whole system: `vppchain demo --intervals 3 --hold` as a child process; meanwhile the dashboard is
+// checked in headless Chromium against the API. The demo keeps its nodes up after its summary until it
+// is stopped (Ctrl-C, SIGINT), so the browser check never races the demo's end however slow the machine.
+// Then the demo's own report is checked against the rules (bids before the gate, clearing at the first
+// block past it, bills = clearing, tokens conserved, summary = sum of the intervals).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ afterAll(() => {
 
 describe('the whole system end to end', () => {
   it('runs the demo: intervals clear by rule, bills match the clearing, tokens are conserved; the dashboard shows it', {
-    timeout: scaled(300_000),
+    timeout: scaled(600_000),
   }, async () => {
     const base = await freePortRange(8);
     const out = join(tmp, 'demo.json');
@@ -38,6 +39,7 @@ describe('the whole system end to end', () => {
         'demo',
         '--intervals',
         '3',
+        '--hold',
         '--interval-ms',
         '8000',
         '--block-ms',
@@ -113,7 +115,12 @@ describe('the whole system end to end', () => {
         );
         expect(shown).toEqual(view.clearing!.participants.map((p) => ({ vpp: p.vpp, payment: p.payment })));
         expect(Number(await page.getByTestId('chain-height').textContent())).toBeGreaterThan(0);
-        expect(await page.locator('[data-testid=demand]').getAttribute('d')).toBeTruthy();
+        // The curves are those of the interval's bids: a demand curve exactly when someone bid to buy
+        // (an interval whose VPPs were all long has none), a supply curve when someone bid to sell.
+        const drawn = async (id: string) =>
+          Boolean(await page.locator(`[data-testid=${id}]`).getAttribute('d'));
+        expect(await drawn('demand')).toBe(view.bids!.some((b) => b.side === 'buy'));
+        expect(await drawn('supply')).toBe(view.bids!.some((b) => b.side === 'sell'));
         await page.waitForSelector('[data-testid=savings]', { timeout: scaled(60_000) });
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
@@ -123,13 +130,20 @@ describe('the whole system end to end', () => {
       }
     }
 
-    expect(await exited, stderr).toBe(0);
+    await waitFor(
+      'the summary, then the nodes held up',
+      () => stdout.includes('the nodes stay up for the dashboard'),
+      300_000, // scaled by waitFor
+    );
     expect(stdout).toContain('summary after 3 intervals');
+    demo.kill('SIGINT'); // Ctrl-C ends the hold: the nodes stop and the demo writes its report
+    expect(await exited, stderr).toBe(0);
     const { reports, summary } = JSON.parse(readFileSync(out, 'utf8')) as {
       reports: IntervalReport[];
       summary: DemoSummary;
     };
     expect(reports).toHaveLength(3);
+    expect(summary.intervals).toBe(3);
     for (const r of reports) {
       const a = r.auction;
       if (a) {
