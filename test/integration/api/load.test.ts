@@ -1,6 +1,7 @@
 // Load: 5,000 pre-signed bids from 50 concurrent clients, spread over 3 nodes of which one mines. Whatever
 // the machine's speed, every bid ends in exactly one terminal state a client can see: refused at submission
-// (only GATE_CLOSED, if the machine is so slow that a gate passes before its bid is sent), or accepted and
+// (only GATE_CLOSED, if the machine is so slow that a gate passes before its bid is sent, and after that
+// NONCE_TOO_HIGH for the client's nonces more than 16 past the gap the refused bid left), or accepted and
 // then either in exactly one main-chain block or reported dropped (gate-closed) by the node that accepted
 // it. None lost, none duplicated, none silently gone; and each auction holds each VPP's last mined bid.
 // The gates are 64-80 s away (stretched by VPPCHAIN_TEST_TIME_FACTOR), so on a quiet machine everything is
@@ -67,14 +68,14 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
             key,
             domain,
           );
-          return { key, interval, side, steps, ...encodeTransaction(tx) };
+          return { key, interval, side, steps, nonce: BigInt(j), ...encodeTransaction(tx) };
         }),
       );
       const signedAt = Date.now();
 
       type Bid = (typeof plans)[number][number];
       const accepted: (Bid & { node: number })[] = [];
-      const refused: { bid: Bid; code: string; message: string; at: number }[] = [];
+      const refused: { bid: Bid; client: number; code: string; message: string; at: number }[] = [];
       await Promise.all(
         plans.map(async (plan, c) => {
           const client = new VppClient(nodes[c % 3]!.apiUrl!, { timeoutMs: scaled(30_000) });
@@ -85,16 +86,30 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
               accepted.push({ ...bid, node: c % 3 });
             } catch (err) {
               if (!(err instanceof VppApiError)) throw err;
-              refused.push({ bid, code: err.code, message: err.message, at: Date.now() });
+              refused.push({ bid, client: c, code: err.code, message: err.message, at: Date.now() });
             }
           }
         }),
       );
       const submittedAt = Date.now();
-      // Refusals are the truth or a bug: only a gate that had passed may refuse a bid here.
+      // Refusals are the truth or a bug: only a gate that had passed may refuse a bid here, and then the
+      // client's later nonces wait behind the gap it left, up to the window of 16: beyond, NONCE_TOO_HIGH
+      // naming the missing nonce as the one to send first.
+      const firstGap = new Map<number, bigint>();
       for (const r of refused) {
+        const { nonce } = r.bid;
+        const gap = firstGap.get(r.client);
+        if (gap !== undefined && r.code === 'NONCE_TOO_HIGH') {
+          // the gap is at the refused nonce, or earlier when an accepted bid before it was dropped since
+          const pending = BigInt(/pending nonce (\d+) /.exec(r.message)?.[1] ?? '-1');
+          expect(pending).toBeGreaterThanOrEqual(0n);
+          expect(pending).toBeLessThanOrEqual(gap);
+          expect(nonce).toBeGreaterThan(pending + 16n);
+          continue;
+        }
         expect(`${r.code}: ${r.message}`).toMatch(/^GATE_CLOSED: the gate of interval \d+ closed at /);
         expect(r.at).toBeGreaterThanOrEqual(gateOf(r.bid.interval));
+        if (gap === undefined) firstGap.set(r.client, nonce);
       }
       expect(accepted.length + refused.length).toBe(CLIENTS * BIDS_PER_CLIENT);
 
@@ -125,7 +140,7 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
         dropped.push(bid.hash);
       }
       console.log(
-        `load: signing ${signedAt - startedAt} ms, submitting ${submittedAt - signedAt} ms (first gate ${gateOf(intervals[0]!) - submittedAt} ms after the last answer); accepted ${accepted.length}, refused ${refused.length} (gate closed), mined ${accepted.length - dropped.length}, dropped ${dropped.length} (gate closed), lost 0`,
+        `load: signing ${signedAt - startedAt} ms, submitting ${submittedAt - signedAt} ms (first gate ${gateOf(intervals[0]!) - submittedAt} ms after the last answer); accepted ${accepted.length}, refused ${refused.length} (${refused.filter((r) => r.code === 'GATE_CLOSED').length} gate closed, the rest nonce too high behind them), mined ${accepted.length - dropped.length}, dropped ${dropped.length} (gate closed), lost 0`,
       );
       // ... and the bid each VPP has in each auction is its last mined one for that interval.
       for (const k of intervals) {
