@@ -105,7 +105,16 @@ export class VppNode implements NodePort {
       store,
     });
     store.onError = (err) => console.error(`vppchain: ${err.message}`);
-    chain.on('head', (change) => void this.mempool.onHeadChange(change));
+    chain.on('head', (change) => {
+      // A failure here is a bug of ours; it must not keep the head from the other listeners (events, miner).
+      try {
+        this.mempool.onHeadChange(change);
+      } catch (err) {
+        console.error(
+          `vppchain: mempool failed to follow head ${change.head.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+      }
+    });
     if (config.mine) {
       this.miner = new Miner(chain, this.mempool, {
         address: (config.minerKey ?? nodeKey).address,
