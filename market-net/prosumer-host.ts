@@ -87,10 +87,31 @@ export class ProsumerHost {
     return host;
   }
 
-  /** Resolves when every hosted prosumer has kept an outcome of a clearing. */
-  finished(): Promise<void> {
-    if (this.allFinished()) return Promise.resolve();
-    return new Promise((resolve) => this.finishedWaiters.push(resolve));
+  /**
+   * Resolves when every hosted prosumer has kept an outcome of a clearing and the VPP is done with them:
+   * it has hung up, or `graceMs` passed (it may still need a mask for a neighbour that dropped out of
+   * the final round).
+   */
+  async finished(graceMs = 30_000): Promise<void> {
+    if (!this.allFinished()) await new Promise<void>((resolve) => this.finishedWaiters.push(resolve));
+    if (!this.connectedToVpp()) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, graceMs);
+      const onDisconnect = (e: CustomEvent<{ toString(): string }>) => {
+        if (e.detail.toString() === this.vppPeer) done();
+      };
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.libp2p.removeEventListener('peer:disconnect', onDisconnect);
+        resolve();
+      }
+      this.libp2p.addEventListener('peer:disconnect', onDisconnect);
+    });
+  }
+
+  private connectedToVpp(): boolean {
+    return this.libp2p.getPeers().some((p) => p.toString() === this.vppPeer);
   }
 
   private allFinished(): boolean {
@@ -139,11 +160,14 @@ export class ProsumerHost {
   }
 
   private async answer(stream: Stream): Promise<void> {
-    await serve(stream, MAX_BATCH_FRAME_BYTES, this.options.batchDeadlineMs ?? 300_000, async (bytes) => {
-      const reply = serveBatch(bytes, this.byIndex);
+    try {
+      await serve(stream, MAX_BATCH_FRAME_BYTES, this.options.batchDeadlineMs ?? 300_000, async (bytes) =>
+        serveBatch(bytes, this.byIndex),
+      );
+    } finally {
+      // Only once the replies are on their way: a final reply must not be lost to an exit.
       this.keepOutcomes();
-      return reply;
-    });
+    }
   }
 
   private keepOutcomes(): void {

@@ -20,6 +20,7 @@ export interface NetworkMarketOptions {
   /** Research mode: ask for the prosumers' schedules (only those started with --allow-reveal send them). */
   reveal?: boolean;
   maskDegree?: number;
+  setupDeadlineMs?: number;
   roundDeadlineMs?: number;
   onListening?: (addresses: string[]) => void;
   log?: (line: string) => void;
@@ -44,6 +45,7 @@ export async function clearOverNetwork(o: NetworkMarketOptions): Promise<DayAhea
       method: o.clearing?.method ?? 'admm',
       roster: roster.members.map((m) => ({ id: m.id, identity: m.publicKey })),
       ...(o.maskDegree !== undefined ? { maskDegree: o.maskDegree } : {}),
+      ...(o.setupDeadlineMs !== undefined ? { setupDeadlineMs: o.setupDeadlineMs } : {}),
       ...(o.roundDeadlineMs !== undefined ? { roundDeadlineMs: o.roundDeadlineMs } : {}),
     });
     const weak = await clearWeak(session, roster.tariffs, { ...o.clearing, reveal: o.reveal === true });
