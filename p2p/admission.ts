@@ -1,10 +1,14 @@
 // Who may connect: the connection gater's rules. Configured peers (bootstrap and devnet peers, which the
-// operator named) are always admitted unless their own peer id is banned: an attacker's ban on the address
-// they share (a NAT, one machine) does not shut them out. Any other peer is refused when its id or its
-// address is banned (PeerScores) or when MAX_INBOUND_PEERS_PER_IP other unconfigured peers are already
-// connected inbound from its address, so one address cannot fill our connections (and gossipsub's mesh)
-// with identities. libp2p's connection manager limits the rate of inbound connections per address and the
-// pending upgrades (network.ts); this file adds only what libp2p lacks: a limit on peers per address.
+// operator named) are admitted unless their own peer id is banned: an attacker's ban on the address they
+// share (a NAT, one machine) does not shut them out. Any other peer is refused when its id or its address
+// is banned (PeerScores) or when MAX_INBOUND_PEERS_PER_IP unconfigured peers are already connected inbound
+// from its address, so one address cannot fill our connections (and gossipsub's mesh) with identities.
+// Cheap checks first: before the encryption handshake only the address is known, and a full address is
+// refused there, before any handshake work (identities waiting for a slot retry often); a configured peer
+// on that address still connects, because we dial configured peers ourselves and outbound connections are
+// not subject to the limit. After the handshake the peer id is known: configured peers pass, and the
+// limit is checked again. libp2p's connection manager limits the rate of inbound connections per address
+// and the pending upgrades (network.ts); this file adds only what libp2p lacks: a limit per address.
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerScores } from './peers.ts';
@@ -68,9 +72,14 @@ export class PeerAdmission {
     return this.scores.isBanned(peer) || (this.denyPeer?.(peer) ?? false);
   }
 
-  /** Before encryption only the address is known: refuse a banned address unless a configured peer uses it. */
+  /**
+   * Before encryption only the address is known: refuse a banned address unless a configured peer uses
+   * it, and a full address (MAX_INBOUND_PEERS_PER_IP unconfigured peers connected inbound from it).
+   */
   refusesAddress(ip: string | undefined): boolean {
-    return ip !== undefined && this.scores.isIpBanned(ip) && !this.configuredIps.has(ip);
+    if (ip === undefined) return false;
+    if (this.scores.isIpBanned(ip) && !this.configuredIps.has(ip)) return true;
+    return this.unconfiguredInboundFrom(ip).size >= MAX_INBOUND_PEERS_PER_IP;
   }
 
   /** Why an inbound peer is refused once its id is known, or undefined if it is admitted. */
@@ -79,16 +88,22 @@ export class PeerAdmission {
     if (this.configured.has(peer)) return undefined;
     if (this.scores.isIpBanned(ip)) return `address ${ip} banned`;
     if (ip === undefined) return undefined;
-    const others = new Set<string>();
-    for (const c of this.connections()) {
-      const id = c.remotePeer.toString();
-      if (c.direction !== 'inbound' || c.status !== 'open' || id === peer || this.configured.has(id))
-        continue;
-      if (ipOf(c.remoteAddr) === ip) others.add(id);
-    }
+    const others = this.unconfiguredInboundFrom(ip);
+    others.delete(peer);
     if (others.size >= MAX_INBOUND_PEERS_PER_IP)
       return `${others.size} unconfigured peers already connected from ${ip}`;
     return undefined;
+  }
+
+  /** Peer ids of the unconfigured peers with an open inbound connection from `ip`. */
+  private unconfiguredInboundFrom(ip: string): Set<string> {
+    const ids = new Set<string>();
+    for (const c of this.connections()) {
+      const id = c.remotePeer.toString();
+      if (c.direction !== 'inbound' || c.status !== 'open' || this.configured.has(id)) continue;
+      if (ipOf(c.remoteAddr) === ip) ids.add(id);
+    }
+    return ids;
   }
 
   /** The rules as libp2p's connection gater. */

@@ -15,9 +15,10 @@
 //   its address, and any other peer there is held to the per-address connection limit (admission.ts);
 // - P6 applies past COLOCATION_THRESHOLD identities per address, twice what the gater admits from one
 //   address at once, so honest peers are not charged for identities we banned and are dropping;
-// - a disconnected peer's gossipsub record is kept RETAIN_SCORE_MS, not an hour: long enough that a quick
-//   reconnection does not wipe a behaviour penalty (P7, which decays 80 % per second anyway), short enough
-//   that banned identities stop counting at their address. Reputation that must last (penalties, bans
+// - a disconnected peer's gossipsub record is kept RETAIN_SCORE_MS, not an hour, so identities we banned
+//   and dropped stop counting at their address within about two seconds (gossipsub purges once a second).
+//   Without topic scores a record holds nothing else worth keeping: P6 is recomputed on reconnection and
+//   the behaviour penalty (P7) decays by 80 % a second anyway. Reputation that must last (penalties, bans
 //   for 10 minutes, by id and address) is ours, in PeerScores, and the connection gater enforces it.
 // Everything else keeps gossipsub's defaults (thresholds -10/-50/-80, no topic scores).
 import type { AddrInfo } from '@libp2p/gossipsub/types';
@@ -27,7 +28,7 @@ import { MAX_INBOUND_PEERS_PER_IP, parsePeerAddr } from './admission.ts';
 
 export const COLOCATION_THRESHOLD = 2 * MAX_INBOUND_PEERS_PER_IP;
 export const COLOCATION_WEIGHT = -5;
-export const RETAIN_SCORE_MS = 10_000;
+export const RETAIN_SCORE_MS = 1_000;
 
 /** Configured peers as gossipsub direct peers (addresses without a /p2p/ id cannot be direct). */
 export function directPeersOf(addrs: readonly string[]): AddrInfo[] {

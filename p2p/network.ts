@@ -1,32 +1,24 @@
-// The node's network: libp2p (TCP, noise, yamux, identify, gossipsub), serving requests (answers.ts), peer
-// scoring (peers.ts) with a connection gater (admission.ts), gossipsub's scoring for this network
-// (gossip-scoring.ts), bootstrap peers and reconnection, and the clock check (clock.ts). Gossip validation
+// The node's network: the libp2p host (libp2p-node.ts: TCP, noise, yamux, identify, gossipsub with the
+// scoring of gossip-scoring.ts, the connection gater of admission.ts), serving requests (answers.ts), peer
+// scoring (peers.ts), bootstrap peers and reconnection, and the clock check (clock.ts). Gossip validation
 // (gossip.ts), range sync (sync.ts) and mempool sync (txsync.ts) see the chain and mempool only through the
 // ports of host.ts, which this class provides. No promise is left without a handler: work nobody awaits
 // reports its failure as an 'internal-error' event (written to stderr when nobody listens), never as an
 // unhandled rejection. A clock that disagrees with the peers' block times is reported the same way: a
 // 'clock' event, or stderr when nobody listens.
 import { EventEmitter } from 'node:events';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { type GossipSub, gossipsub, type TopicValidatorResult } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Connection, Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface';
+import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
 import { type Block, type BlockHeader, encodeBlock } from '../protocol/block.ts';
 import { DecodeError } from '../protocol/bytes.ts';
-import { sha256 } from '../protocol/hash.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
 import { ipOf, PeerAdmission } from './admission.ts';
 import { type Answer, answers } from './answers.ts';
 import { ClockEstimator, type ClockReport, describeClock } from './clock.ts';
 import { GossipValidator } from './gossip.ts';
-import { gossipScoring } from './gossip-scoring.ts';
 import {
   type BlockArrival,
   describeInternalError,
@@ -35,6 +27,7 @@ import {
   type SyncHost,
   type TxSyncHost,
 } from './host.ts';
+import { createLibp2pNode, type GossipSubInternals, type NodeLibp2p } from './libp2p-node.ts';
 import { PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
 import { type ChainNames, chainNames, type Status } from './protocol.ts';
 import { request, respond } from './reqresp.ts';
@@ -53,14 +46,6 @@ export interface NetworkOptions {
   statusPollMs?: number;
 }
 
-/**
- * libp2p's own limits on inbound connections (it has no limit per address on open connections; the gater
- * adds that, admission.ts): at most this many new connections per second from one address, and this many
- * connections being upgraded at once.
- */
-export const INBOUND_CONNECTIONS_PER_SECOND_PER_IP = 5;
-export const MAX_PENDING_INBOUND_UPGRADES = 16;
-
 export interface NetworkEvents {
   'peer:connect': [string];
   'peer:disconnect': [string];
@@ -72,21 +57,8 @@ export interface NetworkEvents {
   clock: [ClockReport];
 }
 
-/** Parts of gossipsub's implementation missing from its exported GossipSub interface. */
-interface GossipSubInternals {
-  /** With asyncValidation, gossipsub forwards a message only after its verdict. */
-  reportMessageValidationResult(
-    msgId: string,
-    propagationSource: string,
-    acceptance: TopicValidatorResult,
-  ): void;
-  /** The direct peers' ids; read on every use, so a peer configured later is added here. */
-  readonly direct: Set<string>;
-  getScore(peerId: string): number;
-}
-
 export class Network extends EventEmitter<NetworkEvents> {
-  readonly libp2p: Libp2p<{ pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>> }>;
+  readonly libp2p: NodeLibp2p;
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly names: ChainNames;
@@ -160,35 +132,15 @@ export class Network extends EventEmitter<NetworkEvents> {
     const scores = new PeerScores();
     const admission = new PeerAdmission({ scores, denyPeer: opts.denyPeer });
     for (const addr of opts.bootstrap) admission.configure(addr);
-    const libp2p = await createLibp2p({
+    const libp2p = await createLibp2pNode({
       privateKey: opts.privateKey,
-      addresses: { listen: [`/ip4/${opts.listenHost ?? '127.0.0.1'}/tcp/${opts.listenPort}`] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionGater: admission.gater(),
-      connectionManager: {
-        inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
-        maxIncomingPendingConnections: MAX_PENDING_INBOUND_UPGRADES,
-      },
-      services: {
-        identify: identify(),
-        pubsub: gossipsub({
-          ...gossipScoring(opts.bootstrap, admission.configuredIps),
-          asyncValidation: true,
-          allowPublishToZeroTopicPeers: true,
-          emitSelf: false,
-          globalSignaturePolicy: 'StrictNoSign',
-          // Content-addressed ids: the same block or transaction from two peers is one message.
-          msgIdFn: (msg) => sha256(msg.data),
-          maxInboundDataLength: chain.params.maxBlockBytes + 64 * 1024,
-          allowedTopics: Object.values(chainNames(chain.genesisHash)).filter(
-            (t) => t.includes('/blocks/') || t.includes('/txs/'),
-          ),
-        }),
-      },
+      listenHost: opts.listenHost ?? '127.0.0.1',
+      listenPort: opts.listenPort,
+      bootstrap: opts.bootstrap,
+      names: chainNames(chain.genesisHash),
+      maxBlockBytes: chain.params.maxBlockBytes,
+      admission,
     });
-    admission.connections = () => libp2p.getConnections();
     const net = new Network(libp2p, chain, mempool, scores, admission, opts);
     await net.wire();
     return net;

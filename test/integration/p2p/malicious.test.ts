@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeBlock } from '../../../protocol/block.ts';
 import { ChainBuilder, keys } from '../../helpers/builder.ts';
 import { type Attacker, startAttacker } from '../../helpers/malicious.ts';
@@ -8,6 +8,7 @@ describe('malicious peers', () => {
   let net: TestNet | undefined;
   const attackers: Attacker[] = [];
   afterEach(async () => {
+    vi.restoreAllMocks();
     await Promise.all(attackers.map((a) => a.stop()));
     attackers.length = 0;
     await net?.close();
@@ -87,19 +88,31 @@ describe('malicious peers', () => {
       60_000,
     );
 
-    // Banned peers are refused by the connection gater; honest nodes are still up and in agreement. The
-    // hang-up after a ban takes a moment to reach the attacker's side (on a loaded machine its dial could
-    // reuse the dying connection): wait until the connection is gone both ways, then dial afresh.
+    // Banned peers are refused by the connection gater: once a banned peer's connection is gone, a fresh
+    // dial is refused after the encryption handshake and never opens a connection on the honest side (the
+    // dialer may see its dial succeed for a moment). A dial refused earlier, by libp2p's limit of new
+    // connections per address and second, says nothing about the gater: dialled again until the gater
+    // itself refused. Honest nodes are still up and in agreement.
+    const openedBy = new Set<string>();
+    honest.network!.libp2p.addEventListener('connection:open', (e) =>
+      openedBy.add(e.detail.remotePeer.toString()),
+    );
+    const refusals = vi.spyOn(honest.network!.admission, 'refusalOf');
+    const refusedByGater = (peer: string) =>
+      refusals.mock.calls.some(([p], i) => p === peer && refusals.mock.results[i]?.value !== undefined);
     for (const a of [liar, noisy, flooder]) {
-      await waitFor(
-        'banned peer disconnected on both sides',
-        () =>
-          honest.network!.libp2p.getConnections(honest.network!.peerIdOf(a.peerId)).length === 0 &&
-          a.libp2p.getConnections(honest.network!.libp2p.peerId).length === 0,
-        30_000,
-      );
-      expect(await a.dial(net.addrs[1]!, { fresh: true })).toBe(false);
-      expect(honest.network!.libp2p.getConnections(honest.network!.peerIdOf(a.peerId))).toEqual([]);
+      const connections = () =>
+        honest.network!.libp2p.getConnections(honest.network!.peerIdOf(a.peerId)).length +
+        a.libp2p.getConnections(honest.network!.libp2p.peerId).length;
+      await waitFor('banned peer disconnected on both sides', () => connections() === 0, 30_000);
+      openedBy.delete(a.peerId);
+      refusals.mockClear();
+      await waitFor('a fresh dial refused by the gater', async () => {
+        await a.dial(net!.addrs[1]!, { fresh: true });
+        return refusedByGater(a.peerId);
+      });
+      await waitFor('no connection left', () => connections() === 0, 30_000);
+      expect(openedBy.has(a.peerId)).toBe(false);
     }
     expect(bans).toEqual(expect.arrayContaining([liar.peerId, noisy.peerId, flooder.peerId]));
     expect(honest.chain.getNode(b.idOf(bad))?.status ?? 'never stored').not.toBe(0);

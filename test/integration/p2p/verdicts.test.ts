@@ -150,6 +150,31 @@ describe('gossip verdicts on a real node', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   }, 120_000);
+
+  it('an undecodable gossip block is a Reject, bans its sender and is counted as DECODE', async () => {
+    const params = netParams();
+    net = await startNet(params, [{}]);
+    const node = net.nodes[0]!;
+    const decodeCount = async () =>
+      Number(/^vpp_blocks_rejected_total\{code="DECODE"\} (\d+)$/m.exec(await node.metrics.text())?.[1] ?? 0);
+    expect(await decodeCount()).toBe(0);
+    const garbler = await startAttacker(node.chain.genesisHash);
+    peers.push(garbler);
+    expect(await garbler.dial(net.addrs[0]!)).toBe(true);
+    await waitFor('the garbler sees our subscription', () =>
+      garbler.libp2p.services.pubsub
+        .getSubscribers(garbler.names.blocksTopic)
+        .some((x) => x.toString() === node.network!.peerId),
+    );
+    let attempt = 0;
+    await waitFor('garbler banned', async () => {
+      if (attempt++ % 10 === 0)
+        await garbler.publish(garbler.names.blocksTopic, new Uint8Array([9, 9, 9, attempt & 0xff]));
+      return node.network!.scores.isBanned(garbler.peerId);
+    });
+    expect(await decodeCount()).toBeGreaterThanOrEqual(1);
+    expect(node.chain.height).toBe(0);
+  }, 120_000);
 });
 
 describe('gossip verdicts of the validator (fake host)', () => {

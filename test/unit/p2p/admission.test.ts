@@ -53,12 +53,17 @@ describe('PeerAdmission', () => {
       `${MAX_INBOUND_PEERS_PER_IP} unconfigured peers already connected from 10.0.0.5`,
     );
     expect(await gater.denyInboundEncryptedConnection!(next, maConn('10.0.0.5'))).toBe(true);
-    // A peer already connected from there may open another connection; the configured one always may.
+    // A full address is refused before the encryption handshake (cheap); another address is not.
+    expect(await gater.denyInboundConnection!(maConn('10.0.0.5'))).toBe(true);
+    expect(await gater.denyInboundConnection!(maConn('10.0.0.6'))).toBe(false);
+    // After the handshake: a peer already connected from there may open another connection, and the
+    // configured one always may (it also connects by our own outbound dial).
     expect(await gater.denyInboundEncryptedConnection!(sybils[0]!, maConn('10.0.0.5'))).toBe(false);
     expect(await gater.denyInboundEncryptedConnection!(configured, maConn('10.0.0.5'))).toBe(false);
     expect(await gater.denyInboundEncryptedConnection!(next, maConn('10.0.0.6'))).toBe(false);
     // Once one leaves, the next is admitted.
     open.shift();
+    expect(await gater.denyInboundConnection!(maConn('10.0.0.5'))).toBe(false);
     expect(await gater.denyInboundEncryptedConnection!(next, maConn('10.0.0.5'))).toBe(false);
   });
 
