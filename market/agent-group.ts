@@ -1,16 +1,13 @@
 // A group of prosumer agents hosted together: either in the main thread (small runs, tests) or inside
 // one worker thread. It dispatches the market's messages to the agents it hosts.
-import {
-  type AgentReport,
-  type PeerMessage,
-  type PoolPrices,
-  type PoolReply,
-  ProsumerAgent,
-} from './agent.ts';
+import { type AgentReport, type PeerMessage, ProsumerAgent } from './agent.ts';
 import type { Prosumer, Tariffs } from './types.ts';
 
-/** How agents are connected: alone (traditional), to a pool, or to the given peers (indices per prosumer). */
-export type Topology = 'alone' | 'pool' | number[][];
+/**
+ * How agents are connected: alone (traditional) or to the given peers (indices per prosumer). The weak
+ * market's pool agents are parties of the secure-sum protocol instead (pool/party.ts).
+ */
+export type Topology = 'alone' | number[][];
 
 export interface GroupSetup {
   /** Global index of the first prosumer in this group. */
@@ -44,10 +41,6 @@ export class AgentGroup {
       a.solveAlone();
       return a.ownCost();
     });
-  }
-
-  poolStep(msg: PoolPrices, recover: boolean): PoolReply[] {
-    return this.agents.map((a) => a.poolStep(msg, recover));
   }
 
   /** Delivers `inbox` (messages addressed to this group's agents) and runs one round. */

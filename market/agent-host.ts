@@ -1,9 +1,10 @@
-// The message boundary between the market's coordinator (or the peers' network) and the prosumer agents.
-// Coordinators only see this interface: prices and peer offers go in, trade quantities come back.
+// The message boundary between the peers' network of the decentralised market (and the traditional
+// baseline) and the prosumer agents: peer offers go in, offers come back. (The weak market's parties
+// speak the secure-sum protocol instead: pool/.)
 // Agents run either in-process or spread over worker threads (one group per worker, in parallel).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { AgentReport, PeerMessage, PoolPrices, PoolReply } from './agent.ts';
+import type { AgentReport, PeerMessage } from './agent.ts';
 import { AgentGroup, type PeerRound, type Topology } from './agent-group.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
@@ -11,7 +12,6 @@ import { periodHours } from './types.ts';
 export interface AgentHost {
   readonly size: number;
   solveAlone(): Promise<number[]>;
-  poolStep(msg: PoolPrices, recover: boolean): Promise<PoolReply[]>;
   /** Delivers the messages and returns every agent's offers for the next round. */
   peerStep(inbox: PeerMessage[], rho: number): Promise<PeerRound>;
   /** After clearing: each agent publishes its own schedule and bill. */
@@ -51,7 +51,6 @@ export async function startAgents(
     return {
       size: n,
       solveAlone: async () => group.solveAlone(),
-      poolStep: async (msg, recover) => group.poolStep(msg, recover),
       peerStep: async (inbox, rho) => group.peerStep(inbox, rho),
       report: async () => group.report(),
       bilateralPrices: async () => group.bilateralPrices(),
@@ -86,7 +85,6 @@ export async function startAgents(
   return {
     size: n,
     solveAlone: async () => (await all<number[]>({ op: 'alone' })).flat(),
-    poolStep: async (msg, recover) => (await all<PoolReply[]>({ op: 'pool', msg, recover })).flat(),
     peerStep: async (inbox, rho) => {
       const perWorker = ranges.map(() => [] as PeerMessage[]);
       for (const m of inbox) perWorker[ranges.findIndex(([s, e]) => m.to >= s && m.to < e)]!.push(m);

@@ -8,7 +8,6 @@ let group: AgentGroup | undefined;
 type Request =
   | { op: 'init'; setup: GroupSetup }
   | { op: 'alone' }
-  | { op: 'pool'; msg: Parameters<AgentGroup['poolStep']>[0]; recover: boolean }
   | { op: 'peer'; inbox: Parameters<AgentGroup['peerStep']>[0]; rho: number }
   | { op: 'report' }
   | { op: 'prices' };
@@ -22,7 +21,6 @@ parentPort!.on('message', (req: Request) => {
     } else if (!group) {
       throw new Error('worker used before init');
     } else if (req.op === 'alone') value = group.solveAlone();
-    else if (req.op === 'pool') value = group.poolStep(req.msg, req.recover);
     else if (req.op === 'peer') value = group.peerStep(req.inbox, req.rho);
     else if (req.op === 'report') value = group.report();
     else value = group.bilateralPrices();
