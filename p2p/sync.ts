@@ -6,7 +6,8 @@
 // orphan to them, which starts their sync with us) instead of at their next periodic status poll.
 // Status requests are bounded: at most one in flight per peer, and a catch-up that gossip asks for (an
 // orphan block) no sooner than MIN_CATCH_UP_INTERVAL_MS after the last request to that peer, so a stream
-// of orphans cannot make us send a stream of requests.
+// of orphans cannot make us send a stream of requests. A catch-up asked for too soon is not lost: one is
+// deferred per peer to the end of the interval (or, if a request is in flight, to the interval after it).
 // A failure is judged: the peer's offence (bad data, a timeout) costs it points; a dropped connection
 // is nobody's; any other error is ours and is reported to the host, not charged to the peer.
 import type { PeerId } from '@libp2p/interface';
@@ -33,21 +34,43 @@ export const MIN_CATCH_UP_INTERVAL_MS = 1000;
 /** Peers whose last status request is remembered (the oldest is forgotten first). */
 const MAX_TRACKED_PEERS = 1024;
 
+export interface SyncClock {
+  now(): number;
+  /** Runs `fn` after `ms`; returns a handle for `cancel`. */
+  schedule(fn: () => void, ms: number): unknown;
+  cancel(handle: unknown): void;
+}
+
+const realClock: SyncClock = {
+  now: () => Date.now(),
+  schedule: (fn, ms) => setTimeout(fn, ms),
+  cancel: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+interface Asked {
+  /** When the last status request to the peer started. */
+  at: number;
+  inFlight: boolean;
+  /** A catch-up was asked for while the request was in flight. */
+  again: boolean;
+}
+
 export class SyncService {
   private readonly host: SyncHost;
-  private readonly now: () => number;
+  private readonly clock: SyncClock;
   private running: Promise<void> | undefined;
   private next: { peer: PeerId; status: Status } | undefined;
   private stopped = false;
-  /** The last status request to each peer: when it started, and whether it is still in flight. */
-  private readonly asked = new Map<string, { at: number; inFlight: boolean }>();
+  private readonly asked = new Map<string, Asked>();
+  /** At most one deferred catch-up per peer. */
+  private readonly deferred = new Map<string, unknown>();
   blocksImported = 0;
-  /** Status requests not sent because one was in flight or the last was too recent. */
+  /** Status requests not sent at once because one was in flight or the last was too recent. */
   handshakesSkipped = 0;
 
-  constructor(host: SyncHost, now: () => number = Date.now) {
+  constructor(host: SyncHost, clock: SyncClock = realClock) {
     this.host = host;
-    this.now = now;
+    this.clock = clock;
   }
 
   get syncing(): boolean {
@@ -57,18 +80,24 @@ export class SyncService {
   /**
    * Asks a peer for its status (sending ours) and syncs from it if it is ahead. Not sent while another
    * request to the peer is in flight, nor, for a `catchUp` (gossip brought an orphan), within
-   * MIN_CATCH_UP_INTERVAL_MS of the last one.
+   * MIN_CATCH_UP_INTERVAL_MS of the last one: then a catch-up is deferred instead.
    */
   async handshake(peer: PeerId, opts: { catchUp?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     const id = peer.toString();
-    const t = this.now();
+    const t = this.clock.now();
     const last = this.asked.get(id);
-    if (last && (last.inFlight || (opts.catchUp && t - last.at < MIN_CATCH_UP_INTERVAL_MS))) {
+    if (last?.inFlight) {
+      if (opts.catchUp) last.again = true;
       this.handshakesSkipped++;
       return;
     }
-    const entry = { at: t, inFlight: true };
+    if (opts.catchUp && last && t - last.at < MIN_CATCH_UP_INTERVAL_MS) {
+      this.deferCatchUp(peer, last.at + MIN_CATCH_UP_INTERVAL_MS - t);
+      this.handshakesSkipped++;
+      return;
+    }
+    const entry: Asked = { at: t, inFlight: true, again: false };
     this.asked.delete(id); // re-inserted last: the map's order is least recently asked first
     this.asked.set(id, entry);
     if (this.asked.size > MAX_TRACKED_PEERS) this.asked.delete(this.asked.keys().next().value!);
@@ -80,7 +109,24 @@ export class SyncService {
       this.punish(peer, err);
     } finally {
       entry.inFlight = false;
+      if (entry.again) this.deferCatchUp(peer, entry.at + MIN_CATCH_UP_INTERVAL_MS - this.clock.now());
     }
+  }
+
+  /** One catch-up with `peer` after `ms` (none if one is already waiting). */
+  private deferCatchUp(peer: PeerId, ms: number): void {
+    const id = peer.toString();
+    if (this.stopped || this.deferred.has(id)) return;
+    const handle = this.clock.schedule(
+      () => {
+        this.deferred.delete(id);
+        this.handshake(peer, { catchUp: true }).catch((error: unknown) =>
+          this.host.internalError({ activity: 'sync', error, peer: id }),
+        );
+      },
+      Math.max(0, ms),
+    );
+    this.deferred.set(id, handle);
   }
 
   /** A peer told us its status (in a handshake either way round). */
@@ -219,6 +265,8 @@ export class SyncService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const handle of this.deferred.values()) this.clock.cancel(handle);
+    this.deferred.clear();
     await this.running;
   }
 }

@@ -125,10 +125,9 @@ describe('gossip under a Sybil attack', () => {
     attack.stderr!.on('data', (chunk) => {
       stderr += chunk;
     });
-    createInterface({ input: attack.stdout! }).on('line', (line) => {
-      events.push(JSON.parse(line) as SybilEvent);
-      if (process.env.SYBIL_DEBUG) console.error(`${(performance.now() / 1000).toFixed(1)} ${line}`);
-    });
+    createInterface({ input: attack.stdout! }).on('line', (line) =>
+      events.push(JSON.parse(line) as SybilEvent),
+    );
     const attackStart = performance.now();
     const started = () => events.filter((e) => e.event === 'started').map((e) => e.peerId);
     const bannedByBoth = (id: string) => b.network!.scores.isBanned(id) && d.network!.scores.isBanned(id);

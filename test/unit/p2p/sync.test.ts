@@ -1,6 +1,6 @@
 // Range sync with a fake host: status requests are bounded (one in flight per peer, catch-ups no more often
-// than MIN_CATCH_UP_INTERVAL_MS), a sync that imported blocks announces the new head, and an undecodable
-// block served by a peer is counted with the refused blocks.
+// than MIN_CATCH_UP_INTERVAL_MS, one deferred rather than lost), a sync that imported blocks announces the
+// new head, and an undecodable block served by a peer is counted with the refused blocks.
 import type { PeerId } from '@libp2p/interface';
 import { describe, expect, it } from 'vitest';
 import type { SyncHost } from '../../../p2p/host.ts';
@@ -10,6 +10,7 @@ import { MIN_CATCH_UP_INTERVAL_MS, SyncService } from '../../../p2p/sync.ts';
 import { type Block, encodeBlock, encodeHeader, headerHash } from '../../../protocol/block.ts';
 import { fromHex } from '../../../protocol/bytes.ts';
 import { ChainBuilder, testParams } from '../../helpers/builder.ts';
+import { waitFor } from '../../helpers/net.ts';
 
 const params = testParams();
 const b = new ChainBuilder(params);
@@ -65,31 +66,48 @@ function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = 
 }
 
 describe('SyncService', () => {
-  it('one status request in flight per peer; a catch-up no sooner than the minimum interval', async () => {
+  it('one status request in flight per peer; catch-ups no sooner than the minimum interval, one deferred', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const clock = { now: 1_000 };
+    const timers: { fn: () => void; ms: number }[] = [];
+    const clock = {
+      t: 1_000,
+      now: () => clock.t,
+      schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+      cancel: () => undefined,
+    };
     const { host, seen } = fakeHost({ statusGate: gate });
-    const sync = new SyncService(host, () => clock.now);
+    const sync = new SyncService(host, clock);
     const first = sync.handshake(peer);
     await sync.handshake(peer); // the first is still in flight
-    await sync.handshake(peer, { catchUp: true });
+    await sync.handshake(peer, { catchUp: true }); // remembered: one catch-up after the first
     expect(seen.statusRequests).toBe(1);
     release();
     await first;
     expect(seen.imported.map(([h]) => h)).toEqual([1, 2, 3]);
-    // Orphans keep arriving from the peer: at most one catch-up per interval.
+    // The catch-up asked for during the request waits for the end of its interval; orphans that keep
+    // arriving from the peer add no request and no second timer.
+    expect(timers.map((x) => x.ms)).toEqual([MIN_CATCH_UP_INTERVAL_MS]);
+    clock.t += 400;
     for (let i = 0; i < 20; i++) await sync.handshake(peer, { catchUp: true });
     expect(seen.statusRequests).toBe(1);
     expect(sync.handshakesSkipped).toBe(22);
-    clock.now += MIN_CATCH_UP_INTERVAL_MS;
-    await sync.handshake(peer, { catchUp: true });
-    expect(seen.statusRequests).toBe(2);
+    expect(timers).toHaveLength(1);
+    clock.t += MIN_CATCH_UP_INTERVAL_MS;
+    timers[0]!.fn();
+    await waitFor('the deferred catch-up sent', () => seen.statusRequests === 2);
     // A plain handshake (connection, periodic poll) is held back only while one is in flight.
+    await new Promise((r) => setTimeout(r, 0));
     await sync.handshake(peer);
     expect(seen.statusRequests).toBe(3);
+    // An orphan 300 ms after that request: deferred to the end of its interval, not dropped.
+    clock.t += 300;
+    await sync.handshake(peer, { catchUp: true });
+    expect(seen.statusRequests).toBe(3);
+    expect(timers.map((x) => x.ms)).toEqual([MIN_CATCH_UP_INTERVAL_MS, MIN_CATCH_UP_INTERVAL_MS - 300]);
+    await sync.stop();
   });
 
   it('a sync that imported blocks announces the head once; blocks are imported as sent by the peer', async () => {
