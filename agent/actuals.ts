@@ -15,10 +15,14 @@ import { seededRandom } from '../market/random.ts';
 import type { Prosumer } from '../market/types.ts';
 import type { Slice } from './timing.ts';
 
-/** Where a prosumer's profile came from: a CLNR column and the scale the scenario applied to it. */
+/**
+ * Where a prosumer's profile came from: a CLNR column and the scale the scenario applied to it, or the
+ * per-minute values of the user's own CSV when its rows are finer than a period (kW, already scaled).
+ */
 export interface ProfileSource {
   column: string;
   scale: number;
+  minuteKw?: Float64Array;
 }
 
 export interface ProsumerSources {
@@ -83,8 +87,11 @@ export function sourcesFromScenarioJson(json: Record<string, unknown>): {
     const o = v as { csv?: unknown; column?: unknown; scale?: unknown };
     if (typeof o.csv !== 'string' || (typeof o.column !== 'string' && typeof o.column !== 'number'))
       return undefined;
-    if (o.csv.includes('2013JUN')) season = 'summer';
-    else if (o.csv.includes('2014JAN')) season = 'winter';
+    // Only the CLNR tables name columns that the bundled 1-minute data has (a user's own CSV may use
+    // the same column names for other homes).
+    const clnr = /(^|[/\\])(Loads|PVpu)_(15|30)min_(2013JUN|2014JAN)\.csv$/.exec(o.csv);
+    if (!clnr) return undefined;
+    season = clnr[4] === '2013JUN' ? 'summer' : 'winter';
     return { column: String(o.column), scale: typeof o.scale === 'number' ? o.scale : 1 };
   };
   const prosumers = (json.prosumers ?? []) as Record<string, unknown>[];
@@ -142,11 +149,12 @@ export function actualSlice(p: Prosumer, slice: Slice, ctx: ActualsContext): Act
     profileKw: number[],
     src: ProfileSource | undefined,
   ): { kwh: number; from: '1min' | 'profile' } => {
-    const minutes = src ? ctx.minutes?.[kind].get(src.column) : undefined;
+    const own = src?.minuteKw;
+    const minutes = own ?? (src ? ctx.minutes?.[kind].get(src.column) : undefined);
     if (minutes && src) {
       let sum = 0;
       for (let m = slice.startMinute; m < slice.startMinute + slice.minutes; m++) sum += minutes[m]!;
-      return { kwh: (sum / 60) * src.scale, from: '1min' };
+      return { kwh: (sum / 60) * (own ? 1 : src.scale), from: '1min' };
     }
     return { kwh: profileKw[slice.period]! * hours, from: 'profile' };
   };
