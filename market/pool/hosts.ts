@@ -92,6 +92,9 @@ export async function startParties(
     throw err;
   }
   const groupOf = (i: number) => groups.findIndex(([s, e]) => i >= s && i < e);
+  // A worker that missed a deadline is stopped: its late answer must never be read (as the network
+  // transport aborts a late stream), and its prosumers are drop-outs from then on.
+  const dead = new Set<number>();
   const transport: PartyTransport = {
     size: n,
     async exchange(requests, deadlineMs) {
@@ -101,6 +104,11 @@ export async function startParties(
       await Promise.all(
         perGroup.map(async (list, g) => {
           if (list.length === 0) return;
+          if (dead.has(g)) {
+            for (const [i] of list)
+              answers.set(i, { ok: false, failure: 'failed', detail: 'its worker was stopped' });
+            return;
+          }
           const bytes = encodeBatch(list);
           let timer: NodeJS.Timeout | undefined;
           try {
@@ -119,6 +127,8 @@ export async function startParties(
           } catch (err) {
             const failure = /within/.test((err as Error).message) ? 'timeout' : 'failed';
             for (const [i] of list) answers.set(i, { ok: false, failure, detail: (err as Error).message });
+            dead.add(g);
+            await workers[g]!.terminate();
           } finally {
             clearTimeout(timer);
           }
@@ -136,7 +146,9 @@ export async function startParties(
     async outcomes() {
       const out: (PartyOutcome | undefined)[] = new Array(n).fill(undefined);
       const lists = await Promise.all(
-        workers.map((w) => call<{ outcomes: [number, PartyOutcome | undefined][] }>(w, { op: 'outcomes' })),
+        workers
+          .filter((_, g) => !dead.has(g))
+          .map((w) => call<{ outcomes: [number, PartyOutcome | undefined][] }>(w, { op: 'outcomes' })),
       );
       for (const l of lists) for (const [i, o] of l.outcomes) out[i] = o;
       return out;

@@ -72,11 +72,11 @@ interface SessionState {
   agent: ProsumerAgent;
   /** Neighbour index → ChaCha20 key words of the pair. */
   keys: Map<number, Uint32Array>;
-  /** Neighbours still masked with (drop-outs leave). */
-  active: Set<number>;
+  /** Neighbours still masked with (drop-outs leave; replaced, never changed, so a round can keep it). */
+  active: readonly number[];
   lastRound: number;
   /** The round last answered with a masked vector: its word count and who its masks were shared with. */
-  answered?: { round: number; words: number; with: Set<number> };
+  answered?: { round: number; words: number; with: readonly number[] };
   previousTrade?: Float64Array;
   lastPrices: Float64Array;
 }
@@ -207,7 +207,7 @@ export class ProsumerParty {
       tariffs,
       agent: new ProsumerAgent(this.prosumer, tariffs, hours, 'pool'),
       keys,
-      active: new Set(keys.keys()),
+      active: [...keys.keys()],
       lastRound: 0,
       lastPrices: new Float64Array(T),
     };
@@ -218,8 +218,8 @@ export class ProsumerParty {
   private drop(s: SessionState, excluded: number[]): void {
     for (const j of excluded) {
       if (!s.keys.has(j)) throw new Refusal(RefuseCode.badRequest, `party ${j} is not a neighbour`);
-      s.active.delete(j);
     }
+    if (excluded.length > 0) s.active = s.active.filter((j) => !excluded.includes(j));
   }
 
   /** Encodes `values` for `l`, adds every active neighbour's mask for `round`, returns the words. */
@@ -238,7 +238,7 @@ export class ProsumerParty {
     const words = new Uint8Array(8 * l.words);
     reduceWords(lo, hi, l.words, words);
     s.lastRound = round;
-    s.answered = { round, words: l.words, with: new Set(s.active) };
+    s.answered = { round, words: l.words, with: s.active };
     return words;
   }
 
@@ -289,7 +289,7 @@ export class ProsumerParty {
       throw new Refusal(RefuseCode.notAllowed, `round ${m.round} is not the last round this party answered`);
     const [n0, n1] = sessionWords(s.id);
     const masks = m.targets.map((j) => {
-      if (!answered.with.has(j))
+      if (!answered.with.includes(j))
         throw new Refusal(RefuseCode.notAllowed, `party ${j} was not masked with in round ${m.round}`);
       const lo = new Float64Array(answered.words);
       const hi = new Float64Array(answered.words);
