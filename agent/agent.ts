@@ -1,8 +1,11 @@
 // A VPP's real-time agent: holds one VPP's state across chain intervals and talks to the chain only through
 // the ChainPort interface (implemented over the node's REST API elsewhere, in memory by agent/fake-chain.ts).
 //
+// Before the day: commitSchedule / commitScheduleFrom commit the day-ahead plan's net position per interval
+// on chain, before each interval's bidding window opens (after that the chain refuses it).
 // Loop, per interval k (in order):
-//   1. planInterval(k)  before k's gate: assess actuals and deviation, build the step bid, submit it.
+//   1. planInterval(k)  before k's gate: read the position committed for k, assess actuals and the
+//                       deviation from that position, build the step bid, submit it.
 //   2. deliver(k)       once k has cleared (its bill is confirmed, or no bill exists): redispatch the
 //                       batteries for what the market and grid did not take, update the states of charge,
 //                       and return the actual deviation that the grid operator meters.
@@ -28,6 +31,7 @@ import {
   type VppContext,
   type VppState,
 } from './realtime.ts';
+import { intervalsPerDay, plannedPositionWh, scheduleCommitments } from './schedule.ts';
 import { checkMapping, DEFAULT_MAPPING, type IntervalMapping } from './timing.ts';
 
 /** What a VPP agent needs from the chain. Every call is for this agent's own VPP account. */
@@ -38,6 +42,11 @@ export interface ChainPort {
   submitBid(interval: bigint, side: Side, steps: readonly BidStep[]): Promise<string>;
   /** The VPP's bill for interval k, once the block that last changed it is confirmed; undefined before or if none. */
   fetchBill(interval: bigint): Promise<Bill | undefined>;
+  /** Signs and submits metering.commitSchedule(first, positions) (`commitScheduleCall`): net positions,
+   *  + export / - import Wh, of intervals first, first + 1, …; resolves to the tx hash. */
+  commitSchedule(firstInterval: bigint, positionsWh: readonly bigint[]): Promise<string>;
+  /** The position committed on chain for interval k (Wh, + export / - import), or null when there is none. */
+  committedPosition(interval: bigint): Promise<bigint | null>;
 }
 
 export interface VppAgentOptions {
@@ -59,6 +68,8 @@ export interface VppAgentOptions {
 }
 
 interface IntervalRecord {
+  /** The position committed on chain for the interval when it was planned (null: none). */
+  committedWh: number | null;
   /** What the bid was built on. */
   assessment: IntervalAssessment;
   /** What happened (the same object under a perfect forecast); set at delivery. */
@@ -93,6 +104,8 @@ export class VppAgent {
   private state: VppState;
   private readonly records = new Map<bigint, IntervalRecord>();
   private undelivered: bigint | null = null;
+  /** The first interval after the schedule submitted so far (null before the first commitment). */
+  private scheduleEnd: bigint | null = null;
 
   constructor(o: VppAgentOptions) {
     this.name = o.name;
@@ -124,6 +137,38 @@ export class VppAgent {
     return this.records.get(k);
   }
 
+  /** The day-ahead plan's net position of interval k as the agent commits it (+ export / - import, Wh). */
+  plannedPositionWh(k: bigint): number {
+    return plannedPositionWh(this.context, k);
+  }
+
+  /**
+   * Commits the plan's net positions of intervals [first, first + count) on chain (calls of at most 1,000
+   * intervals); resolves to the transaction hashes. Call it once the day-ahead market has cleared and
+   * before the intervals' bidding windows open: the chain refuses a schedule after that. Committing an
+   * interval again (a re-plan) revises it while it is still open.
+   */
+  async commitSchedule(first: bigint, count: number): Promise<string[]> {
+    const hashes: string[] = [];
+    for (const c of scheduleCommitments(this.context, first, count)) {
+      hashes.push(await this.port.commitSchedule(c.firstInterval, c.positionsWh));
+      const end = c.firstInterval + BigInt(c.positionsWh.length);
+      if (this.scheduleEnd === null || end > this.scheduleEnd) this.scheduleEnd = end;
+    }
+    return hashes;
+  }
+
+  /**
+   * Keeps the schedule committed ahead of real time, a day of chain intervals at a time. `firstOpen` is
+   * an interval whose position the chain still takes (its bidding window has not opened): while the
+   * schedule submitted so far covers it, nothing happens; once it does not (the submitted schedule ends
+   * at or before it), the day from firstOpen is committed. Resolves to the hashes (none when nothing was due).
+   */
+  async commitScheduleFrom(firstOpen: bigint): Promise<string[]> {
+    if (this.scheduleEnd !== null && this.scheduleEnd > firstOpen) return [];
+    return this.commitSchedule(firstOpen, intervalsPerDay(this.context.mapping));
+  }
+
   /**
    * Before k's gate: assesses the interval from the battery states left by k-1 and submits the bid.
    * Resolves to the bid, or null when the VPP has no deviation. Intervals must be planned in order, each
@@ -143,9 +188,12 @@ export class VppAgent {
     if (this.undelivered !== null)
       throw new Error(`${this.name}: interval ${this.undelivered} must be delivered before ${k} is planned`);
     const prices = await this.port.intervalPrices(k);
-    const assessment = assessInterval(this.context, this.state, k, prices, 'declared');
+    // Metering measures against what the chain holds, not what the agent meant to commit.
+    const onChain = await this.port.committedPosition(k);
+    const committedWh = onChain === null ? null : Number(onChain);
+    const assessment = assessInterval(this.context, this.state, k, prices, 'declared', committedWh);
     const bid = buildBid(assessment);
-    const rec: IntervalRecord = { assessment, bid, prices };
+    const rec: IntervalRecord = { committedWh, assessment, bid, prices };
     this.records.set(k, rec);
     this.undelivered = k;
     if (bid) rec.txHash = await this.port.submitBid(k, bid.side, bid.steps);
@@ -155,7 +203,7 @@ export class VppAgent {
   /**
    * After k cleared (call it once the block that cleared k is confirmed): redispatches for what the market
    * and grid did not take, read from the bill written at clearing, and returns the delivery, whose
-   * actualDeviationWh the grid meters. A bid without a bill (dropped, or the VPP was excluded) is treated
+   * meteredWh (net position) the grid meters. A bid without a bill (dropped, or the VPP was excluded) is treated
    * as nothing taken: every battery remedy is used and the rest is settled at the imbalance prices.
    */
   async deliver(k: bigint): Promise<Delivery> {
@@ -165,7 +213,7 @@ export class VppAgent {
     const bill = rec.bid ? await this.port.fetchBill(k) : undefined;
     const actual =
       this.context.forecast === 'persistence'
-        ? assessInterval(this.context, this.state, k, rec.prices, 'actual')
+        ? assessInterval(this.context, this.state, k, rec.prices, 'actual', rec.committedWh)
         : rec.assessment;
     const d = deliver(this.context, this.state, rec.assessment, rec.bid, clearedFromBill(bill), actual);
     rec.actual = actual;

@@ -1,9 +1,19 @@
 // An in-memory stand-in for the chain's auction and metering contracts, for tests and offline demos: the
-// real pure clearing engine (contracts-vm/auction), bills written as the contracts write them (clearing
-// lines, then imbalance lines at metering, same rounding), and balances to check that tokens are conserved.
-// No blocks, signatures or confirmations: a bill is "confirmed" as soon as it is written.
+// real pure clearing engine (contracts-vm/auction), committed schedules, bills written as the contracts
+// write them (clearing lines, then imbalance lines at metering against the committed position, same
+// rounding), and balances to check that tokens are conserved. No blocks, clock, signatures or
+// confirmations: a bill is "confirmed" as soon as it is written, and an interval's schedule can be
+// committed until the first bid for it arrives (standing in for its bidding window opening).
 
-import type { BidStep, Bill, IntervalPrices, MeterEntry, Side } from '../contracts-vm/abi/index.ts';
+import {
+  type BidStep,
+  type Bill,
+  CONTRACT_ABI,
+  commitScheduleCall,
+  type IntervalPrices,
+  type MeterEntry,
+  type Side,
+} from '../contracts-vm/abi/index.ts';
 import {
   type ClearingResult,
   clearAuction,
@@ -30,6 +40,8 @@ export class FakeChain {
   readonly bids = new Map<bigint, Map<Address, { side: Side; steps: BidStep[] }>>();
   readonly clearings = new Map<bigint, ClearingResult>();
   readonly bills = new Map<string, Bill>();
+  /** Committed positions by `${vpp}:${k}`, with the "height" of the commitment. */
+  readonly schedules = new Map<string, { wh: bigint; height: number }>();
   readonly balances = new Map<Address, bigint>();
   private height = 0;
   private txs = 0;
@@ -56,7 +68,15 @@ export class FakeChain {
     const key = `${a}:${k}`;
     let b = this.bills.get(key);
     if (!b) {
-      b = { address: a, interval: k, clearingHeight: 0, meteringHeight: 0, meteredWh: null, lines: [] };
+      b = {
+        address: a,
+        interval: k,
+        clearingHeight: 0,
+        meteringHeight: 0,
+        meteredWh: null,
+        committedWh: null,
+        lines: [],
+      };
       this.bills.set(key, b);
     }
     return b;
@@ -78,7 +98,26 @@ export class FakeChain {
         const b = this.bills.get(`${vpp}:${k}`);
         return b ? structuredClone(b) : undefined;
       },
+      commitSchedule: async (first, positionsWh) => {
+        this.commitSchedule(vpp, first, positionsWh);
+        return `fake-tx-${++this.txs}`;
+      },
+      committedPosition: async (k) => this.schedules.get(`${vpp}:${k}`)?.wh ?? null,
     };
+  }
+
+  /** metering.commitSchedule: the contract's argument bounds; refused once an interval has bids or cleared. */
+  commitSchedule(vpp: Address, first: bigint, positionsWh: readonly bigint[]): void {
+    CONTRACT_ABI.decode(commitScheduleCall(first, positionsWh)); // what the contract's argument decoding enforces
+    for (let i = 0; i < positionsWh.length; i++) {
+      const k = first + BigInt(i);
+      if (this.clearings.has(k) || this.bids.has(k))
+        throw new Error(`the schedule of interval ${k} is closed (its bidding has begun)`);
+    }
+    this.height++;
+    positionsWh.forEach((wh, i) => {
+      this.schedules.set(`${vpp}:${first + BigInt(i)}`, { wh, height: this.height });
+    });
   }
 
   /** The grid operator's metering port. */
@@ -129,19 +168,21 @@ export class FakeChain {
     return result;
   }
 
-  /** Metering as the metering contract does it: imbalance = metered - traded, at the imbalance prices. */
+  /** Metering as the metering contract does it: imbalance = (metered - committed) - traded, at the imbalance prices. */
   meter(k: bigint, entries: readonly MeterEntry[]): void {
     if (!this.clearings.has(k)) this.clear(k); // the contract requires k cleared; an interval without bids clears empty
     const prices = this.pricesOf(k);
     this.height++;
-    for (const { vpp, deviationWh } of entries) {
+    for (const { vpp, meteredWh } of entries) {
       const b = this.bill(vpp, k);
       if (b.meteredWh !== null) throw new Error(`${vpp} already metered for interval ${k}`);
       const p = this.clearings.get(k)!.participants.find((x) => x.id === vpp);
       const traded = !p ? 0n : p.side === 'sell' ? BigInt(p.qty + p.gridQty) : -BigInt(p.qty + p.gridQty);
-      const imbalance = deviationWh - traded;
+      const committed = this.schedules.get(`${vpp}:${k}`)?.wh ?? null;
+      const imbalance = meteredWh - (committed ?? 0n) - traded;
       b.meteringHeight = this.height;
-      b.meteredWh = deviationWh;
+      b.meteredWh = meteredWh;
+      b.committedWh = committed;
       if (imbalance > 0n) {
         const due = paidToParticipant(imbalance * BigInt(prices.imbalanceLongPrice));
         this.move(this.grid, vpp, due);
@@ -155,21 +196,23 @@ export class FakeChain {
   }
 }
 
-/** Runs the whole loop for `count` intervals from `first` on the fake chain: every agent plans and bids,
- *  the interval clears, every agent delivers, the grid meters the actual deviations, every agent settles. */
+/** Runs the whole loop for `count` intervals from `first` on the fake chain: every agent commits its
+ *  day-ahead schedule for them (unless `commit` is false), then per interval every agent plans and bids,
+ *  the interval clears, every agent delivers, the grid meters the net positions, every agent settles. */
 export async function simulateIntervals(
   agents: readonly VppAgent[],
   chain: FakeChain,
   first: bigint,
   count: number,
+  { commit = true }: { commit?: boolean } = {},
 ): Promise<void> {
   const grid = new GridMeteringAgent(chain.meterPort());
+  if (commit) for (const a of agents) await a.commitSchedule(first, count);
   for (let k = first; k < first + BigInt(count); k++) {
     for (const a of agents) await a.planInterval(k);
     chain.clear(k);
     const metered = [];
-    for (const a of agents)
-      metered.push({ vpp: a.address, actualDeviationWh: (await a.deliver(k)).actualDeviationWh });
+    for (const a of agents) metered.push({ vpp: a.address, meteredWh: (await a.deliver(k)).meteredWh });
     await grid.meter(k, metered);
     for (const a of agents)
       if (!(await a.settle(k))) throw new Error(`${a.name}: interval ${k} did not settle`);

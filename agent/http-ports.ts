@@ -3,6 +3,7 @@ import type { BillView, VppClient } from '../client/index.ts';
 import {
   type BidStep,
   type Bill,
+  commitScheduleCall,
   type IntervalPrices,
   type LineKind,
   type MeterEntry,
@@ -20,11 +21,12 @@ export function billFromView(v: BillView): Bill {
     clearingHeight: v.clearing?.height ?? 0,
     meteringHeight: v.metering?.height ?? 0,
     meteredWh: v.meteredWh === null ? null : BigInt(v.meteredWh),
+    committedWh: v.committedWh === null ? null : BigInt(v.committedWh),
     lines: v.lines.map((l) => ({ kind: l.kind as LineKind, wh: BigInt(l.wh), amount: BigInt(l.amount) })),
   };
 }
 
-/** A VPP's port: bids signed with its key, bills read once consensus has confirmed them. */
+/** A VPP's port: bids and schedules signed with its key, bills read once consensus has confirmed them. */
 export class HttpChainPort implements ChainPort {
   private readonly client: VppClient;
   private readonly key: KeyPair;
@@ -52,6 +54,17 @@ export class HttpChainPort implements ChainPort {
     });
     const v = page.bills[0];
     return v?.confirmed ? billFromView(v) : undefined;
+  }
+
+  async commitSchedule(firstInterval: bigint, positionsWh: readonly bigint[]): Promise<string> {
+    return (await this.client.call(this.key, commitScheduleCall(firstInterval, positionsWh))).hash;
+  }
+
+  /** The head's committed position: a position is final long before k's gate (when k's bidding opens). */
+  async committedPosition(interval: bigint): Promise<bigint | null> {
+    const page = await this.client.schedule(this.key.address, { from: interval, to: interval });
+    const e = page.intervals[0];
+    return e ? BigInt(e.committedWh) : null;
   }
 }
 

@@ -135,10 +135,13 @@ export interface VppInterval {
   slice: Slice;
   billTotal: bigint;
   unpaid: bigint;
+  /** From the bill: the metered net position (+ export / - import) and the committed one it was measured against. */
   meteredWh: bigint | null;
+  committedWh: bigint | null;
   /** The VPP's real-time cost (tokens + redispatch credits, base units) that was shared among the prosumers. */
   costUnits: bigint;
-  /** Deviation the bid was built on, actual deviation before redispatch, and after it (metered), Wh. */
+  /** Deviation from the committed position the bid was built on, the actual one before redispatch, and
+   *  after it (what metering settled), Wh. */
   declaredDeviationWh: number;
   deviationWh: number;
   actualDeviationWh: number;
@@ -191,7 +194,7 @@ export class VppLedger {
   record(
     a: IntervalAssessment,
     d: Delivery,
-    bill: Pick<Bill, 'lines' | 'meteredWh'> | undefined,
+    bill: Pick<Bill, 'lines' | 'meteredWh' | 'committedWh'> | undefined,
     gridAloneMilli: bigint,
   ): VppInterval {
     const k = a.slice.interval;
@@ -226,6 +229,7 @@ export class VppLedger {
       billTotal: total,
       unpaid: lines.filter((l) => l.kind === 'unpaid').reduce((s, l) => s + l.amount, 0n),
       meteredWh: bill?.meteredWh ?? null,
+      committedWh: bill?.committedWh ?? null,
       costUnits: split.costUnits,
       declaredDeviationWh: d.declaredDeviationWh,
       deviationWh: d.deviationWh,

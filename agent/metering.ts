@@ -1,31 +1,31 @@
-// The grid operator's side of real time: after delivery it reports each VPP's metered deviation, so bills
-// settle what actually happened rather than what was declared. The metered value is the VPP's actual
-// deviation after its own redispatch (+ surplus, - deficit against its day-ahead net position, integer
-// Wh) — in the demo the VPP agents simulate the physics, so the grid reads it from their deliveries.
+// The grid operator's side of real time: after delivery it reports what each VPP's meter measured — its
+// net position over the interval (+ export / - import, integer Wh) — so bills settle what actually
+// happened rather than what was declared; the metering contract measures it against the position the VPP
+// committed. In the demo the VPP agents simulate the physics, so the grid reads `Delivery.meteredWh`.
 
-import { MAX_DEVIATION_WH, MAX_METER_ENTRIES, type MeterEntry } from '../contracts-vm/abi/index.ts';
+import { MAX_METER_ENTRIES, MAX_POSITION_WH, type MeterEntry } from '../contracts-vm/abi/index.ts';
 import type { Address } from '../protocol/keys.ts';
 
-/** A VPP's actual (metered) deviation for an interval, e.g. `Delivery.actualDeviationWh`. */
+/** A VPP's metered net position for an interval, e.g. `Delivery.meteredWh`. */
 export interface MeteredVpp {
   vpp: Address;
-  actualDeviationWh: number;
+  meteredWh: number;
 }
 
-/** The metering contract's bound on |deviation|. */
-export const MAX_METERED_WH = Number(MAX_DEVIATION_WH);
+/** The metering contract's bound on |net position|. */
+export const MAX_METERED_WH = Number(MAX_POSITION_WH);
 
 /** Entries for one interval, ordered by address (canonical), each VPP once; integers and range checked. */
 export function meterEntries(vpps: readonly MeteredVpp[]): MeterEntry[] {
   const seen = new Set<Address>();
-  const out = vpps.map(({ vpp, actualDeviationWh }) => {
+  const out = vpps.map(({ vpp, meteredWh }) => {
     if (seen.has(vpp)) throw new Error(`${vpp} is listed twice`);
     seen.add(vpp);
-    if (!Number.isSafeInteger(actualDeviationWh))
-      throw new RangeError(`deviation of ${vpp} must be an integer number of Wh (got ${actualDeviationWh})`);
-    if (Math.abs(actualDeviationWh) > MAX_METERED_WH)
-      throw new RangeError(`deviation of ${vpp} exceeds ${MAX_METERED_WH} Wh (got ${actualDeviationWh})`);
-    return { vpp, deviationWh: BigInt(actualDeviationWh) };
+    if (!Number.isSafeInteger(meteredWh))
+      throw new RangeError(`net position of ${vpp} must be an integer number of Wh (got ${meteredWh})`);
+    if (Math.abs(meteredWh) > MAX_METERED_WH)
+      throw new RangeError(`net position of ${vpp} exceeds ${MAX_METERED_WH} Wh (got ${meteredWh})`);
+    return { vpp, meteredWh: BigInt(meteredWh) };
   });
   return out.sort((a, b) => (a.vpp < b.vpp ? -1 : a.vpp > b.vpp ? 1 : 0));
 }
@@ -50,7 +50,7 @@ export class GridMeteringAgent {
     this.port = port;
   }
 
-  /** Reports the VPPs' actual deviations for interval k; resolves to the transaction hashes. */
+  /** Reports the VPPs' metered net positions for interval k; resolves to the transaction hashes. */
   async meter(k: bigint, vpps: readonly MeteredVpp[]): Promise<string[]> {
     const hashes: string[] = [];
     for (const batch of meterBatches(meterEntries(vpps)))

@@ -1,8 +1,9 @@
 // The pure real-time core of a VPP agent: for one chain interval, the VPP's actual load and PV, its
-// deviation from the day-ahead schedule, what its batteries can do about it and at what true marginal
-// cost, the step bid, and — once the auction has cleared — the redispatch it carries out and the state of
-// charge it leaves. No I/O: everything is a function of the scenario, the day-ahead result, the seeds,
-// the battery states and the interval's prices. See docs/agent.md for the rules.
+// deviation from the schedule it committed on chain (its day-ahead plan, unless the commitment differs),
+// what its batteries can do about it and at what true marginal cost, the step bid, and — once the auction
+// has cleared — the redispatch it carries out, the state of charge it leaves and the net position the grid
+// meters. No I/O: everything is a function of the scenario, the day-ahead result, the seeds, the battery
+// states, the committed position and the interval's prices. See docs/agent.md for the rules.
 
 import type { BidStep, IntervalPrices, Side } from '../contracts-vm/abi/index.ts';
 import { MAX_STEP_QTY_WH, MAX_STEPS_PER_BID } from '../contracts-vm/auction/limits.ts';
@@ -16,6 +17,7 @@ import {
   type MinuteData,
   type ProsumerSources,
 } from './actuals.ts';
+import { plannedPositionWh } from './schedule.ts';
 import { type IntervalMapping, previousSlice, type Slice, sliceOf } from './timing.ts';
 import { gbpPerKwhToPrice, kwhToWh } from './units.ts';
 
@@ -91,9 +93,16 @@ export interface IntervalAssessment {
   prosumers: ProsumerInterval[];
   /** The VPP's day-ahead net position over the slice (kWh, + import): vppNetPosition × slice share. */
   scheduledNetKwh: number;
-  /** Actual net import before redispatch: scheduledNetKwh - deviation. */
+  /** Actual net import before redispatch: scheduledNetKwh - Σ prosumer deviations. */
   actualNetKwh: number;
-  /** Σ prosumer deviationWh: + surplus (long), - deficit (short), integer Wh. */
+  /** The plan's net position as the agent commits it: + export / - import, integer Wh (schedule.ts). */
+  plannedPositionWh: number;
+  /** The position committed on chain, which metering measures against; null: none (counted as 0). */
+  committedWh: number | null;
+  /** plannedPositionWh - committed: deviation the VPP has even when every prosumer follows the plan. */
+  scheduleOffsetWh: number;
+  /** Deviation from the committed position: Σ prosumer deviationWh + scheduleOffsetWh; + surplus (long),
+   *  - deficit (short), integer Wh. */
   deviationWh: number;
   /** Battery remedies in the direction that reduces |deviation|, in merit order (best first). */
   remedies: Remedy[];
@@ -121,7 +130,8 @@ const storageCache = new WeakMap<FrameworkResult, number[]>();
 /**
  * Actuals, deviation and remedies of interval k, from the battery states at its start. `view` 'declared' is
  * what the agent bids on: the actuals under a perfect forecast, the previous slice's load and PV under the
- * persistence nowcast; 'actual' is what happens.
+ * persistence nowcast; 'actual' is what happens. `committed` is the position committed on chain for k
+ * (Wh, + export), null when none is (metering then counts 0), or 'plan' to measure against the plan itself.
  */
 export function assessInterval(
   ctx: VppContext,
@@ -129,6 +139,7 @@ export function assessInterval(
   k: bigint,
   prices: IntervalPrices,
   view: 'actual' | 'declared' = 'actual',
+  committed: number | null | 'plan' = 'plan',
 ): IntervalAssessment {
   const { scenario, dayAhead } = ctx;
   if (dayAhead.prosumers.length !== scenario.prosumers.length)
@@ -221,7 +232,10 @@ export function assessInterval(
       deviationWh: kwhToWh(deviationKwh),
     });
   });
-  const deviationWh = prosumers.reduce((sum, p) => sum + p.deviationWh, 0);
+  const plannedWh = plannedPositionWh(ctx, k);
+  const committedWh = committed === 'plan' ? plannedWh : committed;
+  const scheduleOffsetWh = plannedWh - (committedWh ?? 0);
+  const deviationWh = prosumers.reduce((sum, p) => sum + p.deviationWh, 0) + scheduleOffsetWh;
   const kindOrder: RemedyKind[] = ['reduce-charge', 'extra-discharge', 'reduce-discharge', 'extra-charge'];
   const tie = (a: Remedy, b: Remedy) =>
     a.prosumer - b.prosumer || kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind);
@@ -240,7 +254,10 @@ export function assessInterval(
     prices,
     prosumers,
     scheduledNetKwh,
-    actualNetKwh: scheduledNetKwh - deviationWh / 1000,
+    actualNetKwh: scheduledNetKwh - (deviationWh - scheduleOffsetWh) / 1000,
+    plannedPositionWh: plannedWh,
+    committedWh,
+    scheduleOffsetWh,
     deviationWh,
     remedies: options,
   };
@@ -345,10 +362,16 @@ export interface Delivery {
   short: boolean;
   /** The deviation the bid was built on (= deviationWh under a perfect forecast). */
   declaredDeviationWh: number;
-  /** Actual deviation before redispatch, and after it: the metered value. */
+  /** Actual deviation from the committed position before redispatch, and after it: what metering settles. */
   deviationWh: number;
   actualDeviationWh: number;
-  /** Per prosumer: deviation after its own battery's redispatch (Wh), sums to actualDeviationWh. */
+  /** The position metering measures against (null: none committed, counted as 0). */
+  committedWh: number | null;
+  /** The actual net position after redispatch, + export / - import, Wh: what the grid's meter measures
+   *  (committed + actualDeviationWh = the planned position + the prosumers' deviations after redispatch). */
+  meteredWh: number;
+  /** Per prosumer: deviation from its plan after its own battery's redispatch (Wh); sums to
+   *  actualDeviationWh - the schedule offset. */
   prosumerDeviationWh: number[];
   /** Own remedies valued at their bid prices, exact milli base units (Wh × base units per kWh). */
   remedyValueMilli: bigint;
@@ -392,6 +415,8 @@ export function deliver(
   actual: IntervalAssessment = a,
 ): Delivery {
   if (actual.slice.interval !== a.slice.interval) throw new Error('assessments of different intervals');
+  if (actual.committedWh !== a.committedWh)
+    throw new Error('assessments against different committed positions');
   const D = a.deviationWh;
   const needed = Math.max(0, Math.abs(D) - (cleared ? cleared.marketWh + cleared.gridWh : 0));
   // With a clearing outcome only the remedies the bid offered (those better than the grid) are used;
@@ -444,6 +469,8 @@ export function deliver(
     declaredDeviationWh: D,
     deviationWh: actual.deviationWh,
     actualDeviationWh: actual.deviationWh + redispatchWh,
+    committedWh: actual.committedWh,
+    meteredWh: (actual.committedWh ?? 0) + actual.deviationWh + redispatchWh,
     prosumerDeviationWh: perProsumer,
     remedyValueMilli,
     state: { socKwh: soc, nextInterval: a.slice.interval + 1n },

@@ -1,6 +1,15 @@
-// Auctions and bills: what VPP operators and the grid operator read once consensus has confirmed it.
+// Auctions, bills and committed schedules: what VPP operators and the grid operator read once consensus
+// has confirmed it.
 import type { FastifyInstance } from 'fastify';
-import { auctionView, billsOf, billsOfInterval, billView, currentInterval } from '../contracts-vm/queries.ts';
+import {
+  auctionView,
+  billsOf,
+  billsOfInterval,
+  billView,
+  currentInterval,
+  scheduleEntryView,
+  scheduleOf,
+} from '../contracts-vm/queries.ts';
 import { isAddress } from '../protocol/keys.ts';
 import { badRequest, errorResponses } from './errors.ts';
 import type { NodePort } from './port.ts';
@@ -29,7 +38,15 @@ const bill = {
       },
     },
     total: { type: 'string', description: 'sum of the line amounts in base units: + received, - paid' },
-    meteredWh: { type: ['string', 'null'] },
+    meteredWh: { type: ['string', 'null'], description: 'metered net position, Wh: + export, - import' },
+    committedWh: {
+      type: ['string', 'null'],
+      description: 'the position committed for the interval when it was metered (null: none, counted as 0)',
+    },
+    deviationWh: {
+      type: ['string', 'null'],
+      description: 'meteredWh - committedWh: settled against the traded position at the imbalance prices',
+    },
     clearing: confirmation,
     metering: confirmation,
     confirmed: { type: 'boolean' },
@@ -44,6 +61,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
     '/v1/auctions/:interval',
     {
       schema: {
+        tags: ['market'],
         summary:
           'An auction interval: window, status, prices, bids once closed, and the clearing (trades, VCG payments, grid residual, deficit)',
         params: {
@@ -75,6 +93,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
     '/v1/bills/:address',
     {
       schema: {
+        tags: ['market'],
         summary:
           "A VPP's bills per interval, each with its line items, clearing and metering blocks and their confirmations",
         params: {
@@ -173,6 +192,88 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
         interval: k.toString(),
         minConfirmations: min,
         bills: billsOfInterval(node.chain.headState, k).map((b) => billView(b, tip, min)),
+      };
+    },
+  );
+
+  app.get<{ Params: { address: string }; Querystring: { from?: string; to?: string } }>(
+    '/v1/schedules/:address',
+    {
+      schema: {
+        tags: ['market'],
+        operationId: 'getSchedule',
+        summary:
+          "A VPP's committed day-ahead schedule: per interval the net position (Wh, + export / - import) metering measures against, the block that committed it and when, and whether it can still be revised",
+        params: {
+          type: 'object',
+          required: ['address'],
+          properties: { address: { type: 'string', pattern: '^0x[0-9a-f]{40}$' } },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { ...u64String, description: 'first interval (default: the one in delivery)' },
+            to: { ...u64String, description: `last interval (default: from + ${MAX_SPAN - 1})` },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              vpp: { type: 'string' },
+              from: { type: 'string' },
+              to: { type: 'string' },
+              intervals: {
+                type: 'array',
+                description: 'the intervals of from..to with a committed position, ascending',
+                items: {
+                  type: 'object',
+                  properties: {
+                    interval: { type: 'string' },
+                    committedWh: { type: 'string' },
+                    height: { type: 'integer', description: 'block of the latest commitment' },
+                    confirmations: { type: 'integer' },
+                    committedAt: {
+                      type: ['integer', 'null'],
+                      description: "that block's timestamp, ms (null: no main-chain block at that height)",
+                    },
+                    closesAt: {
+                      type: 'integer',
+                      description: "ms: the interval's bidding window opens and the position becomes final",
+                    },
+                    final: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { address } = req.params;
+      if (!isAddress(address)) throw badRequest('address must be 0x + 40 lowercase hex digits');
+      const tip = node.chain.tip;
+      const state = node.chain.headState;
+      const head = { height: tip.header.height, timestamp: tip.header.timestamp };
+      const now = currentInterval(params, head.timestamp);
+      const from = req.query.from !== undefined ? BigInt(req.query.from) : now < 0n ? 0n : now;
+      const to = req.query.to !== undefined ? BigInt(req.query.to) : from + BigInt(MAX_SPAN - 1);
+      if (from > to) throw badRequest('`from` must not be after `to`');
+      if (to - from >= BigInt(MAX_SPAN)) throw badRequest(`at most ${MAX_SPAN} intervals per request`);
+      const entries = scheduleOf(state, address, from, to);
+      // One commitment covers many intervals: each height's block is looked up once.
+      const times = new Map<number, number | null>();
+      for (const e of entries)
+        if (!times.has(e.height))
+          times.set(e.height, (await node.chain.getMainNode(e.height))?.header.timestamp ?? null);
+      return {
+        vpp: address,
+        from: from.toString(),
+        to: to.toString(),
+        intervals: entries.map((e) => scheduleEntryView(e, params, head, times.get(e.height) ?? null)),
       };
     },
   );

@@ -6,7 +6,9 @@ import {
   type BidStep,
   type BillView,
   CONTRACT_ABI,
+  commitScheduleCall,
   placeBidCall,
+  type ScheduleEntryView,
   type Side,
 } from '../contracts-vm/abi/index.ts';
 import type { KeyPair } from '../protocol/keys.ts';
@@ -30,7 +32,7 @@ export { parseSse, type SseMessage } from './sse.ts';
 export * from './tx.ts';
 export type * from './types.ts';
 
-export type { AuctionView, BidStep, BillView, Side };
+export type { AuctionView, BidStep, BillView, ScheduleEntryView, Side };
 
 export interface BidRequest {
   key: KeyPair;
@@ -40,6 +42,24 @@ export interface BidRequest {
   steps: BidStep[];
   fee?: bigint | number | string;
   nonce?: bigint | number | string;
+}
+
+export interface ScheduleRequest {
+  key: KeyPair;
+  /** The first interval; positions follow for the intervals after it, one each. */
+  firstInterval: bigint | number | string;
+  /** Net positions in Wh, + export / - import, integers with |Wh| ≤ 10^12; 1..1,000 of them. */
+  positionsWh: (bigint | number | string)[];
+  fee?: bigint | number | string;
+  nonce?: bigint | number | string;
+}
+
+/** GET /v1/schedules/:address: the committed positions of the intervals from..to that have one. */
+export interface SchedulePage {
+  vpp: string;
+  from: string;
+  to: string;
+  intervals: ScheduleEntryView[];
 }
 
 export interface BillsPage {
@@ -321,6 +341,34 @@ export class VppClient {
   ): Promise<{ interval: string; minConfirmations: number; bills: BillView[] }> {
     const q = minConfirmations === undefined ? '' : `&minConfirmations=${minConfirmations}`;
     return this.request('GET', `/v1/bills?interval=${encodeURIComponent(String(interval))}${q}`);
+  }
+
+  /** A VPP's committed schedule for intervals from..to (default: from the one in delivery, 1,000 intervals). */
+  schedule(
+    address: string,
+    opts: { from?: bigint | number; to?: bigint | number } = {},
+  ): Promise<SchedulePage> {
+    const q = new URLSearchParams();
+    if (opts.from !== undefined) q.set('from', String(opts.from));
+    if (opts.to !== undefined) q.set('to', String(opts.to));
+    const qs = q.toString();
+    return this.request('GET', `/v1/schedules/${encodeURIComponent(address)}${qs ? `?${qs}` : ''}`);
+  }
+
+  /**
+   * Builds, signs (locally) and submits metering.commitSchedule: the VPP's net positions from
+   * `firstInterval` on. The chain takes them until each interval's bidding window opens; a later
+   * commitment of an interval replaces the earlier one. The fee defaults to the minimum for its gas.
+   */
+  commitSchedule(req: ScheduleRequest): Promise<{ hash: string; tx: Tx }> {
+    // Integers here; the bounds (|Wh| ≤ 10^12, 1..1,000 positions) are the ABI's, checked locally by `call`.
+    const positions = req.positionsWh.map((wh, i) => {
+      if (typeof wh === 'bigint') return wh;
+      if (typeof wh === 'number' && Number.isSafeInteger(wh)) return BigInt(wh);
+      if (typeof wh === 'string' && /^-?(0|[1-9][0-9]*)$/.test(wh)) return BigInt(wh);
+      throw new RangeError(`positionsWh[${i}] must be an integer number of Wh, got ${String(wh)}`);
+    });
+    return this.call(req.key, commitScheduleCall(toU64(req.firstInterval, 'firstInterval'), positions), req);
   }
 
   /** Builds, signs (locally) and submits a bid; the fee defaults to the minimum for its gas. */

@@ -1,6 +1,7 @@
 // Bills in the state, one per VPP per interval (the record and its line kinds are ./abi/bills.ts). Key
-// "y" + address + u64 interval -> clearing height u32 (0 = none), metering height u32 (0 = none), metered
-// flag u8 [+ metered Wh i64], u16 line count, lines (kind u8, Wh i64, amount i64).
+// "y" + address + u64 interval -> clearing height u32 (0 = none), metering height u32 (0 = none), metering
+// u8 (0 not metered; 1 metered against a committed position: metered Wh i64, committed Wh i64; 2 metered
+// without one: metered Wh i64), u16 line count, lines (kind u8, Wh i64, amount i64).
 import { concatBytes, Reader, Writer } from '../protocol/bytes.ts';
 import { ADDRESS_LENGTH, type Address, addressToBytes, bytesToAddress } from '../protocol/keys.ts';
 import { type Bill, type BillLine, LINE_KINDS } from './abi/bills.ts';
@@ -12,8 +13,12 @@ export const billKey = (a: Address, interval: bigint): Uint8Array =>
 
 export function encodeBill(b: Bill): Uint8Array {
   const w = new Writer().u32(b.clearingHeight).u32(b.meteringHeight);
-  if (b.meteredWh === null) w.u8(0);
-  else w.u8(1).i64(b.meteredWh);
+  if (b.meteredWh === null) {
+    if (b.committedWh !== null)
+      throw new Error('a bill records a committed position only with a metered one');
+    w.u8(0);
+  } else if (b.committedWh === null) w.u8(2).i64(b.meteredWh);
+  else w.u8(1).i64(b.meteredWh).i64(b.committedWh);
   w.u16(b.lines.length);
   for (const l of b.lines) w.u8(LINE_KINDS.indexOf(l.kind)).i64(l.wh).i64(l.amount);
   return w.finish();
@@ -25,12 +30,14 @@ export function getBill(state: StateReader, address: Address, interval: bigint):
   const r = new Reader(v);
   const clearingHeight = r.u32();
   const meteringHeight = r.u32();
-  const meteredWh = r.u8() === 1 ? r.i64() : null;
+  const metering = r.u8();
+  const meteredWh = metering === 0 ? null : r.i64();
+  const committedWh = metering === 1 ? r.i64() : null;
   const n = r.u16();
   const lines: BillLine[] = [];
   for (let i = 0; i < n; i++) lines.push({ kind: LINE_KINDS[r.u8()]!, wh: r.i64(), amount: r.i64() });
   r.end('bill');
-  return { address, interval, clearingHeight, meteringHeight, meteredWh, lines };
+  return { address, interval, clearingHeight, meteringHeight, meteredWh, committedWh, lines };
 }
 
 // Index of an interval's billed VPPs, "Y" + u64 interval -> u32 count + addresses (sorted), so the grid
@@ -67,6 +74,7 @@ export function updateBill(
     clearingHeight: 0,
     meteringHeight: 0,
     meteredWh: null,
+    committedWh: null,
     lines: [],
   };
   change(b);

@@ -1,13 +1,14 @@
 // Read models of the market state for the API (not consensus): an auction's window, status, bids once
-// closed and clearing; a VPP's bills with their line items and totals. Their types are the ABI's
-// (./abi/views.ts), which clients import.
+// closed and clearing; a VPP's bills with their line items and totals; a VPP's committed schedule. Their
+// types are the ABI's (./abi/views.ts), which clients import.
 import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
-import { type Bill, billTotal } from './abi/bills.ts';
-import type { AuctionStatus, AuctionView, BillView } from './abi/views.ts';
+import { type Bill, billDeviation, billTotal } from './abi/bills.ts';
+import type { AuctionStatus, AuctionView, BillView, ScheduleEntryView } from './abi/views.ts';
 import { billedVpps, getBill } from './bills.ts';
 import { getBid, getBidders, getClearing, intervalPrices, pendingIntervals } from './contracts/auction.ts';
 import { gateOf, intervalAt, intervalEnd, intervalStart } from './contracts/intervals.ts';
+import { type CommittedPosition, getCommitted, scheduleClosesAt } from './contracts/metering.ts';
 import type { StateReader } from './state.ts';
 
 /** `headTime`: the head block's timestamp, which decides (as the chain does) whether the gate has closed. */
@@ -85,6 +86,8 @@ export function billView(b: Bill, tipHeight: number, minConfirmations: number): 
     lines: b.lines.map((l) => ({ kind: l.kind, wh: l.wh.toString(), amount: l.amount.toString() })),
     total: billTotal(b.lines).toString(),
     meteredWh: b.meteredWh === null ? null : b.meteredWh.toString(),
+    committedWh: b.committedWh === null ? null : b.committedWh.toString(),
+    deviationWh: billDeviation(b)?.toString() ?? null,
     clearing,
     metering,
     confirmed: depths.length > 0 && depths.every((d) => d >= minConfirmations),
@@ -99,6 +102,40 @@ export function billsOf(state: StateReader, vpp: Address, from: bigint, to: bigi
     if (b) out.push(b);
   }
   return out;
+}
+
+/** A VPP's committed positions for intervals from..to (inclusive; the span is bounded by the caller). */
+export function scheduleOf(
+  state: StateReader,
+  vpp: Address,
+  from: bigint,
+  to: bigint,
+): (CommittedPosition & { interval: bigint })[] {
+  const out: (CommittedPosition & { interval: bigint })[] = [];
+  for (let k = from; k <= to; k++) {
+    const c = getCommitted(state, vpp, k);
+    if (c) out.push({ interval: k, ...c });
+  }
+  return out;
+}
+
+/** `committedAt`: the timestamp of the main-chain block at the entry's height (null if there is none). */
+export function scheduleEntryView(
+  e: CommittedPosition & { interval: bigint },
+  params: ChainParams,
+  tip: { height: number; timestamp: number },
+  committedAt: number | null,
+): ScheduleEntryView {
+  const closesAt = scheduleClosesAt(params, e.interval);
+  return {
+    interval: e.interval.toString(),
+    committedWh: e.wh.toString(),
+    height: e.height,
+    confirmations: tip.height - e.height + 1,
+    committedAt,
+    closesAt,
+    final: tip.timestamp >= closesAt,
+  };
 }
 
 export const billsOfInterval = (state: StateReader, k: bigint): Bill[] =>

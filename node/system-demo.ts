@@ -198,7 +198,22 @@ export async function runSystemDemo(
       return balances.reduce((sum, b) => sum + BigInt(b.balance), 0n).toString();
     };
     const supplyStart = await supply();
-    const k0 = intervalAt(await headTime(clients[0]!)) + 2n;
+    // Each VPP commits its day-ahead schedule on chain, which takes a position only until the interval's
+    // bidding window opens; the first interval is far enough ahead for that, and bidding waits for it.
+    const ahead = BigInt(params.market.maxIntervalsAhead);
+    const k0 = intervalAt(await headTime(clients[0]!)) + ahead + 2n;
+    const commitFrom = (a: VppAgent, k: bigint) =>
+      a
+        .commitScheduleFrom(k)
+        .catch((err) => log(`  ${a.name}: schedule from interval ${k} not committed: ${err}`));
+    await Promise.all(agents.map((a) => commitFrom(a, k0)));
+    await until(
+      `the bidding window of interval ${k0}`,
+      async () => (intervalAt(await headTime(clients[0]!)) >= k0 - ahead ? true : undefined),
+      signal,
+      10 * o.intervalMs + 60_000,
+      logs,
+    );
     const reports: IntervalReport[] = [];
     const publish = () => writeVppSummary(vppFile, agents, o.framework, reports.length);
     publish();
@@ -206,6 +221,7 @@ export async function runSystemDemo(
     const planAll = async (k: bigint) => {
       const bids = await Promise.all(
         agents.map(async (a) => {
+          await commitFrom(a, k + ahead + 1n); // the next day's schedule, when the committed one runs out
           try {
             return await a.planInterval(k);
           } catch (err) {
@@ -250,7 +266,7 @@ export async function runSystemDemo(
         );
         await grid.meter(
           k,
-          agents.map((a, i) => ({ vpp: a.address, actualDeviationWh: deliveries[i]!.actualDeviationWh })),
+          agents.map((a, i) => ({ vpp: a.address, meteredWh: deliveries[i]!.meteredWh })),
         );
         await until(
           `bills of interval ${k} confirmed`,
@@ -274,7 +290,7 @@ export async function runSystemDemo(
             address: a.address,
             deviationWh: deliveries[i]!.declaredDeviationWh,
             bid: bids[i] ? { side: bids[i]!.side, steps: bids[i]!.steps.length, wh: bids[i]!.totalWh } : null,
-            meteredWh: deliveries[i]!.actualDeviationWh,
+            meteredWh: deliveries[i]!.meteredWh,
           })),
           auction: auction.bidCount > 0 ? auction : null,
           clearingBlockTime,

@@ -1,5 +1,5 @@
 // Call payloads for clients, one function per method with positional arguments: what a client signs to
-// place a bid, report metering or manage the registry. Each goes through its method's ABI encoder, the
+// place a bid, commit a schedule, report metering or manage the registry. Each goes through its method's ABI encoder, the
 // inverse of the decoder every node runs (docs/protocol.md).
 import type { Address } from '../../protocol/keys.ts';
 import type { CallPayload } from '../../protocol/tx.ts';
@@ -18,6 +18,10 @@ export const setPricesCall = (interval: bigint, prices: IntervalPrices): CallPay
 
 export const meterReportCall = (interval: bigint, entries: readonly MeterEntry[]): CallPayload =>
   METERING_ABI.methods.report.call({ interval, entries });
+
+/** A VPP's day-ahead net positions (+ export / - import, Wh) of intervals firstInterval, firstInterval + 1, … */
+export const commitScheduleCall = (firstInterval: bigint, positionsWh: readonly bigint[]): CallPayload =>
+  METERING_ABI.methods.commitSchedule.call({ firstInterval, positionsWh });
 
 export const registerVppCall = (address: Address, name: string): CallPayload =>
   REGISTRY_ABI.methods.register.call({ address, name });

@@ -262,25 +262,32 @@ function clearInterval(ctx: HookContext, k: bigint): ClearingRecord {
   });
 
   // Buyers pay first (their locks cover it), so the operator holds their payments before paying sellers.
+  // Each bill line carries what moved, so a bill's total is its VPP's balance change: a seller the grid
+  // cannot pay in full gets what it can spend on its market line first, then on its grid line, and an
+  // `unpaid` line for the rest.
   let unpaid = 0n;
   const ordered = [...result.participants].sort((x, y) =>
     x.side === y.side ? 0 : x.side === 'buy' ? -1 : 1,
   );
   for (const p of ordered) {
     const a = p.id as Address;
-    const market = p.side === 'buy' ? -p.payment : p.payment;
-    const withGrid = p.side === 'buy' ? -p.gridPayment : p.gridPayment;
+    const due = p.payment + p.gridPayment;
+    let market: bigint;
+    let withGrid: bigint;
+    let short = 0n;
     if (p.side === 'buy') {
-      const due = p.payment + p.gridPayment;
       const paid = transferUpTo(state, a, grid, due);
       if (paid !== due) throw new Error(`buyer ${a} could not pay ${due} from its lock`); // locks guarantee it
+      market = -p.payment;
+      withGrid = -p.gridPayment;
     } else {
-      const due = p.payment + p.gridPayment;
       const paid = transferUpTo(state, grid, a, due);
-      unpaid += due - paid;
-      if (paid < due)
-        updateBill(state, a, k, (b) => b.lines.push({ kind: 'unpaid', wh: 0n, amount: due - paid }));
+      short = due - paid;
+      withGrid = paid > p.payment ? paid - p.payment : 0n; // the market line is paid first
+      market = paid - withGrid;
     }
+    unpaid += short;
+    // The engine gives a participant money only for Wh it traded, so one without traded Wh has no line.
     if (p.qty === 0 && p.gridQty === 0) continue;
     updateBill(state, a, k, (b) => {
       b.clearingHeight = ctx.height;
@@ -296,6 +303,7 @@ function clearInterval(ctx: HookContext, k: bigint): ClearingRecord {
           wh: BigInt(p.gridQty),
           amount: withGrid,
         });
+      if (short > 0n) b.lines.push({ kind: 'unpaid', wh: 0n, amount: short });
     });
   }
   for (const p of result.participants) {

@@ -96,23 +96,23 @@ describe('bill split', () => {
 describe('metering', () => {
   const a = devKeyPair('vpp-1').address;
   const b = devKeyPair('vpp-2').address;
-  it('reports the actual deviation as bigint Wh, by address, each VPP once', () => {
+  it('reports the metered net position as bigint Wh, by address, each VPP once', () => {
     const e = meterEntries([
-      { vpp: a, actualDeviationWh: -120 },
-      { vpp: b, actualDeviationWh: 45 },
+      { vpp: a, meteredWh: -120 },
+      { vpp: b, meteredWh: 45 },
     ]);
     expect(e).toEqual(
       [
-        { vpp: a, deviationWh: -120n },
-        { vpp: b, deviationWh: 45n },
+        { vpp: a, meteredWh: -120n },
+        { vpp: b, meteredWh: 45n },
       ].sort((x, y) => (x.vpp < y.vpp ? -1 : 1)),
     );
-    expect(() => meterEntries([{ vpp: a, actualDeviationWh: 1.5 }])).toThrow(/integer/);
-    expect(() => meterEntries([{ vpp: a, actualDeviationWh: -1e12 - 1 }])).toThrow(/exceeds/);
+    expect(() => meterEntries([{ vpp: a, meteredWh: 1.5 }])).toThrow(/integer/);
+    expect(() => meterEntries([{ vpp: a, meteredWh: -1e12 - 1 }])).toThrow(/exceeds/);
     expect(() =>
       meterEntries([
-        { vpp: a, actualDeviationWh: 1 },
-        { vpp: a, actualDeviationWh: 2 },
+        { vpp: a, meteredWh: 1 },
+        { vpp: a, meteredWh: 2 },
       ]),
     ).toThrow(/twice/);
     expect(meterBatches(new Array(600).fill(e[0]!)).map((x) => x.length)).toEqual([256, 256, 88]);
@@ -126,7 +126,7 @@ describe('metering', () => {
         return 'tx';
       },
     });
-    expect(await grid.meter(7n, [{ vpp: a, actualDeviationWh: 3 }])).toEqual(['tx']);
-    expect(calls).toEqual([[7n, [{ vpp: a, deviationWh: 3n }]]]);
+    expect(await grid.meter(7n, [{ vpp: a, meteredWh: 3 }])).toEqual(['tx']);
+    expect(calls).toEqual([[7n, [{ vpp: a, meteredWh: 3n }]]]);
   });
 });

@@ -1,5 +1,6 @@
-// End to end without a chain: three VPP agents (different prosumer mixes, weak day-ahead markets) bid,
-// clear with the real engine, deliver, are metered by the grid agent and settle their bills.
+// End to end without a chain: three VPP agents (different prosumer mixes, weak day-ahead markets) commit
+// their day-ahead schedules, bid, clear with the real engine, deliver, are metered by the grid agent
+// against the committed positions and settle their bills.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ERRORS } from '../../../agent/actuals.ts';
 import { type ChainPort, VppAgent } from '../../../agent/agent.ts';
@@ -11,7 +12,8 @@ import {
   runVppDayAhead,
   type VppDayAhead,
 } from '../../../agent/scenarios.ts';
-import { billTotal } from '../../../contracts-vm/abi/bills.ts';
+import { kwhToWh } from '../../../agent/units.ts';
+import { billDeviation, billTotal } from '../../../contracts-vm/abi/bills.ts';
 import { validateBid } from '../../../contracts-vm/auction/index.ts';
 import { MAX_PRICE, MAX_STEP_QTY_WH } from '../../../contracts-vm/auction/limits.ts';
 import { devKeyPair } from '../../../protocol/keys.ts';
@@ -83,7 +85,10 @@ describe('three agents on the fake chain with the real clearing engine', () => {
       for (const x of a.ledger.intervals) {
         const k = x.interval;
         const bill = chain.bills.get(`${a.address}:${k}`);
-        expect(bill?.meteredWh).toBe(BigInt(x.actualDeviationWh));
+        // Metered against the committed day-ahead position: the deviation is the agent's actual one.
+        expect(bill!.committedWh).toBe(BigInt(a.plannedPositionWh(k)));
+        expect(x.committedWh).toBe(bill!.committedWh);
+        expect(billDeviation(bill!)).toBe(BigInt(x.actualDeviationWh));
         // With actuals known at bid time, the VPP delivers exactly what it traded: no imbalance lines.
         expect(bill!.lines.some((l) => l.kind.startsWith('imbalance'))).toBe(false);
         expect(x.billTotal).toBe(billTotal(bill!.lines));
@@ -162,7 +167,7 @@ describe('three agents on the fake chain with the real clearing engine', () => {
     for (const a of as)
       for (const x of a.ledger.intervals) {
         const bill = chain.bills.get(`${a.address}:${x.interval}`)!;
-        expect(bill.meteredWh).toBe(BigInt(x.actualDeviationWh));
+        expect(billDeviation(bill)).toBe(BigInt(x.actualDeviationWh));
         expect(Math.abs(x.actualDeviationWh)).toBeLessThanOrEqual(Math.abs(x.deviationWh));
         imbalanceLines += bill.lines.filter((l) => l.kind.startsWith('imbalance')).length;
         const shares = a.ledger.entries.reduce(
@@ -184,7 +189,7 @@ describe('three agents on the fake chain with the real clearing engine', () => {
         const k = x.interval;
         const bill = chain.bills.get(`${a.address}:${k}`)!;
         // The grid meters what happened: the actual deviation after the planned redispatch.
-        expect(bill.meteredWh).toBe(BigInt(x.actualDeviationWh));
+        expect(billDeviation(bill)).toBe(BigInt(x.actualDeviationWh));
         if (x.deviationWh !== x.declaredDeviationWh) differing++;
         // Imbalance = metered − traded position, settled at the imbalance prices.
         const p = chain.clearings.get(k)!.participants.find((y) => y.id === a.address);
@@ -223,6 +228,78 @@ describe('three agents on the fake chain with the real clearing engine', () => {
       // Alone in the auction, the VPP settles with the grid: the deviation at P or p, less its remedies.
       for (const x of agent.ledger.intervals) expect(x.p2pMilli).toBeLessThanOrEqual(x.gridAloneMilli);
     }
+  });
+
+  it('commits the plan per interval before the day, revises it while open, not once bidding began', async () => {
+    const chain = new FakeChain(GRID);
+    const [a] = agents(chain);
+    expect(await a!.commitSchedule(0n, INTERVALS)).toHaveLength(1);
+    // Interval 0 is 11:00, in half-hour period 22; a 5-minute interval is a sixth of it. Positions are
+    // + export / - import: minus the day-ahead net consumption.
+    const net = dayAhead[0]!.result.netPositionKwh;
+    expect(a!.plannedPositionWh(0n)).toBe(kwhToWh(-net[22]! / 6));
+    expect(a!.plannedPositionWh(6n)).toBe(kwhToWh(-net[23]! / 6));
+    for (let k = 0n; k < BigInt(INTERVALS); k++)
+      expect(chain.schedules.get(`${a!.address}:${k}`)).toEqual({
+        wh: BigInt(a!.plannedPositionWh(k)),
+        height: 1,
+      });
+    expect(chain.schedules.has(`${a!.address}:${INTERVALS}`)).toBe(false);
+    // A re-plan commits again: the positions are replaced (a later commitment).
+    await a!.commitSchedule(3n, 2);
+    expect(chain.schedules.get(`${a!.address}:3`)?.height).toBe(2);
+    // More than 1,000 intervals go out in calls of at most 1,000.
+    expect(await a!.commitSchedule(100n, 2500)).toHaveLength(3);
+    // Once the interval's bidding has begun, its position is final.
+    chain.clear(0n);
+    await expect(a!.commitSchedule(0n, 1)).rejects.toThrow(/closed/);
+  });
+
+  it('keeps the schedule committed a day ahead', async () => {
+    const chain = new FakeChain(GRID);
+    const [a] = agents(chain);
+    const has = (k: number) => chain.schedules.has(`${a!.address}:${k}`);
+    expect(await a!.commitScheduleFrom(10n)).toHaveLength(1); // intervals 10..297: a day of 5 minutes
+    expect([has(9), has(10), has(297), has(298)]).toEqual([false, true, true, false]);
+    expect(await a!.commitScheduleFrom(297n)).toEqual([]); // still covered
+    expect(await a!.commitScheduleFrom(298n)).toHaveLength(1); // the next day
+    expect([has(298), has(585), has(586)]).toEqual([true, true, false]);
+  });
+
+  it('without a committed schedule, the whole net position is deviation: the VPP trades it and still meets it', async () => {
+    const chain = new FakeChain(GRID);
+    const as = agents(chain);
+    await simulateIntervals(as, chain, 0n, 6, { commit: false });
+    const committed = new FakeChain(GRID);
+    const reference = agents(committed);
+    await simulateIntervals(reference, committed, 0n, 6);
+    let larger = 0;
+    for (const [i, a] of as.entries())
+      for (const x of a.ledger.intervals) {
+        const k = x.interval;
+        const bill = chain.bills.get(`${a.address}:${k}`)!;
+        expect(bill.committedWh).toBeNull();
+        expect(x.committedWh).toBeNull();
+        // The meter reads the physics: the planned position plus what the prosumers deviated from their
+        // plans after their batteries' redispatch. Measured against nothing, all of it is deviation.
+        const after = a.ledger.entries.reduce(
+          (s, e) => s + e.find((y) => y.interval === k)!.actualDeviationWh,
+          0,
+        );
+        expect(bill.meteredWh).toBe(BigInt(a.plannedPositionWh(k) + after));
+        expect(billDeviation(bill)).toBe(bill.meteredWh);
+        const ref = reference[i]!.ledger.intervals.find((y) => y.interval === k)!;
+        expect(billDeviation(bill)).toBe(BigInt(x.actualDeviationWh));
+        // Bid, traded and delivered with perfect foresight: no imbalance.
+        expect(bill.lines.some((l) => l.kind.startsWith('imbalance'))).toBe(false);
+        if (Math.abs(x.declaredDeviationWh) > Math.abs(ref.declaredDeviationWh)) larger++;
+        const shares = a.ledger.entries.reduce(
+          (s, e) => s + e.find((y) => y.interval === k)!.realtimeUnits,
+          0n,
+        );
+        expect(shares).toBe(-x.billTotal);
+      }
+    expect(larger).toBeGreaterThan(0);
   });
 
   it('intervals must be planned in order', async () => {

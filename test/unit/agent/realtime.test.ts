@@ -11,6 +11,7 @@ import {
   type VppContext,
 } from '../../../agent/realtime.ts';
 import { buildDemoVpps, runVppDayAhead } from '../../../agent/scenarios.ts';
+import { plannedPositionWh } from '../../../agent/schedule.ts';
 import { previousSlice, sliceOf } from '../../../agent/timing.ts';
 import { validateBid } from '../../../contracts-vm/auction/index.ts';
 import { clnrProfile } from '../../../market/clnr.ts';
@@ -101,6 +102,36 @@ describe('deviation (hand-checked)', () => {
     const a = assessInterval(ctx, initialState(ctx.scenario), 0n, P);
     expect(a.deviationWh).toBe(0);
     expect(buildBid(a)).toBeNull();
+  });
+});
+
+describe('deviation from the committed schedule (hand-checked)', () => {
+  it('commits -(net consumption × share) per interval and measures the deviation against what the chain holds', () => {
+    const ctx = handVpp(1.2);
+    // The VPP imports 0.15 kWh per half-hour day-ahead: a 5-minute interval is 25 Wh of import.
+    expect(plannedPositionWh(ctx, 0n)).toBe(-25);
+    const s0 = initialState(ctx.scenario);
+    const plan = assessInterval(ctx, s0, 0n, P); // against the plan itself
+    expect([plan.plannedPositionWh, plan.committedWh, plan.scheduleOffsetWh, plan.deviationWh]).toEqual([
+      -25, -25, 0, 33,
+    ]);
+    // Committed 100 Wh of import, 75 more than planned: following the plan is 75 Wh long of it.
+    const more = assessInterval(ctx, s0, 0n, P, 'actual', -100);
+    expect([more.committedWh, more.scheduleOffsetWh, more.deviationWh]).toEqual([-100, 75, 33 + 75]);
+    expect(more.actualNetKwh).toBeCloseTo(plan.actualNetKwh, 12); // the physics is the same
+    expect(buildBid(more)).toMatchObject({ side: 'sell', totalWh: 108 });
+    // Nothing committed: metering counts 0, so the planned 25 Wh of import is a deficit too.
+    const none = assessInterval(ctx, s0, 0n, P, 'actual', null);
+    expect([none.committedWh, none.scheduleOffsetWh, none.deviationWh]).toEqual([null, -25, 8]);
+    // Delivered with everything traded (no redispatch): the meter reads the same net position, -25 + 33
+    // = 8 Wh of export, whatever was committed; the deviation is measured from the commitment.
+    for (const x of [plan, more, none]) {
+      const d = deliver(ctx, s0, x, buildBid(x), { marketWh: Math.abs(x.deviationWh), gridWh: 0 });
+      expect(d.meteredWh).toBe(8);
+      expect(d.committedWh).toBe(x.committedWh);
+      expect(d.actualDeviationWh).toBe(8 - (x.committedWh ?? 0));
+    }
+    expect(() => deliver(ctx, s0, plan, buildBid(plan), null, more)).toThrow(/committed/);
   });
 });
 

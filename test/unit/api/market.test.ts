@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../../api/server.ts';
-import { meterReportCall, placeBidCall } from '../../../contracts-vm/abi/calls.ts';
+import { commitScheduleCall, meterReportCall, placeBidCall } from '../../../contracts-vm/abi/calls.ts';
 import { initDataDir, VppNode } from '../../../node/node.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
 
@@ -92,12 +92,13 @@ describe('auction and bill routes', () => {
       (await get(`/v1/bills/${keys.vpp1.address}?from=0&to=5&minConfirmations=5`)).body.bills[0].confirmed,
     ).toBe(false);
 
-    // Metering adds lines; the bill needs confirmations of the metering block too.
+    // Metering adds lines; the bill needs confirmations of the metering block too. Nothing was committed
+    // for interval 2, so the metered net position is the deviation.
     await grow(10, {
-      31: [b.call(keys.grid, meterReportCall(2n, [{ vpp: keys.vpp1.address, deviationWh: -1800n }]), 0n)],
+      31: [b.call(keys.grid, meterReportCall(2n, [{ vpp: keys.vpp1.address, meteredWh: -1800n }]), 0n)],
     });
     r = await get(`/v1/bills/${keys.vpp1.address}?from=2&to=2`);
-    expect(r.body.bills[0].meteredWh).toBe('-1800');
+    expect(r.body.bills[0]).toMatchObject({ meteredWh: '-1800', committedWh: null, deviationWh: '-1800' });
     expect(r.body.bills[0].lines.map((l: { kind: string }) => l.kind)).toEqual([
       'auction-buy',
       'imbalance-short',
@@ -164,6 +165,12 @@ describe('auction and bill routes', () => {
       '/v1/bills?interval=abc',
       '/v1/auctions/-3',
       '/v1/auctions/99999999999999999999',
+      '/v1/schedules/0xZZ',
+      `/v1/schedules/${keys.vpp1.address.toUpperCase()}`,
+      `/v1/schedules/${keys.vpp1.address}?from=9&to=2`,
+      `/v1/schedules/${keys.vpp1.address}?from=0&to=1000`,
+      `/v1/schedules/${keys.vpp1.address}?from=-1`,
+      `/v1/schedules/${keys.vpp1.address}?extra=1`,
     ]) {
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(400);
@@ -171,5 +178,79 @@ describe('auction and bill routes', () => {
       expect(body.error.code, url).toBe('BAD_REQUEST');
       expect(body.error.message, url).toBeTruthy();
     }
+  });
+
+  it('serves a committed schedule: each position with its block and time, final once bidding opens, and what metering measured against it', async () => {
+    const h = b.get(tip).block.header.height;
+    const at = (height: number) => params.timestamp + height * 1000; // blocks 1 s apart
+    // vpp-3 commits intervals 9..11 (their bidding opens at 50, 60 and 70 s), then revises 10.
+    await grow(2, {
+      [h + 1]: [b.call(keys.vpp3, commitScheduleCall(9n, [-1200n, 300n, 0n]), 0n)],
+      [h + 2]: [b.call(keys.vpp3, commitScheduleCall(10n, [450n]), 1n)],
+    });
+    const url = `/v1/schedules/${keys.vpp3.address}`;
+    const r = await get(`${url}?from=8&to=12`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      vpp: keys.vpp3.address,
+      from: '8',
+      to: '12',
+      intervals: [
+        {
+          interval: '9',
+          committedWh: '-1200',
+          height: h + 1,
+          confirmations: 2,
+          committedAt: at(h + 1),
+          closesAt: at(50),
+          final: false,
+        },
+        {
+          interval: '10',
+          committedWh: '450',
+          height: h + 2,
+          confirmations: 1,
+          committedAt: at(h + 2),
+          closesAt: at(60),
+          final: false,
+        },
+        {
+          interval: '11',
+          committedWh: '0',
+          height: h + 1,
+          confirmations: 2,
+          committedAt: at(h + 1),
+          closesAt: at(70),
+          final: false,
+        },
+      ],
+    });
+    // By default, 1,000 intervals from the one in delivery.
+    const now = Math.floor((h + 2) / 10);
+    const d = await get(url);
+    expect([d.body.from, d.body.to]).toEqual([String(now), String(now + 999)]);
+    expect(d.body.intervals.map((e: { interval: string }) => e.interval)).toEqual(['9', '10', '11']);
+    expect((await get(`/v1/schedules/${keys.vpp1.address}`)).body.intervals).toEqual([]);
+
+    // Once interval 9's bidding has opened (50 s) its position is final; 10's is not yet.
+    await grow(50 - (h + 2));
+    const later = (await get(`${url}?from=9&to=10`)).body.intervals;
+    expect(later.map((e: { final: boolean }) => e.final)).toEqual([true, false]);
+
+    // Metered after interval 9 ends (100 s): 1,000 Wh imported against 1,200 committed, 200 Wh long.
+    await grow(52, {
+      101: [b.call(keys.grid, meterReportCall(9n, [{ vpp: keys.vpp3.address, meteredWh: -1000n }]), 1n)],
+    });
+    const bill = (await get(`/v1/bills/${keys.vpp3.address}?from=9&to=9`)).body.bills[0];
+    expect(bill).toMatchObject({ meteredWh: '-1000', committedWh: '-1200', deviationWh: '200' });
+    expect(bill.lines).toEqual([{ kind: 'imbalance-long', wh: '200', amount: '4000' }]);
+  });
+
+  it('documents the schedule route in the OpenAPI document, with its tag and operationId', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const op = doc.paths['/v1/schedules/{address}'].get;
+    expect(op).toMatchObject({ operationId: 'getSchedule', tags: ['market'] });
+    expect(Object.keys(op.responses)).toContain('200');
+    expect(op.parameters.map((x: { name: string }) => x.name).sort()).toEqual(['address', 'from', 'to']);
   });
 });

@@ -12,7 +12,7 @@ describe('transaction and block encodings round-trip every payload kind', () => 
     const txs = [
       b.transfer(keys.vpp1, keys.vpp2, 5n, 0n),
       b.call(keys.vpp1, placeBidCall(3n, 'buy', [{ qty: 1500, price: 250_000 }]), 1n),
-      b.call(keys.grid, meterReportCall(2n, [{ vpp: keys.vpp1.address, deviationWh: -2000n }]), 0n),
+      b.call(keys.grid, meterReportCall(2n, [{ vpp: keys.vpp1.address, meteredWh: -2000n }]), 0n),
       b.call(keys.grid, registerVppCall(keys.miner.address, 'new vpp'), 1n),
     ];
     for (const t of txs) {

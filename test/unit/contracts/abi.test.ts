@@ -8,8 +8,10 @@ import {
   type BidStep,
   CONTRACT_ABI,
   cancelBidCall,
-  MAX_DEVIATION_WH,
+  commitScheduleCall,
   MAX_METER_ENTRIES,
+  MAX_POSITION_WH,
+  MAX_SCHEDULE_INTERVALS,
   type MethodAbi,
   meterReportCall,
   placeBidCall,
@@ -33,6 +35,7 @@ const interval = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const price = fc.integer({ min: 0, max: MAX_PRICE });
 /** A (low, high) pair of prices: the contract requires buy ≤ sell and long ≤ short. */
 const pricePair = fc.tuple(price, price).map(([a, b]) => (a <= b ? [a, b] : [b, a]));
+const position = fc.bigInt({ min: -MAX_POSITION_WH, max: MAX_POSITION_WH });
 
 /** Valid arguments of every method, by "contract.method"; a method missing here fails its test. */
 const VALID_ARGS: Record<string, fc.Arbitrary<unknown>> = {
@@ -60,11 +63,21 @@ const VALID_ARGS: Record<string, fc.Arbitrary<unknown>> = {
     })),
   'metering.report': fc.record({
     interval,
-    entries: fc.uniqueArray(
-      fc.record({ vpp: address, deviationWh: fc.bigInt({ min: -MAX_DEVIATION_WH, max: MAX_DEVIATION_WH }) }),
-      { minLength: 1, maxLength: MAX_METER_ENTRIES, selector: (e) => e.vpp },
-    ),
+    entries: fc.uniqueArray(fc.record({ vpp: address, meteredWh: position }), {
+      minLength: 1,
+      maxLength: MAX_METER_ENTRIES,
+      selector: (e) => e.vpp,
+    }),
   }),
+  'metering.commitSchedule': fc
+    .array(position, { minLength: 1, maxLength: MAX_SCHEDULE_INTERVALS })
+    .chain((positionsWh) =>
+      fc.record({
+        // the last interval must be a u64 too
+        firstInterval: fc.bigInt({ min: 0n, max: (1n << 64n) - BigInt(positionsWh.length) }),
+        positionsWh: fc.constant(positionsWh),
+      }),
+    ),
 };
 
 const params = testParams();
@@ -108,7 +121,14 @@ describe('contract ABI', () => {
           [2, 'setPrices'],
         ],
       },
-      { id: 3, name: 'metering', methods: [[0, 'report']] },
+      {
+        id: 3,
+        name: 'metering',
+        methods: [
+          [0, 'report'],
+          [1, 'commitSchedule'],
+        ],
+      },
     ]);
     CONTRACTS.all.forEach((c, i) => {
       c.byId.forEach((m, j) => {
@@ -215,11 +235,18 @@ describe('contract ABI', () => {
         1,
       ],
       [
+        // Since the schedules (task 12-C) the i64 is the metered net position (+ export / - import), no
+        // longer a deviation the grid computed: same bytes, the contract subtracts the committed position.
         meterReportCall(3n, [
-          { vpp: a, deviationWh: -2000n },
-          { vpp: b, deviationWh: 1_000_000_000_000n },
+          { vpp: a, meteredWh: -2000n },
+          { vpp: b, meteredWh: 1_000_000_000_000n },
         ]),
         `3/0/00000000000000030002${a.slice(2)}fffffffffffff830${b.slice(2)}000000e8d4a51000`,
+        2,
+      ],
+      [
+        commitScheduleCall(5n, [-1500n, 0n, 2000n]),
+        '3/1/00000000000000050003fffffffffffffa24000000000000000000000000000007d0',
         2,
       ],
       [registerVppCall(a, 'vpp 9'), `1/0/${a.slice(2)}000000057670702039`, 1],
@@ -239,10 +266,44 @@ describe('contract ABI', () => {
     const entries = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
         vpp: bytesToAddress(new Uint8Array(20).fill(i)),
-        deviationWh: 1n,
+        meteredWh: 1n,
       }));
     expect([1, 8, 9, 256].map((n) => CONTRACT_ABI.gas(meterReportCall(0n, entries(n))))).toEqual([
       2, 2, 3, 33,
     ]);
+    const positions = (n: number) => Array.from({ length: n }, () => -1n);
+    expect([1, 8, 9, 288, 1000].map((n) => CONTRACT_ABI.gas(commitScheduleCall(0n, positions(n))))).toEqual([
+      2, 2, 3, 37, 126,
+    ]);
+  });
+
+  it('bounds a schedule commitment: 1..1,000 positions, |Wh| ≤ 10^12, intervals within u64', () => {
+    const badArgs = (payload: CallPayload, field: RegExp) => {
+      for (const registry of [CONTRACT_ABI, CONTRACTS])
+        expect(() => registry.decode(payload)).toThrow(
+          expect.objectContaining({ code: TxErrorCode.BAD_ARGS, message: expect.stringMatching(field) }),
+        );
+    };
+    const raw = (first: bigint, n: number, positions: bigint[]): CallPayload => {
+      const args = new Uint8Array(10 + 8 * positions.length);
+      const v = new DataView(args.buffer);
+      v.setBigUint64(0, first);
+      v.setUint16(8, n);
+      for (const [i, p] of positions.entries()) v.setBigInt64(10 + 8 * i, p);
+      return { kind: 'call', contract: 3, method: 1, args };
+    };
+    badArgs(raw(0n, 0, []), /positions: 1\.\.1000 required, got 0/);
+    badArgs(raw(0n, 1001, new Array<bigint>(1001).fill(0n)), /positions: 1\.\.1000 required, got 1001/);
+    badArgs(raw(0n, 2, [0n, MAX_POSITION_WH + 1n]), /positionsWh\[1\] out of range/);
+    badArgs(raw(0n, 1, [-MAX_POSITION_WH - 1n]), /positionsWh\[0\] out of range/);
+    badArgs(raw((1n << 64n) - 1n, 2, [0n, 0n]), /run past the last interval/);
+    badArgs(raw(0n, 2, [0n]), /positionsWh\[1\]/); // truncated
+    expect(CONTRACT_ABI.decode(raw((1n << 64n) - 2n, 2, [MAX_POSITION_WH, -MAX_POSITION_WH])).args).toEqual({
+      firstInterval: (1n << 64n) - 2n,
+      positionsWh: [MAX_POSITION_WH, -MAX_POSITION_WH],
+    });
+    const metered = meterReportCall(0n, [{ vpp: bytesToAddress(new Uint8Array(20)), meteredWh: 0n }]);
+    metered.args.set(new Uint8Array(8).fill(0x7f), 30); // i64 max
+    badArgs(metered, /entries\[0\]\.meteredWh out of range/);
   });
 });

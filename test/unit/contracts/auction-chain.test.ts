@@ -109,14 +109,15 @@ describe('auction, metering and bills on chain', () => {
     const receipts = await tc.chain.getReceipts(tip);
     expect(receipts!.block.map((e) => e.name)).toEqual(['AuctionCleared', 'BillUpdated', 'BillUpdated']);
 
-    // Metering after delivery (interval 2 ends at height 30): vpp-1 was 2,000 Wh short but bought 1,500;
-    // vpp-2 delivered what it sold; vpp-3 had 700 Wh surplus and did not trade.
+    // Metering after delivery (interval 2 ends at height 30). No VPP committed a schedule for interval 2,
+    // so each metered net position is its deviation (against 0): vpp-1 imported 2,000 Wh but bought 1,500;
+    // vpp-2 exported what it sold; vpp-3 exported 700 Wh and did not trade.
     const report = b.call(
       keys.grid,
       meterReportCall(k, [
-        { vpp: keys.vpp1.address, deviationWh: -2000n },
-        { vpp: keys.vpp2.address, deviationWh: 1500n },
-        { vpp: keys.vpp3.address, deviationWh: 700n },
+        { vpp: keys.vpp1.address, meteredWh: -2000n },
+        { vpp: keys.vpp2.address, meteredWh: 1500n },
+        { vpp: keys.vpp3.address, meteredWh: 700n },
       ]),
       0n,
     );
@@ -125,6 +126,7 @@ describe('auction, metering and bills on chain', () => {
     tip = await grow(tip, 11, { 31: [report] });
     const m1 = getBill(tc.chain.headState, keys.vpp1.address, k)!;
     expect(m1.meteredWh).toBe(-2000n);
+    expect(m1.committedWh).toBeNull();
     expect(m1.lines).toContainEqual({
       kind: 'imbalance-short',
       wh: 500n,
