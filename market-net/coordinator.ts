@@ -28,7 +28,7 @@ import {
   NOT_ON_ROSTER,
   POOL_PROTOCOL,
 } from './protocol.ts';
-import { type ExchangeError, exchange, serve } from './streams.ts';
+import { Channel, type ExchangeError, serve } from './streams.ts';
 
 export interface CoordinatorOptions {
   privateKey: PrivateKey;
@@ -51,6 +51,8 @@ export class NetworkCoordinator implements PartyTransport {
   /** Roster index → the host serving it. */
   private readonly hostOf = new Map<number, PeerId>();
   private readonly offences = new Map<string, number>();
+  /** One round channel per host (a long-lived stream). */
+  private readonly channels = new Map<string, Channel>();
   /** Banned hosts (the connection gater reads the same set). */
   private readonly banned: Set<string>;
   private waiters: (() => void)[] = [];
@@ -155,6 +157,8 @@ export class NetworkCoordinator implements PartyTransport {
   }
 
   private forget(peer: string): void {
+    this.channels.get(peer)?.close();
+    this.channels.delete(peer);
     let any = false;
     for (const [i, p] of this.hostOf) {
       if (p.toString() === peer) {
@@ -184,15 +188,14 @@ export class NetworkCoordinator implements PartyTransport {
           for (const [i] of list) answers.set(i, { ok: false, failure, detail });
         };
         let bytes: Uint8Array;
+        const key = peer.toString();
+        let channel = this.channels.get(key);
+        if (!channel) {
+          channel = new Channel(this.libp2p, peer, POOL_PROTOCOL, MAX_BATCH_FRAME_BYTES);
+          this.channels.set(key, channel);
+        }
         try {
-          bytes = await exchange(
-            this.libp2p,
-            peer,
-            POOL_PROTOCOL,
-            encodeBatch(list),
-            MAX_BATCH_FRAME_BYTES,
-            deadlineMs,
-          );
+          bytes = await channel.request(encodeBatch(list), deadlineMs);
         } catch (err) {
           const e = err as ExchangeError;
           if (e.kind === 'invalid') this.penaliseHost(peer, e.message);
@@ -239,6 +242,8 @@ export class NetworkCoordinator implements PartyTransport {
   }
 
   async close(): Promise<void> {
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
     await this.libp2p.stop();
   }
 }

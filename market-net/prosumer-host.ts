@@ -21,7 +21,7 @@ import {
   NOT_ON_ROSTER,
   POOL_PROTOCOL,
 } from './protocol.ts';
-import { exchange, serve } from './streams.ts';
+import { exchange, serveChannel } from './streams.ts';
 
 export interface HostedProsumer {
   party: ProsumerParty;
@@ -159,15 +159,16 @@ export class ProsumerHost {
     }
   }
 
+  /** Serves the coordinator's rounds on one stream (streams.ts Channel) until it closes. */
   private async answer(stream: Stream): Promise<void> {
-    try {
-      await serve(stream, MAX_BATCH_FRAME_BYTES, this.options.batchDeadlineMs ?? 300_000, async (bytes) =>
-        serveBatch(bytes, this.byIndex),
-      );
-    } finally {
-      // Only once the replies are on their way: a final reply must not be lost to an exit.
-      this.keepOutcomes();
-    }
+    await serveChannel(
+      stream,
+      MAX_BATCH_FRAME_BYTES,
+      this.options.batchDeadlineMs ?? 300_000,
+      (bytes) => serveBatch(bytes, this.byIndex),
+      // Only once a reply is on its way: a final reply must not be lost to an exit.
+      () => this.keepOutcomes(),
+    );
   }
 
   private keepOutcomes(): void {

@@ -64,3 +64,74 @@ export async function serve(
     throw classify(err);
   }
 }
+
+/**
+ * One long-lived stream for a sequence of request-response exchanges with one peer (the coordinator's
+ * rounds with a prosumer host): no stream set-up and protocol negotiation per round. Exchanges must not
+ * overlap. Any failure or missed deadline aborts the stream (a late answer is never read); the next
+ * exchange opens a new one.
+ */
+export class Channel {
+  private readonly libp2p: Libp2p;
+  private readonly peer: PeerId;
+  private readonly protocol: string;
+  private readonly maxBytes: number;
+  private open: { stream: Stream; lp: ReturnType<typeof lpStream> } | undefined;
+
+  constructor(libp2p: Libp2p, peer: PeerId, protocol: string, maxBytes: number) {
+    this.libp2p = libp2p;
+    this.peer = peer;
+    this.protocol = protocol;
+    this.maxBytes = maxBytes;
+  }
+
+  async request(body: Uint8Array, deadlineMs: number): Promise<Uint8Array> {
+    const signal = AbortSignal.timeout(deadlineMs);
+    try {
+      if (!this.open) {
+        const stream = await this.libp2p.dialProtocol(this.peer, this.protocol, { signal });
+        this.open = { stream, lp: lpStream(stream, { maxDataLength: this.maxBytes }) };
+      }
+      await this.open.lp.write(body, { signal });
+      return (await this.open.lp.read({ signal })).subarray();
+    } catch (err) {
+      this.close(err as Error);
+      throw classify(err);
+    }
+  }
+
+  close(reason?: Error): void {
+    this.open?.stream.abort(reason ?? new Error('channel closed'));
+    this.open = undefined;
+  }
+}
+
+/**
+ * Serves a Channel's exchanges on an inbound stream until it ends: each request frame (at most
+ * `maxBytes`) gets one answer frame. Waiting for the next request has no deadline (rounds come when
+ * the market is ready); writing an answer must finish within `deadlineMs`.
+ */
+export async function serveChannel(
+  stream: Stream,
+  maxBytes: number,
+  deadlineMs: number,
+  answer: (request: Uint8Array) => Uint8Array,
+  after?: () => void,
+): Promise<void> {
+  const lp = lpStream(stream, { maxDataLength: maxBytes });
+  try {
+    for (;;) {
+      const request = (await lp.read()).subarray();
+      try {
+        await lp.write(answer(request), { signal: AbortSignal.timeout(deadlineMs) });
+      } finally {
+        after?.();
+      }
+    }
+  } catch (err) {
+    stream.abort(err as Error);
+    const e = classify(err);
+    // The coordinator closing the channel at the end of a session is the normal way out.
+    if (e.kind !== 'failed' || !/closed|reset|EOF|abort/i.test(e.message)) throw e;
+  }
+}

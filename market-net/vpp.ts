@@ -10,6 +10,11 @@ import type { VppRoster } from '../market/scenario.ts';
 import { clearWeak } from '../market/weak.ts';
 import { NetworkCoordinator } from './coordinator.ts';
 
+/** Nobody to clear with: not a bug, a deployment problem to report plainly. */
+export class NoProsumersError extends Error {
+  override name = 'NoProsumersError';
+}
+
 export interface NetworkMarketOptions {
   roster: VppRoster;
   privateKey: PrivateKey;
@@ -38,6 +43,10 @@ export async function clearOverNetwork(o: NetworkMarketOptions): Promise<DayAhea
   try {
     o.onListening?.(coordinator.multiaddrs);
     const present = await coordinator.waitForParties(o.waitMs);
+    if (present === 0)
+      throw new NoProsumersError(
+        `no prosumer of the roster connected within ${Math.round(o.waitMs / 1000)} s`,
+      );
     o.log?.(`clearing with ${present} of ${roster.members.length} prosumers`);
     const session = await PoolSession.open(coordinator, {
       tariffs: roster.tariffs,

@@ -10,6 +10,7 @@ import { DATA_DIR } from '../../market/clnr.ts';
 import { runDayAhead } from '../../market/dayahead.ts';
 import { generateScenario } from '../../market/generator.ts';
 import type { GraphSpec } from '../../market/graph.ts';
+import { SessionError } from '../../market/pool/session.ts';
 import { writeReport } from '../../market/report/files.ts';
 import { comparisonTable, prosumerTable } from '../../market/report/table.ts';
 import {
@@ -21,7 +22,7 @@ import {
 import { loadScenario, parseScenario, ScenarioError } from '../../market/scenario.ts';
 import type { Scenario, Tariffs } from '../../market/types.ts';
 import { loadVppFile } from '../../market-net/files.ts';
-import { clearOverNetwork } from '../../market-net/vpp.ts';
+import { clearOverNetwork, NoProsumersError } from '../../market-net/vpp.ts';
 import { loadOrCreatePeerKey } from '../../p2p/identity.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
@@ -168,10 +169,22 @@ const command: Command = {
         ? undefined
         : intFlag(values['mask-degree'], 'mask-degree', 0, 1, 1024);
     const reveal = values['reveal-schedules'] === true;
-    const { result, tariffs } =
-      values.vpp !== undefined
-        ? await networked(values, clearing, maskDegree, reveal)
-        : await simulated(values, clearing, maskDegree, reveal);
+    let outcome: { result: DayAheadResult; tariffs: Tariffs };
+    try {
+      outcome =
+        values.vpp !== undefined
+          ? await networked(values, clearing, maskDegree, reveal)
+          : await simulated(values, clearing, maskDegree, reveal);
+    } catch (err) {
+      // A market that cannot start (nobody connected, every prosumer failed its set-up) is reported
+      // plainly, exit code 1.
+      if (err instanceof NoProsumersError || err instanceof SessionError) {
+        console.error(`vppchain: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    }
+    const { result, tariffs } = outcome;
     if (values.json) console.log(JSON.stringify(result));
     else {
       console.log(comparisonTable(result));
@@ -179,7 +192,7 @@ const command: Command = {
       if (bills) console.log(`\n${bills}`);
     }
     if (values.out !== undefined) {
-      const written = writeReport(values.out, result, tariffs);
+      const written = await writeReport(values.out, result, tariffs);
       console.error(
         `wrote ${written.length} files to ${values.out} (open ${join(values.out, 'report.html')})`,
       );

@@ -159,6 +159,20 @@ describe('vppchain dayahead', { timeout: scaled(150_000) }, () => {
     });
   });
 
+  it('a networked market with nobody connected says so and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dayahead-vpp-'));
+    dirs.push(dir);
+    const split = await runCli(['prosumer', 'split', '--prosumers', '2', '--out', dir], {
+      timeoutMs: 60_000,
+    });
+    expect(split.code, split.err).toBe(0);
+    const r = await run('--vpp', join(dir, 'vpp.json'), '--wait', '1', '--json');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/vpp listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
+    expect(r.stderr).toMatch(/no prosumer of the roster connected within 1 s/);
+    expect(r.stdout).toBe('');
+  });
+
   it('vppchain prosumer rejects bad use with exit code 2 and a message', async () => {
     const cases: [string[], RegExp][] = [
       [['prosumer'], /needs a subcommand: run or split/],
