@@ -17,7 +17,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accumulateWords, decodeSums, type Layout, MAX_PARTIES } from '../secagg/fixed.ts';
 import { defaultMaskDegree, isConnectedWithin, maskingGraph } from '../secagg/graph.ts';
-import { verifyHello } from '../secagg/keys.ts';
+import { verifyHelloAsync } from '../secagg/keys.ts';
 import type { Tariffs } from '../types.ts';
 import { DecodeError } from '../wire.ts';
 import { boundLayout, fieldIndex, finalLayout, iterationLayout } from './layouts.ts';
@@ -25,6 +25,7 @@ import {
   CHALLENGE_LENGTH,
   decodeReply,
   encodeRequest,
+  type HelloReply,
   Kind,
   MAX_REVEAL_TARGETS,
   Method,
@@ -112,6 +113,8 @@ export class PoolSession {
   private round = 0;
   /** Exclusions each party has been told of (it stops masking with them). */
   private readonly told = new Map<number, Set<number>>();
+  /** How many exclusions there were when the last round's requests went out (none new: no news). */
+  private announced = 0;
   /** Revealed research-mode reports of the last finish. */
   reports = new Map<number, RevealedReport>();
 
@@ -185,52 +188,63 @@ export class PoolSession {
     const all = new Map<number, Uint8Array>();
     for (let i = 0; i < this.transport.size; i++) all.set(i, body);
     const answers = await this.exchange(all, this.options.setupDeadlineMs ?? SETUP_DEADLINE_MS);
-    const seenIds = new Set<string>();
-    for (const [i, a] of answers) {
-      const fail = (reason: string, penalise = false) => {
-        this.parties[i] = {
-          id: this.options.roster?.[i]?.id ?? `#${i}`,
-          identity: new Uint8Array(33),
-          maskKey: new Uint8Array(32),
-        };
-        this.exclude(i, 0, reason);
-        if (penalise) this.transport.penalise(i, reason);
+    const fail = (i: number, reason: string, penalise = false) => {
+      this.parties[i] = {
+        id: this.options.roster?.[i]?.id ?? `#${i}`,
+        identity: new Uint8Array(33),
+        maskKey: new Uint8Array(32),
       };
+      this.exclude(i, 0, reason);
+      if (penalise) this.transport.penalise(i, reason);
+    };
+    // Cheap checks first; then every signature at once (on the thread pool); then, in index order, the
+    // duplicate check, so the outcome does not depend on which verification finished first.
+    const candidates: { i: number; reply: HelloReply }[] = [];
+    for (const [i, a] of [...answers].sort((x, y) => x[0] - y[0])) {
       if (!a.ok) {
-        fail(`no hello: ${a.detail}`);
+        fail(i, `no hello: ${a.detail}`);
         continue;
       }
       let reply: ReturnType<typeof decodeReply>;
       try {
         reply = decodeReply(a.bytes);
       } catch (err) {
-        fail(`bad hello: ${(err as Error).message}`, true);
+        fail(i, `bad hello: ${(err as Error).message}`, true);
         continue;
       }
       if (reply.kind !== Kind.helloReply) {
-        fail(reply.kind === Kind.refuse ? `refused the hello: ${reply.reason}` : 'not a hello reply', true);
+        fail(
+          i,
+          reply.kind === Kind.refuse ? `refused the hello: ${reply.reason}` : 'not a hello reply',
+          true,
+        );
         continue;
       }
       const expected = this.options.roster?.[i];
       if (expected && (expected.id !== reply.id || !sameBytes(expected.identity, reply.identity))) {
-        fail(`hello from ${reply.id} does not match the roster's party ${i} (${expected.id})`, true);
-        continue;
-      }
-      if (!verifyHello(reply.identity, reply.maskKey, reply.id, challenge, reply.signature)) {
-        fail('the hello signature does not verify', true);
+        fail(i, `hello from ${reply.id} does not match the roster's party ${i} (${expected.id})`, true);
         continue;
       }
       if (reply.periods !== this.periods) {
-        fail(`its data has ${reply.periods} periods, the session ${this.periods}`);
+        fail(i, `its data has ${reply.periods} periods, the session ${this.periods}`);
         continue;
       }
-      if (seenIds.has(reply.id)) {
-        fail(`a second party with id ${reply.id}`, true);
-        continue;
-      }
-      seenIds.add(reply.id);
-      this.parties[i] = { id: reply.id, identity: reply.identity.slice(), maskKey: reply.maskKey.slice() };
+      candidates.push({ i, reply });
     }
+    const verified = await Promise.all(
+      candidates.map(({ reply }) =>
+        verifyHelloAsync(reply.identity, reply.maskKey, reply.id, challenge, reply.signature),
+      ),
+    );
+    const seenIds = new Set<string>();
+    candidates.forEach(({ i, reply }, k) => {
+      if (!verified[k]) fail(i, 'the hello signature does not verify', true);
+      else if (seenIds.has(reply.id)) fail(i, `a second party with id ${reply.id}`, true);
+      else {
+        seenIds.add(reply.id);
+        this.parties[i] = { id: reply.id, identity: reply.identity.slice(), maskKey: reply.maskKey.slice() };
+      }
+    });
   }
 
   private buildGraph(): void {
@@ -336,12 +350,16 @@ export class PoolSession {
     const participants = this.active();
     const shared = encodeRequest(make(round, []));
     const requests = new Map<number, Uint8Array>();
-    const maskedWith = new Map<number, Set<number>>();
+    // Who each party masks with this round: its neighbours but those it has been told are out.
+    const maskedWith = new Map<number, readonly number[]>();
+    const anyNews = this.excluded.size !== this.announced;
+    this.announced = this.excluded.size;
     for (const i of participants) {
-      const news = this.news(i);
-      for (const j of news) this.told.get(i)!.add(j);
+      const news = anyNews ? this.news(i) : [];
+      const told = this.told.get(i)!;
+      for (const j of news) told.add(j);
       requests.set(i, news.length === 0 ? shared : encodeRequest(make(round, news)));
-      maskedWith.set(i, new Set(this.graph[i]!.filter((j) => !this.told.get(i)!.has(j))));
+      maskedWith.set(i, told.size === 0 ? this.graph[i]! : this.graph[i]!.filter((j) => !told.has(j)));
     }
     const answers = await this.exchange(requests, this.options.roundDeadlineMs ?? ROUND_DEADLINE_MS);
     const accepted = new Map<number, Uint8Array>();
@@ -373,7 +391,7 @@ export class PoolSession {
       await this.recover(round, l, accepted, dropped, maskedWith, masks);
       if (accepted.size === 0)
         return { values: l.fields.map((f) => new Float64Array(f.length)), contributors: 0 };
-      const result = this.sumOf(l, [...accepted.keys()], accepted, maskedWith, masks);
+      const result = this.sumOf(l, [...accepted.keys()], accepted, maskedWith, masks, dropped.size === 0);
       if (result.valid) return { values: result.values, contributors: accepted.size };
       if (attempt >= 3)
         throw new SessionError(
@@ -395,13 +413,14 @@ export class PoolSession {
     l: Layout,
     accepted: Map<number, Uint8Array>,
     dropped: Set<number>,
-    maskedWith: Map<number, Set<number>>,
+    maskedWith: Map<number, readonly number[]>,
     masks: Map<string, Uint8Array>,
   ): Promise<void> {
     for (;;) {
+      if (dropped.size === 0) return;
       const wanted = new Map<number, number[]>();
       for (const i of accepted.keys()) {
-        const targets = [...maskedWith.get(i)!].filter((j) => dropped.has(j) && !masks.has(`${i}:${j}`));
+        const targets = maskedWith.get(i)!.filter((j) => dropped.has(j) && !masks.has(`${i}:${j}`));
         if (targets.length > 0) wanted.set(i, targets);
       }
       if (wanted.size === 0) return;
@@ -469,14 +488,17 @@ export class PoolSession {
     l: Layout,
     members: number[],
     accepted: Map<number, Uint8Array>,
-    maskedWith: Map<number, Set<number>>,
+    maskedWith: Map<number, readonly number[]>,
     masks: Map<string, Uint8Array>,
+    closed = false,
   ): { values: Float64Array[]; valid: boolean } {
-    const inside = new Set(members);
+    const inside = new Set(closed ? [] : members);
     const lo = new Float64Array(l.words);
     const hi = new Float64Array(l.words);
     for (const i of members) {
       accumulateWords(accepted.get(i)!, 0, l.words, 1, lo, hi);
+      // `closed`: nobody outside `members` masked with them this round (no drop-out): nothing to remove.
+      if (closed) continue;
       for (const j of maskedWith.get(i)!) {
         if (inside.has(j)) continue;
         const m = masks.get(`${i}:${j}`);
@@ -539,7 +561,7 @@ export class PoolSession {
     round: number,
     l: Layout,
     accepted: Map<number, Uint8Array>,
-    maskedWith: Map<number, Set<number>>,
+    maskedWith: Map<number, readonly number[]>,
     masks: Map<string, Uint8Array>,
   ): Promise<number[]> {
     const minGroup = this.options.minGroup ?? 3;
@@ -562,12 +584,14 @@ export class PoolSession {
       const wanted = new Map<number, number[]>();
       const suspectSet = new Set(suspects);
       for (const i of suspects) {
-        const targets = [...maskedWith.get(i)!].filter(
-          (j) =>
-            accepted.has(j) &&
-            (!suspectSet.has(j) || inHalf.has(i) !== inHalf.has(j)) &&
-            !masks.has(`${i}:${j}`),
-        );
+        const targets = maskedWith
+          .get(i)!
+          .filter(
+            (j) =>
+              accepted.has(j) &&
+              (!suspectSet.has(j) || inHalf.has(i) !== inHalf.has(j)) &&
+              !masks.has(`${i}:${j}`),
+          );
         if (targets.length > 0) wanted.set(i, targets);
       }
       const failed = await this.reveal(round, l, wanted, masks);

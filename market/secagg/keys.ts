@@ -86,6 +86,25 @@ export function verifyHello(
   }
 }
 
+/** verifyHello on libuv's thread pool: a coordinator checks thousands of hellos on every core at once. */
+export function verifyHelloAsync(
+  identity: Uint8Array,
+  maskPublic: Uint8Array,
+  id: string,
+  challenge: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      const key = createPublicKey({ key: Buffer.concat([SECP_SPKI, identity]), format: 'der', type: 'spki' });
+      const msg = helloMessage(challenge, identity, maskPublic, id);
+      verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 /**
  * The pairwise mask secret of two parties: HKDF-SHA256 of their X25519 agreement, bound to both mask
  * keys (in a fixed order, so both ends derive the same 32 bytes).

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { solveCentral } from '../../../market/central.ts';
 import { scheduleViolations } from '../../../market/feasibility.ts';
 import { startParties } from '../../../market/pool/hosts.ts';
-import { decodeRequest, Kind } from '../../../market/pool/messages.ts';
+import { decodeReply, decodeRequest, encodeRequest, Kind } from '../../../market/pool/messages.ts';
 import { PoolSession } from '../../../market/pool/session.ts';
 import type { PartyAnswer, PartyTransport } from '../../../market/pool/transport.ts';
 import { periodHours, type Scenario } from '../../../market/types.ts';
@@ -170,6 +170,57 @@ describe('hostile agents', () => {
     expect(result.dualBound!).toBeLessThanOrEqual(optimum + 1e-9);
     expect(result.certifiedGap!).toBeLessThanOrEqual(1e-3);
     expect(result.totalCost).toBeGreaterThanOrEqual(optimum - 1e-6);
+  });
+});
+
+describe('authentication', () => {
+  it('leaves out a party whose hello signature fails or who is not the roster member it claims', async () => {
+    const scenario = generated(10, 14);
+    const parties = await startParties(scenario, { threads: 0 });
+    const penalised: number[] = [];
+    // First learn who is who (a coordinator's roster lists ids and public keys).
+    const hellos = await parties.transport.exchange(
+      new Map(
+        scenario.prosumers.map((_, i) => [
+          i,
+          encodeRequest({ kind: Kind.hello, challenge: new Uint8Array(32) }),
+        ]),
+      ),
+      1000,
+    );
+    const roster = [...hellos]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, a]) => {
+        const r = decodeReply((a as { bytes: Uint8Array }).bytes);
+        if (r.kind !== Kind.helloReply) throw new Error('no hello');
+        return { id: r.id, identity: r.identity.slice() };
+      });
+    roster[5] = { ...roster[5]!, identity: roster[6]!.identity }; // someone else's key under party 5's id
+    const transport = faulty(
+      parties.transport,
+      scenario.periods,
+      async (i, kind, _round, answer) => {
+        const a = await answer();
+        if (i !== 2 || kind !== Kind.hello || !a.ok) return a;
+        const bytes = a.bytes.slice();
+        bytes[bytes.length - 1]! ^= 1; // a flipped bit in the signature
+        return { ok: true, bytes };
+      },
+      penalised,
+    );
+    const session = await PoolSession.open(transport, {
+      tariffs: scenario.tariffs,
+      periodMinutes: scenario.periodMinutes,
+      method: 'admm',
+      roster,
+    });
+    const result = await clearWeak(session, scenario.tariffs, {});
+    expect(result.converged).toBe(true);
+    expect(result.participants).toBe(8);
+    const reasons = Object.fromEntries(result.excluded!.map((e) => [e.id, e.reason]));
+    expect(reasons[scenario.prosumers[2]!.id]).toMatch(/signature does not verify/);
+    expect(reasons[scenario.prosumers[5]!.id]).toMatch(/does not match the roster/);
+    expect(penalised).toEqual(expect.arrayContaining([2, 5]));
   });
 });
 
