@@ -117,7 +117,17 @@ export async function createVppAgent(
     options.threads ?? 0,
     options.progress,
   );
-  const agent = new VppAgent({
+  return { agent: agentFor(vpp, port, da, options), dayAhead: da };
+}
+
+/** The agent of a VPP whose day-ahead market has cleared (e.g. when its interval mapping is known only then). */
+export function agentFor(
+  vpp: AgentVpp,
+  port: ChainPort,
+  da: VppDayAhead,
+  options: Pick<AgentOptions, 'mapping' | 'errors' | 'forecast'> = {},
+): VppAgent {
+  return new VppAgent({
     name: vpp.name,
     address: vpp.address,
     scenario: vpp.scenario,
@@ -130,7 +140,6 @@ export async function createVppAgent(
     ...(options.mapping ? { mapping: options.mapping } : {}),
     ...(options.forecast ? { forecast: options.forecast } : {}),
   });
-  return { agent, dayAhead: da };
 }
 
 /** A demo VPP's agent (createVppAgent without the day-ahead result). */

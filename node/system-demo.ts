@@ -1,30 +1,26 @@
-// The whole system, end to end (`npm start` / `vppchain demo`): a devnet (grid + VPP node processes,
-// mining), one agent per VPP in this process beside its node (it runs its VPP's day-ahead market, then in
-// real time bids its deviation through its node's REST API and splits its confirmed bills among its
-// prosumers), and the grid operator's agent, which meters every VPP after delivery. The nodes run under
-// the devnet's supervisor (node/supervisor.ts): ports probed first, exits said and restarted (or the demo
-// stopped), only its own nodes counted, and every node stopped when the demo ends, however it ends.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// The whole system, end to end (`npm start` / `vppchain demo [--scenario FILE]`): a devnet (grid + one node
+// process per VPP, mining), one agent per VPP in this process beside its node (it runs its VPP's day-ahead
+// market, commits the plan on chain, then in real time bids its deviation through its node's REST API and
+// splits its confirmed bills among its prosumers), and the grid operator's agent, which meters every VPP
+// after delivery. What runs is a system scenario (agent/scenario/: the built-in demo is one such file).
+// The nodes run under the devnet's supervisor (node/supervisor.ts): ports probed first, exits said and
+// restarted (or the demo stopped), and every node stopped when the demo ends, however it ends. Printing,
+// publishing, exports and the report are in node/demo/.
+import { dirname, join, resolve } from 'node:path';
 import type { VppAgent } from '../agent/agent.ts';
 import { HttpChainPort, HttpMeterPort } from '../agent/http-ports.ts';
 import { GridMeteringAgent } from '../agent/metering.ts';
-import { buildDemoVpps, createDemoAgent } from '../agent/scenarios.ts';
+import type { SystemScenario } from '../agent/scenario/system.ts';
+import { agentFor, runVppDayAhead, type VppDayAhead } from '../agent/scenarios.ts';
 import { VppClient } from '../client/index.ts';
 import { loadGenesisFile } from '../consensus/genesis.ts';
-import type { FrameworkName } from '../market/result.ts';
-import { targetToBits } from '../protocol/difficulty.ts';
 import { devKeyPair } from '../protocol/keys.ts';
-import { genesisToJson } from '../protocol/params.ts';
-import { RunError } from './commands/command.ts';
-import {
-  type DemoSummary,
-  type IntervalReport,
-  logInterval,
-  logSummary,
-  writeVppSummary,
-} from './demo-report.ts';
+import { DEMO_INTERVALS_AHEAD, demoGenesis, Stopped, until } from './demo/chain.ts';
+import { DemoConsole } from './demo/console.ts';
+import { writeDayAheadOutputs, writeRunCsvs } from './demo/exports.ts';
+import { RunPublisher } from './demo/publish.ts';
+import { writeRunReport } from './demo/report.ts';
+import type { DemoSummary, IntervalReport, RunInfo } from './demo/types.ts';
 import { type DevnetOptions, type DevnetPlan, devnetPortClaims, prepareDevnet } from './devnet.ts';
 import { assertPortsFree } from './ports.ts';
 import { DevnetSupervisor, type OnNodeExit } from './supervisor.ts';
@@ -33,88 +29,36 @@ export type { DemoSummary, IntervalReport };
 
 export interface SystemDemoOptions {
   dir: string;
-  vpps: number;
-  prosumersPerVpp: number;
-  intervalMs: number;
-  blockTimeMs: number;
-  /** Stop after this many intervals (0: until stopped). */
-  intervals: number;
+  /** What to run (CLI flags already applied over the file's values). */
+  scenario: SystemScenario;
   /** After the last interval and the summary, keep the nodes (and the dashboard) up until stopped. */
   hold?: boolean;
-  framework: FrameworkName;
+  /** Also write the results here: CSVs, day-ahead outputs per VPP, report.html. */
+  out?: string;
+  /** Money in token base units instead of GBP. */
+  raw?: boolean;
   p2pBasePort: number;
   apiBasePort: number;
-  /** Minute of the day where the first chain interval starts (each interval is 5 minutes of the day). */
-  startMinute: number;
   /** A node that exits is restarted with backoff, or ('stop') the demo stops with an error. */
   onNodeExit: OnNodeExit;
   signal: AbortSignal;
   log: (line: string) => void;
-}
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-
-/** Stopped from outside (Ctrl-C, SIGTERM, or the supervisor's --on-node-exit stop). */
-class Stopped extends Error {}
-
-/**
- * Polls `fn` until it gives a value. Giving up after timeoutMs is a RunError: one line that says what
- * did not happen and where the nodes' logs are, not a stack trace.
- */
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  signal: AbortSignal,
-  timeoutMs: number,
-  logs: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (signal.aborted) throw new Stopped('stopped');
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      // the node may be busy or restarting; try again until the deadline
-    }
-    if (Date.now() > deadline)
-      throw new RunError(
-        `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; see ${logs}`,
-      );
-    await sleep(200, signal);
-  }
+  /** Progress redrawn in place on a terminal (null: the line is done); without it, a line every few seconds. */
+  status?: (line: string | null) => void;
 }
 
 export async function runSystemDemo(
   o: SystemDemoOptions,
 ): Promise<{ reports: IntervalReport[]; summary: DemoSummary }> {
-  const { log } = o;
-  const nodes = o.vpps + 1;
+  const s = o.scenario;
+  const nodes = s.vpps.length + 1;
   // Before anything is prepared: the devnet directory is wiped below, and it may be another devnet's.
   await assertPortsFree(devnetPortClaims({ nodes, p2pBasePort: o.p2pBasePort, apiBasePort: o.apiBasePort }));
-  const demoVpps = buildDemoVpps({ vpps: o.vpps, prosumersPerVpp: o.prosumersPerVpp });
-
-  // A demo chain: genesis.json with a faster clock. Nodes mine on ~2 cores together: aim the initial
-  // target at one block per blockTimeMs for ~1.5 MH/s in total; aserti3-2d corrects it from there.
-  const params = loadGenesisFile(new URL('../genesis.json', import.meta.url).pathname);
-  params.blockTimeMs = o.blockTimeMs;
-  params.halfLifeMs = 30_000;
-  params.initialBits = targetToBits((1n << 256n) / BigInt(Math.round(1_500_000 * (o.blockTimeMs / 1000))));
-  params.market = { ...params.market, intervalMs: o.intervalMs, maxIntervalsAhead: 4, minConfirmations: 2 };
-  const genesisFile = join(mkdtempSync(join(tmpdir(), 'vppchain-demo-')), 'genesis.json');
-  writeFileSync(genesisFile, JSON.stringify(genesisToJson(params), null, 2));
+  // VPP i runs node i with the genesis account vpp-i; its name is the scenario's.
+  const vpps = s.vpps.map((v, i) => ({ ...v, address: devKeyPair(`vpp-${i + 1}`).address }));
+  const genesis = demoGenesis(s);
   const vppFile = resolve(o.dir, 'vpps.json');
+  const exportsDir = join(dirname(vppFile), 'exports');
   const devnet: DevnetOptions = {
     dir: o.dir,
     nodes,
@@ -124,32 +68,76 @@ export async function runSystemDemo(
     mining: new Set(Array.from({ length: nodes }, (_, i) => i)),
     threads: 1,
     trafficMs: 0,
-    genesisFile,
+    genesisFile: genesis.file,
     vppFile,
   };
   const plan: DevnetPlan = await prepareDevnet(devnet);
   // The devnet starts its own clock (genesis time = now): interval arithmetic uses its genesis.
   const chainParams = loadGenesisFile(join(o.dir, 'genesis.json'));
-  const supervisor = new DevnetSupervisor(plan, devnet, { onNodeExit: o.onNodeExit, log });
+  const run: RunInfo = {
+    name: s.name,
+    ...(s.file ? { file: s.file } : {}),
+    framework: s.framework,
+    startMinute: s.startMinute,
+    minutesPerInterval: s.minutesPerInterval,
+    intervalMs: s.chain.intervalMs,
+    blockTimeMs: s.chain.blockTimeMs,
+    minConfirmations: s.chain.minConfirmations,
+    intervals: s.intervals,
+  };
+  const publisher = new RunPublisher(
+    vppFile,
+    run,
+    vpps.map((v) => ({
+      name: v.name,
+      label: v.label,
+      address: v.address,
+      prosumers: v.scenario.prosumers.length,
+    })),
+  );
+  const out = new DemoConsole({
+    log: o.log,
+    ...(o.raw ? { raw: true } : {}),
+    ...(o.status ? { status: o.status } : {}),
+  });
+  const supervisor = new DevnetSupervisor(plan, devnet, {
+    onNodeExit: o.onNodeExit,
+    log: (l) => out.line(l),
+  });
   supervisor.start();
   // Told to stop (Ctrl-C reaches the nodes too): no restarts while the summary is read from the nodes.
   o.signal.addEventListener('abort', () => supervisor.standDown(), { once: true });
   // Waits end on the caller's signal or on a node's exit under --on-node-exit stop.
   const signal = AbortSignal.any([o.signal, supervisor.failed]);
   const logs = `${o.dir}/node-*/node.log`;
+  const wait = <T>(what: string, fn: () => Promise<T | undefined>, ms = 10 * s.chain.intervalMs + 60_000) =>
+    until(what, fn, signal, ms, logs);
+  const agents: VppAgent[] = [];
+  const reports: IntervalReport[] = [];
+  const written: string[] = [];
 
   try {
-    log(
-      `vppchain demo: ${o.vpps} VPPs of ${o.prosumersPerVpp} prosumers, grid operator, ${plan.nodes.length} mining nodes in ${o.dir}/`,
+    const prosumers = vpps.reduce((n, v) => n + v.scenario.prosumers.length, 0);
+    out.line(`vppchain demo: ${s.name}${s.file ? ` (${s.file})` : ''}`);
+    out.line(
+      `  ${vpps.length} VPPs with ${prosumers} prosumers, the grid operator, ${plan.nodes.length} mining nodes in ${o.dir}/`,
     );
     const pids = supervisor.pids();
-    for (const n of plan.nodes)
-      log(
-        `  ${`node-${n.index}`.padEnd(7)} ${n.name.padEnd(6)} ${n.address}  ${n.api}  pid ${pids[n.index]}`,
+    for (const n of plan.nodes) {
+      const who = n.index === 0 ? 'grid' : vpps[n.index - 1]!.name;
+      out.line(
+        `  ${`node-${n.index}`.padEnd(7)} ${who.padEnd(8)} ${n.address}  ${n.api}  pid ${pids[n.index]}`,
       );
-    log(`dashboard: ${plan.nodes[0]!.api}/dashboard   (API docs: ${plan.nodes[0]!.api}/docs)`);
+    }
+    out.line(`dashboard: ${plan.nodes[0]!.api}/dashboard   (API docs: ${plan.nodes[0]!.api}/docs)`);
+    out.rate();
     const clients = plan.nodes.map((n) => new VppClient(n.api));
-    await until(
+    out.line('\nwaiting for the nodes to connect and mine their first block…');
+    publisher.phase(
+      'starting',
+      'The grid operator and every VPP start a node; the agents begin once they are connected and mining.',
+    );
+    await wait(
       'the nodes to be up, connected and past genesis',
       async () => {
         const views = await supervisor.views();
@@ -157,24 +145,66 @@ export async function runSystemDemo(
           ? true
           : undefined;
       },
-      signal,
       120_000,
-      logs,
     );
 
-    log(`\nday-ahead markets (${o.framework} framework, each VPP alone; costs for one day, GBP):`);
-    const mapping = { minutesPerInterval: 5, startMinute: o.startMinute };
-    const minConfirmations = params.market.minConfirmations;
-    const agents: VppAgent[] = [];
-    for (const [i, v] of demoVpps.entries()) {
-      const port = new HttpChainPort(clients[i + 1]!, devKeyPair(v.name), minConfirmations);
-      const agent = await createDemoAgent(v, port, { framework: o.framework, mapping });
-      agents.push(agent);
-      const da = agent.context.dayAhead;
-      const trad = agent.traditional.totalCost;
-      log(
-        `  ${v.name.padEnd(6)} ${v.mix.padEnd(16)} ${String(v.scenario.prosumers.length).padStart(3)} prosumers: traditional ${trad.toFixed(3)}, P2P ${da.totalCost.toFixed(3)} (saving ${(trad - da.totalCost).toFixed(3)}), ${da.iterations} iterations, ${da.converged ? 'converged' : 'NOT converged'}`,
+    // Day-ahead: each VPP clears a P2P market among its own prosumers for the whole day.
+    out.line(
+      `\nday-ahead markets (${s.framework}): each VPP clears a P2P market among its own prosumers for the day`,
+    );
+    out.explain('day-ahead');
+    publisher.phase('day-ahead');
+    const dayAhead: VppDayAhead[] = [];
+    for (const [i, v] of vpps.entries()) {
+      publisher.solving(i);
+      const started = performance.now();
+      const da = await runVppDayAhead(v.scenario, s.framework, 0, {
+        onIteration: (h, max) => {
+          out.progress(v.name, h, max);
+          publisher.progress(i, h, max);
+        },
+      });
+      if (signal.aborted) throw new Stopped('stopped');
+      const seconds = (performance.now() - started) / 1000;
+      dayAhead.push(da);
+      publisher.dayAheadDone(i, da.result, v.scenario.periodMinutes, seconds);
+      out.dayAheadDone(
+        { name: v.name, label: v.label, prosumers: v.scenario.prosumers.length },
+        {
+          traditional: da.traditional.totalCost,
+          p2p: da.result.totalCost,
+          iterations: da.result.iterations,
+          converged: da.result.converged,
+          certifiedGap: da.result.certifiedGap ?? null,
+          seconds,
+        },
       );
+    }
+    if (o.out)
+      written.push(
+        ...(await writeDayAheadOutputs(
+          o.out,
+          vpps.map((v, i) => ({ name: v.name, dayAhead: dayAhead[i]!, tariffs: v.scenario.tariffs })),
+        )),
+      );
+
+    const intervalAt = (t: number) =>
+      BigInt(Math.floor((t - chainParams.timestamp) / chainParams.market.intervalMs));
+    const startOf = (k: bigint) => chainParams.timestamp + Number(k) * chainParams.market.intervalMs;
+    const headTime = async (c: VppClient) => (await c.block('latest')).timestamp;
+    // Each VPP commits its day-ahead schedule on chain, which takes a position only until the interval's
+    // bidding window opens; the first interval is far enough ahead for that, and bidding waits for it.
+    const ahead = BigInt(DEMO_INTERVALS_AHEAD);
+    const k0 = intervalAt(await headTime(clients[0]!)) + ahead + 2n;
+    // Chain interval k0 stands for the scenario's start time: the agents map every interval from there.
+    const mpi = s.minutesPerInterval;
+    const mapping = {
+      minutesPerInterval: mpi,
+      startMinute: (((s.startMinute - Number(k0) * mpi) % 1440) + 1440) % 1440,
+    };
+    for (const [i, v] of vpps.entries()) {
+      const port = new HttpChainPort(clients[i + 1]!, devKeyPair(`vpp-${i + 1}`), s.chain.minConfirmations);
+      agents.push(agentFor(v, port, dayAhead[i]!, { mapping, errors: s.errors, forecast: s.nowcast }));
     }
     const grid = new GridMeteringAgent(new HttpMeterPort(clients[0]!, devKeyPair('grid')));
     let reorgs = 0;
@@ -188,113 +218,93 @@ export async function runSystemDemo(
         // the stream ends when the demo stops
       }
     })();
-
-    const intervalAt = (t: number) =>
-      BigInt(Math.floor((t - chainParams.timestamp) / chainParams.market.intervalMs));
-    const startOf = (k: bigint) => chainParams.timestamp + Number(k) * chainParams.market.intervalMs;
-    const headTime = async (c: VppClient) => (await c.block('latest')).timestamp;
     const supply = async () => {
       const balances = await Promise.all(chainParams.accounts.map((a) => clients[0]!.account(a.address)));
       return balances.reduce((sum, b) => sum + BigInt(b.balance), 0n).toString();
     };
     const supplyStart = await supply();
-    // Each VPP commits its day-ahead schedule on chain, which takes a position only until the interval's
-    // bidding window opens; the first interval is far enough ahead for that, and bidding waits for it.
-    const ahead = BigInt(params.market.maxIntervalsAhead);
-    const k0 = intervalAt(await headTime(clients[0]!)) + ahead + 2n;
     const commitFrom = (a: VppAgent, k: bigint) =>
       a
         .commitScheduleFrom(k)
-        .catch((err) => log(`  ${a.name}: schedule from interval ${k} not committed: ${err}`));
+        .catch((err) => out.line(`  ${a.name}: schedule from interval ${k} not committed: ${err}`));
     await Promise.all(agents.map((a) => commitFrom(a, k0)));
-    await until(
-      `the bidding window of interval ${k0}`,
-      async () => (intervalAt(await headTime(clients[0]!)) >= k0 - ahead ? true : undefined),
-      signal,
-      10 * o.intervalMs + 60_000,
-      logs,
+    const wanted = s.intervals;
+    out.line(
+      `\nreal time: ${wanted ? `${wanted} intervals` : 'intervals until Ctrl-C'} of ${mpi} minutes of the simulated day from ${`${String(Math.floor(s.startMinute / 60)).padStart(2, '0')}:${String(s.startMinute % 60).padStart(2, '0')}`}, each ${s.chain.intervalMs / 1000} s here; the VPPs have committed their plans and bid from chain interval ${k0}`,
     );
-    const reports: IntervalReport[] = [];
-    const publish = () => writeVppSummary(vppFile, agents, o.framework, reports.length);
-    publish();
+    await wait(`the bidding window of interval ${k0}`, async () =>
+      intervalAt(await headTime(clients[0]!)) >= k0 - ahead ? true : undefined,
+    );
+    publisher.phase('running');
 
-    const planAll = async (k: bigint) => {
-      const bids = await Promise.all(
+    const planAll = (k: bigint) =>
+      Promise.all(
         agents.map(async (a) => {
           await commitFrom(a, k + ahead + 1n); // the next day's schedule, when the committed one runs out
           try {
             return await a.planInterval(k);
           } catch (err) {
-            log(`  ${a.name}: bid for interval ${k} not placed: ${err}`);
+            out.line(`  ${a.name}: bid for interval ${k} not placed: ${err}`);
             return null;
           }
         }),
       );
-      return bids;
-    };
     let bids = await planAll(k0);
     let lastHeight = 0;
-    for (let k = k0; !signal.aborted && (o.intervals === 0 || k < k0 + BigInt(o.intervals)); k++) {
+    for (let k = k0; !signal.aborted && (wanted === 0 || k < k0 + BigInt(wanted)); k++) {
       try {
         // Cleared (or empty) and confirmed on every VPP's own node: only then do bills count.
         for (const [i] of agents.entries()) {
           const c = clients[i + 1]!;
-          await until(
-            `interval ${k} cleared on node ${i + 1}`,
-            async () => {
-              const a = await c.auction(k);
-              if (a.status === 'empty') return true;
-              if (a.status !== 'cleared') return undefined;
-              const tip = (await c.status()).height;
-              return tip - a.clearing!.height + 1 >= minConfirmations ? true : undefined;
-            },
-            signal,
-            10 * o.intervalMs + 60_000,
-            logs,
-          );
+          await wait(`interval ${k} cleared on node ${i + 1}`, async () => {
+            const a = await c.auction(k);
+            if (a.status === 'empty') return true;
+            if (a.status !== 'cleared') return undefined;
+            const tip = (await c.status()).height;
+            return tip - a.clearing!.height + 1 >= s.chain.minConfirmations ? true : undefined;
+          });
         }
-        const deliveries = await Promise.all(agents.map((a) => a.deliver(k)));
-        const last = o.intervals !== 0 && k + 1n >= k0 + BigInt(o.intervals);
+        // Delivery reads the clearing's bill first and changes nothing before it has it: a node that is
+        // restarting is asked again.
+        const deliveries = await Promise.all(
+          agents.map((a) => wait(`${a.name}'s bill of interval ${k} from its node`, () => a.deliver(k))),
+        );
+        const last = wanted !== 0 && k + 1n >= k0 + BigInt(wanted);
         const nextBids = last ? [] : await planAll(k + 1n);
         // Delivery is over at the start of the next interval: the grid meters what actually happened.
-        await until(
-          `end of interval ${k}`,
-          async () => ((await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined),
-          signal,
-          10 * o.intervalMs + 60_000,
-          logs,
+        await wait(`end of interval ${k}`, async () =>
+          (await headTime(clients[0]!)) >= startOf(k + 1n) ? true : undefined,
         );
         await grid.meter(
           k,
           agents.map((a, i) => ({ vpp: a.address, meteredWh: deliveries[i]!.meteredWh })),
         );
-        await until(
-          `bills of interval ${k} confirmed`,
-          async () => ((await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined),
-          signal,
-          10 * o.intervalMs + 60_000,
-          logs,
+        await wait(`bills of interval ${k} confirmed`, async () =>
+          (await Promise.all(agents.map((a) => a.settle(k)))).every(Boolean) ? true : undefined,
         );
-
         const auction = await clients[0]!.auction(k);
         const ch = auction.clearing?.height;
-        const clearingBlockTime = ch === undefined ? null : (await clients[0]!.block(ch)).timestamp;
-        const clearingParentTime = ch === undefined ? null : (await clients[0]!.block(ch - 1)).timestamp;
+        const n = Number(k - k0) + 1;
         const bills = await Promise.all(
           agents.map((a, i) => clients[i + 1]!.bills(a.address, { from: k, to: k })),
         );
         const report: IntervalReport = {
+          n,
           interval: k.toString(),
+          minute: s.startMinute + (n - 1) * mpi,
+          minutes: mpi,
+          deliveryStart: startOf(k),
           vpps: agents.map((a, i) => ({
             name: a.name,
             address: a.address,
             deviationWh: deliveries[i]!.declaredDeviationWh,
             bid: bids[i] ? { side: bids[i]!.side, steps: bids[i]!.steps.length, wh: bids[i]!.totalWh } : null,
+            ownWh: deliveries[i]!.redispatchWh,
             meteredWh: deliveries[i]!.meteredWh,
           })),
           auction: auction.bidCount > 0 ? auction : null,
-          clearingBlockTime,
-          clearingParentTime,
+          clearingBlockTime: ch === undefined ? null : (await clients[0]!.block(ch)).timestamp,
+          clearingParentTime: ch === undefined ? null : (await clients[0]!.block(ch - 1)).timestamp,
           bills: bills.map((p, i) => {
             const b = p.bills[0];
             return {
@@ -307,8 +317,10 @@ export async function runSystemDemo(
           }),
         };
         reports.push(report);
-        logInterval(log, report, startOf(k), o.startMinute + 5 * Number(k - k0));
-        publish();
+        out.interval(report, wanted, s.chain.minConfirmations);
+        publisher.interval(report, agents[0]!.record(k)?.prices ?? auction.prices, agents);
+        writeRunCsvs(exportsDir, reports, agents);
+        if (o.out) writeRunCsvs(o.out, reports, agents);
         bids = nextBids;
         lastHeight = auction.clearing?.height ?? lastHeight;
       } catch (err) {
@@ -327,42 +339,49 @@ export async function runSystemDemo(
         return null;
       }
     };
-    const height = (await quick(async () => (await clients[0]!.status()).height)) ?? lastHeight;
+    const first = reports[0]?.interval;
+    const lastK = reports.at(-1)?.interval;
     const summary: DemoSummary = {
       intervals: reports.length,
-      blocks: height,
+      blocks: (await quick(async () => (await clients[0]!.status()).height)) ?? lastHeight,
       reorgs,
       supply: { start: supplyStart, end: await quick(supply) },
       vpps: await Promise.all(
         agents.map(async (a, i) => {
-          const s = a.ledger.summary();
-          const first = reports[0]?.interval;
-          const last = reports.at(-1)?.interval;
+          const t = a.ledger.summary();
           const billTotal =
-            first === undefined || last === undefined
+            first === undefined || lastK === undefined
               ? 0n
               : await quick(async () =>
                   (
-                    await clients[i + 1]!.bills(a.address, { from: BigInt(first), to: BigInt(last) })
+                    await clients[i + 1]!.bills(a.address, { from: BigInt(first), to: BigInt(lastK) })
                   ).bills.reduce((sum, b) => sum + BigInt(b.total), 0n),
                 );
           return {
             name: a.name,
             address: a.address,
-            prosumers: s.prosumers.length,
-            traditionalGbp: s.total.traditional.totalGbp,
-            p2pGbp: s.total.p2p.totalGbp,
-            savingGbp: s.total.savingGbp,
-            realtimeUnits: s.realtimeUnits.toString(),
+            prosumers: t.prosumers.length,
+            traditionalGbp: t.total.traditional.totalGbp,
+            p2pGbp: t.total.p2p.totalGbp,
+            savingGbp: t.total.savingGbp,
+            realtimeUnits: t.realtimeUnits.toString(),
             billTotalUnits: billTotal === null ? null : billTotal.toString(),
           };
         }),
       ),
     };
-    logSummary(log, summary, agents);
-    publish();
+    out.summary(summary, agents, run);
+    publisher.phase(signal.aborted ? 'stopped' : 'finished');
+    written.push(...writeRunCsvs(exportsDir, reports, agents));
+    if (o.out) {
+      written.push(...writeRunCsvs(o.out, reports, agents));
+      written.push(
+        await writeRunReport(o.out, { run, published: publisher.current, summary, files: written }),
+      );
+      out.line(`\nresults in ${o.out}/: report.html, intervals.csv, bills.csv, savings.csv, dayahead/<VPP>/`);
+    }
     if (o.hold && !signal.aborted) {
-      log(`\nthe nodes stay up for the dashboard (${plan.nodes[0]!.api}/dashboard); Ctrl-C stops them`);
+      out.line(`\nthe nodes stay up for the dashboard (${plan.nodes[0]!.api}/dashboard); Ctrl-C stops them`);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       if (supervisor.failed.aborted) throw supervisor.failed.reason;
     }
@@ -371,6 +390,7 @@ export async function runSystemDemo(
     if (supervisor.failed.aborted) throw supervisor.failed.reason;
     throw err;
   } finally {
+    o.status?.(null);
     await supervisor.stop();
   }
 }

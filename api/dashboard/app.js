@@ -1,14 +1,13 @@
-// vppchain dashboard: plain ES module, no build step. Reads the node's REST API and follows its
-// server-sent events (one EventSource; refreshes are debounced, so no polling storms).
-const $ = (id) => document.getElementById(id);
-const short = (h) => `${h.slice(0, 10)}…`;
-const fmt = (n) => BigInt(n).toLocaleString('en-GB');
-const esc = (s) =>
-  String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+// vppchain dashboard: plain ES modules, no build step; charts by Vega-Lite (charts.js, also used by the run's
+// report). Reads the node's REST API and follows its server-sent events (one EventSource; refreshes are
+// debounced, so no polling storms). While the nodes start and the day-ahead markets solve it shows what is
+// happening (from GET /v1/vpps), then the auction, the run interval by interval, savings and bills.
+import { auctionChart, runCharts } from './charts.js';
+import { $, drawn, esc, money, renderCards, renderChart, renderLoading, short, wh } from './panels.js';
 
 async function api(path) {
   const r = await fetch(path, { headers: { accept: 'application/json' } });
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(`${path}: HTTP ${r.status}`), { status: r.status });
   return r.json();
 }
 
@@ -17,9 +16,12 @@ const state = {
   lastReorgDepth: 0,
   names: new Map(),
   selected: null,
-  status: null,
   intervalEnd: undefined,
+  published: null,
+  /** Phases the page has shown, in order (for a reader and for tests). */
+  phases: [],
 };
+window.dashboard = { drawn, state };
 
 function debounce(fn, ms) {
   let t;
@@ -29,11 +31,24 @@ function debounce(fn, ms) {
   };
 }
 
+const PHASES = {
+  starting: 'starting the nodes',
+  'day-ahead': 'solving day-ahead markets',
+  running: 'trading in real time',
+  finished: 'finished',
+  stopped: 'stopped',
+};
+
+function showPhase(phase) {
+  const badge = $('phase');
+  badge.textContent = PHASES[phase] ?? phase;
+  badge.dataset.phase = phase;
+  if (state.phases.at(-1) !== phase) state.phases.push(phase);
+}
+
 async function refreshChain() {
   const s = await api('/v1/status');
-  state.status = s;
   $('chain').innerHTML = [
-    ['chain', `${esc(s.chainName ?? '')} (${s.chainId})`],
     ['height', s.height],
     ['head', `<code>${short(s.headHash)}</code>`],
     ['peers', s.peers],
@@ -58,7 +73,7 @@ async function refreshChain() {
   $('blocks').querySelector('tbody').innerHTML = blocks
     .map(
       (b, i) =>
-        `<tr><td>${b.height}</td><td><code>${short(b.hash)}</code></td><td>${new Date(b.timestamp).toLocaleTimeString()}</td><td data-testid="block-txs">${details[i] ? details[i].transactions.map(txLabel).join(', ') : b.txCount}</td><td><code>${short(b.miner)}</code></td></tr>`,
+        `<tr><td>${b.height}</td><td><code>${short(b.hash)}</code></td><td>${new Date(b.timestamp).toLocaleTimeString()}</td><td data-testid="block-txs">${details[i] ? details[i].transactions.map(txLabel).join(', ') || '—' : b.txCount}</td><td><code>${esc(state.names.get(b.miner) ?? short(b.miner))}</code></td></tr>`,
     )
     .join('');
 }
@@ -72,10 +87,15 @@ async function refreshIntervals() {
   for (let i = k + 2n; i >= 0n && i >= k - 30n; i--) ks.push(i);
   const views = await Promise.all(ks.map((i) => (i === k ? cur : api(`/v1/auctions/${i}`))));
   const options = views.filter((a) => a.bidCount > 0);
+  const run = state.published?.intervals ?? [];
+  const label = (a) => {
+    const it = run.find((x) => x.interval === a.interval);
+    return it ? `${it.n} of the run (chain ${a.interval})` : `chain interval ${a.interval}`;
+  };
   const sel = $('interval');
   const keep = state.selected;
   sel.innerHTML = options
-    .map((a) => `<option value="${a.interval}">${a.interval} (${a.status})</option>`)
+    .map((a) => `<option value="${a.interval}">${esc(label(a))} — ${a.status}</option>`)
     .join('');
   const firstCleared = options.find((a) => a.status === 'cleared');
   state.selected =
@@ -86,56 +106,6 @@ async function refreshIntervals() {
   await refreshAuction();
 }
 
-function stepsOf(bids, side) {
-  const steps = [];
-  for (const b of bids ?? []) if (b.side === side) for (const s of b.steps) steps.push({ ...s, vpp: b.vpp });
-  steps.sort((x, y) => (side === 'buy' ? y.price - x.price : x.price - y.price));
-  return steps;
-}
-
-function drawCurves(a) {
-  const svg = $('curves');
-  const demand = stepsOf(a.bids, 'buy');
-  const supply = stepsOf(a.bids, 'sell');
-  const totalQ = Math.max(
-    1,
-    demand.reduce((s, x) => s + x.qty, 0),
-    supply.reduce((s, x) => s + x.qty, 0),
-  );
-  const maxP = Math.max(
-    1,
-    a.prices.gridSellPrice * 1.2,
-    ...demand.map((s) => s.price),
-    ...supply.map((s) => s.price),
-  );
-  const W = 480,
-    H = 250,
-    X0 = 30,
-    Y0 = 270;
-  const x = (q) => X0 + (q / totalQ) * W;
-  const y = (p) => Y0 - (Math.min(p, maxP) / maxP) * H;
-  const path = (steps) => {
-    let q = 0;
-    let d = '';
-    for (const s of steps) {
-      d += `${d ? 'L' : 'M'}${x(q)},${y(s.price)} L${x(q + s.qty)},${y(s.price)} `;
-      q += s.qty;
-    }
-    return d;
-  };
-  const line = (p, color, label) =>
-    `<line x1="${X0}" x2="${X0 + W}" y1="${y(p)}" y2="${y(p)}" stroke="${color}" stroke-dasharray="4 3"/><text x="${X0 + W - 4}" y="${y(p) - 3}" text-anchor="end" font-size="10" fill="${color}">${label} ${p}</text>`;
-  const traded = a.clearing ? Number(a.clearing.tradedWh) : 0;
-  svg.innerHTML = `
-    <line x1="${X0}" y1="${Y0}" x2="${X0 + W}" y2="${Y0}" stroke="#999"/><line x1="${X0}" y1="${Y0}" x2="${X0}" y2="${Y0 - H}" stroke="#999"/>
-    <text x="${X0 + W}" y="${Y0 + 14}" text-anchor="end" font-size="10">Wh (total ${totalQ})</text>
-    <text x="${X0 - 4}" y="${Y0 - H - 4}" font-size="10">price per kWh (base units)</text>
-    ${line(a.prices.gridSellPrice, '#b54708', 'grid sells')}${line(a.prices.gridBuyPrice, '#067647', 'grid buys')}
-    <path d="${path(demand)}" fill="none" stroke="#1f6feb" stroke-width="2" data-testid="demand"/>
-    <path d="${path(supply)}" fill="none" stroke="#cf222e" stroke-width="2" data-testid="supply"/>
-    ${traded ? `<line x1="${x(traded)}" x2="${x(traded)}" y1="${Y0}" y2="${Y0 - H}" stroke="#6e40c9"/><text x="${x(traded) + 3}" y="${Y0 - H + 10}" font-size="10" fill="#6e40c9">traded ${traded} Wh</text>` : ''}`;
-}
-
 async function refreshAuction() {
   if (state.selected === null) {
     $('auction-status').textContent = 'no bids yet';
@@ -144,72 +114,100 @@ async function refreshAuction() {
   const a = await api(`/v1/auctions/${state.selected}`);
   $('auction-status').textContent =
     `${a.status}, gate ${new Date(a.window.close).toLocaleTimeString()}, ${a.bidCount} bids`;
-  drawCurves(a);
+  if (a.bids) await renderChart('auction', auctionChart(a, state.names));
   const c = a.clearing;
   $('clearing-facts').innerHTML = c
     ? [
         ['cleared in block', c.height],
-        ['traded', `${fmt(c.tradedWh)} Wh`],
-        ['welfare', fmt(c.welfare)],
-        ['VCG deficit', fmt(c.deficit)],
-        ['grid sold', `${fmt(c.grid.soldWh)} Wh`],
-        ['grid bought', `${fmt(c.grid.boughtWh)} Wh`],
+        ['traded between VPPs', wh(c.tradedWh)],
+        ['welfare', money(c.welfare)],
+        ['VCG deficit', money(c.deficit)],
+        ['grid sold', wh(c.grid.soldWh)],
+        ['grid bought', wh(c.grid.boughtWh)],
       ]
         .map(([k, v]) => `<span>${k} <b data-testid="clearing-${k.replace(/\s/g, '-')}">${v}</b></span>`)
         .join('')
     : '<span class="muted">not cleared yet</span>';
   $('trades').querySelector('tbody').innerHTML = (c?.participants ?? [])
-    .map(
-      (p) =>
-        `<tr data-vpp="${p.vpp}"><td>${esc(state.names.get(p.vpp) ?? short(p.vpp))}</td><td>${p.side}</td><td class="num">${fmt(p.qtyWh)}</td><td class="num" data-testid="payment">${fmt(p.payment)}</td><td class="num">${fmt(p.gridWh)}</td><td class="num">${fmt(p.gridPayment)}</td></tr>`,
-    )
-    .join('');
-  const bills = c ? await api(`/v1/bills?interval=${a.interval}`) : { bills: [] };
-  $('bills').querySelector('tbody').innerHTML = bills.bills
-    .map(
-      (b) =>
-        `<tr><td>${esc(state.names.get(b.vpp) ?? short(b.vpp))}</td><td>${b.interval}</td><td>${b.lines.map((l) => `${l.kind} ${fmt(l.wh)} Wh: ${fmt(l.amount)}`).join('<br>')}</td><td class="num" data-testid="bill-total">${fmt(b.total)}</td><td class="${b.confirmed ? 'ok' : 'pending'}">${b.confirmed ? 'confirmed' : 'pending'}</td></tr>`,
-    )
+    .map((p) => {
+      const sign = p.side === 'buy' ? 1 : -1;
+      return `<tr data-vpp="${p.vpp}" data-payment="${p.payment}"><td>${esc(state.names.get(p.vpp) ?? short(p.vpp))}</td><td>${p.side === 'buy' ? 'buys' : 'sells'}</td><td class="num">${wh(p.qtyWh)}</td><td class="num" data-testid="payment">${p.qtyWh === '0' ? '—' : `${money(sign * Number(p.payment), true)} ${p.side === 'buy' ? 'paid' : 'received'}`}</td><td class="num">${wh(p.gridWh)}</td><td class="num">${p.gridWh === '0' ? '—' : money(sign * Number(p.gridPayment), true)}</td></tr>`;
+    })
     .join('');
 }
+
+async function refreshBills() {
+  const run = state.published?.intervals ?? [];
+  const vpps = state.published?.vpps ?? [];
+  if (run.length === 0 || vpps.length === 0) return;
+  const from = run.at(-1).interval;
+  const first = run.length > 200 ? run.at(-200).interval : run[0].interval;
+  const nOf = new Map(run.map((it) => [it.interval, it]));
+  const pages = await Promise.all(vpps.map((v) => api(`/v1/bills/${v.address}?from=${first}&to=${from}`)));
+  const rows = pages
+    .flatMap((p, i) => p.bills.map((b) => ({ b, vpp: vpps[i].name })))
+    .sort((x, y) => Number(BigInt(y.b.interval) - BigInt(x.b.interval)) || x.vpp.localeCompare(y.vpp));
+  $('bills').querySelector('tbody').innerHTML = rows
+    .map(({ b, vpp }) => {
+      const it = nOf.get(b.interval);
+      const when = it
+        ? `${it.n} <span class="muted">(${esc(clockOf(it.minute))}, chain ${b.interval})</span>`
+        : b.interval;
+      const lines = b.lines
+        .map((l) => `${esc(l.kind)} ${wh(l.wh)}: ${money(-Number(l.amount), true)}`)
+        .join('<br>');
+      return `<tr data-vpp="${esc(vpp)}" data-interval="${b.interval}" data-total="${b.total}"><td>${esc(vpp)}</td><td>${when}</td><td>${lines || '<span class="muted">no lines</span>'}</td><td class="num" data-testid="bill-total">${money(-Number(b.total), true)}</td><td class="${b.confirmed ? 'ok' : 'pending'}">${b.confirmed ? 'confirmed' : 'pending'}</td></tr>`;
+    })
+    .join('');
+}
+
+const clockOf = (minute) => {
+  const m = ((minute % 1440) + 1440) % 1440;
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};
 
 async function refreshVpps() {
-  let summary;
+  let published;
   try {
-    summary = await api('/v1/vpps');
-  } catch {
-    return;
+    published = await api('/v1/vpps');
+  } catch (err) {
+    // Nothing published yet: the demo is still starting.
+    if (err.status === 404) published = { vpps: [], run: { phase: 'starting' } };
+    else throw err;
   }
-  for (const v of summary.vpps ?? []) state.names.set(v.address, v.name);
-  if (!summary.vpps?.length) return;
-  $('vpps').innerHTML = summary.vpps
-    .map(
-      (v) => `<div class="vpp"><h3>${esc(v.name)} <span class="muted">${short(v.address)}</span></h3>
-        <div class="facts"><span>prosumers <b>${v.prosumers ?? '—'}</b></span><span>traditional cost <b>${v.traditionalCost ?? '—'}</b></span>
-        <span>P2P day-ahead + real-time cost <b>${v.p2pCost ?? '—'}</b></span><span>savings <b data-testid="savings">${v.savings ?? '—'}</b></span></div>
-        ${v.prices ? chart(v.prices, 'internal price (£/kWh) per period') : ''}${v.soc ? chart(v.soc, 'battery state of charge (kWh)') : ''}${v.net ? chart(v.net, 'net position with the grid (kWh)') : ''}</div>`,
-    )
-    .join('');
+  state.published = published;
+  for (const v of published.vpps ?? []) state.names.set(v.address, v.name);
+  const run = published.run;
+  showPhase(run?.phase ?? 'starting');
+  if (run?.name) $('run-name').textContent = run.name;
+  const loading = renderLoading(published);
+  const hasResults = (published.intervals ?? []).length > 0;
+  $('overview').hidden = !hasResults;
+  $('history-section').hidden = !hasResults;
+  $('savings-section').hidden = !hasResults;
+  $('dayahead-section').hidden = loading;
+  if (hasResults) renderCards(published);
+  const charts = runCharts(published);
+  for (const c of charts) await renderChart(c.name, c);
+  for (const name of [
+    'deviations',
+    'traded',
+    'prices',
+    'payments',
+    'bills',
+    'savings-vpp',
+    'savings-prosumer',
+  ])
+    if (!charts.some((c) => c.name === name)) await renderChart(name, null);
 }
 
-function chart(values, title) {
-  const vals = values.map((v) => (v === null ? 0 : Number(v)));
-  // Scale to the data's range, zero included, so all-positive series use the whole height.
-  const lo = Math.min(0, ...vals);
-  const hi = Math.max(0, ...vals, lo + 1e-9);
-  const W = 480;
-  const H = 80;
-  const y = (v) => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
-  const pts = vals.map((v, i) => `${(i / Math.max(1, vals.length - 1)) * W},${y(v)}`).join(' ');
-  return `<figure><svg viewBox="0 0 ${W} ${H}"><line x1="0" x2="${W}" y1="${y(0)}" y2="${y(0)}" stroke="#ccc"/><polyline points="${pts}" fill="none" stroke="#1f6feb"/></svg><figcaption>${title} (range ${lo.toFixed(3)} to ${hi.toFixed(3)})</figcaption></figure>`;
-}
-
-const refreshAll = debounce(() => {
+const refreshHead = debounce(() => {
   refreshChain().catch(console.error);
 }, 200);
 const refreshMarket = debounce(() => {
-  refreshIntervals().catch(console.error);
-  refreshVpps().catch(console.error);
+  refreshVpps()
+    .then(() => Promise.all([refreshIntervals(), refreshBills()]))
+    .catch(console.error);
 }, 300);
 
 $('interval').addEventListener('change', (e) => {
@@ -218,12 +216,12 @@ $('interval').addEventListener('change', (e) => {
 });
 
 const events = new EventSource('/v1/events');
-events.addEventListener('head', () => refreshAll());
+events.addEventListener('head', () => refreshHead());
 events.addEventListener('reorg', (e) => {
   const r = JSON.parse(e.data);
   state.reorgs++;
   state.lastReorgDepth = r.data?.depth ?? 0;
-  refreshAll();
+  refreshHead();
 });
 // The market panels change with clearings and bills, and (open auctions) when a new interval begins: not
 // with every block.
@@ -235,7 +233,19 @@ events.addEventListener('head', (e) => {
     refreshMarket();
   }
 });
+// While the nodes start and the day-ahead markets solve, nothing happens on chain that says so: ask the
+// published file every 2 s until real-time trading begins.
+const loadingPoll = setInterval(() => {
+  const phase = state.published?.run?.phase;
+  if (phase && phase !== 'starting' && phase !== 'day-ahead') {
+    clearInterval(loadingPoll);
+    refreshMarket();
+    return;
+  }
+  refreshVpps().catch(console.error);
+}, 2000);
 
-await refreshVpps().catch(() => undefined);
-await refreshChain();
-await refreshIntervals();
+await refreshVpps().catch(console.error);
+await refreshChain().catch(console.error);
+await refreshIntervals().catch(console.error);
+await refreshBills().catch(console.error);

@@ -1,17 +1,21 @@
-// Writes a day-ahead result as CSV files and one self-contained HTML report with plots.
+// Writes a day-ahead result as CSV files (csv-stringify: quoted where needed) and one self-contained HTML
+// report: the comparison as a table, then full-width charts (Vega-Lite rendered to SVG, clock time on the
+// x axis, each chart's data beside it as JSON). Opens in any browser without a network or a script.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Schedule } from '../model.ts';
+import { type CsvCell, toCsv } from '../csv.ts';
 import { aggregateScheduleOf, type DayAheadResult, type FrameworkResult } from '../result.ts';
 import type { Tariffs } from '../types.ts';
-import { lineChart } from './svg.ts';
-import { comparisonTable } from './table.ts';
+import { dayAheadCharts } from './charts.ts';
+import { comparisonRows } from './table.ts';
+import { chartFigure, escapeHtml } from './vega.ts';
 
-const csv = (rows: (string | number)[][]) => `${rows.map((r) => r.join(',')).join('\n')}\n`;
 const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(6)) : '');
+const clock = (minute: number) =>
+  `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 
-/** Returns the paths written. */
-export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariffs): string[] {
+/** Writes the CSVs and report.html into `dir`; returns the paths written. */
+export async function writeReport(dir: string, result: DayAheadResult, tariffs: Tariffs): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, text: string) => {
@@ -19,6 +23,7 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
     writeFileSync(path, text);
     written.push(path);
   };
+  const csv = (rows: CsvCell[][]) => toCsv(rows);
   const list = Object.values(result.frameworks) as FrameworkResult[];
   put(
     'summary.csv',
@@ -41,7 +46,7 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
         r.framework,
         r6(r.totalCost),
         r.gap === null ? '' : r6(r.gap),
-        r.certifiedGap === null || r.certifiedGap === undefined ? '' : r.certifiedGap,
+        r.certifiedGap ?? '',
         r.dualBound === null || r.dualBound === undefined ? '' : r6(r.dualBound),
         r6(r.imbalance),
         r6(r.relativeImbalance),
@@ -71,12 +76,14 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
     );
   }
   const T = result.scenario.periods;
+  const start = (t: number) => clock(t * result.scenario.periodMinutes);
   put(
     'prices.csv',
     csv([
-      ['period', 'retail', 'feed_in', ...list.map((r) => `${r.framework}_price`)],
+      ['period', 'start', 'retail', 'feed_in', ...list.map((r) => `${r.framework}_price`)],
       ...Array.from({ length: T }, (_, t) => [
         t,
+        start(t),
         tariffs.retail[t]!,
         tariffs.feedIn[t]!,
         ...list.map((r) => r6(r.prices[t] ?? Number.NaN)),
@@ -86,8 +93,8 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
   put(
     'net_position.csv',
     csv([
-      ['period', ...list.map((r) => `${r.framework}_net_import_kwh`)],
-      ...Array.from({ length: T }, (_, t) => [t, ...list.map((r) => r6(r.netPositionKwh[t]!))]),
+      ['period', 'start', ...list.map((r) => `${r.framework}_net_import_kwh`)],
+      ...Array.from({ length: T }, (_, t) => [t, start(t), ...list.map((r) => r6(r.netPositionKwh[t]!))]),
     ]),
   );
   const fields = [
@@ -108,9 +115,14 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
       put(
         `schedule_${r.framework}.csv`,
         csv([
-          ['prosumer', 'period', ...fields],
+          ['prosumer', 'period', 'start', ...fields],
           ...r.prosumers.flatMap((p) =>
-            Array.from({ length: T }, (_, t) => [p.id, t, ...fields.map((f) => r6(p.schedule[f][t]!))]),
+            Array.from({ length: T }, (_, t) => [
+              p.id,
+              t,
+              start(t),
+              ...fields.map((f) => r6(p.schedule[f][t]!)),
+            ]),
           ),
         ]),
       );
@@ -119,8 +131,8 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
     put(
       `vpp_schedule_${r.framework}.csv`,
       csv([
-        ['period', ...fields],
-        ...Array.from({ length: T }, (_, t) => [t, ...fields.map((f) => r6(vpp[f][t]!))]),
+        ['period', 'start', ...fields],
+        ...Array.from({ length: T }, (_, t) => [t, start(t), ...fields.map((f) => r6(vpp[f][t]!))]),
       ]),
     );
     if (r.history.length) {
@@ -141,77 +153,50 @@ export function writeReport(dir: string, result: DayAheadResult, tariffs: Tariff
       );
     }
   }
-  put('report.html', html(result, tariffs, list));
+  put('report.html', await reportHtml(result, tariffs));
   return written;
 }
 
-function html(result: DayAheadResult, tariffs: Tariffs, list: FrameworkResult[]): string {
-  const T = result.scenario.periods;
-  const sum = (r: FrameworkResult, f: (s: Schedule, t: number) => number) => {
-    const vpp = aggregateScheduleOf(r);
-    return Array.from({ length: T }, (_, t) => f(vpp, t));
+/** The page's styles, shared with the system run's report (node/demo/report.ts). */
+export const REPORT_CSS = `
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#f6f7f9}
+main{max-width:1120px;margin:0 auto;padding:24px 28px 48px;background:#fff;min-height:100vh}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:1px solid #e3e6ea;padding-bottom:4px}
+p.lead{color:#5b6470;margin:0 0 16px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;margin:8px 0}
+th,td{padding:5px 8px;border-bottom:1px solid #eef0f3;text-align:right}
+table{font-size:14px}td{white-space:nowrap}th{vertical-align:bottom}
+th{background:#f6f7f9;font-weight:600}th:first-child,td:first-child{text-align:left}
+td.good{color:#1a7f37;font-weight:600}td.bad{color:#cf222e;font-weight:600}
+figure.chart{margin:20px 0;padding:0}figure.chart svg{width:100%;height:auto;display:block}
+figcaption{color:#5b6470;font-size:13px;margin-top:4px}
+ul.notes{color:#5b6470;font-size:14px}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{font-weight:600}dd{margin:0}
+a{color:#0969da}`;
+
+async function reportHtml(result: DayAheadResult, tariffs: Tariffs): Promise<string> {
+  const { header, rows, notes } = comparisonRows(result);
+  const s = result.scenario;
+  const figures = await Promise.all(
+    dayAheadCharts(result, tariffs).map((c) => chartFigure(c.name, c.spec, c.rows, c.caption)),
+  );
+  const cell = (x: string, c: number) => {
+    if (c === 2 && x !== '-' && !x.startsWith('0.00'))
+      return `<td class="${x.startsWith('-') ? 'bad' : 'good'}">${escapeHtml(x)}</td>`;
+    if (c === 7 && x === 'NO') return '<td class="bad">NO</td>';
+    return `<td>${escapeHtml(x)}</td>`;
   };
-  const best = result.frameworks.central ?? result.frameworks.weak ?? list[0]!;
-  const charts = [
-    lineChart(
-      'Prices (currency per kWh)',
-      [
-        { name: 'retail', values: tariffs.retail },
-        { name: 'feed-in', values: tariffs.feedIn },
-        ...list
-          .filter((r) => r.prices.length)
-          .map((r) => ({ name: `${r.framework} internal`, values: r.prices })),
-      ],
-      { xLabel: 'period', yLabel: 'price', step: true },
-    ),
-    lineChart(
-      'VPP net grid position (kWh per period, + import)',
-      list.map((r) => ({ name: r.framework, values: r.netPositionKwh })),
-      { xLabel: 'period', yLabel: 'kWh', step: true },
-    ),
-    lineChart(
-      `VPP schedule, ${best.framework} (kWh per period)`,
-      [
-        { name: 'load', values: sum(best, (s, t) => s.load[t]!) },
-        { name: 'flexible load', values: sum(best, (s, t) => s.flexible[t]!) },
-        { name: 'PV used', values: sum(best, (s, t) => s.pvUsed[t]!) },
-        { name: 'battery charge', values: sum(best, (s, t) => s.charge[t]!) },
-        { name: 'battery discharge', values: sum(best, (s, t) => s.discharge[t]!) },
-        { name: 'grid buy', values: sum(best, (s, t) => s.gridBuy[t]!) },
-        { name: 'grid sell', values: sum(best, (s, t) => s.gridSell[t]!) },
-        { name: 'P2P sold', values: sum(best, (s, t) => Math.max(s.p2pNet[t]!, 0)) },
-      ],
-      { xLabel: 'period', yLabel: 'kWh', step: true },
-    ),
-    lineChart(
-      'State of charge, all batteries (kWh)',
-      list.map((r) => ({ name: r.framework, values: sum(r, (s, t) => s.soc[t]!) })),
-      { xLabel: 'period', yLabel: 'kWh' },
-    ),
-    ...['weak', 'decentralized']
-      .map((f) => result.frameworks[f as 'weak' | 'decentralized'])
-      .filter((r): r is FrameworkResult => r !== undefined && r.history.length > 0)
-      .map((r) =>
-        lineChart(
-          `Convergence, ${r.framework}`,
-          [
-            { name: 'relative imbalance', values: r.history.map((h) => h.relativeImbalance) },
-            { name: 'gap to optimum', values: r.history.map((h) => Math.abs(h.gap ?? Number.NaN)) },
-            { name: 'certified gap', values: r.history.map((h) => Math.abs(h.certifiedGap ?? Number.NaN)) },
-          ],
-          { xLabel: 'iteration', yLabel: 'log10', logY: true },
-        ),
-      ),
-  ];
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>Day-ahead market: ${esc(result.scenario.name)}</title>
-<style>body{font-family:sans-serif;max-width:980px;margin:2em auto}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style>
-</head><body>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Day-ahead market: ${escapeHtml(s.name)}</title>
+<style>${REPORT_CSS}</style>
+</head><body><main>
 <h1>Day-ahead market</h1>
-<pre>${esc(comparisonTable(result))}</pre>
-<p><b>Tariffs:</b> ${esc(tariffs.source)}</p>
-${charts.map((c) => `<div>${c}</div>`).join('\n')}
-</body></html>
+<p class="lead">${escapeHtml(s.name)}: ${s.prosumers} prosumers, ${s.periods} periods of ${s.periodMinutes} minutes. Costs in ${escapeHtml(s.currency)} for the whole day; the traditional market (every prosumer alone against the grid) is the baseline for savings.</p>
+<table data-testid="summary"><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>
+<tbody>${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>
+${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+<p><b>Tariffs:</b> ${escapeHtml(tariffs.source)}</p>
+${figures.join('\n')}
+</main></body></html>
 `;
 }

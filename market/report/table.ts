@@ -19,7 +19,12 @@ function pad(rows: string[][]): string {
     .join('\n');
 }
 
-export function comparisonTable(result: DayAheadResult): string {
+/** The comparison of the frameworks as a header and rows of text cells (for the terminal and HTML). */
+export function comparisonRows(result: DayAheadResult): {
+  header: string[];
+  rows: string[][];
+  notes: string[];
+} {
   const list = Object.values(result.frameworks) as FrameworkResult[];
   const traditional = result.baseline ?? undefined;
   const cur = result.scenario.currency;
@@ -49,16 +54,23 @@ export function comparisonTable(result: DayAheadResult): string {
     String(r.messages),
     fmt(r.bytes / 1024, 0),
   ]);
+  const notes: string[] = [];
+  for (const r of list) if (r.note) notes.push(`${r.framework}: ${r.note}`);
+  for (const r of list) {
+    if (r.disclosure === 'aggregates')
+      notes.push(`${r.framework}: the VPP learnt sums only; each prosumer keeps its own schedule and bill`);
+  }
+  return { header, rows, notes };
+}
+
+export function comparisonTable(result: DayAheadResult): string {
+  const { header, rows, notes } = comparisonRows(result);
   const lines = [
     `${result.scenario.name}: ${result.scenario.prosumers} prosumers, ${result.scenario.periods} periods of ${result.scenario.periodMinutes} min`,
     '',
     pad([header, ...rows]),
   ];
-  for (const r of list) if (r.note) lines.push(`  ${r.framework}: ${r.note}`);
-  for (const r of list) {
-    if (r.disclosure === 'aggregates')
-      lines.push(`  ${r.framework}: the VPP learnt sums only; each prosumer keeps its own schedule and bill`);
-  }
+  for (const n of notes) lines.push(`  ${n}`);
   return lines.join('\n');
 }
 
