@@ -1,5 +1,6 @@
 // Prometheus metrics of one node (prom-client), in a registry of its own (several nodes may share a
-// process in tests). Served by the API at GET /metrics.
+// process in tests). Served by the API at GET /metrics. The chain's and the API's are here; the market's
+// (clearings, bills, deviations) are in market-metrics.ts, the VPPs' day-ahead runs in dayahead-metrics.ts.
 // Adding a metric: `node.metrics.histogram({ name: 'vpp_auction_clearing_seconds', help: '…', buckets })`
 // (or counter / gauge) once at wiring time, then `.observe(seconds)` where the work happens. Names
 // start with `vpp_`; the helpers register the metric in this node's registry.
@@ -15,12 +16,19 @@ import {
 import type { ApiMetrics, NodeActivity } from '../api/port.ts';
 import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
 import type { BlockError } from '../protocol/errors.ts';
+import { exportDayAhead } from './dayahead-metrics.ts';
+import { MarketMetrics } from './market-metrics.ts';
 
 /** What the gauges read when scraped (peers, syncing and hash rate read 0 without network or miner). */
 export interface MetricsSource {
   chain: Chain;
   mempool: { readonly size: number };
   activity(): NodeActivity;
+}
+
+export interface MetricsOptions {
+  /** The VPP agents' published results (`--vpp-file`): their day-ahead figures are exported as gauges. */
+  publishedResults?: string;
 }
 
 export class NodeMetrics implements ApiMetrics {
@@ -33,8 +41,10 @@ export class NodeMetrics implements ApiMetrics {
   readonly txSubmitted: Counter<'result'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly sseClients: Gauge;
+  /** The real-time market, followed at confirmation depth. */
+  readonly market: MarketMetrics;
 
-  constructor(source: MetricsSource) {
+  constructor(source: MetricsSource, opts: MetricsOptions = {}) {
     const { chain } = source;
     this.gauge({
       name: 'vpp_head_height',
@@ -119,6 +129,8 @@ export class NodeMetrics implements ApiMetrics {
     });
     this.sseClients = this.gauge({ name: 'vpp_sse_clients', help: 'open server-sent event streams' });
     this.watchChain(chain);
+    this.market = new MarketMetrics(this.registry, chain);
+    if (opts.publishedResults) exportDayAhead(this.registry, opts.publishedResults);
   }
 
   counter<L extends string = string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
