@@ -3,7 +3,7 @@
 // the prosumers' outcomes stay with the host (tests read them to check what each prosumer kept).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { generateIdentity } from '../secagg/keys.ts';
+import { generateIdentity, identitySeedOf } from '../secagg/keys.ts';
 import type { Scenario } from '../types.ts';
 import { type PartyOutcome, ProsumerParty } from './party.ts';
 import {
@@ -32,6 +32,8 @@ export interface SimulationOptions {
   threads?: number;
   /** Whether the simulated prosumers agree to reveal their schedules in research mode. */
   allowReveal?: boolean;
+  /** Derive each prosumer's key from this seed and its index (reproducible runs); fresh keys otherwise. */
+  identitySeed?: string;
 }
 
 function ranges(n: number, parts: number): [number, number][] {
@@ -49,8 +51,10 @@ export async function startParties(
   const allowReveal = options.allowReveal ?? false;
   const wanted = Math.min(options.threads ?? availableParallelism(), n);
   if (wanted <= 0) {
-    const parties = scenario.prosumers.map((prosumer) => {
-      const { secretKey, identity } = generateIdentity();
+    const parties = scenario.prosumers.map((prosumer, i) => {
+      const { secretKey, identity } = generateIdentity(
+        options.identitySeed === undefined ? undefined : identitySeedOf(options.identitySeed, i),
+      );
       return new ProsumerParty({ prosumer, secretKey, identity }, { allowReveal });
     });
     return {
@@ -84,6 +88,7 @@ export async function startParties(
           offset: groups[g]![0],
           prosumers: scenario.prosumers.slice(...groups[g]!),
           allowReveal,
+          identitySeed: options.identitySeed,
         }),
       ),
     );

@@ -14,25 +14,26 @@
 // connected half of the suspects it asks their masks across the cut and checks that half's sum; only
 // halves whose every connected piece has at least `minGroup` parties are ever summed, so no sum over
 // fewer than minGroup parties is learnt. The last suspects (fewer than 2·minGroup) are excluded.
+// (Recovery and halving: recovery.ts.)
 import { createHash, randomBytes } from 'node:crypto';
-import { accumulateWords, decodeSums, type Layout, MAX_PARTIES } from '../secagg/fixed.ts';
+import { type Layout, MAX_PARTIES } from '../secagg/fixed.ts';
 import { defaultMaskDegree, isConnectedWithin, maskingGraph } from '../secagg/graph.ts';
 import { verifyHelloAsync } from '../secagg/keys.ts';
 import type { Tariffs } from '../types.ts';
 import { DecodeError } from '../wire.ts';
-import { boundLayout, fieldIndex, finalLayout, iterationLayout } from './layouts.ts';
+import { boundLayout, finalLayout, iterationLayout } from './layouts.ts';
 import {
   CHALLENGE_LENGTH,
   decodeReply,
   encodeRequest,
   type HelloReply,
   Kind,
-  MAX_REVEAL_TARGETS,
   Method,
   type Request,
   type RevealedReport,
   sameBytes,
 } from './messages.ts';
+import { RoundRecovery } from './recovery.ts';
 import type { PartyAnswer, PartyTransport } from './transport.ts';
 
 export type SessionErrorCode = 'TOO_MANY_PARTIES' | 'NO_PARTIES' | 'SUMS_INVALID';
@@ -386,217 +387,38 @@ export class PoolSession {
         if (a.ok) keep?.(i, a.bytes);
       }
     }
-    const masks = new Map<string, Uint8Array>();
+    const recovery = new RoundRecovery(
+      {
+        round,
+        layout: l,
+        sessionId: this.sessionId,
+        graph: this.graph,
+        maskedWith,
+        minGroup: this.options.minGroup ?? 3,
+        deadlineMs: this.options.roundDeadlineMs ?? ROUND_DEADLINE_MS,
+        exchange: (requests, deadline) => this.exchange(requests, deadline),
+        check: (i, a, accept, words) => this.check(i, a, accept, words),
+      },
+      accepted,
+      dropped,
+    );
     for (let attempt = 0; ; attempt++) {
-      await this.recover(round, l, accepted, dropped, maskedWith, masks);
+      for (const [i, reason] of await recovery.recover())
+        this.exclude(i, round, `could not reveal masks: ${reason}`);
       if (accepted.size === 0)
         return { values: l.fields.map((f) => new Float64Array(f.length)), contributors: 0 };
-      const result = this.sumOf(l, [...accepted.keys()], accepted, maskedWith, masks, dropped.size === 0);
+      const result = recovery.sumOf([...accepted.keys()], dropped.size === 0);
       if (result.valid) return { values: result.values, contributors: accepted.size };
       if (attempt >= 3)
         throw new SessionError(
           'SUMS_INVALID',
           `round ${round}: the sums stay invalid after excluding suspects`,
         );
-      const culprits = await this.identify(round, l, accepted, maskedWith, masks);
-      for (const i of culprits) {
+      for (const i of await recovery.identify()) {
         this.exclude(i, round, 'a contribution beyond what honest parties send (found by halving)');
         accepted.delete(i);
         dropped.add(i);
       }
-    }
-  }
-
-  /** Reveals, from every accepted party, the masks it shared with dropped ones; drops those who fail. */
-  private async recover(
-    round: number,
-    l: Layout,
-    accepted: Map<number, Uint8Array>,
-    dropped: Set<number>,
-    maskedWith: Map<number, readonly number[]>,
-    masks: Map<string, Uint8Array>,
-  ): Promise<void> {
-    for (;;) {
-      if (dropped.size === 0) return;
-      const wanted = new Map<number, number[]>();
-      for (const i of accepted.keys()) {
-        const targets = maskedWith.get(i)!.filter((j) => dropped.has(j) && !masks.has(`${i}:${j}`));
-        if (targets.length > 0) wanted.set(i, targets);
-      }
-      if (wanted.size === 0) return;
-      const failed = await this.reveal(round, l, wanted, masks);
-      if (failed.size === 0) continue;
-      for (const [i, reason] of failed) {
-        this.exclude(i, round, `could not reveal masks: ${reason}`);
-        accepted.delete(i);
-        dropped.add(i);
-      }
-    }
-  }
-
-  /** Asks each party in `wanted` for its masks with the listed neighbours; returns those who failed. */
-  private async reveal(
-    round: number,
-    l: Layout,
-    wanted: Map<number, number[]>,
-    masks: Map<string, Uint8Array>,
-  ): Promise<Map<number, string>> {
-    const failed = new Map<number, string>();
-    let pending = new Map(wanted);
-    while (pending.size > 0) {
-      const requests = new Map<number, Uint8Array>();
-      const asked = new Map<number, number[]>();
-      const rest = new Map<number, number[]>();
-      for (const [i, targets] of pending) {
-        const now = targets.slice(0, MAX_REVEAL_TARGETS);
-        if (targets.length > now.length) rest.set(i, targets.slice(now.length));
-        asked.set(i, now);
-        requests.set(i, encodeRequest({ kind: Kind.reveal, session: this.sessionId, round, targets: now }));
-      }
-      const answers = await this.exchange(requests, this.options.roundDeadlineMs ?? ROUND_DEADLINE_MS);
-      for (const [i, targets] of asked) {
-        const a = answers.get(i) ?? { ok: false as const, failure: 'failed' as const, detail: 'no answer' };
-        let got: { index: number; words: Uint8Array }[] = [];
-        const reason = this.check(
-          i,
-          a,
-          (r) => {
-            if (r.kind !== Kind.masks || r.round !== round || !sameBytes(r.session, this.sessionId))
-              return false;
-            if (r.masks.length !== targets.length || r.masks.some((m, k) => m.index !== targets[k]))
-              return false;
-            got = r.masks;
-            return true;
-          },
-          l.words,
-        );
-        if (reason) {
-          failed.set(i, reason);
-          rest.delete(i);
-        } else for (const m of got) masks.set(`${i}:${m.index}`, m.words.slice());
-      }
-      pending = rest;
-    }
-    return failed;
-  }
-
-  /**
-   * The sum over `members` of their values: their masked vectors minus the masks they shared with
-   * anyone outside `members` (which must have been revealed).
-   */
-  private sumOf(
-    l: Layout,
-    members: number[],
-    accepted: Map<number, Uint8Array>,
-    maskedWith: Map<number, readonly number[]>,
-    masks: Map<string, Uint8Array>,
-    closed = false,
-  ): { values: Float64Array[]; valid: boolean } {
-    const inside = new Set(closed ? [] : members);
-    const lo = new Float64Array(l.words);
-    const hi = new Float64Array(l.words);
-    for (const i of members) {
-      accumulateWords(accepted.get(i)!, 0, l.words, 1, lo, hi);
-      // `closed`: nobody outside `members` masked with them this round (no drop-out): nothing to remove.
-      if (closed) continue;
-      for (const j of maskedWith.get(i)!) {
-        if (inside.has(j)) continue;
-        const m = masks.get(`${i}:${j}`);
-        if (!m) throw new Error(`internal: mask ${i}:${j} needed but not revealed`);
-        // Party i added +mask for a higher index and -mask for a lower one: take it back out.
-        accumulateWords(m, 0, l.words, j > i ? -1 : 1, lo, hi);
-      }
-    }
-    const { values, invalid } = decodeSums(l, lo, hi, members.length);
-    const count = values[fieldIndex(l, 'count')]![0]!;
-    return { values, valid: invalid === undefined && count === members.length };
-  }
-
-  /** Connected pieces of `members` in the masking graph restricted to them. */
-  private components(members: number[]): number[][] {
-    const inside = new Set(members);
-    const seen = new Set<number>();
-    const out: number[][] = [];
-    for (const start of members) {
-      if (seen.has(start)) continue;
-      const piece = [start];
-      seen.add(start);
-      for (let q = 0; q < piece.length; q++) {
-        for (const j of this.graph[piece[q]!]!) {
-          if (inside.has(j) && !seen.has(j)) {
-            seen.add(j);
-            piece.push(j);
-          }
-        }
-      }
-      out.push(piece);
-    }
-    return out;
-  }
-
-  /**
-   * Splits a connected group in two parts whose connected pieces all have at least `minGroup` members:
-   * a breadth-first prefix of about half (connected), plus any piece of the rest that would be too small
-   * (each touches the prefix, so the part stays connected). Tries each member as the root; undefined if
-   * no root gives a proper split.
-   */
-  private split(group: number[], minGroup: number): [number[], number[]] | undefined {
-    for (const root of group) {
-      const ordered = this.components([root, ...group.filter((i) => i !== root)])[0]!;
-      const half = ordered.slice(0, Math.floor(group.length / 2));
-      const inHalf = new Set(half);
-      const rest = group.filter((i) => !inHalf.has(i));
-      const kept: number[] = [];
-      for (const piece of this.components(rest)) {
-        if (piece.length < minGroup) half.push(...piece);
-        else kept.push(...piece);
-      }
-      if (half.length >= minGroup && kept.length >= minGroup) return [half, kept];
-    }
-    return undefined;
-  }
-
-  /** Finds the parties behind an invalid sum by halving (see the header); returns who to exclude. */
-  private async identify(
-    round: number,
-    l: Layout,
-    accepted: Map<number, Uint8Array>,
-    maskedWith: Map<number, readonly number[]>,
-    masks: Map<string, Uint8Array>,
-  ): Promise<number[]> {
-    const minGroup = this.options.minGroup ?? 3;
-    let suspects = [...accepted.keys()];
-    for (;;) {
-      const pieces = this.components(suspects);
-      if (pieces.length > 1) {
-        // Disconnected suspects: each piece's sum is already known from the revealed cuts.
-        const bad = pieces.find((p) => !this.sumOf(l, p, accepted, maskedWith, masks).valid);
-        if (!bad) return suspects;
-        suspects = bad;
-        continue;
-      }
-      if (suspects.length < 2 * minGroup) return suspects;
-      const split = this.split(pieces[0]!, minGroup);
-      if (!split) return suspects;
-      const [half, other] = split;
-      const inHalf = new Set(half);
-      // Reveal the masks across the cut, from both sides (each side's sum needs its own).
-      const wanted = new Map<number, number[]>();
-      const suspectSet = new Set(suspects);
-      for (const i of suspects) {
-        const targets = maskedWith
-          .get(i)!
-          .filter(
-            (j) =>
-              accepted.has(j) &&
-              (!suspectSet.has(j) || inHalf.has(i) !== inHalf.has(j)) &&
-              !masks.has(`${i}:${j}`),
-          );
-        if (targets.length > 0) wanted.set(i, targets);
-      }
-      const failed = await this.reveal(round, l, wanted, masks);
-      if (failed.size > 0) return [...failed.keys()];
-      suspects = this.sumOf(l, half, accepted, maskedWith, masks).valid ? other : half;
     }
   }
 

@@ -1,7 +1,7 @@
 // Worker-thread host for simulated prosumer parties: each party's data and keys live here, and only the
 // protocol's bytes cross the thread boundary (batches, transport.ts). One worker per core.
 import { parentPort } from 'node:worker_threads';
-import { generateIdentity } from '../secagg/keys.ts';
+import { generateIdentity, identitySeedOf } from '../secagg/keys.ts';
 import type { Prosumer } from '../types.ts';
 import { ProsumerParty } from './party.ts';
 import { serveBatch } from './transport.ts';
@@ -9,7 +9,7 @@ import { serveBatch } from './transport.ts';
 const parties = new Map<number, ProsumerParty>();
 
 type Request =
-  | { op: 'create'; offset: number; prosumers: Prosumer[]; allowReveal: boolean }
+  | { op: 'create'; offset: number; prosumers: Prosumer[]; allowReveal: boolean; identitySeed?: string }
   | { op: 'batch'; bytes: Uint8Array }
   | { op: 'outcomes' };
 
@@ -17,9 +17,11 @@ parentPort!.on('message', (req: Request) => {
   try {
     if (req.op === 'create') {
       req.prosumers.forEach((prosumer, k) => {
-        const { secretKey, identity } = generateIdentity();
+        const i = req.offset + k;
+        const seed = req.identitySeed === undefined ? undefined : identitySeedOf(req.identitySeed, i);
+        const { secretKey, identity } = generateIdentity(seed);
         parties.set(
-          req.offset + k,
+          i,
           new ProsumerParty({ prosumer, secretKey, identity }, { allowReveal: req.allowReveal }),
         );
       });

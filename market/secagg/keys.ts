@@ -8,6 +8,7 @@
 // @noble/secp256k1 and 0.7 ms with OpenSSL, one X25519 agreement 0.09 ms; a 10,000-prosumer VPP with 28
 // neighbours each needs 280,000 agreements (docs/market.md).
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -20,6 +21,9 @@ import {
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+// SEC1 ECPrivateKey without its public key (OpenSSL computes it), for keys derived from a seed.
+const SECP_SEC1_SHORT = Buffer.from('302e0201010420', 'hex');
+const SECP_SEC1_CURVE = Buffer.from('a00706052b8104000a', 'hex');
 // SEC1 ECPrivateKey with its public key included (OpenSSL would otherwise recompute it: 1 ms).
 const SECP_SEC1_HEAD = Buffer.from('30540201010420', 'hex');
 const SECP_SEC1_MID = Buffer.from('a00706052b8104000aa124032200', 'hex');
@@ -128,9 +132,19 @@ export function pairSecret(mine: PartyKeys, theirMaskPublic: Uint8Array): Uint8A
   return new Uint8Array(hkdfSync('sha256', shared, 'vppchain market pair mask', info, 32));
 }
 
-/** A fresh secp256k1 identity (simulated parties; real prosumers have a key file). */
-export function generateIdentity(): { secretKey: Uint8Array; identity: Uint8Array } {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+/**
+ * A secp256k1 identity for a simulated party: fresh, or derived from `seed` (reproducible simulations
+ * and tests: the roster, hence the masking graph, is the same every run). Real prosumers have a key file.
+ */
+export function generateIdentity(seed?: Uint8Array): { secretKey: Uint8Array; identity: Uint8Array } {
+  const privateKey = seed
+    ? createPrivateKey({
+        // SHA-256 of the seed is a valid scalar except with negligible probability (≥ n or zero).
+        key: Buffer.concat([SECP_SEC1_SHORT, createHash('sha256').update(seed).digest(), SECP_SEC1_CURVE]),
+        format: 'der',
+        type: 'sec1',
+      })
+    : generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey;
   const jwk = privateKey.export({ format: 'jwk' });
   const secretKey = new Uint8Array(Buffer.from(jwk.d!, 'base64url'));
   const x = Buffer.from(jwk.x!, 'base64url');
@@ -140,3 +154,6 @@ export function generateIdentity(): { secretKey: Uint8Array; identity: Uint8Arra
   identity.set(x, 1);
   return { secretKey, identity };
 }
+
+/** The seed of simulated party `index`'s key under a run's identity seed. */
+export const identitySeedOf = (seed: string, index: number): Uint8Array => Buffer.from(`${seed}/${index}`);

@@ -158,6 +158,15 @@ describe('keys', () => {
         pairSecret(ka, partyKeys(generateIdentity().secretKey, generateIdentity().identity).maskPublic),
       ),
     );
+    // Seeded identities (reproducible simulations) are valid keys, the same for the same seed.
+    const seeded = generateIdentity(Buffer.from('seed/1'));
+    expect(Buffer.from(seeded.identity)).toEqual(Buffer.from(secp.getPublicKey(seeded.secretKey, true)));
+    expect(Buffer.from(generateIdentity(Buffer.from('seed/1')).secretKey)).toEqual(
+      Buffer.from(seeded.secretKey),
+    );
+    expect(Buffer.from(generateIdentity(Buffer.from('seed/2')).secretKey)).not.toEqual(
+      Buffer.from(seeded.secretKey),
+    );
     // The mask key is derived from the identity key: the same every time.
     expect(Buffer.from(partyKeys(a.secretKey, a.identity).maskPublic)).toEqual(Buffer.from(ka.maskPublic));
   });
