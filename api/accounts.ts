@@ -45,6 +45,7 @@ export async function accountRoutes(app: FastifyInstance, opts: { node: NodePort
       schema: {
         summary: 'an account at the head (unknown addresses have zero balance and nonce)',
         tags: ['accounts'],
+        operationId: 'getAccount',
         params: {
           type: 'object',
           required: ['address'],

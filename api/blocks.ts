@@ -99,6 +99,7 @@ export async function blockRoutes(app: FastifyInstance, opts: { node: NodePort }
       schema: {
         summary: 'a block by height (main chain), hash (any known branch) or "latest"',
         tags: ['chain'],
+        operationId: 'getBlock',
         params: {
           type: 'object',
           required: ['id'],
@@ -129,6 +130,7 @@ export async function blockRoutes(app: FastifyInstance, opts: { node: NodePort }
       schema: {
         summary: `main-chain blocks from a height, ascending (at most ${MAX_BLOCKS_PER_PAGE}; transactions omitted)`,
         tags: ['chain'],
+        operationId: 'listBlocks',
         querystring: {
           type: 'object',
           additionalProperties: false,

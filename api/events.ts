@@ -37,6 +37,7 @@ export async function eventRoutes(
           .map(([k, d]) => `${k} (${d})`)
           .join('; ')}`,
         tags: ['events'],
+        operationId: 'streamEvents',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -49,7 +50,11 @@ export async function eventRoutes(
           properties: { 'last-event-id': { type: 'string', pattern: '^[0-9]{1,15}$' } },
         },
         response: {
-          200: { type: 'string', description: 'text/event-stream' },
+          200: {
+            description:
+              'a stream of server-sent events, one per node event: id, event (the kind), data (JSON)',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
           ...errorResponses,
         },
       },

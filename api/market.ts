@@ -53,6 +53,115 @@ const bill = {
   },
 } as const;
 
+const address = { type: 'string', pattern: '^0x[0-9a-f]{40}$' } as const;
+const side = { type: 'string', enum: ['buy', 'sell'] } as const;
+const basePerKwh = { type: 'integer', description: 'token base units per kWh' } as const;
+const auction = {
+  type: 'object',
+  required: ['interval', 'window', 'status', 'prices', 'bidCount', 'bids', 'clearing'],
+  properties: {
+    interval: { type: 'string' },
+    window: {
+      type: 'object',
+      description: 'ms since the Unix epoch (chain time)',
+      required: ['open', 'close', 'deliveryStart', 'deliveryEnd'],
+      properties: {
+        open: { type: 'integer', description: 'bids for the interval are first accepted' },
+        close: {
+          type: 'integer',
+          description: 'the gate: the first block at or after it clears the interval',
+        },
+        deliveryStart: { type: 'integer' },
+        deliveryEnd: { type: 'integer' },
+      },
+    },
+    status: {
+      type: 'string',
+      enum: ['open', 'closed', 'cleared', 'empty'],
+      description: 'closed: past the gate, not cleared yet; empty: no bids',
+    },
+    prices: {
+      type: 'object',
+      required: ['gridSellPrice', 'gridBuyPrice', 'imbalanceShortPrice', 'imbalanceLongPrice'],
+      properties: {
+        gridSellPrice: basePerKwh,
+        gridBuyPrice: basePerKwh,
+        imbalanceShortPrice: basePerKwh,
+        imbalanceLongPrice: basePerKwh,
+      },
+    },
+    bidCount: { type: 'integer' },
+    bids: {
+      type: ['array', 'null'],
+      description: 'null until the gate has closed',
+      items: {
+        type: 'object',
+        required: ['vpp', 'side', 'steps', 'height'],
+        properties: {
+          vpp: address,
+          side,
+          steps: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['qty', 'price'],
+              properties: { qty: { type: 'integer', description: 'Wh' }, price: basePerKwh },
+            },
+          },
+          height: { type: 'integer', description: 'block that placed the bid' },
+        },
+      },
+    },
+    clearing: {
+      type: ['object', 'null'],
+      description: 'null until cleared; money in token base units',
+      required: [
+        'height',
+        'tradedWh',
+        'welfare',
+        'deficit',
+        'grid',
+        'operatorNet',
+        'unpaid',
+        'participants',
+        'excluded',
+      ],
+      properties: {
+        height: { type: 'integer' },
+        tradedWh: u64String,
+        welfare: u64String,
+        deficit: {
+          ...u64String,
+          description: 'VCG deficit, funded by the market operator (the grid account)',
+        },
+        grid: {
+          type: 'object',
+          required: ['soldWh', 'boughtWh', 'revenue', 'expense'],
+          properties: { soldWh: u64String, boughtWh: u64String, revenue: u64String, expense: u64String },
+        },
+        operatorNet: { type: 'string', pattern: '^-?[0-9]{1,20}$' },
+        unpaid: u64String,
+        participants: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['vpp', 'side', 'qtyWh', 'payment', 'gridWh', 'gridPayment'],
+            properties: {
+              vpp: address,
+              side,
+              qtyWh: u64String,
+              payment: { ...u64String, description: "VCG payment: a buyer's to pay, a seller's to receive" },
+              gridWh: { ...u64String, description: 'Wh left to the grid at its prices' },
+              gridPayment: u64String,
+            },
+          },
+        },
+        excluded: { type: 'array', items: address, description: 'bidders no longer active VPPs at the gate' },
+      },
+    },
+  },
+} as const;
+
 export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
   const { node } = opts;
   const params = node.params;
@@ -62,6 +171,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
     {
       schema: {
         tags: ['market'],
+        operationId: 'getAuction',
         summary:
           'An auction interval: window, status, prices, bids once closed, and the clearing (trades, VCG payments, grid residual, deficit)',
         params: {
@@ -69,7 +179,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
           required: ['interval'],
           properties: { interval: { anyOf: [u64String, { type: 'string', enum: ['current', 'next'] }] } },
         },
-        response: errorResponses,
+        response: { 200: auction, ...errorResponses },
       },
     },
     async (req) => {
@@ -94,6 +204,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
     {
       schema: {
         tags: ['market'],
+        operationId: 'getVppBills',
         summary:
           "A VPP's bills per interval, each with its line items, clearing and metering blocks and their confirmations",
         params: {
@@ -158,6 +269,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { node: NodePort 
     {
       schema: {
         tags: ['market'],
+        operationId: 'getIntervalBills',
         summary: 'All bills of one interval (for the grid operator)',
         querystring: {
           type: 'object',

@@ -1,6 +1,7 @@
 // GET /metrics (Prometheus text) and the request-latency hook. The node owns the metrics (so that any
 // part of it can add and update its own); the port gives the API the exposition and the ones it updates.
 import type { FastifyInstance } from 'fastify';
+import { errorResponses } from './errors.ts';
 import type { NodePort } from './port.ts';
 
 export async function metricsRoutes(app: FastifyInstance, opts: { node: NodePort }): Promise<void> {
@@ -11,7 +12,14 @@ export async function metricsRoutes(app: FastifyInstance, opts: { node: NodePort
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
         tags: ['node'],
-        response: { 200: { type: 'string' } },
+        operationId: 'getMetrics',
+        response: {
+          200: {
+            description: 'the Prometheus text format, version 0.0.4 (metrics: docs/api.md)',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (_request, reply) => {

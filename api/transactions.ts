@@ -86,6 +86,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: Node
       schema: {
         summary: 'submit a signed transaction (mempool + gossip)',
         tags: ['transactions'],
+        operationId: 'submitTransaction',
         body: submitBody,
         response: {
           202: { type: 'object', required: ['hash'], properties: { hash: hash32 } },
@@ -127,6 +128,7 @@ export async function transactionRoutes(app: FastifyInstance, opts: { node: Node
         summary:
           'a transaction: pending (mempool), confirmed (main chain) or dropped (with the reason); 404 when unknown',
         tags: ['transactions'],
+        operationId: 'getTransaction',
         params: {
           type: 'object',
           required: ['hash'],

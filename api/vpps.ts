@@ -223,6 +223,7 @@ export async function vppRoutes(app: FastifyInstance, opts: { file?: string }): 
     {
       schema: {
         tags: ['market'],
+        operationId: 'getVppRun',
         summary:
           "VPP agents' published run: phase, intervals, day-ahead results, costs and savings (not chain data)",
         response: { 200: vppSummarySchema, ...errorResponses },
@@ -261,13 +262,20 @@ export async function vppRoutes(app: FastifyInstance, opts: { file?: string }): 
     {
       schema: {
         tags: ['market'],
+        operationId: 'getVppExport',
         summary: "The run's CSV files (intervals, bills per VPP and prosumer, savings), for download",
         params: {
           type: 'object',
           required: ['file'],
           properties: { file: { type: 'string', enum: [...EXPORT_FILES] } },
         },
-        response: { 200: { type: 'string' }, ...errorResponses },
+        response: {
+          200: {
+            description: 'the CSV file (an attachment)',
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../../api/server.ts';
 import { commitScheduleCall, meterReportCall, placeBidCall } from '../../../contracts-vm/abi/calls.ts';
+import { auctionView } from '../../../contracts-vm/queries.ts';
 import { initDataDir, VppNode } from '../../../node/node.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
 
@@ -71,6 +72,12 @@ describe('auction and bill routes', () => {
     );
     expect(BigInt(payments[keys.vpp2.address]) - BigInt(payments[keys.vpp1.address])).toBe(
       BigInt(done.body.clearing.deficit),
+    );
+    // The reply schema serialises the whole view: nothing of it is dropped.
+    expect(done.body).toEqual(
+      JSON.parse(
+        JSON.stringify(auctionView(node.chain.headState, params, 2n, node.chain.tip.header.timestamp)),
+      ),
     );
     expect((await get('/v1/auctions/1')).body.status).toBe('empty');
     expect((await get('/v1/auctions/current')).body.interval).toBe('2');
