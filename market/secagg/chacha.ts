@@ -3,7 +3,8 @@
 // round's mask is fresh and revealing one round's mask (dropout recovery) says nothing about another's.
 // Written here rather than taken from a library because masks are added straight into a party's
 // accumulator: no keystream buffer per call, which matters at 28 masks per prosumer per round.
-// Checked against the RFC 8439 test vector and @noble/ciphers in test/unit/market/secagg.test.ts.
+// Checked against the RFC 8439 test vector and OpenSSL's ChaCha20 (node:crypto) in
+// test/unit/market/secagg.test.ts.
 
 const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
 
