@@ -89,6 +89,8 @@ export interface Bound {
   session: Uint8Array;
   round: number;
   prices: Float64Array;
+  /** Neighbours out of the session from this round on (as in ROUND). */
+  excluded: number[];
 }
 
 export interface Finish {
@@ -189,7 +191,7 @@ export function encodeRequest(m: Request): Uint8Array {
     case Kind.reveal:
       return w.raw(m.session).u32(m.round).u32s(m.targets).finish();
     case Kind.bound:
-      return w.raw(m.session).u32(m.round).f64s(m.prices).finish();
+      return w.raw(m.session).u32(m.round).f64s(m.prices).u32s(m.excluded).finish();
     case Kind.finish:
       w.raw(m.session)
         .u32(m.round)
@@ -319,6 +321,7 @@ export function decodeRequest(bytes: Uint8Array, periods?: number): Request {
         session: r.raw(SESSION_ID_LENGTH, 'session'),
         round: r.u32('round'),
         prices: r.f64s(T(), 'prices'),
+        excluded: r.u32s(MAX_NEIGHBOURS, 'excluded'),
       };
       break;
     case Kind.finish: {

@@ -270,6 +270,7 @@ export class ProsumerParty {
 
   private bound(m: Bound): Reply {
     const s = this.current(m.session, m.round);
+    this.drop(s, m.excluded);
     const value = s.agent.lagrangianBound(m.prices);
     const words = this.mask(s, boundLayout(), [[value], [1]], m.round);
     return { kind: Kind.masked, session: m.session, round: m.round, words };

@@ -167,11 +167,9 @@ export class PoolSession {
     requests: Map<number, Uint8Array>,
     deadlineMs: number,
   ): Promise<Map<number, PartyAnswer>> {
-    const seen = new Set<Uint8Array>();
     for (const body of requests.values()) {
       this.traffic.messages++;
       this.traffic.bytes += body.length;
-      seen.add(body);
     }
     const answers = await this.transport.exchange(requests, deadlineMs);
     for (const a of answers.values()) {
@@ -253,7 +251,9 @@ export class PoolSession {
     // The seed is the roster (identities in index order): the same graph, and the same pairwise
     // secrets, every day the roster is the same.
     const hash = createHash('sha256');
-    for (const p of this.parties) hash.update(p?.identity ?? new Uint8Array(33));
+    this.parties.forEach((p, i) => {
+      hash.update(this.options.roster?.[i]?.identity ?? p?.identity ?? new Uint8Array(33));
+    });
     const full = maskingGraph(
       n,
       this.options.maskDegree ?? defaultMaskDegree(n),
@@ -448,11 +448,12 @@ export class PoolSession {
   /** The certificate round: the sum of the parties' Lagrangian lower bounds at `prices`. */
   async bound(prices: ArrayLike<number>): Promise<SumResult> {
     const p = Float64Array.from(prices);
-    return this.secureRound(boundLayout(), (round) => ({
+    return this.secureRound(boundLayout(), (round, excluded) => ({
       kind: Kind.bound,
       session: this.sessionId,
       round,
       prices: p,
+      excluded,
     }));
   }
 

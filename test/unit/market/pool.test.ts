@@ -120,6 +120,35 @@ describe('drop-outs', () => {
   });
 });
 
+describe('rounds after a drop-out', () => {
+  it('tell the neighbours in the next request of any kind (iteration, certificate, final)', async () => {
+    const scenario = generated(12, 15);
+    const parties = await startParties(scenario, { threads: 0, identitySeed: 'rounds-test' });
+    let gone = false;
+    const session = await PoolSession.open(
+      faulty(
+        parties.transport,
+        scenario.periods,
+        async (i, _kind, _round, answer) => (gone && i === 3 ? timeout : answer()),
+        [],
+      ),
+      { tariffs: scenario.tariffs, periodMinutes: scenario.periodMinutes, method: 'admm' },
+    );
+    const prices = scenario.tariffs.retail.map((r, t) => (r + scenario.tariffs.feedIn[t]!) / 2);
+    const step = { prices, meanTrade: new Array<number>(scenario.periods).fill(0), rho: 0.05 };
+    expect((await session.iterate({ iteration: 1, ...step })).contributors).toBe(12);
+    gone = true;
+    expect((await session.iterate({ iteration: 2, ...step })).contributors).toBe(11);
+    // Party 3's neighbours learn it is out from the certificate round's request: its sum is valid.
+    const bound = await session.bound(prices);
+    expect(bound.contributors).toBe(11);
+    expect([...session.excluded.keys()]).toEqual([3]);
+    const final = await session.finish({ prices, iterations: 2, converged: false, reveal: false });
+    expect(final.contributors).toBe(11);
+    expect([...session.excluded.keys()]).toEqual([3]);
+  });
+});
+
 describe('hostile agents', () => {
   it('rejects wrong dimensions, NaN, huge values and garbage; the market completes', async () => {
     const scenario = generated(20, 12, { batteryShare: 0.4 });
