@@ -62,3 +62,25 @@ export function genesisBlock(params: ChainParams): { block: Block; hash: Uint8Ar
   };
   return { block: { header, miner: GENESIS_MINER, txs: [] }, hash: headerHash(header), state };
 }
+
+/**
+ * How far in the past a genesis may lie for a chain that has no block yet. aserti3-2d anchors the
+ * difficulty at the genesis: a chain whose first block comes long after its genesis time starts at the
+ * easiest target and mines at full speed until its height catches up with the elapsed time (one hour at
+ * 2 s blocks is 1,800 blocks; the repository's week-old genesis.json, about 300,000). `vppchain node`
+ * refuses to mine on such a genesis unless told to (--allow-old-genesis); consensus does not change.
+ */
+export const MAX_FRESH_GENESIS_AGE_MS = 60 * 60_000;
+
+export interface GenesisAge {
+  ageMs: number;
+  /** Blocks mined at the easiest target before the chain's height catches up with the elapsed time. */
+  catchUpBlocks: number;
+}
+
+/** The genesis's age at `now` if it is older than MAX_FRESH_GENESIS_AGE_MS, else undefined. */
+export function staleGenesis(params: ChainParams, now: number): GenesisAge | undefined {
+  const ageMs = now - params.timestamp;
+  if (ageMs <= MAX_FRESH_GENESIS_AGE_MS) return undefined;
+  return { ageMs, catchUpBlocks: Math.floor(ageMs / params.blockTimeMs) };
+}

@@ -37,6 +37,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'create a secp256k1 key file',
     load: async () => (await import('./commands/keygen.ts')).default,
   },
+  genesis: {
+    summary: 'make the genesis file of a new network and print its hash',
+    load: async () => (await import('./commands/genesis.ts')).default,
+  },
   init: {
     summary: 'initialise a data directory from a genesis file',
     load: async () => (await import('./commands/init.ts')).default,

@@ -1,8 +1,10 @@
 // Who may connect: the connection gater's rules. Configured peers (bootstrap and devnet peers, which the
-// operator named) are admitted unless their own peer id is banned: an attacker's ban on the address they
-// share (a NAT, one machine) does not shut them out. Any other peer is refused when its id or its address
-// is banned (PeerScores) or when MAX_INBOUND_PEERS_PER_IP unconfigured peers are already connected inbound
-// from its address, so one address cannot fill our connections (and gossipsub's mesh) with identities.
+// operator named) are admitted unless their own peer id is banned or held off (a node of another chain,
+// other-chain.ts): an attacker's ban on the address they share (a NAT, one machine) does not shut them
+// out. Discovered peers (discovery.ts) are not configured peers. Any other peer is refused when its id or
+// its address is banned (PeerScores) or when MAX_INBOUND_PEERS_PER_IP unconfigured peers are already
+// connected inbound from its address, so one address cannot fill our connections (and gossipsub's mesh)
+// with identities.
 // Cheap checks first: before the encryption handshake only the address is known, and a full address is
 // refused there, before any handshake work (identities waiting for a slot retry often); a configured peer
 // on that address still connects, because we dial configured peers ourselves and outbound connections are
@@ -32,6 +34,8 @@ export interface AdmissionOptions {
   scores: PeerScores;
   /** An extra rule (tests use it to partition the network). */
   denyPeer?: (peerId: string) => boolean;
+  /** Peers held off for a while without a ban: nodes of another chain (other-chain.ts). */
+  heldOff?: (peerId: string) => boolean;
   /** The open connections, once libp2p exists (the gater is built before it). */
   connections?: () => Connection[];
 }
@@ -39,6 +43,7 @@ export interface AdmissionOptions {
 export class PeerAdmission {
   private readonly scores: PeerScores;
   private readonly denyPeer?: (peerId: string) => boolean;
+  private readonly heldOff?: (peerId: string) => boolean;
   connections: () => Connection[];
   private readonly configured = new Set<string>();
   /** Addresses of configured peers: from their multiaddrs and from their connections. */
@@ -47,6 +52,7 @@ export class PeerAdmission {
   constructor(opts: AdmissionOptions) {
     this.scores = opts.scores;
     this.denyPeer = opts.denyPeer;
+    this.heldOff = opts.heldOff;
     this.connections = opts.connections ?? (() => []);
   }
 
@@ -67,9 +73,9 @@ export class PeerAdmission {
     if (ip && this.configured.has(peer)) this.configuredIps.add(ip);
   }
 
-  /** Banned, or refused by the extra rule: no connection either way. */
+  /** Banned, held off (another chain's node), or refused by the extra rule: no connection either way. */
   isDenied(peer: string): boolean {
-    return this.scores.isBanned(peer) || (this.denyPeer?.(peer) ?? false);
+    return this.scores.isBanned(peer) || (this.heldOff?.(peer) ?? false) || (this.denyPeer?.(peer) ?? false);
   }
 
   /**
@@ -84,7 +90,7 @@ export class PeerAdmission {
 
   /** Why an inbound peer is refused once its id is known, or undefined if it is admitted. */
   refusalOf(peer: string, ip: string | undefined): string | undefined {
-    if (this.isDenied(peer)) return 'peer banned or denied';
+    if (this.isDenied(peer)) return 'peer banned, held off or denied';
     if (this.configured.has(peer)) return undefined;
     if (this.scores.isIpBanned(ip)) return `address ${ip} banned`;
     if (ip === undefined) return undefined;

@@ -1,4 +1,4 @@
-// The answers to the request-response protocols (docs/protocol.md, "Network"): status, blocks and headers
+// The answers to the request-response protocols (docs/protocol.md, "Network"): hello and status, blocks and headers
 // by height range, blocks by hash, pending transaction ids and transactions by hash. Each decodes its
 // request (a DecodeError is the asker's fault), reads the chain or the mempool and returns the response
 // items; serving them (stream limits, rate limits, verdicts on the peer) is Network's job.
@@ -13,6 +13,7 @@ import {
   decodeRange,
   decodeStatus,
   encodeStatus,
+  HELLO_PROTOCOL,
   MAX_BLOCKS_PER_REQUEST,
   MAX_HEADERS_PER_REQUEST,
   MAX_PENDING_IDS,
@@ -34,15 +35,15 @@ export interface AnswerSources {
 /** Every protocol of the chain with its answer. */
 export function answers(names: ChainNames, src: AnswerSources): [protocol: string, answer: Answer][] {
   const { chain, mempool } = src;
+  const status: Answer = async (req, peer) => {
+    const theirs = decodeStatus(req);
+    queueMicrotask(() => src.heardStatus(peer, theirs));
+    return [encodeStatus(src.status())];
+  };
   return [
-    [
-      names.status,
-      async (req, peer) => {
-        const theirs = decodeStatus(req);
-        queueMicrotask(() => src.heardStatus(peer, theirs));
-        return [encodeStatus(src.status())];
-      },
-    ],
+    // The hello answers any chain's node (its name has no genesis hash): so it learns which chain we are.
+    [HELLO_PROTOCOL, status],
+    [names.status, status],
     [
       names.blocksByRange,
       async (req) => {

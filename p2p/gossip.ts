@@ -4,13 +4,15 @@
 // its sender). Undecodable data is a reject (an undecodable block is also counted with the refused blocks,
 // code DECODE). Anything else is a failure of ours, not the sender's: the message is ignored (what we
 // could not judge is not forwarded), the sender is not penalised, and the error is reported with its
-// context (peer, topic, message id, block or transaction). A block that passed its proof of work and
-// became a candidate head, or was held as future, also tells the host when it arrived (the clock check).
+// context (peer, topic, message id, block or transaction). A peer record (discovery) is accepted if it
+// parses, else rejected as undecodable. A block that passed its proof of work and became a candidate
+// head, or was held as future, also tells the host when it arrived (the clock check).
 import { type GossipsubMessage, TopicValidatorResult } from '@libp2p/gossipsub';
 import { type Block, type BlockHeader, decodeBlock, headerHash } from '../protocol/block.ts';
 import { DecodeError, toHex } from '../protocol/bytes.ts';
 import { BlockError, BlockErrorCode, TxError } from '../protocol/errors.ts';
 import { envelopeFromBytes, type TxEnvelope } from '../protocol/tx.ts';
+import { peerRecordProblem } from './discovery.ts';
 import type { BlockArrival, GossipHost } from './host.ts';
 import { PeerAction } from './peers.ts';
 
@@ -78,6 +80,11 @@ export class GossipValidator {
   private judge(topic: string, data: Uint8Array, subject: Subject, peer: string): Promise<Judgement> {
     if (topic === this.host.names.blocksTopic) return this.judgeBlock(data, subject, peer);
     if (topic === this.host.names.txsTopic) return this.judgeTx(data, subject);
+    if (topic === this.host.names.peersTopic) {
+      // A peer record (discovery.ts): forwarded if well formed; what it claims is checked by dialling it.
+      const problem = peerRecordProblem(data);
+      return Promise.resolve(problem ? offence(`malformed peer record: ${problem}`) : ACCEPT);
+    }
     // gossipsub's allowedTopics keeps other topics out; nothing here to forward either way.
     return Promise.resolve({ result: TopicValidatorResult.Reject });
   }

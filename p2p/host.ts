@@ -77,6 +77,13 @@ export interface TxAdmission {
 export interface SyncHost extends PeerVerdicts, PeerRequests, BlockImport {
   /** Our chain's status, as sent to peers. */
   status(): Status;
+  /** The peer's status names our chain: from now on it counts as a peer. */
+  sameChain(peer: string): void;
+  /**
+   * The peer's status names another chain, seen in the answer to our request ('asked') or in its request
+   * to us ('answered'): it is disconnected and held off, not penalised (other-chain.ts).
+   */
+  otherChain(peer: string, theirs: Status, via: 'asked' | 'answered'): void;
   /** Hash of our main-chain block at a height, if we have one. */
   mainHashAt(height: number): Promise<Uint8Array | undefined>;
   /** A range sync imported blocks: gossip our head, so that peers further behind catch up at once. */
@@ -86,7 +93,7 @@ export interface SyncHost extends PeerVerdicts, PeerRequests, BlockImport {
 export interface TxSyncHost extends PeerVerdicts, PeerRequests, TxAdmission {}
 
 export interface GossipHost extends PeerVerdicts, BlockImport, Pick<TxAdmission, 'admitTx'> {
-  readonly names: Pick<ChainNames, 'blocksTopic' | 'txsTopic'>;
+  readonly names: Pick<ChainNames, 'blocksTopic' | 'txsTopic' | 'peersTopic'>;
   /** Hands gossipsub its verdict on a message (with asyncValidation it forwards only accepted ones). */
   report(msgId: string, propagationSource: string, result: TopicValidatorResult): void;
   /** A gossiped block's parent is unknown: catch up with the peer that sent it. */

@@ -1,17 +1,22 @@
-// The libp2p host of a node, configured for this network: TCP, noise, yamux, identify and gossipsub with
-// async validation, content-addressed message ids, only the chain's two topics, the scoring of
-// gossip-scoring.ts and the connection gater of admission.ts, and libp2p's own limits on inbound
-// connections. Network (network.ts) creates it and wires the services to it.
+// The libp2p host of a node, configured for this network: TCP, noise, yamux, identify, gossipsub with
+// async validation, content-addressed message ids, only the chain's three topics (blocks, transactions,
+// peer records) and the scoring of gossip-scoring.ts, peer discovery over gossipsub (discovery.ts), the
+// connection gater of admission.ts, and libp2p's own limits on inbound connections. Listening on every
+// interface (0.0.0.0), it announces its other addresses but not loopback ones, which would lead a peer on
+// another machine to itself. Network (network.ts) creates it and wires the services to it.
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { type GossipSub, gossipsub, type TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { sha256 } from '../protocol/hash.ts';
-import type { PeerAdmission } from './admission.ts';
+import { ipOf, type PeerAdmission } from './admission.ts';
+import { peerDiscoveryService, stampAnnouncements } from './discovery.ts';
 import { gossipScoring } from './gossip-scoring.ts';
+import { isLoopback } from './peers.ts';
 import type { ChainNames } from './protocol.ts';
 
 /**
@@ -22,7 +27,17 @@ import type { ChainNames } from './protocol.ts';
 export const INBOUND_CONNECTIONS_PER_SECOND_PER_IP = 5;
 export const MAX_PENDING_INBOUND_UPGRADES = 16;
 
-export type NodeLibp2p = Libp2p<{ pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>> }>;
+export type NodeLibp2p = Libp2p<{
+  pubsub: GossipSub;
+  identify: ReturnType<ReturnType<typeof identify>>;
+  discovery: PeerDiscovery;
+}>;
+
+/** Our addresses without the loopback ones, unless there are no others (a node on 127.0.0.1). */
+export function announceable(addrs: Multiaddr[]): Multiaddr[] {
+  const outside = addrs.filter((a) => !isLoopback(ipOf(a)));
+  return outside.length > 0 ? outside : addrs;
+}
 
 /** Parts of gossipsub's implementation missing from its exported GossipSub interface. */
 export interface GossipSubInternals {
@@ -45,12 +60,14 @@ export interface Libp2pNodeOptions {
   names: ChainNames;
   maxBlockBytes: number;
   admission: PeerAdmission;
+  /** How often our peer record is announced (discovery.ts). */
+  discoveryIntervalMs?: number;
 }
 
 export async function createLibp2pNode(o: Libp2pNodeOptions): Promise<NodeLibp2p> {
   const libp2p = await createLibp2p({
     privateKey: o.privateKey,
-    addresses: { listen: [`/ip4/${o.listenHost}/tcp/${o.listenPort}`] },
+    addresses: { listen: [`/ip4/${o.listenHost}/tcp/${o.listenPort}`], announceFilter: announceable },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -61,17 +78,22 @@ export async function createLibp2pNode(o: Libp2pNodeOptions): Promise<NodeLibp2p
     },
     services: {
       identify: identify(),
-      pubsub: gossipsub({
-        ...gossipScoring(o.bootstrap, o.admission.configuredIps),
-        asyncValidation: true,
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        globalSignaturePolicy: 'StrictNoSign',
-        // Content-addressed ids: the same block or transaction from two peers is one message.
-        msgIdFn: (msg) => sha256(msg.data),
-        maxInboundDataLength: o.maxBlockBytes + 64 * 1024,
-        allowedTopics: [o.names.blocksTopic, o.names.txsTopic],
-      }),
+      pubsub: (components: Parameters<ReturnType<typeof gossipsub>>[0]) => {
+        const pubsub = gossipsub({
+          ...gossipScoring(o.bootstrap, o.admission.configuredIps),
+          asyncValidation: true,
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          globalSignaturePolicy: 'StrictNoSign',
+          // Content-addressed ids: the same block or transaction from two peers is one message.
+          msgIdFn: (msg) => sha256(msg.data),
+          maxInboundDataLength: o.maxBlockBytes + 64 * 1024,
+          allowedTopics: [o.names.blocksTopic, o.names.txsTopic, o.names.peersTopic],
+        })(components);
+        stampAnnouncements(pubsub, o.names.peersTopic);
+        return pubsub;
+      },
+      discovery: peerDiscoveryService(o.names.peersTopic, o.discoveryIntervalMs),
     },
   });
   o.admission.connections = () => libp2p.getConnections();

@@ -1,6 +1,9 @@
 // The node's network: the libp2p host (libp2p-node.ts: TCP, noise, yamux, identify, gossipsub with the
 // scoring of gossip-scoring.ts, the connection gater of admission.ts), serving requests (answers.ts), peer
-// scoring (peers.ts), bootstrap peers and reconnection, and the clock check (clock.ts). Gossip validation
+// scoring (peers.ts), bootstrap peers and reconnection, peer discovery (discovery.ts), peers of another
+// chain (other-chain.ts: disconnected, held off, never counted; `peerCount` counts only peers whose status
+// named our chain), the operator's log of peer events (peer-log.ts, through the injected P2pLog of log.ts)
+// and the clock check (clock.ts). Gossip validation
 // (gossip.ts), range sync (sync.ts) and mempool sync (txsync.ts) see the chain and mempool only through the
 // ports of host.ts, which this class provides. No promise is left without a handler: work nobody awaits
 // reports its failure as an 'internal-error' event (written to stderr when nobody listens), never as an
@@ -9,29 +12,35 @@
 import { EventEmitter } from 'node:events';
 import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr } from '@multiformats/multiaddr';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
 import { type Block, type BlockHeader, encodeBlock } from '../protocol/block.ts';
-import { DecodeError } from '../protocol/bytes.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
 import { ipOf, PeerAdmission } from './admission.ts';
-import { type Answer, answers } from './answers.ts';
+import { answers } from './answers.ts';
+import { ChainPeers } from './chain-peers.ts';
 import { ClockEstimator, type ClockReport, describeClock } from './clock.ts';
+import { ConfiguredPeers } from './configured-peers.ts';
+import { DiscoveryDialer } from './discovery.ts';
 import { GossipValidator } from './gossip.ts';
 import {
   type BlockArrival,
   describeInternalError,
   type GossipHost,
   type InternalError,
+  type PeerVerdicts,
   type SyncHost,
   type TxSyncHost,
 } from './host.ts';
 import { createLibp2pNode, type GossipSubInternals, type NodeLibp2p } from './libp2p-node.ts';
-import { PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
+import { consoleP2pLog, type P2pLog } from './log.ts';
+import { OtherChainPeers, otherChainReport } from './other-chain.ts';
+import { type PeerLogEvents, peerLogListeners } from './peer-log.ts';
+import { type PeerAction, PeerScores, type PenaltyOutcome, RateLimiter } from './peers.ts';
 import { type ChainNames, chainNames, type Status } from './protocol.ts';
-import { request, respond } from './reqresp.ts';
-import { SyncService } from './sync.ts';
+import { request } from './reqresp.ts';
+import { serveRequest } from './serve.ts';
+import { type PeerHead, SyncService } from './sync.ts';
 import { TxSync } from './txsync.ts';
 
 export interface NetworkOptions {
@@ -44,13 +53,17 @@ export interface NetworkOptions {
   reconnectMs?: number;
   txSyncMs?: number;
   statusPollMs?: number;
+  /** Where peer events are written for the operator (log.ts); default: one line each on the console. */
+  log?: P2pLog;
+  /** Dial the peers discovery finds (discovery.ts); default true. Our record is announced either way. */
+  discovery?: boolean;
+  discoveryIntervalMs?: number;
 }
 
-export interface NetworkEvents {
-  'peer:connect': [string];
-  'peer:disconnect': [string];
-  penalty: [string, number, string];
-  ban: [string];
+/** How long a peer of another chain that asked us for our status has to read our answer before we hang up. */
+const OTHER_CHAIN_ANSWER_GRACE_MS = 1000;
+
+export interface NetworkEvents extends PeerLogEvents {
   /** A failure of ours while handling a peer (not the peer's fault): for the node's log. */
   'internal-error': [InternalError];
   /** Our clock started or stopped disagreeing with the peers' block times beyond the drift rule. */
@@ -66,6 +79,10 @@ export class Network extends EventEmitter<NetworkEvents> {
   readonly sync: SyncService;
   readonly txSync: TxSync;
   readonly admission: PeerAdmission;
+  readonly discovery: DiscoveryDialer;
+  private readonly configured: ConfiguredPeers;
+  /** The peers of our chain among the connected ones; peers of another chain held off. */
+  readonly peers: ChainPeers;
   private readonly clock: ClockEstimator;
   private readonly gossip: GossipValidator;
   private readonly limiter = new RateLimiter(50, 20);
@@ -81,6 +98,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     mempool: Mempool,
     scores: PeerScores,
     admission: PeerAdmission,
+    otherChains: OtherChainPeers,
     opts: NetworkOptions,
   ) {
     super();
@@ -89,14 +107,52 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.mempool = mempool;
     this.scores = scores;
     this.admission = admission;
+    this.peers = new ChainPeers(
+      {
+        connections: (peer) => libp2p.getConnections(peerIdFromString(peer)),
+        isConfigured: (peer) => admission.isConfigured(peer),
+      },
+      otherChains,
+    );
     this.opts = opts;
+    this.configured = new ConfiguredPeers(
+      { libp2p, admission, direct: this.pubsubInternals.direct, stopped: () => this.stopped },
+      opts.bootstrap,
+    );
     this.names = chainNames(chain.genesisHash);
     this.clock = new ClockEstimator(chain.params.maxFutureDriftMs);
     const host = this.host();
     this.sync = new SyncService(host);
     this.txSync = new TxSync(host);
     this.gossip = new GossipValidator(host);
+    this.discovery = new DiscoveryDialer({
+      self: libp2p.peerId.toString(),
+      connections: () => libp2p.getConnections().length,
+      isConnected: (peer) => libp2p.getConnections(peerIdFromString(peer)).length > 0,
+      isRefused: (peer) => admission.isDenied(peer),
+      dial: async (peer, addrs, signal) => {
+        this.peers.dialling(peer);
+        await libp2p.dial(addrs, { signal });
+      },
+    });
+    this.discovery.enabled = opts.discovery !== false;
+    const facts = {
+      connection: (peer: string) => this.peers.connection(peer),
+      peerCount: () => this.peerCount,
+      bannedAddress: (peer: string) => scores.bannedAddressOf(peer),
+    };
+    const log = peerLogListeners(facts, opts.log ?? consoleP2pLog);
+    for (const event of Object.keys(log) as (keyof PeerLogEvents)[])
+      this.on(event, log[event] as (...args: unknown[]) => void);
   }
+
+  /** Verdicts on peers, for the request handlers (serve.ts). */
+  private readonly verdicts: PeerVerdicts = {
+    penalise: (peer, action, reason) => {
+      this.penalise(peer, action, reason);
+    },
+    internalError: (e) => this.internalError(e),
+  };
 
   private get pubsubInternals(): GossipSubInternals {
     return this.libp2p.services.pubsub as unknown as GossipSubInternals;
@@ -110,11 +166,10 @@ export class Network extends EventEmitter<NetworkEvents> {
       names: this.names,
       blockLimits: chain.params,
       status: () => this.status(),
+      sameChain: (peer) => this.peers.sameChain(peer),
+      otherChain: (peer, theirs, via) => this.otherChain(peer, theirs, via),
       request: (peer, protocol, body, limits) => request(this.libp2p, peer, protocol, body, limits),
-      penalise: (peer, action, reason) => {
-        this.penalise(peer, action, reason);
-      },
-      internalError: (e) => this.internalError(e),
+      ...this.verdicts,
       mainHashAt: async (height) => (await chain.getMainNode(height))?.hash,
       importBlock: (block, from) => chain.processBlock(block, from),
       refuseUndecodable: (reason) => chain.refuseUndecodable(reason),
@@ -130,7 +185,12 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   static async create(chain: Chain, mempool: Mempool, opts: NetworkOptions): Promise<Network> {
     const scores = new PeerScores();
-    const admission = new PeerAdmission({ scores, denyPeer: opts.denyPeer });
+    const otherChains = new OtherChainPeers();
+    const admission = new PeerAdmission({
+      scores,
+      denyPeer: opts.denyPeer,
+      heldOff: (peer) => otherChains.isHeld(peer),
+    });
     for (const addr of opts.bootstrap) admission.configure(addr);
     const libp2p = await createLibp2pNode({
       privateKey: opts.privateKey,
@@ -140,8 +200,9 @@ export class Network extends EventEmitter<NetworkEvents> {
       names: chainNames(chain.genesisHash),
       maxBlockBytes: chain.params.maxBlockBytes,
       admission,
+      discoveryIntervalMs: opts.discoveryIntervalMs,
     });
-    const net = new Network(libp2p, chain, mempool, scores, admission, opts);
+    const net = new Network(libp2p, chain, mempool, scores, admission, otherChains, opts);
     await net.wire();
     return net;
   }
@@ -154,14 +215,41 @@ export class Network extends EventEmitter<NetworkEvents> {
     return this.libp2p.getMultiaddrs().map((m) => m.toString());
   }
 
+  /** Connected peers whose status named our chain (a peer between connection and status is not one yet). */
   get peerCount(): number {
-    return this.libp2p.getPeers().length;
+    return this.peers.count;
+  }
+
+  /** A peer of another chain: not counted, held off, logged once per hold, disconnected (other-chain.ts). */
+  private otherChain(peer: string, theirs: Status, via: 'asked' | 'answered'): void {
+    if (this.peers.otherChain(peer))
+      this.emit('other-chain', otherChainReport(peer, this.status(), theirs, via));
+    const hangUp = () => void this.hangUp(peer);
+    // It asked us: our answer, which tells it our chain for its own log, is still being written.
+    if (via === 'answered') this.timers.push(setTimeout(hangUp, OTHER_CHAIN_ANSWER_GRACE_MS).unref());
+    else hangUp();
+  }
+
+  /**
+   * The connected peer with the most work that told us its head (sync.ts), for readiness: how far our
+   * head is from the best chain known. Undefined before any connected peer has sent its status.
+   */
+  bestPeerHead(): (PeerHead & { peer: string }) | undefined {
+    let best: (PeerHead & { peer: string }) | undefined;
+    for (const id of this.libp2p.getPeers()) {
+      const head = this.sync.peerHead(id.toString());
+      if (head && (!best || head.totalWork > best.totalWork)) best = { ...head, peer: id.toString() };
+    }
+    return best;
   }
 
   private async wire(): Promise<void> {
     const { pubsub } = this.libp2p.services;
     pubsub.subscribe(this.names.blocksTopic);
     pubsub.subscribe(this.names.txsTopic);
+    this.libp2p.services.discovery.addEventListener('peer', ({ detail }) => {
+      void this.discovery.discovered(detail);
+    });
     pubsub.addEventListener('gossipsub:message', ({ detail: msg }) =>
       this.detach('gossip', msg.propagationSource.toString(), this.gossip.validate(msg), {
         topic: msg.msg.topic,
@@ -174,16 +262,22 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.detach(
         'handshake',
         peer,
-        this.sync.handshake(e.detail).then(() => this.txSync.pullFrom(e.detail)),
+        this.sync
+          .handshake(e.detail, { hello: true })
+          .then(() => (this.peers.has(peer) ? this.txSync.pullFrom(e.detail) : undefined)),
       );
     });
-    this.libp2p.addEventListener('peer:disconnect', (e) => this.emit('peer:disconnect', e.detail.toString()));
+    this.libp2p.addEventListener('peer:disconnect', (e) => {
+      const peer = e.detail.toString();
+      this.peers.disconnected(peer);
+      this.emit('peer:disconnect', peer);
+    });
     this.libp2p.addEventListener('connection:open', ({ detail: connection }) => {
       const peer = connection.remotePeer.toString();
       const ip = ipOf(connection.remoteAddr);
-      // A connection whose upgrade passed the gater just before the peer was banned: closed at once.
+      // A connection whose upgrade passed the gater just before the peer was banned or held off: closed at once.
       if (this.admission.isDenied(peer)) {
-        connection.abort(new Error('peer is banned'));
+        connection.abort(new Error('peer is banned or held off'));
         return;
       }
       this.scores.noteAddress(peer, ip);
@@ -194,7 +288,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       mempool: this.mempool,
       status: () => this.status(),
       heardStatus: (peer: PeerId, theirs: Status) =>
-        this.detach('sync', peer.toString(), this.sync.onStatus(peer, theirs)),
+        this.detach('sync', peer.toString(), this.sync.onStatus(peer, theirs, 'answered')),
     };
     await Promise.all(
       answers(this.names, sources).map(([protocol, answer]) =>
@@ -204,7 +298,7 @@ export class Network extends EventEmitter<NetworkEvents> {
             this.detach(
               'serve',
               connection.remotePeer.toString(),
-              this.serve(protocol, stream, connection, answer),
+              serveRequest(this.verdicts, this.limiter, protocol, stream, connection, answer),
               {
                 protocol,
               },
@@ -213,38 +307,6 @@ export class Network extends EventEmitter<NetworkEvents> {
         ),
       ),
     );
-  }
-
-  /**
-   * Serves a request with rate limiting. A malformed request costs the peer points; a failure of our
-   * handler is reported; a stream that fails or times out is only aborted (the peer may just have left).
-   */
-  private async serve(
-    protocol: string,
-    stream: Stream,
-    connection: Connection,
-    answer: Answer,
-  ): Promise<void> {
-    const peer = connection.remotePeer.toString();
-    if (!this.limiter.allow(`${peer} ${protocol}`)) {
-      this.penalise(peer, PeerAction.MidTolerance, `rate limit on ${protocol}`);
-      stream.abort(new Error('rate limited'));
-      return;
-    }
-    let handlerFailure: unknown;
-    try {
-      await respond(stream, (req) =>
-        answer(req, connection.remotePeer).catch((err: unknown) => {
-          handlerFailure = err;
-          throw err;
-        }),
-      );
-    } catch (err) {
-      if (err instanceof DecodeError)
-        this.penalise(peer, PeerAction.LowTolerance, `malformed request on ${protocol}: ${err.message}`);
-      else if (err === handlerFailure) this.internalError({ activity: 'serve', error: err, peer, protocol });
-      stream.abort(err instanceof Error ? err : new Error(String(err)));
-    }
   }
 
   status(): Status {
@@ -329,11 +391,8 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   async start(): Promise<void> {
     await this.libp2p.start();
-    const reconnect = () => {
-      for (const addr of this.opts.bootstrap) void this.dial(addr);
-    };
-    reconnect();
-    this.timers.push(setInterval(reconnect, this.opts.reconnectMs ?? 3000));
+    this.configured.dialAll();
+    this.timers.push(setInterval(() => this.configured.dialAll(), this.opts.reconnectMs ?? 3000));
     // Pending transactions gossip may have lost are pulled from a random peer every few seconds.
     this.timers.push(
       setInterval(() => {
@@ -357,27 +416,15 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   /**
    * Adds a configured peer: kept connected (dialled now and after every drop), a gossipsub direct peer,
-   * admitted past address bans and the per-address limit (admission.ts).
+   * admitted past address bans and the per-address limit (configured-peers.ts).
    */
   addBootstrap(addr: string): void {
-    if (!this.opts.bootstrap.includes(addr)) this.opts.bootstrap.push(addr);
-    const id = this.admission.configure(addr);
-    if (id) this.pubsubInternals.direct.add(id);
-    void this.dial(addr);
+    this.configured.add(addr);
   }
 
-  /** Dials a bootstrap address unless already connected or banned; never rejects. */
-  async dial(addr: string): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const ma = multiaddr(addr);
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value;
-      if (id && (this.libp2p.getConnections(peerIdFromString(id)).length > 0 || this.scores.isBanned(id)))
-        return;
-      await this.libp2p.dial(ma, { signal: AbortSignal.timeout(5000) });
-    } catch {
-      // unreachable for now; the reconnect timer tries again
-    }
+  /** Dials a configured address unless already connected or refused by the gater; never rejects. */
+  dial(addr: string): Promise<void> {
+    return this.configured.dial(addr);
   }
 
   async hangUp(peer: string): Promise<void> {
@@ -386,7 +433,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) clearTimeout(t);
     await this.sync.stop();
     await this.libp2p.stop();
   }

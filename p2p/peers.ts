@@ -85,6 +85,12 @@ export class PeerScores {
     return until !== undefined && until > this.now();
   }
 
+  /** The address a peer's ban also covers: its last address, unless loopback (or not banned). */
+  bannedAddressOf(peer: string): string | undefined {
+    const ip = this.peers.get(peer)?.ip;
+    return this.isIpBanned(ip) ? ip : undefined;
+  }
+
   bannedPeers(): string[] {
     return [...this.peers.entries()].filter(([, e]) => e.bannedUntil > this.now()).map(([p]) => p);
   }

@@ -1,6 +1,8 @@
 // Wire protocols between nodes (docs/protocol.md, "Network"). Every name carries the chain's genesis
-// hash, so two chains never exchange a byte. Requests and responses are length-prefixed (unsigned varint)
-// canonical encodings with hard size limits.
+// hash, so two chains never exchange chain data, except the hello: the status exchange on connect, under a
+// name without the genesis hash, so that a node of another chain is recognised and told apart (other-chain.ts)
+// instead of failing to negotiate. Requests and responses are length-prefixed (unsigned varint) canonical
+// encodings with hard size limits.
 import { DecodeError, Reader, toHex, Writer } from '../protocol/bytes.ts';
 
 export const MAX_BLOCKS_PER_REQUEST = 64;
@@ -11,9 +13,14 @@ export const MAX_TXS_PER_REQUEST = 256;
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const MAX_REQUEST_BYTES = 4096;
 
+/** The status exchange on connect, the same for every chain: request and response are a Status. */
+export const HELLO_PROTOCOL = '/vppchain/hello/1';
+
 export interface ChainNames {
   blocksTopic: string;
   txsTopic: string;
+  /** Peer records for discovery (discovery.ts). */
+  peersTopic: string;
   status: string;
   blocksByRange: string;
   blocksByHash: string;
@@ -27,6 +34,7 @@ export function chainNames(genesisHash: Uint8Array): ChainNames {
   return {
     blocksTopic: `/vppchain/${g}/blocks/1`,
     txsTopic: `/vppchain/${g}/txs/1`,
+    peersTopic: `/vppchain/${g}/peers/1`,
     status: `/vppchain/${g}/req/status/1`,
     blocksByRange: `/vppchain/${g}/req/blocks_by_range/1`,
     blocksByHash: `/vppchain/${g}/req/blocks_by_hash/1`,

@@ -19,9 +19,12 @@ import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './protocol.ts';
 
 export class ResponseError extends Error {
   override name = 'ResponseError';
-  /** 'invalid': the peer sent something malformed or oversize; 'timeout'/'failed': it did not answer. */
-  readonly kind: 'invalid' | 'timeout' | 'failed';
-  constructor(kind: 'invalid' | 'timeout' | 'failed', message: string) {
+  /**
+   * 'invalid': the peer sent something malformed or oversize; 'timeout'/'failed': it did not answer;
+   * 'unsupported': it does not speak the protocol (a node of another chain: the names carry the genesis).
+   */
+  readonly kind: 'invalid' | 'timeout' | 'failed' | 'unsupported';
+  constructor(kind: ResponseError['kind'], message: string) {
     super(message);
     this.kind = kind;
   }
@@ -62,6 +65,7 @@ function classify(err: unknown): ResponseError {
   const e = err as Error;
   if (e instanceof ResponseError) return e;
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return new ResponseError('timeout', e.message);
+  if (e.name === 'UnsupportedProtocolError') return new ResponseError('unsupported', e.message);
   if (e instanceof DecodeError || /Length|length|InvalidMessage/.test(e.name))
     return new ResponseError('invalid', `${e.name}: ${e.message}`);
   return new ResponseError('failed', `${e.name}: ${e.message}`);

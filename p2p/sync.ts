@@ -1,4 +1,7 @@
-// Range sync: on connect (and periodically, and when gossip brings an orphan) nodes exchange status; if
+// Range sync: on connect (by the chain-agnostic hello, falling back to our chain's status protocol for a
+// node without it), periodically, and when gossip brings an orphan, nodes exchange status. A status that
+// names another chain (genesis hash or chain id) is not an offence: the host disconnects that peer and holds
+// it off (other-chain.ts); a status of our chain makes the peer count as one. If
 // a peer has more total work, the node finds the highest common block by comparing header ranges with
 // its own main chain, then fetches blocks by height range in batches and imports them; fork choice
 // does the rest. One sync runs at a time; the best peer heard meanwhile is synced next. A sync that
@@ -20,6 +23,7 @@ import {
   decodeStatus,
   encodeRange,
   encodeStatus,
+  HELLO_PROTOCOL,
   MAX_BLOCKS_PER_REQUEST,
   MAX_HEADERS_PER_REQUEST,
   type Status,
@@ -47,6 +51,12 @@ const realClock: SyncClock = {
   cancel: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** A peer's head as its last status said. */
+export interface PeerHead {
+  height: number;
+  totalWork: bigint;
+}
+
 interface Asked {
   /** When the last status request to the peer started. */
   at: number;
@@ -64,6 +74,8 @@ export class SyncService {
   private readonly asked = new Map<string, Asked>();
   /** At most one deferred catch-up per peer. */
   private readonly deferred = new Map<string, unknown>();
+  /** The head each peer last told us in a status, for readiness (bounded like `asked`). */
+  private readonly heads = new Map<string, PeerHead>();
   blocksImported = 0;
   /** Status requests not sent at once because one was in flight or the last was too recent. */
   handshakesSkipped = 0;
@@ -77,12 +89,17 @@ export class SyncService {
     return this.running !== undefined;
   }
 
+  /** The head a peer last told us in a status (on our chain), if it did. */
+  peerHead(peer: string): PeerHead | undefined {
+    return this.heads.get(peer);
+  }
+
   /**
    * Asks a peer for its status (sending ours) and syncs from it if it is ahead. Not sent while another
    * request to the peer is in flight, nor, for a `catchUp` (gossip brought an orphan), within
    * MIN_CATCH_UP_INTERVAL_MS of the last one: then a catch-up is deferred instead.
    */
-  async handshake(peer: PeerId, opts: { catchUp?: boolean } = {}): Promise<void> {
+  async handshake(peer: PeerId, opts: { catchUp?: boolean; hello?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     const id = peer.toString();
     const t = this.clock.now();
@@ -102,15 +119,34 @@ export class SyncService {
     this.asked.set(id, entry);
     if (this.asked.size > MAX_TRACKED_PEERS) this.asked.delete(this.asked.keys().next().value!);
     try {
-      const [item] = await this.ask(peer, this.host.names.status, encodeStatus(this.host.status()), 1, 256);
-      if (!item) throw new ResponseError('invalid', 'empty status response');
-      await this.onStatus(peer, decodeStatus(item));
+      const item = await this.askStatus(peer, opts.hello ?? false);
+      // A peer that speaks neither is no node of ours: never counted, judged by what it does.
+      if (item !== undefined) await this.onStatus(peer, decodeStatus(item), 'asked');
     } catch (err) {
       this.punish(peer, err);
     } finally {
       entry.inFlight = false;
       if (entry.again) this.deferCatchUp(peer, entry.at + MIN_CATCH_UP_INTERVAL_MS - this.clock.now());
     }
+  }
+
+  /**
+   * The peer's status by the hello (any chain's node answers it) or by our chain's status protocol (also
+   * the fallback for a node without the hello); undefined if the peer speaks neither.
+   */
+  private async askStatus(peer: PeerId, hello: boolean): Promise<Uint8Array | undefined> {
+    const ours = encodeStatus(this.host.status());
+    const protocols = hello ? [HELLO_PROTOCOL, this.host.names.status] : [this.host.names.status];
+    for (const protocol of protocols) {
+      try {
+        const [item] = await this.ask(peer, protocol, ours, 1, 256);
+        if (!item) throw new ResponseError('invalid', 'empty status response');
+        return item;
+      } catch (err) {
+        if (!(err instanceof ResponseError && err.kind === 'unsupported')) throw err;
+      }
+    }
+    return undefined;
   }
 
   /** One catch-up with `peer` after `ms` (none if one is already waiting). */
@@ -129,13 +165,17 @@ export class SyncService {
     this.deferred.set(id, handle);
   }
 
-  /** A peer told us its status (in a handshake either way round). */
-  async onStatus(peer: PeerId, status: Status): Promise<void> {
+  /** A peer told us its status: answering our request ('asked') or in its request to us ('answered'). */
+  async onStatus(peer: PeerId, status: Status, via: 'asked' | 'answered' = 'answered'): Promise<void> {
     const ours = this.host.status();
     if (status.chainId !== ours.chainId || !bytesEqual(status.genesisHash, ours.genesisHash)) {
-      this.host.penalise(peer.toString(), PeerAction.Fatal, 'status for another chain');
+      this.host.otherChain(peer.toString(), status, via);
       return;
     }
+    this.host.sameChain(peer.toString());
+    this.heads.delete(peer.toString()); // re-inserted last: the oldest is forgotten first
+    this.heads.set(peer.toString(), { height: status.headHeight, totalWork: status.totalWork });
+    if (this.heads.size > MAX_TRACKED_PEERS) this.heads.delete(this.heads.keys().next().value!);
     if (status.totalWork <= ours.totalWork) return;
     if (this.running) {
       if (!this.next || status.totalWork > this.next.status.totalWork) this.next = { peer, status };

@@ -1,12 +1,14 @@
 // `vppchain node`: one node process. Ports are probed before anything opens, and a port taken in between
 // is still told in one line (node/ports.ts); a node that fails to start stops what it had started, so the
 // process exits. SIGINT, SIGTERM and, with --exit-with-parent, the end of stdin stop it cleanly.
+import { staleGenesis } from '../../consensus/genesis.ts';
 import { readKeyFile } from '../keyfile.ts';
 import { VppNode } from '../node.ts';
 import { assertPortsFree, type PortClaim, portInUse } from '../ports.ts';
 import { blockLine } from '../report.ts';
 import { startTraffic } from '../traffic.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
+import { staleGenesisWords } from './genesis.ts';
 
 const HOST_RE = /^(\d{1,3}(\.\d{1,3}){3}|localhost|::1?|[0-9a-f:]+)$/i;
 
@@ -52,12 +54,13 @@ const command: Command = {
   usage:
     'node --datadir DIR [--mine] [--miner-key FILE] [--threads N] [--p2p-port P] [--p2p-host H] [--bootstrap MA,...]\n' +
     '            [--api-port P] [--api-host H] [--cors ORIGIN,...] [--rate-limit N] [--api-log LEVEL]\n' +
-    '            [--traffic-ms MS --traffic-key FILE] [--exit-with-parent] [--quiet]\n' +
+    '            [--traffic-ms MS --traffic-key FILE] [--exit-with-parent] [--quiet] [--allow-old-genesis]\n' +
     '  --mine          mine blocks (fees go to the node key, or to --miner-key)\n' +
     '  --threads N     mining worker threads (default: cores - 1, at least 1)\n' +
     '  --p2p-port P    libp2p TCP port (default 30300; 0 = any); without --p2p-port or --bootstrap the node still listens\n' +
     '  --p2p-host H    address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)\n' +
     '  --bootstrap     comma-separated multiaddrs of peers to keep connected to\n' +
+    '  --allow-old-genesis  mine although the genesis is over an hour old and the chain has no block\n' +
     '  --api-port P    HTTP API port (default 8545; 0 = any); --api-host as --p2p-host\n' +
     "  --cors ORIGINS  allow browser requests from these origins (comma-separated, or '*'); default off\n" +
     '  --rate-limit N  API requests per minute per client IP, loopback exempt (default 1200; 0 = no limit)\n' +
@@ -86,6 +89,7 @@ const command: Command = {
       'traffic-key': { type: 'string' },
       'exit-with-parent': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      'allow-old-genesis': { type: 'boolean', default: false },
     });
     if (!values.datadir) throw new UsageError('--datadir is required');
     const threads = intFlag(values.threads, 'threads', 0, 1, 64) || undefined;
@@ -126,6 +130,10 @@ const command: Command = {
           vppFile: values['vpp-file'],
         },
       });
+      const stale =
+        opened.chain.height === 0 && values.mine ? staleGenesis(opened.params, Date.now()) : undefined;
+      if (stale && !values['allow-old-genesis'])
+        throw new UsageError(`refusing to mine: ${staleGenesisWords(opened.params, stale)}`);
       await opened.start();
     } catch (err) {
       // What did start (libp2p listening, the ledger, worker threads) is stopped, so the process can exit.

@@ -198,7 +198,7 @@ describe('gossip verdicts of the validator (fake host)', () => {
       arrivals: [] as [string, number, string, number][],
     };
     const host: GossipHost = {
-      names: { blocksTopic: 'blocks', txsTopic: 'txs' },
+      names: { blocksTopic: 'blocks', txsTopic: 'txs', peersTopic: 'peers' },
       blockLimits: params,
       importBlock: async () => 'head',
       admitTx: async () => undefined,

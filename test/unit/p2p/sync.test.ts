@@ -61,6 +61,8 @@ function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = 
     announceHead: () => seen.announced++,
     penalise: (p, action) => seen.penalties.push([p, action]),
     internalError: (e) => seen.errors.push(e.error),
+    sameChain: () => undefined,
+    otherChain: () => undefined,
   };
   return { host, seen };
 }
