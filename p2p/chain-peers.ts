@@ -47,6 +47,11 @@ export class ChainPeers {
     this.discovered.add(peer);
   }
 
+  /** The discovery dialer's dial failed: nothing to remember (forged records name any peer id). */
+  dialFailed(peer: string): void {
+    if (this.ports.connections(peer).length === 0) this.discovered.delete(peer);
+  }
+
   disconnected(peer: string): void {
     this.counted.delete(peer);
     this.discovered.delete(peer);

@@ -88,6 +88,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly limiter = new RateLimiter(50, 20);
   private readonly opts: NetworkOptions;
   private timers: NodeJS.Timeout[] = [];
+  /** Hang-ups of other chains' peers waiting for our answer to be delivered (each removes itself). */
+  private readonly hangUps = new Set<NodeJS.Timeout>();
   private stopped = false;
   private clockSkewed = false;
   private lastAnnounced = '';
@@ -132,7 +134,10 @@ export class Network extends EventEmitter<NetworkEvents> {
       isRefused: (peer) => admission.isDenied(peer),
       dial: async (peer, addrs, signal) => {
         this.peers.dialling(peer);
-        await libp2p.dial(addrs, { signal });
+        await libp2p.dial(addrs, { signal }).catch((err: unknown) => {
+          this.peers.dialFailed(peer);
+          throw err;
+        });
       },
     });
     this.discovery.enabled = opts.discovery !== false;
@@ -226,8 +231,12 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.emit('other-chain', otherChainReport(peer, this.status(), theirs, via));
     const hangUp = () => void this.hangUp(peer);
     // It asked us: our answer, which tells it our chain for its own log, is still being written.
-    if (via === 'answered') this.timers.push(setTimeout(hangUp, OTHER_CHAIN_ANSWER_GRACE_MS).unref());
-    else hangUp();
+    if (via === 'asked') return hangUp();
+    const timer = setTimeout(() => {
+      this.hangUps.delete(timer);
+      hangUp();
+    }, OTHER_CHAIN_ANSWER_GRACE_MS).unref();
+    this.hangUps.add(timer);
   }
 
   /**
@@ -433,7 +442,7 @@ export class Network extends EventEmitter<NetworkEvents> {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of [...this.timers, ...this.hangUps]) clearTimeout(t);
     await this.sync.stop();
     await this.libp2p.stop();
   }
