@@ -40,3 +40,19 @@ export const transactionJson = {
 } as const;
 
 export const sharedSchemas = [payloadJson, transactionJson];
+
+/** The OpenAPI tags, in the order /docs (Swagger UI) groups the routes by them; every route has one. */
+export const apiTags = [
+  { name: 'chain', description: 'The chain: status, blocks by height or hash, pages of the main chain' },
+  { name: 'transactions', description: 'Submitting signed transactions and following them to a block' },
+  { name: 'accounts', description: 'Balances, nonces (pending included) and roles at the head' },
+  {
+    name: 'events',
+    description: 'Server-sent events: heads, reorgs, clearings, bill updates, dropped transactions',
+  },
+  {
+    name: 'market',
+    description: "Auctions, bills, committed schedules, and the VPP agents' published run (not chain data)",
+  },
+  { name: 'node', description: 'Operating the node: liveness, readiness and Prometheus metrics' },
+];
