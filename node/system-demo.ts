@@ -228,6 +228,11 @@ export async function runSystemDemo(
         .commitScheduleFrom(k)
         .catch((err) => out.line(`  ${a.name}: schedule from interval ${k} not committed: ${err}`));
     await Promise.all(agents.map((a) => commitFrom(a, k0)));
+    const firstIn = Math.max(0, Math.round((startOf(k0) - Date.now()) / 1000));
+    publisher.phase(
+      'day-ahead',
+      `Every VPP has committed its day-ahead plan on chain; real-time trading starts with the first interval in about ${firstIn} s (bids are taken ${DEMO_INTERVALS_AHEAD} intervals ahead).`,
+    );
     const wanted = s.intervals;
     out.line(
       `\nreal time: ${wanted ? `${wanted} intervals` : 'intervals until Ctrl-C'} of ${mpi} minutes of the simulated day from ${`${String(Math.floor(s.startMinute / 60)).padStart(2, '0')}:${String(s.startMinute % 60).padStart(2, '0')}`}, each ${s.chain.intervalMs / 1000} s here; the VPPs have committed their plans and bid from chain interval ${k0}`,

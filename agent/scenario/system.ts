@@ -216,7 +216,9 @@ function vppOf(
     );
     return undefined;
   }
-  if (typeof v.name !== 'string' || schemaFailed) return undefined;
+  // Inline prosumers and scenario files are checked even when the schema found problems elsewhere (so
+  // every problem is reported at once); a generator is run only on options the schema accepted.
+  if (typeof v.name !== 'string' || (kinds[0] === 'generate' && schemaFailed)) return undefined;
   const name = v.name;
   const label = typeof v.label === 'string' ? v.label : '';
   if (kinds[0] === 'generate') {

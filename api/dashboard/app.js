@@ -130,8 +130,7 @@ async function refreshAuction() {
     : '<span class="muted">not cleared yet</span>';
   $('trades').querySelector('tbody').innerHTML = (c?.participants ?? [])
     .map((p) => {
-      const sign = p.side === 'buy' ? 1 : -1;
-      return `<tr data-vpp="${p.vpp}" data-payment="${p.payment}"><td>${esc(state.names.get(p.vpp) ?? short(p.vpp))}</td><td>${p.side === 'buy' ? 'buys' : 'sells'}</td><td class="num">${wh(p.qtyWh)}</td><td class="num" data-testid="payment">${p.qtyWh === '0' ? '—' : `${money(sign * Number(p.payment), true)} ${p.side === 'buy' ? 'paid' : 'received'}`}</td><td class="num">${wh(p.gridWh)}</td><td class="num">${p.gridWh === '0' ? '—' : money(sign * Number(p.gridPayment), true)}</td></tr>`;
+      return `<tr data-vpp="${p.vpp}" data-payment="${p.payment}"><td>${esc(state.names.get(p.vpp) ?? short(p.vpp))}</td><td>${p.side === 'buy' ? 'buys' : 'sells'}</td><td class="num">${wh(p.qtyWh)}</td><td class="num" data-testid="payment">${p.qtyWh === '0' ? '—' : `${money(p.payment)} ${p.side === 'buy' ? 'paid' : 'received'}`}</td><td class="num">${wh(p.gridWh)}</td><td class="num">${p.gridWh === '0' ? '—' : `${money(p.gridPayment)} ${p.side === 'buy' ? 'paid' : 'received'}`}</td></tr>`;
     })
     .join('');
 }
@@ -237,7 +236,12 @@ events.addEventListener('head', (e) => {
 // published file every 2 s until real-time trading begins.
 const loadingPoll = setInterval(() => {
   const phase = state.published?.run?.phase;
-  if (phase && phase !== 'starting' && phase !== 'day-ahead') {
+  if (
+    phase &&
+    phase !== 'starting' &&
+    phase !== 'day-ahead' &&
+    (state.published.intervals ?? []).length > 0
+  ) {
     clearInterval(loadingPoll);
     refreshMarket();
     return;

@@ -131,12 +131,33 @@ function groupedBars({ name, title, subtitle, yTitle, rows, vpps, format, axisFo
   };
 }
 
-function linesOverDay({ name, title, subtitle, yTitle, rows, series, format, zero, step }) {
+const WIDTHS = [4.5, 3, 2, 1.5, 1.2, 1.2, 1.2, 1.2];
+
+function linesOverDay({
+  name,
+  title,
+  subtitle,
+  yTitle,
+  rows,
+  series,
+  format,
+  zero,
+  step,
+  perInterval: byInterval,
+}) {
   const layer = [
     {
-      mark: { type: 'line', interpolate: step ? 'step-after' : 'linear', strokeWidth: 2, point: !step },
+      mark: { type: 'line', interpolate: step ? 'step-after' : 'linear', point: !step },
       encoding: {
-        x: timeAxis('t'),
+        // Per interval: the interval's start on a band axis (a few minutes of the day would repeat 11:00).
+        x: byInterval ? { ...intervalAxis, title: 'interval (time of day it stands for)' } : timeAxis('t'),
+        // Wider first, narrower later: series on the same values show as nested stripes.
+        strokeWidth: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: { type: 'ordinal', domain: series, range: series.map((_, i) => WIDTHS[i % WIDTHS.length]) },
+        },
         y: {
           field: 'value',
           type: 'quantitative',
@@ -255,45 +276,53 @@ export function auctionChart(view, names = new Map()) {
   const traded = view.clearing ? Number(view.clearing.tradedWh) : 0;
   const series = ['demand (buy bids)', 'supply (sell bids)', 'grid sells at', 'grid buys at'];
   const top = Math.max(...rows.map((r) => r.price)) * 1.08;
-  const layer = [
-    {
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2.5 },
-      encoding: {
-        x: { field: 'wh', type: 'quantitative', title: 'energy (Wh, cumulative over the steps)' },
-        y: {
-          field: 'price',
-          type: 'quantitative',
-          title: 'price (GBP per kWh)',
-          scale: { domain: [0, top], nice: true },
-        },
-        color: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: { domain: series, range: ['#1f6feb', '#d1242f', '#cf5f00', '#1a7f37'] },
-        },
-        strokeDash: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: {
-            domain: series,
-            range: [
-              [1, 0],
-              [1, 0],
-              [6, 4],
-              [6, 4],
-            ],
-          },
-        },
-        tooltip: [
-          { field: 'series' },
-          { field: 'vpp', title: 'VPP' },
-          { field: 'price', type: 'quantitative', title: 'price (GBP/kWh)', format: '.4f' },
-          { field: 'stepWh', type: 'quantitative', title: 'step (Wh)' },
-          { field: 'wh', type: 'quantitative', title: 'from (Wh)' },
+  const encoding = {
+    x: { field: 'wh', type: 'quantitative', title: 'energy (Wh, cumulative over the steps)' },
+    y: {
+      field: 'price',
+      type: 'quantitative',
+      title: 'price (GBP per kWh)',
+      scale: { domain: [0, top], nice: true },
+    },
+    color: {
+      field: 'series',
+      type: 'nominal',
+      title: null,
+      scale: { domain: series, range: ['#1f6feb', '#d1242f', '#cf5f00', '#1a7f37'] },
+    },
+    strokeDash: {
+      field: 'series',
+      type: 'nominal',
+      title: null,
+      scale: {
+        domain: series,
+        range: [
+          [1, 0],
+          [1, 0],
+          [6, 4],
+          [6, 4],
         ],
       },
+    },
+    tooltip: [
+      { field: 'series' },
+      { field: 'vpp', title: 'VPP' },
+      { field: 'price', type: 'quantitative', title: 'price (GBP/kWh)', format: '.4f' },
+      { field: 'stepWh', type: 'quantitative', title: 'step (Wh)' },
+      { field: 'wh', type: 'quantitative', title: 'from (Wh)' },
+    ],
+  };
+  // The grid's lines first, under the bids' steps (a buyer's last step is often at the grid's price).
+  const layer = [
+    {
+      transform: [{ filter: "indexof(datum.series, 'grid') === 0" }],
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+      encoding,
+    },
+    {
+      transform: [{ filter: "indexof(datum.series, 'grid') !== 0" }],
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 3 },
+      encoding,
     },
   ];
   if (traded > 0)
@@ -369,12 +398,25 @@ export function runCharts(published) {
     const priceRows = [];
     for (const it of published.intervals) {
       const t = timeOfDay(it.minute);
-      priceRows.push({ series: 'grid sells at', t, time: clock(it.minute), value: gbp(it.gridSellPrice) });
-      priceRows.push({ series: 'grid buys at', t, time: clock(it.minute), value: gbp(it.gridBuyPrice) });
+      priceRows.push({
+        series: 'grid sells at',
+        n: it.n,
+        t,
+        time: clock(it.minute),
+        value: gbp(it.gridSellPrice),
+      });
+      priceRows.push({
+        series: 'grid buys at',
+        n: it.n,
+        t,
+        time: clock(it.minute),
+        value: gbp(it.gridBuyPrice),
+      });
       for (const v of it.vpps)
         if (Number(v.tradedWh) > 0)
           priceRows.push({
             series: `${v.name} ${v.side === 'sell' ? 'received' : 'paid'}`,
+            n: it.n,
             t,
             time: clock(it.minute),
             value: Math.abs(gbp(v.paymentUnits)) / (Number(v.tradedWh) / 1000),
@@ -385,8 +427,11 @@ export function runCharts(published) {
       linesOverDay({
         name: 'prices',
         title: 'Real-time prices',
-        subtitle:
-          "the grid's prices and what each VPP paid or received per kWh traded in the auction (its VCG payment ÷ energy)",
+        subtitle: [
+          "the grid's prices, and what each VPP paid or received",
+          'per kWh it traded in the auction (its VCG payment ÷ energy)',
+        ],
+        perInterval: true,
         yTitle: 'price (GBP per kWh)',
         rows: priceRows,
         series: priceSeries,
@@ -455,8 +500,10 @@ export function runCharts(published) {
         costBars({
           name: 'savings-prosumer',
           title: 'Cost per prosumer so far: traditional vs P2P',
-          subtitle:
-            'the shorter bar is what the prosumer pays; a P2P bar longer than the traditional one is a cost, not a saving',
+          subtitle: [
+            'grey: alone against the grid; green: with P2P trading. Lower is better:',
+            'a green bar left of its grey one is a saving, right of it an extra cost (negative costs were earned)',
+          ],
           rows: prosumerRows,
           groupField: 'prosumer',
           groupTitle: 'prosumer',

@@ -68,17 +68,26 @@ export async function renderChart(name, chart) {
 export function renderLoading(published) {
   const run = published?.run;
   const phase = run?.phase ?? 'starting';
-  const loading = phase === 'starting' || phase === 'day-ahead';
+  const first = phase === 'running' && (published?.intervals ?? []).length === 0;
+  const loading = phase === 'starting' || phase === 'day-ahead' || first;
   $('loading').hidden = !loading;
   if (!loading) return false;
   const vpps = published?.vpps ?? [];
+  const solved = vpps.length > 0 && vpps.every((v) => v.dayAhead?.status === 'done');
   $('loading-title').textContent =
-    phase === 'starting' ? 'Starting the nodes…' : 'Solving the day-ahead markets…';
-  $('loading-text').textContent =
-    run?.message ??
-    (phase === 'starting'
-      ? 'The grid operator and every VPP start a node; the agents begin once the nodes are connected and mining.'
-      : 'Each VPP clears a P2P market among its own prosumers for the whole day; real-time trading starts when all are done.');
+    phase === 'starting'
+      ? 'Starting the nodes…'
+      : first
+        ? 'Trading the first interval…'
+        : solved
+          ? 'Day-ahead markets solved: waiting for the first interval…'
+          : 'Solving the day-ahead markets…';
+  $('loading-text').textContent = first
+    ? 'The VPPs have bid their deviations; the first results appear once the interval is cleared, delivered, metered and its bills confirmed.'
+    : (run?.message ??
+      (phase === 'starting'
+        ? 'The grid operator and every VPP start a node; the agents begin once the nodes are connected and mining.'
+        : 'Each VPP clears a P2P market among its own prosumers for the whole day; real-time trading starts when all are done.'));
   $('progress').querySelector('tbody').innerHTML = vpps
     .map((v) => {
       const d = v.dayAhead ?? { status: 'waiting', iteration: 0, maxIterations: 0 };

@@ -14,7 +14,7 @@ export interface Chart {
 }
 
 const WIDTH = 980;
-const WIDTHS = [5, 3.4, 2.2, 1.4, 1.2, 1.2, 1.2, 1.2];
+const WIDTHS = [4, 2.8, 2, 1.5, 1.2, 1.2, 1.2, 1.2];
 
 interface Series {
   name: string;

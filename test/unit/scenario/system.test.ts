@@ -164,6 +164,18 @@ describe('system scenarios', () => {
     );
   });
 
+  it('the example of docs/scenario.md is a valid scenario: meter readings of one chosen day, half-hourly kW', () => {
+    const s = loadSystemScenario(
+      new URL('../../../agent/scenario/examples/two-vpps.json', import.meta.url).pathname,
+    );
+    expect(s.vpps.map((v) => `${v.name}: ${v.scenario.prosumers.map((p) => p.id).join(', ')}`)).toEqual([
+      'north: flat-a, flat-b, flat-c',
+      'south: house-1, house-2',
+    ]);
+    expect(s.vpps[1]!.scenario.prosumers[1]!.flexibleLoads[0]!.name).toBe('heat pump');
+    expect(s.vpps[0]!.sources.every((x) => x.load?.minuteKw?.length === 1440)).toBe(true);
+  });
+
   it('the built-in demo is a scenario file: three generated VPPs with their mixes and seeds', () => {
     const json = JSON.parse(readFileSync(DEMO_SCENARIO_FILE, 'utf8'));
     expect(json.vpps.map((v: { name: string; label: string }) => `${v.name} ${v.label}`)).toEqual([
