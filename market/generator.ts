@@ -29,6 +29,52 @@ export const DEFAULT_GENERATOR: GeneratorOptions = {
   generatorShare: 0.05,
 };
 
+/** The command-line flags of the generator's shares (`vppchain dayahead --heat-pump-share 0.3`, ...). */
+export const SHARE_FLAGS = {
+  'pv-share': 'pvShare',
+  'battery-share': 'batteryShare',
+  'ev-share': 'evShare',
+  'heat-pump-share': 'heatPumpShare',
+  'generator-share': 'generatorShare',
+} as const satisfies Record<string, keyof GeneratorOptions>;
+export type ShareFlag = keyof typeof SHARE_FLAGS;
+
+const SHARE_WORDS: Record<ShareFlag, string> = {
+  'pv-share': 'homes with PV',
+  'battery-share': 'homes with a battery',
+  'ev-share': 'homes with an EV',
+  'heat-pump-share': 'homes with a heat pump',
+  'generator-share': 'homes with a 1 kW micro-CHP',
+};
+
+/** Usage lines for the share flags, with their defaults. */
+export const SHARE_USAGE = (Object.keys(SHARE_FLAGS) as ShareFlag[]).map(
+  (f) =>
+    `  --${f} X`.padEnd(26) +
+    `share of ${SHARE_WORDS[f]}, 0 to 1 (default ${DEFAULT_GENERATOR[SHARE_FLAGS[f]]})`,
+);
+
+/**
+ * The shares given as flags (text, as parsed from a command line): each a number from 0 to 1. Returns the
+ * options to pass to generateScenario, or the problems, one per flag, naming it.
+ */
+export function sharesFromFlags(flags: Partial<Record<ShareFlag, string>>): {
+  shares: Partial<GeneratorOptions>;
+  problems: string[];
+} {
+  const shares: Partial<Record<(typeof SHARE_FLAGS)[ShareFlag], number>> = {};
+  const problems: string[] = [];
+  for (const f of Object.keys(SHARE_FLAGS) as ShareFlag[]) {
+    const text = flags[f];
+    if (text === undefined) continue;
+    const x = Number(text);
+    if (text.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1)
+      problems.push(`--${f} must be a number from 0 to 1 (the share of ${SHARE_WORDS[f]}), got '${text}'`);
+    else shares[SHARE_FLAGS[f]] = x;
+  }
+  return { shares, problems };
+}
+
 /** Returns scenario JSON (the file format, not yet validated): run it through parseScenario. */
 export function generateScenario(options: Partial<GeneratorOptions> = {}): Record<string, unknown> {
   const o = { ...DEFAULT_GENERATOR, ...options };
