@@ -231,7 +231,10 @@ export class Network extends EventEmitter<NetworkEvents> {
       this.emit('other-chain', otherChainReport(peer, this.status(), theirs, via));
     const hangUp = () => void this.hangUp(peer);
     // It asked us: our answer, which tells it our chain for its own log, is still being written.
-    if (via === 'asked') return hangUp();
+    if (via === 'asked') {
+      hangUp();
+      return;
+    }
     const timer = setTimeout(() => {
       this.hangUps.delete(timer);
       hangUp();

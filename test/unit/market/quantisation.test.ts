@@ -15,7 +15,6 @@ function plainSums(scenario: Scenario): PoolSums {
   const agents = scenario.prosumers.map(
     (p) => new ProsumerAgent(p, scenario.tariffs, periodHours(scenario), 'pool'),
   );
-  const T = scenario.periods;
   let previous: Float64Array[] | undefined;
   const sum = (rows: ArrayLike<number>[]) =>
     Float64Array.from({ length: rows[0]!.length }, (_, k) => rows.reduce((s, r) => s + r[k]!, 0));
