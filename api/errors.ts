@@ -77,6 +77,24 @@ export function sendError(
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * What a schema's pattern asks for, in words (a person reading a 400 should not have to read a regular
+ * expression); undefined for a pattern without words here, which keeps the validator's message.
+ */
+export function describePattern(pattern: string): string | undefined {
+  const address = /^\^0x\[0-9a-f(A-F)?\]\{40\}\$$/.exec(pattern);
+  if (address) return `must be an address: 0x and 40 ${address[1] ? '' : 'lowercase '}hex digits`;
+  if (pattern === '^(latest|[0-9]{1,10}|(0x)?[0-9a-fA-F]{64})$')
+    return "must be 'latest', a block height or a block hash (64 hex digits)";
+  if (/\{64\}\$$/.test(pattern)) return 'must be a hash: 64 hex digits (0x optional)';
+  if (/^\^\(0\|\[1-9\]\[0-9\]\{0,1[89]\}\)\$$/.test(pattern))
+    return 'must be a whole number as a decimal string (no sign, no leading zeros, at most 2^64 - 1)';
+  if (pattern === '^-?\\d{1,30}$') return 'must be a whole number as a decimal string';
+  const digits = /^\^\[0-9\]\{1,(\d+)\}\$$/.exec(pattern);
+  if (digits) return `must be a whole number of at most ${digits[1]} digits`;
+  return undefined;
+}
+
 /** Installs the error and not-found handlers that give every failure the one shape. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) => {
@@ -88,7 +106,9 @@ export function installErrorHandling(app: FastifyInstance): void {
         message:
           v.keyword === 'additionalProperties'
             ? `has unknown field '${(v.params as { additionalProperty?: string }).additionalProperty}'`
-            : (v.message ?? 'invalid'),
+            : v.keyword === 'pattern'
+              ? (describePattern((v.params as { pattern?: string }).pattern ?? '') ?? v.message ?? 'invalid')
+              : (v.message ?? 'invalid'),
       }));
       const first = details[0];
       return sendError(

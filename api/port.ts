@@ -56,6 +56,23 @@ export interface NodeActivity {
   clock?: { offsetMs: number | null; samples: number; peers: number; limitMs: number; skewed: boolean };
 }
 
+/** What GET /readyz judges: the ledger, the peers and how far the head is from the best peer's. */
+export interface NodeReadiness {
+  /** The ledger's database is open (false while the node stops). */
+  databaseOpen: boolean;
+  /** Our head's height. */
+  height: number;
+  /** Connected peers of our chain. */
+  peers: number;
+  /**
+   * The head height of the connected peer with the most work, as its last status said; null before any
+   * peer has told its head (or without networking).
+   */
+  bestPeerHeight: number | null;
+  /** A range sync is running. */
+  syncing: boolean;
+}
+
 /** The node's events, numbered, with a short history so that a reconnecting stream can resume. */
 export interface EventFeed {
   /** Id of the latest event (0 before the first). */
@@ -76,6 +93,8 @@ export interface ApiMetrics {
 }
 
 export interface NodePort {
+  /** The software's version (package.json), for GET /v1/status and /healthz. */
+  readonly version: string;
   readonly params: ChainParams;
   readonly chain: ChainReads;
   readonly mempool: MempoolReads;
@@ -85,6 +104,7 @@ export interface NodePort {
    */
   submitTx(env: TxEnvelope): Promise<void>;
   activity(): NodeActivity;
+  readiness(): NodeReadiness;
   readonly events: EventFeed;
   readonly metrics: ApiMetrics;
 }

@@ -5,7 +5,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ApiErrorCode } from '../client/errors.ts';
 import { accountRoutes } from './accounts.ts';
 import { blockRoutes } from './blocks.ts';
@@ -19,10 +19,11 @@ import {
   installErrorHandling,
 } from './errors.ts';
 import { eventRoutes } from './events.ts';
+import { DEFAULT_READINESS, healthRoutes, type ReadinessLimits } from './health.ts';
 import { marketRoutes } from './market.ts';
 import { metricsRoutes, observeLatency } from './metrics.ts';
 import type { NodePort } from './port.ts';
-import { sharedSchemas } from './schemas.ts';
+import { apiTags, sharedSchemas } from './schemas.ts';
 import { statusRoutes } from './status.ts';
 import { transactionRoutes } from './transactions.ts';
 import { vppRoutes } from './vpps.ts';
@@ -39,6 +40,13 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** pino log level for request logs with request ids, or false for none (the default: quiet in tests). */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | false;
+  /**
+   * The process's logger (a pino child with the API's component and level): request logs go there instead
+   * of to a logger of fastify's own on stdout; `logLevel` is then ignored.
+   */
+  logger?: FastifyBaseLogger;
+  /** When GET /readyz calls the node ready (default: at most 2 blocks behind the best peer, 1 peer). */
+  readiness?: ReadinessLimits;
   /** Heartbeat comment interval of event streams (default 15 s) and their maximum number (default 100). */
   sseHeartbeatMs?: number;
   sseMaxClients?: number;
@@ -66,7 +74,9 @@ export async function createApiServer(node: NodePort, opts: ApiOptions = {}): Pr
   const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeoutMs = Math.max(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs);
   const app = Fastify({
-    logger: opts.logLevel ? { level: opts.logLevel } : false,
+    ...(opts.logger
+      ? { loggerInstance: opts.logger }
+      : { logger: opts.logLevel ? { level: opts.logLevel } : false }),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     requestTimeout: requestTimeoutMs,
     // Node checks its timeouts every connectionsCheckingInterval: often enough that they hold to ~1 s.
@@ -121,12 +131,21 @@ export async function createApiServer(node: NodePort, opts: ApiOptions = {}): Pr
         description:
           'u64 values are decimal strings; hashes are 64 lowercase hex digits; every error is { error: { code, message, details? } }.',
       },
+      // Every route has one of these tags (test/unit/api/openapi.test.ts); /docs groups by them, in order.
+      tags: apiTags,
     },
+    // Shared schemas are named after their $id (ErrorReply, Transaction, Payload) for client generators.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  if (opts.docs !== false) await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (opts.docs !== false)
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { docExpansion: 'list', deepLinking: true, displayOperationId: true },
+    });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(statusRoutes, { node });
+  await app.register(healthRoutes, { node, readiness: opts.readiness ?? DEFAULT_READINESS });
   await app.register(blockRoutes, { node });
   await app.register(transactionRoutes, { node });
   await app.register(accountRoutes, { node });

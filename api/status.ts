@@ -1,4 +1,5 @@
-// GET /v1/status: the chain's head and difficulty, the mempool, peers, mining and the clock check.
+// GET /v1/status: the node's version, the chain's head and difficulty, the mempool, peers, mining and the
+// clock check.
 import type { FastifyInstance } from 'fastify';
 import { toHex } from '../protocol/bytes.ts';
 import { difficulty } from '../protocol/difficulty.ts';
@@ -20,6 +21,7 @@ const statusReply = {
     'syncing',
   ],
   properties: {
+    version: { type: 'string', description: "the node software's version" },
     chainId: { type: 'integer' },
     chainName: { type: 'string' },
     genesisHash: { type: 'string' },
@@ -62,6 +64,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: NodePort 
     {
       schema: {
         summary: 'chain and node status',
+        operationId: 'getStatus',
         tags: ['chain'],
         response: { 200: statusReply, ...errorResponses },
       },
@@ -70,6 +73,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { node: NodePort 
       const tip = node.chain.tip;
       const { peers, peerId, syncing, mining, hashRate, clock } = node.activity();
       return {
+        version: node.version,
         chainId: node.params.chainId,
         chainName: node.params.name,
         genesisHash,

@@ -12,6 +12,8 @@ export const ApiErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** GET /readyz: the node is up but not ready (syncing, without peers, or its database is closed). */
+  NOT_READY: 'NOT_READY',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -7,6 +7,8 @@ export interface ApiErrorBody {
 }
 
 export interface StatusJson {
+  /** The node software's version (absent from nodes older than 0.1.0's status version field). */
+  version?: string;
   chainId: number;
   chainName?: string;
   genesisHash: string;
@@ -24,6 +26,32 @@ export interface StatusJson {
   syncing: boolean;
   mining?: boolean;
   hashRate?: number;
+}
+
+/** GET /healthz: the process is up and serving. */
+export interface HealthJson {
+  status: 'ok';
+  version: string;
+  uptimeSeconds: number;
+}
+
+/**
+ * GET /readyz's facts: 200 with these when ready, else 503 NOT_READY with them (and `reasons`) as the
+ * error's details.
+ */
+export interface ReadinessJson {
+  ready: boolean;
+  reasons: string[];
+  databaseOpen: boolean;
+  height: number;
+  peers: number;
+  bestPeerHeight: number | null;
+  /** Blocks our head is below the best peer's (0 when none is ahead or none told its head). */
+  behind: number;
+  syncing: boolean;
+  /** The limits judged against (the node's --ready-max-behind and --ready-min-peers). */
+  maxBehind: number;
+  minPeers: number;
 }
 
 export interface TransferPayloadJson {

@@ -129,6 +129,11 @@ export class Chain extends EventEmitter<{
     return this.queue.then(() => this.db.close());
   }
 
+  /** The ledger's database is open (it is not once the node stops, or if it failed to reopen). */
+  get databaseOpen(): boolean {
+    return this.db.isOpen;
+  }
+
   // ---- reads -------------------------------------------------------------------------------------
 
   get tip(): BlockNode {

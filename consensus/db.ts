@@ -145,6 +145,11 @@ export class LedgerDb {
     return this.db.close();
   }
 
+  /** LevelDB's state: reads and writes work only while it is open. */
+  get isOpen(): boolean {
+    return this.db.status === 'open';
+  }
+
   /** One atomic LevelDB write: all of it survives a crash, or none of it. */
   async write(batch: LedgerBatch): Promise<void> {
     if (batch.ops.length > 0) await this.db.batch(batch.ops);

@@ -3,6 +3,8 @@
 import { inspect } from 'node:util';
 import type { Command } from './commands/command.ts';
 import { RunError, UsageError } from './commands/command.ts';
+import { logFatal } from './log.ts';
+import { versionLine } from './version.ts';
 
 const STOP_GRACE_MS = 10_000;
 /** After a command has returned, how long something it left behind may keep the process alive. */
@@ -18,7 +20,9 @@ let fatal = false;
  */
 function onFatal(kind: 'uncaught exception' | 'unhandled rejection', error: unknown): void {
   try {
-    console.error(`vppchain: ${kind} while running '${process.argv.slice(2).join(' ')}':\n${inspect(error)}`);
+    const text = `vppchain: ${kind} while running '${process.argv.slice(2).join(' ')}':\n${inspect(error)}`;
+    // Into the command's log as well (its file, with --log-file), and on stderr unless that log is stdout.
+    if (!logFatal(text)) console.error(text);
   } catch {
     // stderr itself is gone; the exit code still says it
   }
@@ -93,6 +97,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "a prosumer as its own party in its VPP's day-ahead market",
     load: async () => (await import('./commands/prosumer.ts')).default,
   },
+  version: {
+    summary: "this vppchain's version (also --version, -V)",
+    load: async () => (await import('./commands/version.ts')).default,
+  },
 };
 
 function help(): string {
@@ -103,7 +111,7 @@ function help(): string {
     'Commands:',
     ...rows,
     '',
-    "Run 'vppchain <command> --help' for a command's options.",
+    "Run 'vppchain <command> --help' for a command's options; 'vppchain --version' for the version.",
   ].join('\n');
 }
 
@@ -112,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(versionLine());
+    return 0;
   }
   const entry = commands[name];
   if (!entry) {

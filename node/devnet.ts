@@ -4,12 +4,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ReadinessJson } from '../client/types.ts';
 import { genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
 import { loadOrCreatePeerKey, peerIdOfKey } from '../p2p/identity.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { devKeyPair } from '../protocol/keys.ts';
 import { type ChainParams, genesisToJson } from '../protocol/params.ts';
+import { CONFIG_ENV, envName } from './config.ts';
+import { CONFIG_SCHEMAS } from './config-schema.ts';
 import { writeKeyFile } from './keyfile.ts';
+import type { LogFormat, LogLevel } from './log.ts';
 import { genesisPath, initDataDir, p2pKeyPath } from './node.ts';
 import type { PortClaim } from './ports.ts';
 
@@ -25,6 +29,9 @@ export interface DevnetOptions {
   genesisFile: string;
   /** Passed to every node as --vpp-file (the demo's agents publish their results there). */
   vppFile?: string;
+  /** Each node's log level and format in its node.log (default info, pretty). */
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 export interface DevnetNode {
@@ -155,18 +162,31 @@ export function spawnNode(plan: DevnetPlan, n: DevnetNode, o: DevnetOptions): Ch
     String(o.threads),
     '--exit-with-parent',
   ];
+  args.push('--log-level', o.logLevel ?? 'info', '--log-format', o.logFormat ?? 'pretty');
   if (n.mining) args.push('--mine');
   if (o.vppFile) args.push('--vpp-file', o.vppFile);
   if (o.trafficMs > 0) args.push('--traffic-ms', String(o.trafficMs), '--traffic-key', n.keyFile);
   const log = openSync(n.logFile, 'a');
   try {
-    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log] });
+    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log], env: nodeEnv() });
     // A node that is gone makes writes to its stdin fail; nothing is written there, but say so to Node.
     child.stdin!.on('error', () => undefined);
     return child;
   } finally {
     closeSync(log); // the child has its own descriptor
   }
+}
+
+/**
+ * The environment of a node process: the supervisor's, less its configuration (VPPCHAIN_CONFIG and every
+ * VPPCHAIN_<KEY> of a command's schema), which is for the supervisor; the plan says what each node does.
+ */
+function nodeEnv(): NodeJS.ProcessEnv {
+  const ours = new Set([
+    CONFIG_ENV,
+    ...Object.values(CONFIG_SCHEMAS).flatMap((s) => Object.keys(s).map(envName)),
+  ]);
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !ours.has(k)));
 }
 
 /** How long a node may take to stop after SIGTERM before it is killed. */
@@ -199,6 +219,20 @@ export interface NodeStatus {
   peers: number;
   mempoolSize: number;
   hashRate: number;
+}
+
+/** A node's readiness (GET /readyz: 200 or 503 with the same facts), or undefined when it does not answer. */
+export async function fetchReadiness(api: string, timeoutMs = 2000): Promise<ReadinessJson | undefined> {
+  try {
+    const r = await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await r.json()) as ReadinessJson | { error?: { details?: ReadinessJson } };
+    const facts = r.ok
+      ? (body as ReadinessJson)
+      : (body as { error?: { details?: ReadinessJson } }).error?.details;
+    return facts && typeof facts.ready === 'boolean' ? facts : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A node's status, or undefined when it does not answer (in time, or with a status). */

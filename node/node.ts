@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { NodeActivity, NodePort } from '../api/port.ts';
+import type { NodeActivity, NodePort, NodeReadiness } from '../api/port.ts';
 import { type ApiOptions, createApiServer } from '../api/server.ts';
 import { Chain } from '../consensus/chain.ts';
 import { GENESIS_MINER, genesisBlock, loadGenesisFile } from '../consensus/genesis.ts';
@@ -13,6 +13,8 @@ import { Mempool, type RestoreSummary } from '../consensus/mempool.ts';
 import { MempoolStore } from '../consensus/mempool-store.ts';
 import { Miner } from '../consensus/miner.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
+import { describeClock } from '../p2p/clock.ts';
+import { describeInternalError } from '../p2p/host.ts';
 import { loadOrCreatePeerKey } from '../p2p/identity.ts';
 import { Network } from '../p2p/network.ts';
 import { generateKeyPair, type KeyPair } from '../protocol/keys.ts';
@@ -20,7 +22,9 @@ import { type ChainParams, genesisToJson } from '../protocol/params.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
 import { EventBus, publishChainEvents, publishMarketEvents, publishMempoolEvents } from './events.ts';
 import { readKeyFile, writeKeyFile } from './keyfile.ts';
+import { errField, type Logger, stderrLogger } from './log.ts';
 import { NodeMetrics } from './metrics.ts';
+import { VERSION } from './version.ts';
 
 export interface NodeConfig {
   dataDir: string;
@@ -32,6 +36,11 @@ export interface NodeConfig {
   p2p?: { port: number; host?: string; bootstrap: string[]; denyPeer?: (peerId: string) => boolean };
   /** HTTP API; without it none is served. */
   api?: { port: number; host?: string } & ApiOptions;
+  /**
+   * The process's logger (node/log.ts); the node logs through children with a component each (node,
+   * mempool, p2p, api). Default: warnings and errors on stderr.
+   */
+  logger?: Logger;
 }
 
 export const genesisPath = (dataDir: string): string => join(dataDir, 'genesis.json');
@@ -57,6 +66,7 @@ export async function initDataDir(dataDir: string, params: ChainParams): Promise
 }
 
 export class VppNode implements NodePort {
+  readonly version = VERSION;
   readonly params: ChainParams;
   readonly chain: Chain;
   readonly mempool: Mempool;
@@ -69,6 +79,9 @@ export class VppNode implements NodePort {
   readonly events = new EventBus();
   /** Prometheus metrics served at GET /metrics: see node/metrics.ts. */
   readonly metrics: NodeMetrics;
+  /** The node's own log (component "node"); `logger` is the root the other components are children of. */
+  readonly log: Logger;
+  readonly logger: Logger;
   // Set once, by open() and start(): the network needs the mempool and the API needs the whole node.
   #network?: Network;
   #api?: FastifyInstance;
@@ -87,6 +100,9 @@ export class VppNode implements NodePort {
   ) {
     this.mempoolStore = store;
     this.config = config;
+    this.logger = config.logger ?? stderrLogger();
+    this.log = this.logger.child({ component: 'node' });
+    const mempoolLog = this.logger.child({ component: 'mempool' });
     this.params = params;
     this.chain = chain;
     this.verifier = verifier;
@@ -104,15 +120,13 @@ export class VppNode implements NodePort {
       }),
       store,
     });
-    store.onError = (err) => console.error(`vppchain: ${err.message}`);
+    store.onError = (err) => mempoolLog.error(err.message);
     chain.on('head', (change) => {
       // A failure here is a bug of ours; it must not keep the head from the other listeners (events, miner).
       try {
         this.mempool.onHeadChange(change);
       } catch (err) {
-        console.error(
-          `vppchain: mempool failed to follow head ${change.head.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
+        mempoolLog.error({ ...errField(err), head: change.head.id }, 'the mempool failed to follow the head');
       }
     });
     if (config.mine) {
@@ -124,7 +138,7 @@ export class VppNode implements NodePort {
     publishChainEvents(chain, this.events);
     publishMarketEvents(chain, this.events);
     publishMempoolEvents(this.mempool, this.events);
-    this.metrics = new NodeMetrics(this);
+    this.metrics = new NodeMetrics(this, { publishedResults: config.api?.vppFile });
     const clearing = this.metrics.histogram({
       name: 'vpp_auction_clearing_seconds',
       help: 'time of the end-of-block hooks that acted (auction clearing with VCG payments), by contract',
@@ -182,7 +196,8 @@ export class VppNode implements NodePort {
       const block = loc && chain.getNode(loc.blockHash);
       return block !== undefined && chain.isMainChain(block);
     });
-    for (const c of node.#restored.corrupt) console.error(`vppchain: mempool store: deleted ${c}`);
+    for (const c of node.#restored.corrupt)
+      node.logger.child({ component: 'mempool' }).warn(`mempool store: deleted ${c}`);
     if (config.p2p) {
       const privateKey = await loadOrCreatePeerKey(p2pKeyPath(config.dataDir));
       node.#network = await Network.create(chain, node.mempool, {
@@ -191,7 +206,14 @@ export class VppNode implements NodePort {
         listenPort: config.p2p.port,
         bootstrap: config.p2p.bootstrap,
         denyPeer: config.p2p.denyPeer,
+        log: node.logger.child({ component: 'p2p' }),
       });
+      const p2pLog = node.logger.child({ component: 'p2p' });
+      // Failures of ours while handling a peer, and our clock against the peers' (network.ts).
+      node.#network.on('internal-error', (e) => p2pLog.error(describeInternalError(e)));
+      node.#network.on('clock', (report) =>
+        (report.skewed ? p2pLog.warn : p2pLog.info).call(p2pLog, describeClock(report)),
+      );
       node.miner?.on('mined', (b) => void node.#network?.publishBlock(b));
     }
     return node;
@@ -217,10 +239,25 @@ export class VppNode implements NodePort {
     };
   }
 
+  readiness(): NodeReadiness {
+    return {
+      databaseOpen: this.chain.databaseOpen,
+      height: this.chain.height,
+      peers: this.#network?.peerCount ?? 0,
+      bestPeerHeight: this.#network?.bestPeerHead()?.height ?? null,
+      syncing: this.#network?.sync.syncing ?? false,
+    };
+  }
+
   async start(): Promise<void> {
     await this.#network?.start();
     if (this.config.api) {
-      const api = await createApiServer(this, this.config.api);
+      const { logLevel } = this.config.api;
+      // Request logs go to the process's log (component "api") at the API's own level, when one is given.
+      const logger =
+        this.config.api.logger ??
+        (this.config.logger && this.logger.child({ component: 'api' }, { level: logLevel || 'silent' }));
+      const api = await createApiServer(this, { ...this.config.api, logger });
       this.#api = api;
       const host = this.config.api.host ?? '127.0.0.1';
       await api.listen({ port: this.config.api.port, host });

@@ -3,20 +3,24 @@
 // last line the node wrote; restarts it with exponential backoff, or with `--on-node-exit stop` stops
 // everything; reports only the nodes that are its own (the genesis hash and peer id of the plan, read
 // from each node's /v1/status), so another process on a node's port is named, never shown as that node;
-// and stops all of them on stop(). The nodes run with --exit-with-parent (node/devnet.ts), so they also
+// reads each node's readiness (GET /readyz: synced near the best peer, has peers, ledger open) and says
+// when a node becomes ready or stops being so; and stops all of them on stop(). The nodes run with --exit-with-parent (node/devnet.ts), so they also
 // stop when this process dies, even by SIGKILL.
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { ReadinessJson } from '../client/types.ts';
 import { RunError, UsageError } from './commands/command.ts';
 import {
   type DevnetNode,
   type DevnetOptions,
   type DevnetPlan,
+  fetchReadiness,
   fetchStatus,
   type NodeStatus,
   spawnNode,
   stopProcesses,
 } from './devnet.ts';
+import { messageOf } from './log.ts';
 
 /** What the supervisor does when a node exits on its own. */
 export const ON_NODE_EXIT = ['restart', 'stop'] as const;
@@ -40,7 +44,8 @@ export const DEFAULT_BACKOFF: Backoff = { firstMs: 1000, maxMs: 30_000, stableMs
 
 /** A node as the supervisor sees it through its API port. */
 export type NodeView =
-  | { state: 'up'; status: NodeStatus }
+  /** Answering as the plan's node; `ready` is its GET /readyz (undefined if that did not answer). */
+  | { state: 'up'; status: NodeStatus; ready?: ReadinessJson }
   /** No answer: starting, restarting, or gone. */
   | { state: 'down' }
   /** Something else answers on the node's port: another devnet's node, or another chain's. */
@@ -48,11 +53,14 @@ export type NodeView =
 
 /** Asks a node of the plan for its status and checks that it is that node (genesis hash and peer id). */
 export async function probeNode(plan: DevnetPlan, n: DevnetNode, timeoutMs = 5000): Promise<NodeView> {
-  const status = await fetchStatus(n.api, timeoutMs);
+  const [status, ready] = await Promise.all([
+    fetchStatus(n.api, timeoutMs),
+    fetchReadiness(n.api, timeoutMs),
+  ]);
   if (!status) return { state: 'down' };
   if (status.genesisHash !== plan.genesisHash || status.peerId !== n.peerId)
     return { state: 'foreign', genesisHash: String(status.genesisHash), peerId: status.peerId ?? null };
-  return { state: 'up', status };
+  return { state: 'up', status, ready };
 }
 
 /** The last non-empty line of a log file (its last 4 KiB), or undefined. */
@@ -64,12 +72,14 @@ function lastLine(file: string): string | undefined {
     const length = Math.min(size, 4096);
     const buf = Buffer.alloc(length);
     readSync(fd, buf, 0, length, size - length);
-    return buf
+    const last = buf
       .toString('utf8')
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean)
       .at(-1);
+    // A log record's message, without its time and level (or JSON).
+    return last === undefined ? undefined : messageOf(last);
   } catch {
     return undefined;
   } finally {
@@ -77,9 +87,12 @@ function lastLine(file: string): string | undefined {
   }
 }
 
+/** How serious a supervisor's line is: a node's exit is a warning, stopping everything for it an error. */
+export type SupervisorLevel = 'info' | 'warn' | 'error';
+
 export interface SupervisorOptions {
   onNodeExit: OnNodeExit;
-  log: (line: string) => void;
+  log: (line: string, level?: SupervisorLevel) => void;
   backoff?: Backoff;
 }
 
@@ -87,13 +100,15 @@ export class DevnetSupervisor {
   readonly plan: DevnetPlan;
   readonly #devnet: DevnetOptions;
   readonly #onNodeExit: OnNodeExit;
-  readonly #log: (line: string) => void;
+  readonly #log: (line: string, level?: SupervisorLevel) => void;
   readonly #backoff: Backoff;
   readonly #procs: (ChildProcess | undefined)[];
   readonly #startedAt: number[];
   readonly #exits: number[];
   readonly #restartTimers: (NodeJS.Timeout | undefined)[];
   readonly #foreignSaid: boolean[];
+  /** Each node's readiness as last said (undefined: not yet seen up). */
+  readonly #readySaid: (boolean | undefined)[];
   readonly #failed = new AbortController();
   #stopping = false;
 
@@ -109,6 +124,7 @@ export class DevnetSupervisor {
     this.#exits = new Array(n).fill(0);
     this.#restartTimers = new Array(n).fill(undefined);
     this.#foreignSaid = new Array(n).fill(false);
+    this.#readySaid = new Array(n).fill(undefined);
   }
 
   /**
@@ -137,9 +153,22 @@ export class DevnetSupervisor {
     const views = await Promise.all(this.plan.nodes.map((n) => probeNode(this.plan, n)));
     views.forEach((v, i) => {
       const n = this.plan.nodes[i]!;
+      if (v.state === 'up' && v.ready && v.ready.ready !== this.#readySaid[i] && !this.#stopping) {
+        const r = v.ready;
+        // The first time a node is seen not ready (a node starting) is not news; becoming ready is.
+        if (r.ready)
+          this.#log(
+            `node-${i} (${n.name}) ready: height ${r.height}, ${r.peers} peer${r.peers === 1 ? '' : 's'}`,
+          );
+        else if (this.#readySaid[i] !== undefined)
+          this.#log(`node-${i} (${n.name}) not ready: ${r.reasons.join('; ')}`, 'warn');
+        this.#readySaid[i] = r.ready;
+      }
+      if (v.state === 'down') this.#readySaid[i] = undefined;
       if (v.state === 'foreign' && !this.#foreignSaid[i])
         this.#log(
           `node-${i}: ${n.api} answers as another node (genesis ${v.genesisHash.slice(0, 16)}…, peer ${v.peerId ?? 'none'}), not the one this devnet started (genesis ${this.plan.genesisHash.slice(0, 16)}…, peer ${n.peerId}): another process owns that port; it is left out of the reports`,
+          'warn',
         );
       this.#foreignSaid[i] = v.state === 'foreign';
     });
@@ -186,7 +215,7 @@ export class DevnetSupervisor {
     const why = how.startsWith('code ') && how !== 'code 0' ? lastLine(n.logFile) : undefined;
     const said = `node-${i} (${n.name}, pid ${child.pid ?? '-'}) exited (${how})${why ? `: ${why}` : ''}`;
     if (this.#onNodeExit === 'stop') {
-      this.#log(`${said}; stopping every node (--on-node-exit stop)`);
+      this.#log(`${said}; stopping every node (--on-node-exit stop)`, 'error');
       this.#failed.abort(
         new RunError(`${said}; stopped every node (--on-node-exit stop); log: ${n.logFile}`),
       );
@@ -197,7 +226,7 @@ export class DevnetSupervisor {
     if (Date.now() - this.#startedAt[i]! >= stableMs) this.#exits[i] = 0;
     const delay = Math.min(maxMs, firstMs * 2 ** this.#exits[i]!);
     this.#exits[i]!++;
-    this.#log(`${said}; restarting it in ${(delay / 1000).toFixed(1)} s (log: ${n.logFile})`);
+    this.#log(`${said}; restarting it in ${(delay / 1000).toFixed(1)} s (log: ${n.logFile})`, 'warn');
     this.#restartTimers[i] = setTimeout(() => {
       this.#restartTimers[i] = undefined;
       if (this.#stopping) return;

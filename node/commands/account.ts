@@ -1,5 +1,14 @@
 import { isAddress } from '../../protocol/keys.ts';
-import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
+import {
+  clientFor,
+  GBP_NOTE,
+  gbp,
+  keyFrom,
+  NODE_FLAGS_USAGE,
+  nodeFlags,
+  table,
+  withClient,
+} from './api-common.ts';
 import { type Command, parseFlags, UsageError } from './command.ts';
 
 const command: Command = {
@@ -18,7 +27,7 @@ const command: Command = {
     if (values.address !== undefined) {
       address = values.address.toLowerCase();
       if (!isAddress(address))
-        throw new UsageError(`--address must be 0x + 40 hex digits, got '${values.address}'`);
+        throw new UsageError(`--address must be an address: 0x and 40 hex digits, got '${values.address}'`);
     } else address = keyFrom(values.key, true).address;
     const client = clientFor(values.node);
     return withClient(values.json, async () => {
@@ -29,13 +38,13 @@ const command: Command = {
           table([
             ['address', a.address],
             ['role', a.role ? `${a.role}${a.name ? ` (${a.name})` : ''}` : null],
-            ['balance', a.balance],
-            ['locked', a.locked],
-            ['spendable', a.spendable],
+            ['balance', gbp(a.balance)],
+            ['locked', `${gbp(a.locked)} (held by open bids)`],
+            ['spendable', gbp(a.spendable)],
             ['nonce', a.nonce],
             ['pending nonce', `${a.pendingNonce} (${a.pendingCount} pending)`],
             ['at height', a.height],
-          ]),
+          ]) + `\n${GBP_NOTE}`,
         );
       return 0;
     });

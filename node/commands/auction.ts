@@ -3,7 +3,7 @@
 // interval's result) slot into the `subcommands` table.
 import { readFileSync } from 'node:fs';
 import { AuctionInputError, type ClearingResult, clearAuction } from '../../contracts-vm/auction/index.ts';
-import { clientFor, nodeFlags, withClient } from './api-common.ts';
+import { clientFor, GBP_NOTE, gbp, isoTime, nodeFlags, withClient } from './api-common.ts';
 import { type Command, parseFlags, UsageError } from './command.ts';
 
 interface Subcommand {
@@ -64,27 +64,29 @@ async function runShow(argv: string[]): Promise<number> {
       return 0;
     }
     console.log(
-      `interval ${a.interval}: ${a.status}, ${a.bidCount} bids, gate ${new Date(a.window.close).toISOString()}`,
+      `interval ${a.interval}: ${a.status}, ${a.bidCount} bids, gate ${isoTime(a.window.close)}; ${GBP_NOTE}`,
     );
     console.log(
-      `prices per kWh: grid sells ${a.prices.gridSellPrice}, buys ${a.prices.gridBuyPrice}; imbalance short ${a.prices.imbalanceShortPrice}, long ${a.prices.imbalanceLongPrice}`,
+      `prices per kWh: grid sells ${gbp(a.prices.gridSellPrice)}, buys ${gbp(a.prices.gridBuyPrice)}; imbalance short ${gbp(a.prices.imbalanceShortPrice)}, long ${gbp(a.prices.imbalanceLongPrice)}`,
     );
     for (const b of a.bids ?? [])
-      console.log(`  bid ${b.vpp} ${b.side} ${b.steps.map((s) => `${s.qty} Wh@${s.price}`).join(', ')}`);
+      console.log(
+        `  bid ${b.vpp} ${b.side} ${b.steps.map((s) => `${s.qty} Wh at ${gbp(String(s.price))}/kWh`).join(', ')}`,
+      );
     const c = a.clearing;
     if (c) {
       console.log(
-        `cleared in block ${c.height}: traded ${c.tradedWh} Wh, welfare ${c.welfare}, deficit ${c.deficit} (covered by the operator)`,
+        `cleared in block ${c.height}: traded ${c.tradedWh} Wh, welfare ${gbp(c.welfare)}, deficit ${gbp(c.deficit)} (covered by the operator)`,
       );
       console.log(
-        `grid sold ${c.grid.soldWh} Wh for ${c.grid.revenue}, bought ${c.grid.boughtWh} Wh for ${c.grid.expense}`,
+        `grid sold ${c.grid.soldWh} Wh for ${gbp(c.grid.revenue)}, bought ${c.grid.boughtWh} Wh for ${gbp(c.grid.expense)}`,
       );
       console.log(
-        'vpp                                          side   traded Wh   payment   grid Wh   grid payment',
+        'vpp                                          side   traded Wh             payment   grid Wh        grid payment',
       );
       for (const p of c.participants) {
         console.log(
-          `${p.vpp}   ${p.side.padEnd(4)} ${p.qtyWh.padStart(11)} ${p.payment.padStart(9)} ${p.gridWh.padStart(9)} ${p.gridPayment.padStart(14)}`,
+          `${p.vpp}   ${p.side.padEnd(4)} ${p.qtyWh.padStart(11)} ${gbp(p.payment).padStart(19)} ${p.gridWh.padStart(9)} ${gbp(p.gridPayment).padStart(19)}`,
         );
       }
     }

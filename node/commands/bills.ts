@@ -1,5 +1,5 @@
 import { isAddress } from '../../protocol/keys.ts';
-import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, withClient } from './api-common.ts';
+import { clientFor, GBP_NOTE, gbp, keyFrom, NODE_FLAGS_USAGE, nodeFlags, withClient } from './api-common.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const command: Command = {
@@ -22,7 +22,7 @@ const command: Command = {
     const address = values.address?.toLowerCase() ?? keyFrom(values.key, false)?.address;
     if (!address) throw new UsageError('--address ADDR or --key FILE is required');
     if (!isAddress(address))
-      throw new UsageError(`--address must be 0x + 40 hex digits, got '${values.address}'`);
+      throw new UsageError(`--address must be an address: 0x and 40 hex digits, got '${values.address}'`);
     const from = values.from === undefined ? undefined : intFlag(values.from, 'from', 0);
     const to = values.to === undefined ? undefined : intFlag(values.to, 'to', 0);
     const minConfirmations =
@@ -37,16 +37,16 @@ const command: Command = {
         return 0;
       }
       console.log(
-        `bills of ${address}, intervals ${page.from}..${page.to} (confirmed at ${page.minConfirmations} confirmations)`,
+        `bills of ${address}, intervals ${page.from}..${page.to} (confirmed at ${page.minConfirmations} confirmations); ${GBP_NOTE}`,
       );
       if (page.bills.length === 0) console.log('no bills');
       for (const b of page.bills) {
         const depth = b.metering ?? b.clearing;
         console.log(
-          `\ninterval ${b.interval}: total ${b.total}  ${b.confirmed ? 'confirmed' : 'pending'}${depth ? ` (${depth.confirmations} confirmations)` : ''}${b.meteredWh === null ? '' : `  metered ${b.meteredWh} Wh`}`,
+          `\ninterval ${b.interval}: total ${gbp(b.total)}  ${b.confirmed ? 'confirmed' : 'pending'}${depth ? ` (${depth.confirmations} confirmations)` : ''}${b.meteredWh === null ? '' : `  metered ${b.meteredWh} Wh`}`,
         );
         for (const l of b.lines)
-          console.log(`  ${l.kind.padEnd(16)} ${l.wh.padStart(10)} Wh  ${l.amount.padStart(12)}`);
+          console.log(`  ${l.kind.padEnd(16)} ${l.wh.padStart(10)} Wh  ${gbp(l.amount).padStart(18)}`);
       }
       return 0;
     });

@@ -1,4 +1,13 @@
-import { clientFor, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
+import {
+  clientFor,
+  GBP_NOTE,
+  gbp,
+  isoTime,
+  NODE_FLAGS_USAGE,
+  nodeFlags,
+  table,
+  withClient,
+} from './api-common.ts';
 import { type Command, parseFlags, UsageError } from './command.ts';
 
 const command: Command = {
@@ -23,7 +32,7 @@ const command: Command = {
           ['height', b.height],
           ['hash', b.hash],
           ['parent', b.parentHash],
-          ['time', new Date(b.timestamp).toISOString()],
+          ['time', isoTime(b.timestamp)],
           ['miner', b.miner],
           ['difficulty', `${b.difficulty} (bits ${b.bits})`],
           ['nonce', b.nonce],
@@ -39,10 +48,11 @@ const command: Command = {
         const p = t.payload;
         const what =
           p.kind === 'transfer' && 'to' in p
-            ? `transfer ${String(p.amount)} to ${String(p.to)}`
+            ? `transfer ${gbp(String(p.amount))} to ${String(p.to)}`
             : `${p.kind}`;
-        console.log(`  ${t.hash.slice(0, 16)}…  ${t.sender}  nonce ${t.nonce}  fee ${t.fee}  ${what}`);
+        console.log(`  ${t.hash.slice(0, 16)}…  ${t.sender}  nonce ${t.nonce}  fee ${gbp(t.fee)}  ${what}`);
       }
+      if (b.transactions.length > 0) console.log(GBP_NOTE);
       return 0;
     });
   },

@@ -1,24 +1,68 @@
 // `vppchain devnet`: a local network of node processes under a supervisor (node/supervisor.ts): ports
-// probed before anything is prepared, one status line per change for the nodes that are its own, a node
-// that exits said and restarted (or everything stopped, --on-node-exit stop), Ctrl-C and SIGTERM stop all.
+// probed before anything is prepared, one status line per change for the nodes that are its own (with a
+// legend above the first; a JSON record each with --log-format json), a node that exits said and restarted
+// (or everything stopped, --on-node-exit stop), readiness changes said, Ctrl-C and SIGTERM stop all.
+// Configured by flags, VPPCHAIN_* variables and a config file (node/config-schema.ts).
 import { join } from 'node:path';
+import { usageLines } from '../config-output.ts';
+import { configFor, DEVNET_CONFIG, printConfigOf } from '../config-schema.ts';
 import { type DevnetOptions, devnetPortClaims, prepareDevnet } from '../devnet.ts';
+import { createLogger } from '../log.ts';
 import { assertPortsFree } from '../ports.ts';
 import { formatHashRate } from '../report.ts';
-import { DevnetSupervisor, type NodeView, parseOnNodeExit } from '../supervisor.ts';
-import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
+import { DevnetSupervisor, type NodeView } from '../supervisor.ts';
+import { type Command, UsageError } from './command.ts';
+
+/** What the status line's fields mean, printed once above the first one. */
+export const STATUS_LEGEND =
+  'status, one line per change: per node h<height> <head hash, first 8 hex digits> p<peers> m<transactions waiting in its mempool> [hash rate when mining]; "not ready" = GET /readyz says 503 (syncing, no peers or ledger closed), with why';
+
+const nameOf = (i: number) => (i === 0 ? 'grid' : `vpp-${i}`);
+
+/** Why a node is not ready, in a few words for the status line. */
+function notReadyWords(v: NodeView): string | undefined {
+  if (v.state !== 'up' || !v.ready || v.ready.ready) return undefined;
+  const r = v.ready;
+  if (!r.databaseOpen) return 'not ready: ledger closed';
+  if (r.behind > r.maxBehind) return `not ready: syncing, ${r.behind} behind`;
+  if (r.peers < r.minPeers) return 'not ready: no peers';
+  return 'not ready';
+}
 
 /** One status line: each node's height, head, peers, mempool and hash rate, or why it is not shown. */
 export function statusLine(views: readonly NodeView[]): string {
   return views
     .map((v, i) => {
-      const name = i === 0 ? 'grid' : `vpp-${i}`;
+      const name = nameOf(i);
       if (v.state === 'down') return `${name} down`;
       if (v.state === 'foreign') return `${name} port taken by another node`;
       const s = v.status;
-      return `${name} h${s.height} ${s.headHash.slice(0, 8)} p${s.peers} m${s.mempoolSize}${s.hashRate ? ` ${formatHashRate(s.hashRate)}` : ''}`;
+      const notReady = notReadyWords(v);
+      return `${name} h${s.height} ${s.headHash.slice(0, 8)} p${s.peers} m${s.mempoolSize}${s.hashRate ? ` ${formatHashRate(s.hashRate)}` : ''}${notReady ? ` (${notReady})` : ''}`;
     })
     .join(' | ');
+}
+
+/** The same status as fields of a JSON log record (--log-format json): one object per node. */
+export function statusRecord(views: readonly NodeView[]): { nodes: object[] } {
+  return {
+    nodes: views.map((v, i) => {
+      const name = nameOf(i);
+      if (v.state !== 'up') return { name, state: v.state };
+      const s = v.status;
+      return {
+        name,
+        state: 'up',
+        height: s.height,
+        head: s.headHash,
+        peers: s.peers,
+        mempool: s.mempoolSize,
+        hashRate: s.hashRate,
+        ready: v.ready?.ready ?? null,
+        ...(v.ready && !v.ready.ready ? { notReady: v.ready.reasons } : {}),
+      };
+    }),
+  };
 }
 
 function parseMining(spec: string, n: number): Set<number> {
@@ -37,63 +81,61 @@ const command: Command = {
   name: 'devnet',
   summary:
     'Run a local network of node processes: node 0 the grid, the others VPPs; prints each node and writes devnet.json.',
-  usage:
-    'devnet [--nodes N] [--dir DIR] [--fresh] [--mine all|none|I,J] [--threads N] [--p2p-base-port P] [--api-base-port P]\n' +
-    '              [--traffic-ms MS] [--until-height H] [--on-node-exit restart|stop]\n' +
-    '  --nodes N        number of nodes, grid included (default 4: grid + 3 VPPs)\n' +
-    '  --dir DIR        where data dirs, logs and devnet.json go (default devnet/)\n' +
-    '  --fresh          wipe DIR first (a new chain whose genesis time is now)\n' +
-    '  --mine           which nodes mine (default all); --threads per miner (default 1)\n' +
-    '  --traffic-ms MS  each node sends a signed transfer every MS ms (default 1500; 0 = none)\n' +
-    '  --until-height H stop with exit code 0 once every node has height >= H and one head\n' +
-    '  --on-node-exit   a node that exits is restarted with backoff (1 s doubling to 30 s; default), or\n' +
-    '                   with "stop" every node is stopped and the devnet exits with code 1\n' +
-    '  A port in use is one line on stderr and exit code 1; nodes stop when the devnet does, however it ends.',
+  usage: `devnet [options]\n${usageLines(DEVNET_CONFIG)}\n  A port in use is one line on stderr and exit code 1; nodes stop when the devnet does, however it ends.`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      nodes: { type: 'string' },
-      dir: { type: 'string', default: 'devnet' },
-      fresh: { type: 'boolean', default: false },
-      mine: { type: 'string', default: 'all' },
-      threads: { type: 'string' },
-      'p2p-base-port': { type: 'string' },
-      'api-base-port': { type: 'string' },
-      'traffic-ms': { type: 'string' },
-      'until-height': { type: 'string' },
-      'on-node-exit': { type: 'string' },
-      genesis: { type: 'string', default: new URL('../../genesis.json', import.meta.url).pathname },
-    });
-    const nodes = intFlag(values.nodes, 'nodes', 4, 1, 64);
+    const config = configFor('devnet', argv);
+    if (config.printConfig) {
+      console.log(printConfigOf('devnet', config));
+      return 0;
+    }
+    const v = config.values;
+    const nodes = v.nodes;
     const o: DevnetOptions = {
-      dir: values.dir!,
+      dir: v.dir,
       nodes,
-      fresh: values.fresh!,
-      mining: parseMining(values.mine!, nodes),
-      threads: intFlag(values.threads, 'threads', 1, 1, 16),
-      p2pBasePort: intFlag(values['p2p-base-port'], 'p2p-base-port', 30300, 1024, 65000),
-      apiBasePort: intFlag(values['api-base-port'], 'api-base-port', 8600, 1024, 65000),
-      trafficMs: intFlag(values['traffic-ms'], 'traffic-ms', 1500, 0, 3_600_000),
-      genesisFile: values.genesis!,
+      fresh: v.fresh,
+      mining: parseMining(v.mine, nodes),
+      threads: v.threads,
+      p2pBasePort: v['p2p-base-port'],
+      apiBasePort: v['api-base-port'],
+      trafficMs: v['traffic-ms'],
+      genesisFile: v.genesis,
+      logLevel: v['log-level'],
+      logFormat: v['log-format'],
     };
     if (o.trafficMs > 0 && o.trafficMs < 50) throw new UsageError('--traffic-ms must be 0 or at least 50');
-    const untilHeight = intFlag(values['until-height'], 'until-height', 0, 1, 10_000_000);
-    const onNodeExit = parseOnNodeExit(values['on-node-exit']);
+    const untilHeight = v['until-height'] ?? 0;
+    const onNodeExit = v['on-node-exit'];
     await assertPortsFree(devnetPortClaims(o));
+    const logger = createLogger({ level: v['log-level'], format: v['log-format'], file: v['log-file'] });
+    const log = logger.child({ component: 'devnet' });
+    const json = v['log-format'] === 'json';
     const plan = await prepareDevnet(o);
-    const supervisor = new DevnetSupervisor(plan, o, { onNodeExit, log: (line) => console.log(line) });
+    const supervisor = new DevnetSupervisor(plan, o, {
+      onNodeExit,
+      log: (line, level = 'info') => logger.child({ component: 'supervisor' })[level](line),
+    });
     supervisor.start();
     const pids = supervisor.pids();
-    console.log(
-      `devnet ${plan.chainName} (chain id ${plan.chainId}), genesis ${plan.genesisHash.slice(0, 16)}…, ${nodes} nodes in ${o.dir}/`,
-    );
-    for (const n of plan.nodes) {
-      console.log(
-        `  ${`node-${n.index}`.padEnd(8)} ${n.role.padEnd(4)} ${n.name.padEnd(7)} ${n.address}  peer ${n.peerId}  ${n.api}/v1/status  ${n.p2p}${n.mining ? '  mining' : ''}  pid ${pids[n.index]}`,
+    const title = `devnet ${plan.chainName} (chain id ${plan.chainId}), genesis ${plan.genesisHash.slice(0, 16)}…, ${nodes} nodes in ${o.dir}/`;
+    if (json)
+      log.info(
+        { plan: join(o.dir, 'devnet.json'), nodes: plan.nodes.map((n, i) => ({ ...n, pid: pids[i] })) },
+        title,
       );
+    else {
+      // The plan is the command's answer, for people: a table without log prefixes, then the log.
+      console.log(title);
+      for (const n of plan.nodes) {
+        console.log(
+          `  ${`node-${n.index}`.padEnd(8)} ${n.role.padEnd(4)} ${n.name.padEnd(7)} ${n.address}  peer ${n.peerId}  ${n.api}/v1/status  ${n.p2p}${n.mining ? '  mining' : ''}  pid ${pids[n.index]}`,
+        );
+      }
+      console.log(
+        `  machine-readable: ${join(o.dir, 'devnet.json')}; logs: <dir>/node-*/node.log. Ctrl-C stops all nodes.`,
+      );
+      console.log(`  ${STATUS_LEGEND}`);
     }
-    console.log(
-      `  machine-readable: ${join(o.dir, 'devnet.json')}; logs: <dir>/node-*/node.log. Ctrl-C stops all nodes.`,
-    );
 
     // Until a signal, the height asked for, or (--on-node-exit stop) a node's exit.
     const done = new AbortController();
@@ -110,7 +152,10 @@ const command: Command = {
         const views = await supervisor.views();
         if (done.signal.aborted) break;
         const line = statusLine(views);
-        if (line !== last) console.log(line);
+        if (line !== last) {
+          if (json) log.info(statusRecord(views), 'status');
+          else log.info(line);
+        }
         last = line;
         const up = views.flatMap((v) => (v.state === 'up' ? [v.status] : []));
         if (
@@ -132,9 +177,9 @@ const command: Command = {
     } finally {
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
-      console.log('stopping all nodes…');
+      log.info('stopping all nodes…');
       await supervisor.stop();
-      console.log('all nodes stopped');
+      log.info('all nodes stopped');
     }
     if (supervisor.failed.aborted) throw supervisor.failed.reason;
     return 0;

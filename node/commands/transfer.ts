@@ -1,5 +1,5 @@
 import { isAddress } from '../../protocol/keys.ts';
-import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
+import { clientFor, gbp, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const U64_RE = /^(0|[1-9][0-9]{0,19})$/;
@@ -8,7 +8,9 @@ const U64_MAX = (1n << 64n) - 1n;
 function u64Flag(v: string | undefined, name: string): bigint | undefined {
   if (v === undefined) return undefined;
   if (!U64_RE.test(v) || BigInt(v) > U64_MAX)
-    throw new UsageError(`--${name} must be a whole number of base units (0 .. ${U64_MAX}), got '${v}'`);
+    throw new UsageError(
+      `--${name} must be a whole number of token base units (1,000,000 = £1) from 0 to ${U64_MAX}, got '${v}'`,
+    );
   return BigInt(v);
 }
 
@@ -18,7 +20,7 @@ const command: Command = {
     'Sign a transfer locally with --key (the secret key never leaves this process) and submit it to a node.',
   usage:
     'transfer --key FILE --to ADDR --amount N [--fee N] [--nonce N] [--wait] [--timeout S] [--node URL] [--json]\n' +
-    '  --amount N      base units (> 0)\n' +
+    '  --amount N      token base units (> 0; 1,000,000 base units = 1 token = £1)\n' +
     "  --fee N         default: the chain's minimum fee\n" +
     "  --nonce N       default: the account's pending nonce\n" +
     '  --wait          wait until the transfer is in a block on the main chain\n' +
@@ -37,7 +39,8 @@ const command: Command = {
     });
     if (values.to === undefined) throw new UsageError('--to ADDR is required');
     const to = values.to.toLowerCase();
-    if (!isAddress(to)) throw new UsageError(`--to must be 0x + 40 hex digits, got '${values.to}'`);
+    if (!isAddress(to))
+      throw new UsageError(`--to must be an address: 0x and 40 hex digits, got '${values.to}'`);
     const amount = u64Flag(values.amount, 'amount');
     if (amount === undefined) throw new UsageError('--amount N is required');
     if (amount === 0n) throw new UsageError('--amount must be positive');
@@ -55,6 +58,8 @@ const command: Command = {
             table([
               ['submitted', hash],
               ['from', key.address],
+              ['to', to],
+              ['amount', gbp(amount)],
               ['nonce', tx.nonce.toString()],
             ]),
           );

@@ -16,11 +16,15 @@ export interface CliResult {
 
 export function runCli(
   args: readonly string[],
-  opts: { entry?: string; timeoutMs?: number } = {},
+  opts: { entry?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
   const entry = opts.entry ?? CLI;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));

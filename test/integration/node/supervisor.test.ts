@@ -81,8 +81,21 @@ async function startDevnet(name: string, extra: string[] = [], group = false): P
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  await waitFor('the devnet to list its nodes', () => /node-1 .* pid \d+/.test(out), 60_000);
-  const pids = [...out.matchAll(/^ {2}node-\d .* pid (\d+)$/gm)].map((m) => Number(m[1]));
+  // The plan: a table for people, or with --log-format json one record with every node and its pid.
+  const planRecord = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { nodes?: { pid: number }[] })
+      .find((r) => Array.isArray(r.nodes) && r.nodes.every((n) => 'pid' in n));
+  await waitFor(
+    'the devnet to list its nodes',
+    () => /node-1 .* pid \d+/.test(out) || !!planRecord(),
+    60_000,
+  );
+  const pids =
+    planRecord()?.nodes?.map((n) => n.pid) ??
+    [...out.matchAll(/^ {2}node-\d .* pid (\d+)$/gm)].map((m) => Number(m[1]));
   nodePids.push(...pids);
   const plan = JSON.parse(readFileSync(join(dir, 'devnet.json'), 'utf8')) as DevnetPlan;
   await waitFor(
@@ -104,6 +117,13 @@ describe('the devnet supervisor', () => {
   }, async () => {
     const d = await startDevnet('restart');
     expect(d.pids).toHaveLength(2);
+    // The supervisor reads each node's GET /readyz and says when it becomes ready.
+    await waitFor('both nodes said ready', () =>
+      [
+        /\[supervisor\] node-0 \(grid\) ready: height \d+, 1 peer\n/,
+        /\[supervisor\] node-1 \(vpp-1\) ready: /,
+      ].every((re) => re.test(d.output())),
+    );
     const [, victim] = d.pids as [number, number];
     const node1 = d.plan.nodes[1]!;
 
@@ -147,7 +167,7 @@ describe('the devnet supervisor', () => {
     nodePids.push(...restarted);
     const running = [d.pids[0]!, restarted.at(-1)!];
     expect(running.every(alive)).toBe(true);
-    expect(readFileSync(node1.logFile, 'utf8').match(/^node 0x/gm)).toHaveLength(2); // started twice
+    expect(readFileSync(node1.logFile, 'utf8').match(/\[node\] node 0x/gm)).toHaveLength(2); // started twice
 
     // A second plan on the same API ports (another genesis, other peer ids) sees another devnet's
     // nodes there: it names them and does not report them as its own.
@@ -186,10 +206,31 @@ describe('the devnet supervisor', () => {
       );
   });
 
-  it('--on-node-exit stop: a node that dies stops every node and the devnet exits 1 saying why', {
+  it('--on-node-exit stop: a node that dies stops every node and the devnet exits 1 saying why; JSON logs', {
     timeout: scaled(240_000),
   }, async () => {
-    const d = await startDevnet('stop', ['--on-node-exit', 'stop']);
+    const d = await startDevnet('stop', ['--on-node-exit', 'stop', '--log-format', 'json']);
+    // The status as JSON records, one object per node; the nodes log JSON lines too.
+    await waitFor('a status record with both nodes up', () =>
+      d
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map(
+          (l) =>
+            JSON.parse(l) as { msg: string; component: string; nodes?: { state: string; height: number }[] },
+        )
+        .some(
+          (r) =>
+            r.msg === 'status' &&
+            r.component === 'devnet' &&
+            r.nodes?.every((n) => n.state === 'up' && n.height >= 1),
+        ),
+    );
+    for (const n of d.plan.nodes) {
+      const lines = readFileSync(n.logFile, 'utf8').trimEnd().split('\n');
+      expect(lines.map((l) => JSON.parse(l).component)).toContain('node');
+    }
     process.kill(d.pids[1]!, 'SIGKILL');
     expect(await d.exited).toBe(1);
     expect(d.output()).toContain(
@@ -210,7 +251,7 @@ describe('the devnet supervisor', () => {
     expect(gone(d.pids)).toBe(true);
     // Each node stopped on SIGTERM and finished its stop (ledger closed), before any SIGKILL of the grace period.
     for (const n of d.plan.nodes)
-      expect(readFileSync(n.logFile, 'utf8')).toMatch(/stopping \(SIGTERM\)…\n(.*\n)*stopped\n$/);
+      expect(readFileSync(n.logFile, 'utf8')).toMatch(/stopping \(SIGTERM\)…\n(.*\n)*.*\[node\] stopped\n$/);
     expect(tookMs).toBeLessThan(scaled(STOP_GRACE_MS + 5000));
     expect(existsSync(join(d.dir, 'devnet.json'))).toBe(true);
   });
@@ -225,6 +266,8 @@ describe('the devnet supervisor', () => {
     // The nodes stopped on their own SIGINT; the supervisor expected it: no exit said, no restart.
     expect(d.output()).not.toMatch(/exited|restart/);
     for (const n of d.plan.nodes)
-      expect(readFileSync(n.logFile, 'utf8')).toMatch(/stopping \(SIG(INT|TERM)\)…\n(.*\n)*stopped\n$/);
+      expect(readFileSync(n.logFile, 'utf8')).toMatch(
+        /stopping \(SIG(INT|TERM)\)…\n(.*\n)*.*\[node\] stopped\n$/,
+      );
   });
 });

@@ -80,7 +80,7 @@ describe('node processes', () => {
       120_000,
     );
     const log = readFileSync(victim.logFile, 'utf8');
-    expect(log.match(/^node 0x/gm)?.length).toBe(2); // it really started twice
+    expect(log.match(/\[node\] node 0x/gm)?.length).toBe(2); // it really started twice
     for (const c of [procs[0]!, procs[2]!, again]) c.kill('SIGTERM');
     await Promise.all(
       [procs[0]!, procs[2]!, again].map(

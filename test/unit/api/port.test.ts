@@ -44,6 +44,8 @@ describe('the API over a NodePort', () => {
       events: node.events,
       metrics: node.metrics,
       activity: () => activity,
+      version: node.version,
+      readiness: () => node.readiness(),
       submitTx: async (env) => {
         if (env.tx.nonce === 0n) throw new TxError(TxErrorCode.NONCE_TOO_LOW, 'refused by the port');
         submitted.push(env);
