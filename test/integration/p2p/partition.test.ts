@@ -7,6 +7,7 @@ import { toHex } from '../../../protocol/bytes.ts';
 import { envelope, signTx, type TxEnvelope } from '../../../protocol/tx.ts';
 import { keys } from '../../helpers/builder.ts';
 import { netParams, sameHead, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
+import { scaled } from '../../helpers/time.ts';
 
 /** State root from replaying node's main chain from genesis with the pure transition function. */
 async function replayRoot(node: VppNode): Promise<string> {
@@ -42,66 +43,71 @@ describe('network partition', () => {
     net = undefined;
   });
 
-  it('two halves mine apart, then converge on the heavier chain; the losing side’s transactions are mined again', async () => {
-    const params = netParams();
-    let partitioned = false;
-    const group = new Map<string, number>();
-    const deny = (self: number) => (peer: string) =>
-      partitioned && group.has(peer) && group.get(peer) !== (self < 2 ? 0 : 1);
-    net = await startNet(
-      params,
-      [0, 1, 2, 3].map((i) => ({ mine: true, denyPeer: deny(i) })),
-    );
-    const { nodes } = net;
-    for (const [i, n] of nodes.entries()) group.set(n.network!.peerId, i < 2 ? 0 : 1);
-    await waitFor(
-      'connected and converged at height 3',
-      () => nodes.every((n) => n.network!.peerCount === 3 && n.chain.height >= 3) && sameHead(nodes),
-    );
+  it(
+    'two halves mine apart, then converge on the heavier chain; the losing side’s transactions are mined again',
+    async () => {
+      const params = netParams();
+      let partitioned = false;
+      const group = new Map<string, number>();
+      const deny = (self: number) => (peer: string) =>
+        partitioned && group.has(peer) && group.get(peer) !== (self < 2 ? 0 : 1);
+      net = await startNet(
+        params,
+        [0, 1, 2, 3].map((i) => ({ mine: true, denyPeer: deny(i) })),
+      );
+      const { nodes } = net;
+      for (const [i, n] of nodes.entries()) group.set(n.network!.peerId, i < 2 ? 0 : 1);
+      await waitFor(
+        'connected and converged at height 3',
+        () => nodes.every((n) => n.network!.peerCount === 3 && n.chain.height >= 3) && sameHead(nodes),
+      );
 
-    partitioned = true;
-    for (const i of [0, 1])
-      for (const j of [2, 3]) await nodes[i]!.network!.hangUp(nodes[j]!.network!.peerId);
-    await waitFor('halves apart', () => nodes.every((n) => n.network!.peerCount === 1));
-    const forkHeight = Math.max(...nodes.map((n) => n.chain.height));
+      partitioned = true;
+      for (const i of [0, 1])
+        for (const j of [2, 3]) await nodes[i]!.network!.hangUp(nodes[j]!.network!.peerId);
+      await waitFor('halves apart', () => nodes.every((n) => n.network!.peerCount === 1));
+      const forkHeight = Math.max(...nodes.map((n) => n.chain.height));
 
-    const left = transfer(nodes[0]!, keys.vpp1, 1111n);
-    const right = transfer(nodes[2]!, keys.vpp2, 2222n);
-    await nodes[0]!.submitTx(left);
-    await nodes[2]!.submitTx(right);
-    const confirmed = async (n: VppNode, t: TxEnvelope) => (await n.chain.txLocation(t.hash)) !== undefined;
-    await waitFor(
-      'each half mined its own transaction and grew',
-      async () =>
-        (await confirmed(nodes[1]!, left)) &&
-        (await confirmed(nodes[3]!, right)) &&
-        nodes.every((n) => n.chain.height >= forkHeight + 4),
-    );
-    expect(await confirmed(nodes[0]!, right)).toBe(false);
-    expect(await confirmed(nodes[2]!, left)).toBe(false);
-    let heaviest = 0n;
-    for (const n of nodes) if (n.chain.tip.totalWork > heaviest) heaviest = n.chain.tip.totalWork;
+      const left = transfer(nodes[0]!, keys.vpp1, 1111n);
+      const right = transfer(nodes[2]!, keys.vpp2, 2222n);
+      await nodes[0]!.submitTx(left);
+      await nodes[2]!.submitTx(right);
+      const confirmed = async (n: VppNode, t: TxEnvelope) => (await n.chain.txLocation(t.hash)) !== undefined;
+      await waitFor(
+        'each half mined its own transaction and grew',
+        async () =>
+          (await confirmed(nodes[1]!, left)) &&
+          (await confirmed(nodes[3]!, right)) &&
+          nodes.every((n) => n.chain.height >= forkHeight + 4),
+      );
+      expect(await confirmed(nodes[0]!, right)).toBe(false);
+      expect(await confirmed(nodes[2]!, left)).toBe(false);
+      let heaviest = 0n;
+      for (const n of nodes) if (n.chain.tip.totalWork > heaviest) heaviest = n.chain.tip.totalWork;
 
-    partitioned = false; // the reconnect timers dial the bootstrap peers again
-    await waitFor(
-      'one head again',
-      () => nodes.every((n) => n.network!.peerCount === 3) && sameHead(nodes),
-      90_000,
-    );
-    expect(nodes[0]!.chain.tip.totalWork).toBeGreaterThanOrEqual(heaviest);
-    // Whichever half lost, its transaction went back to the mempool and is mined on the winning chain.
-    await waitFor(
-      'both transactions confirmed on every node',
-      async () => {
-        for (const n of nodes) if (!(await confirmed(n, left)) || !(await confirmed(n, right))) return false;
-        return sameHead(nodes);
-      },
-      90_000,
-    );
-    const root = toHex(nodes[0]!.chain.stateRoot());
-    expect(await replayRoot(nodes[0]!)).toBe(root);
-    for (const n of nodes) expect(toHex(n.chain.stateRoot())).toBe(root);
-    for (const n of nodes)
-      expect(n.chain.account(keys.grid.address).balance).toBe(1_000_000_000n + 1111n + 2222n);
-  }, 240_000);
+      partitioned = false; // the reconnect timers dial the bootstrap peers again
+      await waitFor(
+        'one head again',
+        () => nodes.every((n) => n.network!.peerCount === 3) && sameHead(nodes),
+        90_000,
+      );
+      expect(nodes[0]!.chain.tip.totalWork).toBeGreaterThanOrEqual(heaviest);
+      // Whichever half lost, its transaction went back to the mempool and is mined on the winning chain.
+      await waitFor(
+        'both transactions confirmed on every node',
+        async () => {
+          for (const n of nodes)
+            if (!(await confirmed(n, left)) || !(await confirmed(n, right))) return false;
+          return sameHead(nodes);
+        },
+        90_000,
+      );
+      const root = toHex(nodes[0]!.chain.stateRoot());
+      expect(await replayRoot(nodes[0]!)).toBe(root);
+      for (const n of nodes) expect(toHex(n.chain.stateRoot())).toBe(root);
+      for (const n of nodes)
+        expect(n.chain.account(keys.grid.address).balance).toBe(1_000_000_000n + 1111n + 2222n);
+    },
+    scaled(240_000),
+  );
 });

@@ -16,6 +16,7 @@ import { BlockError, BlockErrorCode } from '../../../protocol/errors.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
 import { type Attacker, startAttacker } from '../../helpers/malicious.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
+import { scaled } from '../../helpers/time.ts';
 
 type Report = [msgId: string, source: string, result: TopicValidatorResult];
 
@@ -30,151 +31,161 @@ describe('gossip verdicts on a real node', () => {
     net = undefined;
   });
 
-  it('a block whose clearing hook throws is a Reject for gossipsub; the node keeps its tip and goes on', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
-      // The easiest target: the builder finds each block's nonce at once.
-      const params = netParams({ initialBits: testParams().powLimitBits });
+  it(
+    'a block whose clearing hook throws is a Reject for gossipsub; the node keeps its tip and goes on',
+    async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        // The easiest target: the builder finds each block's nonce at once.
+        const params = netParams({ initialBits: testParams().powLimitBits });
+        net = await startNet(params, [{}]);
+        const node = net.nodes[0]!;
+        const network = node.network!;
+        const pubsub = network.libp2p.services.pubsub;
+        const b = new ChainBuilder(params);
+
+        // Crafted before the hook is broken (the builder executes its blocks). Several variants of the bad
+        // block: a publish may precede the subscription exchange, and gossipsub drops a repeat.
+        const hookBlocks = [keys.vpp1, keys.vpp2, keys.vpp3, keys.grid].map((k) =>
+          b.next(b.genesisId, { miner: k.address }),
+        );
+        const following = b.next(b.genesisId, { miner: keys.miner.address });
+        const surprise = b.next(b.idOf(following));
+
+        const received = new Map<string, Uint8Array>();
+        pubsub.addEventListener('gossipsub:message', (e) => received.set(e.detail.msgId, e.detail.msg.data));
+        const reports = vi.spyOn(
+          pubsub as unknown as { reportMessageValidationResult(...args: Report): void },
+          'reportMessageValidationResult',
+        );
+        const verdictsOn = (blocks: Block[]): Report[] => {
+          const encoded = blocks.map(encodeBlock);
+          return (reports.mock.calls as Report[]).filter(([msgId]) => {
+            const data = received.get(msgId);
+            return data !== undefined && encoded.some((x) => bytesEqual(x, data));
+          });
+        };
+        const rejected: BlockError[] = [];
+        node.chain.on('rejected', (err) => rejected.push(err));
+        const internalErrors: InternalError[] = [];
+        network.on('internal-error', (e) => internalErrors.push(e));
+        const penalised: string[] = [];
+        network.on('penalty', (peer) => penalised.push(peer));
+
+        const sender = await startAttacker(node.chain.genesisHash);
+        const honest = await startAttacker(node.chain.genesisHash);
+        peers.push(sender, honest);
+        for (const p of [sender, honest]) {
+          expect(await p.dial(net.addrs[0]!)).toBe(true);
+          await waitFor(
+            'subscriptions exchanged',
+            () =>
+              pubsub.getSubscribers(p.names.blocksTopic).some((x) => x.toString() === p.peerId) &&
+              p.libp2p.services.pubsub
+                .getSubscribers(p.names.blocksTopic)
+                .some((x) => x.toString() === network.peerId),
+            30_000,
+          );
+        }
+
+        const auction = CONTRACTS.all.find((c) => c.name === 'auction' && c.endBlock);
+        expect(auction).toBeDefined();
+        const hook = vi
+          .spyOn(auction as { endBlock(ctx: unknown): void }, 'endBlock')
+          .mockImplementation(() => {
+            throw new Error('clearing failed');
+          });
+        let sent = 0;
+        let polls = 0;
+        await waitFor('a verdict on the hook block', async () => {
+          if (polls++ % 80 === 0 && sent < hookBlocks.length)
+            await sender.publish(sender.names.blocksTopic, encodeBlock(hookBlocks[sent++]!));
+          return verdictsOn(hookBlocks).length > 0;
+        });
+        expect(hook).toHaveBeenCalled();
+        hook.mockRestore();
+
+        for (const [, source, result] of verdictsOn(hookBlocks)) {
+          expect(result).toBe(TopicValidatorResult.Reject);
+          expect(source).toBe(sender.peerId);
+        }
+        expect(rejected.map((e) => e.code)).toContain(BlockErrorCode.HOOK_FAILED);
+        expect(node.chain.tip.id).toBe(b.genesisId);
+        expect(penalised).toContain(sender.peerId); // a reject is the sender's offence
+        expect(internalErrors).toEqual([]); // a failing hook is a verdict, not a failure of ours
+
+        // The node keeps working: a valid block on the same parent becomes its head.
+        await honest.publish(honest.names.blocksTopic, encodeBlock(following));
+        await waitFor(
+          'the following block imported and accepted',
+          () => node.chain.tip.id === b.idOf(following) && verdictsOn([following]).length > 0,
+        );
+        expect(verdictsOn([following]).map(([, , r]) => r)).toEqual([TopicValidatorResult.Accept]);
+
+        // An unexpected error of ours while importing: Ignore, no penalty, reported with its context.
+        const importBlock = node.chain.processBlock.bind(node.chain);
+        vi.spyOn(node.chain, 'processBlock').mockImplementation((blk) =>
+          b.idOf(blk) === b.idOf(surprise)
+            ? Promise.reject(new Error('bug in block import'))
+            : importBlock(blk),
+        );
+        await honest.publish(honest.names.blocksTopic, encodeBlock(surprise));
+        await waitFor('the internal error reported', () => internalErrors.length > 0);
+        const [report] = verdictsOn([surprise]);
+        expect(report?.[2]).toBe(TopicValidatorResult.Ignore);
+        expect(internalErrors).toEqual([
+          expect.objectContaining({
+            activity: 'gossip',
+            peer: honest.peerId,
+            topic: honest.names.blocksTopic,
+            msgId: report?.[0],
+            blockHash: b.idOf(surprise),
+            error: expect.objectContaining({ message: 'bug in block import' }),
+          }),
+        ]);
+        expect(penalised).not.toContain(honest.peerId);
+        expect(network.scores.score(honest.peerId)).toBe(0);
+        expect(node.chain.tip.id).toBe(b.idOf(following));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    },
+    scaled(120_000),
+  );
+
+  it(
+    'an undecodable gossip block is a Reject, bans its sender and is counted as DECODE',
+    async () => {
+      const params = netParams();
       net = await startNet(params, [{}]);
       const node = net.nodes[0]!;
-      const network = node.network!;
-      const pubsub = network.libp2p.services.pubsub;
-      const b = new ChainBuilder(params);
-
-      // Crafted before the hook is broken (the builder executes its blocks). Several variants of the bad
-      // block: a publish may precede the subscription exchange, and gossipsub drops a repeat.
-      const hookBlocks = [keys.vpp1, keys.vpp2, keys.vpp3, keys.grid].map((k) =>
-        b.next(b.genesisId, { miner: k.address }),
-      );
-      const following = b.next(b.genesisId, { miner: keys.miner.address });
-      const surprise = b.next(b.idOf(following));
-
-      const received = new Map<string, Uint8Array>();
-      pubsub.addEventListener('gossipsub:message', (e) => received.set(e.detail.msgId, e.detail.msg.data));
-      const reports = vi.spyOn(
-        pubsub as unknown as { reportMessageValidationResult(...args: Report): void },
-        'reportMessageValidationResult',
-      );
-      const verdictsOn = (blocks: Block[]): Report[] => {
-        const encoded = blocks.map(encodeBlock);
-        return (reports.mock.calls as Report[]).filter(([msgId]) => {
-          const data = received.get(msgId);
-          return data !== undefined && encoded.some((x) => bytesEqual(x, data));
-        });
-      };
-      const rejected: BlockError[] = [];
-      node.chain.on('rejected', (err) => rejected.push(err));
-      const internalErrors: InternalError[] = [];
-      network.on('internal-error', (e) => internalErrors.push(e));
-      const penalised: string[] = [];
-      network.on('penalty', (peer) => penalised.push(peer));
-
-      const sender = await startAttacker(node.chain.genesisHash);
-      const honest = await startAttacker(node.chain.genesisHash);
-      peers.push(sender, honest);
-      for (const p of [sender, honest]) {
-        expect(await p.dial(net.addrs[0]!)).toBe(true);
-        await waitFor(
-          'subscriptions exchanged',
-          () =>
-            pubsub.getSubscribers(p.names.blocksTopic).some((x) => x.toString() === p.peerId) &&
-            p.libp2p.services.pubsub
-              .getSubscribers(p.names.blocksTopic)
-              .some((x) => x.toString() === network.peerId),
-          30_000,
+      const decodeCount = async () =>
+        Number(
+          /^vpp_blocks_rejected_total\{code="DECODE"\} (\d+)$/m.exec(await node.metrics.text())?.[1] ?? 0,
         );
-      }
-
-      const auction = CONTRACTS.all.find((c) => c.name === 'auction' && c.endBlock);
-      expect(auction).toBeDefined();
-      const hook = vi
-        .spyOn(auction as { endBlock(ctx: unknown): void }, 'endBlock')
-        .mockImplementation(() => {
-          throw new Error('clearing failed');
-        });
-      let sent = 0;
-      let polls = 0;
-      await waitFor('a verdict on the hook block', async () => {
-        if (polls++ % 80 === 0 && sent < hookBlocks.length)
-          await sender.publish(sender.names.blocksTopic, encodeBlock(hookBlocks[sent++]!));
-        return verdictsOn(hookBlocks).length > 0;
+      expect(await decodeCount()).toBe(0);
+      const garbler = await startAttacker(node.chain.genesisHash);
+      peers.push(garbler);
+      expect(await garbler.dial(net.addrs[0]!)).toBe(true);
+      await waitFor('the garbler sees our subscription', () =>
+        garbler.libp2p.services.pubsub
+          .getSubscribers(garbler.names.blocksTopic)
+          .some((x) => x.toString() === node.network!.peerId),
+      );
+      let attempt = 0;
+      await waitFor('garbler banned', async () => {
+        if (attempt++ % 10 === 0)
+          await garbler.publish(garbler.names.blocksTopic, new Uint8Array([9, 9, 9, attempt & 0xff]));
+        return node.network!.scores.isBanned(garbler.peerId);
       });
-      expect(hook).toHaveBeenCalled();
-      hook.mockRestore();
-
-      for (const [, source, result] of verdictsOn(hookBlocks)) {
-        expect(result).toBe(TopicValidatorResult.Reject);
-        expect(source).toBe(sender.peerId);
-      }
-      expect(rejected.map((e) => e.code)).toContain(BlockErrorCode.HOOK_FAILED);
-      expect(node.chain.tip.id).toBe(b.genesisId);
-      expect(penalised).toContain(sender.peerId); // a reject is the sender's offence
-      expect(internalErrors).toEqual([]); // a failing hook is a verdict, not a failure of ours
-
-      // The node keeps working: a valid block on the same parent becomes its head.
-      await honest.publish(honest.names.blocksTopic, encodeBlock(following));
-      await waitFor(
-        'the following block imported and accepted',
-        () => node.chain.tip.id === b.idOf(following) && verdictsOn([following]).length > 0,
-      );
-      expect(verdictsOn([following]).map(([, , r]) => r)).toEqual([TopicValidatorResult.Accept]);
-
-      // An unexpected error of ours while importing: Ignore, no penalty, reported with its context.
-      const importBlock = node.chain.processBlock.bind(node.chain);
-      vi.spyOn(node.chain, 'processBlock').mockImplementation((blk) =>
-        b.idOf(blk) === b.idOf(surprise)
-          ? Promise.reject(new Error('bug in block import'))
-          : importBlock(blk),
-      );
-      await honest.publish(honest.names.blocksTopic, encodeBlock(surprise));
-      await waitFor('the internal error reported', () => internalErrors.length > 0);
-      const [report] = verdictsOn([surprise]);
-      expect(report?.[2]).toBe(TopicValidatorResult.Ignore);
-      expect(internalErrors).toEqual([
-        expect.objectContaining({
-          activity: 'gossip',
-          peer: honest.peerId,
-          topic: honest.names.blocksTopic,
-          msgId: report?.[0],
-          blockHash: b.idOf(surprise),
-          error: expect.objectContaining({ message: 'bug in block import' }),
-        }),
-      ]);
-      expect(penalised).not.toContain(honest.peerId);
-      expect(network.scores.score(honest.peerId)).toBe(0);
-      expect(node.chain.tip.id).toBe(b.idOf(following));
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
-  }, 120_000);
-
-  it('an undecodable gossip block is a Reject, bans its sender and is counted as DECODE', async () => {
-    const params = netParams();
-    net = await startNet(params, [{}]);
-    const node = net.nodes[0]!;
-    const decodeCount = async () =>
-      Number(/^vpp_blocks_rejected_total\{code="DECODE"\} (\d+)$/m.exec(await node.metrics.text())?.[1] ?? 0);
-    expect(await decodeCount()).toBe(0);
-    const garbler = await startAttacker(node.chain.genesisHash);
-    peers.push(garbler);
-    expect(await garbler.dial(net.addrs[0]!)).toBe(true);
-    await waitFor('the garbler sees our subscription', () =>
-      garbler.libp2p.services.pubsub
-        .getSubscribers(garbler.names.blocksTopic)
-        .some((x) => x.toString() === node.network!.peerId),
-    );
-    let attempt = 0;
-    await waitFor('garbler banned', async () => {
-      if (attempt++ % 10 === 0)
-        await garbler.publish(garbler.names.blocksTopic, new Uint8Array([9, 9, 9, attempt & 0xff]));
-      return node.network!.scores.isBanned(garbler.peerId);
-    });
-    expect(await decodeCount()).toBeGreaterThanOrEqual(1);
-    expect(node.chain.height).toBe(0);
-  }, 120_000);
+      expect(await decodeCount()).toBeGreaterThanOrEqual(1);
+      expect(node.chain.height).toBe(0);
+    },
+    scaled(120_000),
+  );
 });
 
 describe('gossip verdicts of the validator (fake host)', () => {
