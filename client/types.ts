@@ -26,6 +26,11 @@ export interface StatusJson {
   syncing: boolean;
   mining?: boolean;
   hashRate?: number;
+  /**
+   * Our clock minus the peers' block times, from fresh gossip blocks (absent without networking); skewed:
+   * beyond the chain's drift rule.
+   */
+  clock?: { offsetMs: number | null; samples: number; peers: number; limitMs: number; skewed: boolean };
 }
 
 /** GET /healthz: the process is up and serving. */

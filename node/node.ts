@@ -190,6 +190,21 @@ export class VppNode implements NodePort {
       throw err;
     }
     const node = new VppNode(params, chain, verifier, nodeKey, config, store);
+    try {
+      await node.restoreAndJoin();
+    } catch (err) {
+      // A port in use or a corrupt store: what was opened is closed again, so the caller (a test, the
+      // supervisor's retry) is not left with a locked ledger and running verifier threads.
+      await node.stop().catch(() => {});
+      throw err;
+    }
+    return node;
+  }
+
+  /** Restores the durable mempool and joins the network: the part of open() that may fail after the ledger is open. */
+  private async restoreAndJoin(): Promise<void> {
+    const { chain, config } = this;
+    const node = this;
     // What this node acknowledged before it stopped (or was killed) is admitted again against the head.
     node.#restored = await node.mempool.restore(async (env) => {
       const loc = await chain.txLocation(env.hash);
@@ -216,7 +231,6 @@ export class VppNode implements NodePort {
       );
       node.miner?.on('mined', (b) => void node.#network?.publishBlock(b));
     }
-    return node;
   }
 
   /**

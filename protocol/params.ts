@@ -113,6 +113,8 @@ function parseMarket(raw: unknown, limits: MarketLimits): MarketParams {
   return market;
 }
 
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
 export function parseGenesis(raw: unknown, limits: MarketLimits): ChainParams {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new GenesisError('genesis must be a JSON object');
@@ -145,8 +147,10 @@ export function parseGenesis(raw: unknown, limits: MarketLimits): ChainParams {
     const at = `accounts[${i}]`;
     if (typeof a !== 'object' || a === null) throw new GenesisError(`${at} must be an object`);
     const acc = a as Json;
-    if (typeof acc.name !== 'string' || acc.name.length === 0 || acc.name.length > 64)
-      throw new GenesisError(`${at}.name must be a string of 1..64 characters`);
+    // The registry stores the name as at most 64 bytes of UTF-8 (contracts-vm/contracts/registry.ts), so
+    // the limit is in bytes: 64 characters of a non-ASCII name would not read back.
+    if (typeof acc.name !== 'string' || acc.name.length === 0 || utf8Length(acc.name) > 64)
+      throw new GenesisError(`${at}.name must be a string of 1..64 bytes in UTF-8`);
     if (acc.role !== 'grid' && acc.role !== 'vpp')
       throw new GenesisError(`${at}.role must be "grid" or "vpp"`);
     if (!isAddress(acc.address)) throw new GenesisError(`${at}.address must be 0x + 40 lowercase hex digits`);
