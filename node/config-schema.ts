@@ -36,10 +36,10 @@ const checkOrigin = (o: string) =>
     ? undefined
     : `'${o}' is not an origin like https://example.org or http://localhost:3000 (or '*')`;
 
-/** Keys every long-running command has: its own log. */
-const logKeys = (what: string) => ({
+/** Keys every long-running command has: its own log (`what`), and what else it goes with (`note`). */
+const logKeys = (what: string, note = '') => ({
   'log-level': enumKey({
-    doc: `the least severe ${what} log records written`,
+    doc: `the least severe ${what} log records written${note}`,
     default: 'info',
     values: LOG_LEVELS,
     placeholder: 'LEVEL',
@@ -55,6 +55,9 @@ const logKeys = (what: string) => ({
     placeholder: 'FILE',
   }),
 });
+
+/** Where a supervisor's nodes log. */
+const NODE_LOGS = '; the nodes log to <dir>/node-*/node.log at the same level and format';
 
 /** Keys of a devnet, which the demo runs too. */
 const devnetKeys = {
@@ -229,7 +232,7 @@ export const DEVNET_CONFIG = {
     defaultDoc: "the repository's genesis.json",
     placeholder: 'FILE',
   }),
-  ...logKeys('supervisor (node logs go to <dir>/node-*/node.log at the same level and format)'),
+  ...logKeys('supervisor', NODE_LOGS),
 } satisfies Schema;
 
 /** The demo's keys; those without a default take the scenario's value (the built-in demo's, or --scenario's). */
@@ -294,7 +297,10 @@ export const DEMO_CONFIG = {
   prosumers: intKey({ doc: 'the built-in demo only: prosumers per VPP', min: 1, max: 200, defaultDoc: '10' }),
   'json-out': pathKey({ doc: 'write every interval and the summary as JSON', placeholder: 'FILE' }),
   ...devnetKeys,
-  ...logKeys('demo supervisor (node logs go to <dir>/node-*/node.log at the same level and format)'),
+  ...logKeys(
+    'supervisor',
+    `${NODE_LOGS}; with --log-format json and no --log-file the report's lines are records too (component demo)`,
+  ),
 } satisfies Schema;
 
 const SCHEMAS = { node: NODE_CONFIG, devnet: DEVNET_CONFIG, demo: DEMO_CONFIG };

@@ -22,8 +22,9 @@ import { RunPublisher } from './demo/publish.ts';
 import { writeRunReport } from './demo/report.ts';
 import type { DemoSummary, IntervalReport, RunInfo } from './demo/types.ts';
 import { type DevnetOptions, type DevnetPlan, devnetPortClaims, prepareDevnet } from './devnet.ts';
+import type { LogFormat, LogLevel } from './log.ts';
 import { assertPortsFree } from './ports.ts';
-import { DevnetSupervisor, type OnNodeExit } from './supervisor.ts';
+import { DevnetSupervisor, type OnNodeExit, type SupervisorLevel } from './supervisor.ts';
 
 export type { DemoSummary, IntervalReport };
 
@@ -42,7 +43,13 @@ export interface SystemDemoOptions {
   /** A node that exits is restarted with backoff, or ('stop') the demo stops with an error. */
   onNodeExit: OnNodeExit;
   signal: AbortSignal;
+  /** The demo's report, a line at a time. */
   log: (line: string) => void;
+  /** The supervisor's lines (node exits, restarts, readiness); default: into the report. */
+  supervisorLog?: (line: string, level: SupervisorLevel) => void;
+  /** The nodes' log level and format (their logs go to <dir>/node-<i>/node.log); default info, pretty. */
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
   /** Progress redrawn in place on a terminal (null: the line is done); without it, a line every few seconds. */
   status?: (line: string | null) => void;
 }
@@ -70,6 +77,8 @@ export async function runSystemDemo(
     trafficMs: 0,
     genesisFile: genesis.file,
     vppFile,
+    ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    ...(o.logFormat ? { logFormat: o.logFormat } : {}),
   };
   const plan: DevnetPlan = await prepareDevnet(devnet);
   // The devnet starts its own clock (genesis time = now): interval arithmetic uses its genesis.
@@ -102,7 +111,11 @@ export async function runSystemDemo(
   });
   const supervisor = new DevnetSupervisor(plan, devnet, {
     onNodeExit: o.onNodeExit,
-    log: (l) => out.line(l),
+    log: (l, level = 'info') => {
+      if (!o.supervisorLog) return out.line(l);
+      out.clearStatus(); // a progress line being redrawn in place ends before a log line
+      o.supervisorLog(l, level);
+    },
   });
   supervisor.start();
   // Told to stop (Ctrl-C reaches the nodes too): no restarts while the summary is read from the nodes.

@@ -1,97 +1,86 @@
 // `npm start` / `vppchain demo`: the whole system end to end (node/system-demo.ts), on the built-in demo
-// (agent/scenario/demo.json) or on the user's own system scenario (--scenario FILE).
+// (agent/scenario/demo.json) or on the user's own system scenario (--scenario FILE). Configured by flags,
+// VPPCHAIN_* variables and a config file (node/config-schema.ts, DEMO_CONFIG); keys without a value take
+// the scenario's. The report (intervals, summary) is the command's answer and goes to stdout; the
+// supervisor's lines (node exits, restarts, readiness) are log records (--log-level, --log-format,
+// --log-file). With --log-format json and no --log-file the report's lines are records too (component
+// demo), so that stdout is JSON lines and nothing else; with a log file, the report stays text on stdout.
 import { writeFileSync } from 'node:fs';
 import { builtInDemo, loadSystemScenario, type SystemScenario } from '../../agent/scenario/system.ts';
 import { ScenarioError } from '../../market/scenario.ts';
-import { parseOnNodeExit } from '../supervisor.ts';
+import { describeSource } from '../config.ts';
+import { usageLines } from '../config-output.ts';
+import { configFor, DEMO_CONFIG, printConfigOf } from '../config-schema.ts';
+import { createLogger } from '../log.ts';
 import { runSystemDemo } from '../system-demo.ts';
-import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
+import { type Command, UsageError } from './command.ts';
 
-const FRAMEWORKS = ['weak', 'decentralized', 'central'] as const;
+/** The built-in demo's size when neither the flags, the environment nor the file say. */
+const BUILT_IN = { vpps: 3, prosumers: 10 };
 
 const command: Command = {
   name: 'demo',
   summary:
     'The whole system: a devnet (grid + VPP nodes, mining), one agent per VPP running its day-ahead market and bidding its real-time deviations, the grid metering after delivery; prints every interval and a cost summary. Runs the built-in demo or your own VPPs (--scenario FILE, docs/scenario.md).',
-  usage:
-    'demo [--scenario FILE] [--intervals N] [--out DIR] [--raw] [--hold] [--interval-ms MS] [--block-ms MS]\n' +
-    '            [--start-minute M] [--framework weak|decentralized|central] [--vpps N] [--prosumers N]\n' +
-    '            [--dir DIR] [--p2p-base-port P] [--api-base-port P] [--json-out FILE] [--on-node-exit restart|stop]\n' +
-    '  --scenario FILE   a system scenario (your VPPs, prosumers, CSV profiles, tariffs, timing; docs/scenario.md);\n' +
-    '                    default: the built-in demo, agent/scenario/demo.json (3 VPPs of 10 CLNR homes)\n' +
-    "  --intervals N     stop after N intervals with exit code 0 (default: the scenario's, else until Ctrl-C)\n" +
-    '  --out DIR         write the results: intervals.csv, bills.csv (per VPP and prosumer), savings.csv,\n' +
-    '                    dayahead/<VPP>/ (the day-ahead outputs) and report.html with the whole run\n' +
-    '  --raw             money in token base units instead of GBP (1,000,000 base units = £1)\n' +
-    '  --hold            after the last interval and the summary, keep the nodes and the dashboard up until Ctrl-C\n' +
-    "  --interval-ms MS  real time per delivery interval (default: the scenario's, 12000 in the demo)\n" +
-    "  --block-ms MS     target block time (default: the scenario's, 1000 in the demo)\n" +
-    "  --start-minute M  minute of the simulated day of the first interval (default: the scenario's, 660 = 11:00)\n" +
-    "  --framework F     the day-ahead market of every VPP (default: the scenario's, weak)\n" +
-    '  --vpps N, --prosumers N   the built-in demo only: N VPPs (default 3), N prosumers each (default 10)\n' +
-    '  --json-out FILE   write every interval and the summary as JSON\n' +
-    '  --on-node-exit    a node that exits is restarted with backoff (default), or with "stop" the demo\n' +
-    '                    stops every node and exits with code 1\n' +
-    '  A port in use is one line on stderr and exit code 1; the nodes stop when the demo does, however it ends.',
+  usage: `demo [options]\n${usageLines(DEMO_CONFIG)}\n  A port in use is one line on stderr and exit code 1; the nodes stop when the demo does, however it ends.`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      scenario: { type: 'string' },
-      intervals: { type: 'string' },
-      out: { type: 'string' },
-      raw: { type: 'boolean', default: false },
-      vpps: { type: 'string' },
-      prosumers: { type: 'string' },
-      'interval-ms': { type: 'string' },
-      'block-ms': { type: 'string' },
-      framework: { type: 'string' },
-      dir: { type: 'string', default: 'devnet' },
-      'p2p-base-port': { type: 'string' },
-      'api-base-port': { type: 'string' },
-      'start-minute': { type: 'string' },
-      'json-out': { type: 'string' },
-      'on-node-exit': { type: 'string' },
-      hold: { type: 'boolean', default: false },
-    });
+    const config = configFor('demo', argv);
+    if (config.printConfig) {
+      console.log(printConfigOf('demo', config));
+      return 0;
+    }
+    const v = config.values;
+    const from = (k: keyof typeof DEMO_CONFIG) => describeSource(config.sources[k]);
     let scenario: SystemScenario;
     try {
-      if (values.scenario !== undefined) {
-        const misplaced = (['vpps', 'prosumers'] as const).filter((f) => values[f] !== undefined);
-        if (misplaced.length)
+      if (v.scenario !== undefined) {
+        const misplaced = (['vpps', 'prosumers'] as const).find((k) => v[k] !== undefined);
+        if (misplaced)
           throw new UsageError(
-            `--${misplaced[0]} applies to the built-in demo only: set the VPPs in the scenario file`,
+            `${from(misplaced)} applies to the built-in demo only: set the VPPs in the scenario file`,
           );
-        scenario = loadSystemScenario(values.scenario);
+        scenario = loadSystemScenario(v.scenario);
       } else
         scenario = builtInDemo({
-          vpps: intFlag(values.vpps, 'vpps', 3, 1, 20),
-          prosumers: intFlag(values.prosumers, 'prosumers', 10, 1, 200),
+          vpps: v.vpps ?? BUILT_IN.vpps,
+          prosumers: v.prosumers ?? BUILT_IN.prosumers,
         });
     } catch (err) {
       if (err instanceof ScenarioError) throw new UsageError(err.message);
       throw err;
     }
     const s = { ...scenario, chain: { ...scenario.chain } };
-    if (values.framework !== undefined) {
-      if (!(FRAMEWORKS as readonly string[]).includes(values.framework))
-        throw new UsageError(`--framework must be one of ${FRAMEWORKS.join(', ')}`);
-      s.framework = values.framework as SystemScenario['framework'];
-    }
-    s.chain.intervalMs = intFlag(values['interval-ms'], 'interval-ms', s.chain.intervalMs, 3000, 3_600_000);
-    s.chain.blockTimeMs = intFlag(values['block-ms'], 'block-ms', s.chain.blockTimeMs, 200, 60_000);
+    if (v.framework !== undefined) s.framework = v.framework as SystemScenario['framework'];
+    s.chain.intervalMs = v['interval-ms'] ?? s.chain.intervalMs;
+    s.chain.blockTimeMs = v['block-ms'] ?? s.chain.blockTimeMs;
     if (s.chain.blockTimeMs * 3 > s.chain.intervalMs)
-      throw new UsageError('--interval-ms must be at least three block times');
-    s.startMinute = intFlag(values['start-minute'], 'start-minute', s.startMinute, 0, 1439);
+      throw new UsageError(
+        `interval-ms (${s.chain.intervalMs}, ${from('interval-ms')}) must be at least three block times (block-ms ${s.chain.blockTimeMs}, ${from('block-ms')})`,
+      );
+    s.startMinute = v['start-minute'] ?? s.startMinute;
     if (s.startMinute % s.minutesPerInterval !== 0)
       throw new UsageError(
-        `--start-minute must be a multiple of ${s.minutesPerInterval} (the scenario's minutes per interval)`,
+        `start-minute (${s.startMinute}, ${from('start-minute')}) must be a multiple of ${s.minutesPerInterval} (the scenario's minutes per interval)`,
       );
-    s.intervals = intFlag(values.intervals, 'intervals', s.intervals, 1, 100_000);
+    s.intervals = v.intervals ?? s.intervals;
+
+    const jsonOnStdout = v['log-format'] === 'json' && v['log-file'] === undefined;
+    const logger = createLogger({ level: v['log-level'], format: v['log-format'], file: v['log-file'] });
+    const supervisorLog = logger.child({ component: 'supervisor' });
+    // The report for people on stdout; JSON records (component demo) when stdout is the JSON log.
+    const demoLog = logger.child({ component: 'demo' });
+    const report = jsonOnStdout
+      ? (line: string) => {
+          if (line.trim() !== '') demoLog.info(line.trim());
+        }
+      : (line: string) => console.log(line);
+
     const ctl = new AbortController();
     const stop = () => ctl.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     // On a terminal the day-ahead progress is one line redrawn in place; in a log, a line every few seconds.
-    const tty = process.stdout.isTTY === true;
+    const tty = process.stdout.isTTY === true && !jsonOnStdout;
     let open = false;
     const status = (line: string | null) => {
       if (line === null) {
@@ -104,26 +93,29 @@ const command: Command = {
     };
     try {
       const result = await runSystemDemo({
-        dir: values.dir!,
+        dir: v.dir,
         scenario: s,
-        hold: values.hold,
-        raw: values.raw,
-        ...(values.out !== undefined ? { out: values.out } : {}),
-        p2pBasePort: intFlag(values['p2p-base-port'], 'p2p-base-port', 30300, 1024, 65000),
-        apiBasePort: intFlag(values['api-base-port'], 'api-base-port', 8600, 1024, 65000),
-        onNodeExit: parseOnNodeExit(values['on-node-exit']),
+        hold: v.hold,
+        raw: v.raw,
+        ...(v.out !== undefined ? { out: v.out } : {}),
+        p2pBasePort: v['p2p-base-port'],
+        apiBasePort: v['api-base-port'],
+        onNodeExit: v['on-node-exit'],
         signal: ctl.signal,
-        log: (line) => console.log(line),
+        log: report,
+        supervisorLog: (line, level) => supervisorLog[level](line),
+        logLevel: v['log-level'],
+        logFormat: v['log-format'],
         ...(tty ? { status } : {}),
       });
-      if (values['json-out'])
+      if (v['json-out'])
         writeFileSync(
-          values['json-out'],
-          JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2),
+          v['json-out'],
+          JSON.stringify(result, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2),
         );
     } catch (err) {
       if (ctl.signal.aborted) {
-        console.log('stopped before the first interval completed');
+        report('stopped before the first interval completed');
         return 0;
       }
       throw err;

@@ -63,6 +63,11 @@ export class DemoConsole {
     this.log(s);
   }
 
+  /** Ends a progress line being redrawn in place, before something else writes to the terminal. */
+  clearStatus(): void {
+    this.status?.(null);
+  }
+
   /** Explains the terms not explained yet, under the line that used them. */
   explain(...terms: Term[]): void {
     for (const t of terms) {

@@ -1,12 +1,12 @@
-// The whole system on a scenario of the user's own: `vppchain demo --scenario system.json --out DIR --hold`
-// as a child process, with two VPPs built from CSV meter data the test writes (test/helpers/system-
+// The whole system on a scenario of the user's own: `vppchain demo --config demo.toml --scenario system.json
+// --hold` as a child process (the file names the results directory, the JSON record and a JSON log file), with two VPPs built from CSV meter data the test writes (test/helpers/system-
 // scenario.ts). In headless Chromium, the dashboard shows its loading state before the first results, then
 // every chart with axis titles, a legend and the API's data; screenshots are kept in test-artifacts/. The
 // exported CSVs are checked against the chain's bills through the API, the run's report.html and a
 // day-ahead report like the dashboard, and the demo's own record against the rules (bids before the gate,
 // clearing at the first block past it, bills = clearing, tokens conserved, summary = sum of the intervals).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -40,8 +40,15 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
     timeout: scaled(900_000),
   }, async () => {
     const scenario = writeTwoVppScenario(tmp, { intervals: INTERVALS, intervalMs: 8000, blockTimeMs: 800 });
+    // Part of the configuration from a TOML file (relative paths are the file's), part from flags.
     const out = join(tmp, 'results');
     const jsonOut = join(tmp, 'demo.json');
+    const logFile = join(tmp, 'logs', 'demo.log');
+    const config = join(tmp, 'demo.toml');
+    writeFileSync(
+      config,
+      '[demo]\nout = "results"\njson-out = "demo.json"\nlog-format = "json"\nlog-file = "logs/demo.log"\n',
+    );
     const base = await freePortRange(6);
     const api = `http://127.0.0.1:${base + 3}`;
     const client = new VppClient(api);
@@ -74,10 +81,10 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
       [
         new URL('../../bin/vppchain.js', import.meta.url).pathname,
         'demo',
+        '--config',
+        config,
         '--scenario',
         scenario,
-        '--out',
-        out,
         '--hold',
         '--dir',
         join(tmp, 'devnet'),
@@ -85,8 +92,6 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
         String(base),
         '--api-base-port',
         String(base + 3),
-        '--json-out',
-        jsonOut,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -325,6 +330,25 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
 
       demo!.kill('SIGINT'); // Ctrl-C ends the hold: the nodes stop and the demo writes its record
       expect(await exited, stderr).toBe(0);
+      // The supervisor's log went to the file as JSON records (the report stayed text on stdout), and the
+      // nodes logged in the same format.
+      const records = (file: string) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const supervisor = records(logFile);
+      for (const r of supervisor) {
+        expect(r).toMatchObject({
+          level: expect.any(String),
+          component: 'supervisor',
+          msg: expect.any(String),
+        });
+        expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      }
+      expect(supervisor.map((r) => r.msg)).toContainEqual(expect.stringMatching(/^node-0 \(grid\) ready: /));
+      expect(stdout).not.toContain('[supervisor]');
+      expect(records(join(tmp, 'devnet', 'node-0', 'node.log'))[0]).toMatchObject({ component: 'node' });
       const record = JSON.parse(readFileSync(jsonOut, 'utf8')) as {
         reports: IntervalReport[];
         summary: DemoSummary;

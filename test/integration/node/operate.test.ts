@@ -63,13 +63,22 @@ describe('operating a node', () => {
         'rate-limit = 7',
         '[devnet]',
         'nodes = 3',
+        '[demo]',
+        'vpps = 2',
+        'intervals = 9',
+        'framework = "central"',
+        'out = "results"',
         '',
       ].join('\n'),
     );
     const env = { VPPCHAIN_CONFIG: file, VPPCHAIN_API_PORT: '9002', VPPCHAIN_P2P_PORT: '9102' };
-    const [node, devnet, badEnv, badFile] = await Promise.all([
+    const demoEnv = { ...env, VPPCHAIN_INTERVALS: '7', VPPCHAIN_FRAMEWORK: 'decentralized' };
+    const [node, devnet, demo, demoScenario, badEnv, badFile] = await Promise.all([
       run(['node', '--print-config', '--api-port', '9003'], { env }),
       run(['devnet', '--print-config'], { env }),
+      run(['demo', '--print-config', '--framework', 'weak', '--log-format', 'json'], { env: demoEnv }),
+      // The file's vpps, for the built-in demo only, meets a scenario of the user's own: refused, with where.
+      run(['demo', '--scenario', join(tmp, 'system.json')], { env }),
       run(['node', '--print-config'], { env: { ...env, VPPCHAIN_RATE_LIMIT: 'many' } }),
       run(['node', '--config', join(tmp, 'missing.toml')]),
     ]);
@@ -83,6 +92,20 @@ describe('operating a node', () => {
     expect(devnet.code).toBe(0);
     expect(devnet.out).toMatch(/^nodes = 3 +# from /m);
     expect(devnet.out).toMatch(/^api-base-port = 8600 +# default$/m);
+    expect(demo.code, demo.err).toBe(0);
+    expect(demo.out).toMatch(/^\[demo\]$/m);
+    expect(demo.out).toMatch(/^framework = "weak" +# from --framework$/m);
+    expect(demo.out).toMatch(/^intervals = 7 +# from environment VPPCHAIN_INTERVALS$/m);
+    expect(demo.out).toMatch(/^vpps = 2 +# from .*vppchain\.toml: \[demo\] vpps$/m);
+    expect(demo.out).toContain(`out = "${join(tmp, 'results')}"`);
+    expect(demo.out).toMatch(/^log-level = "debug" +# from .*vppchain\.toml: log-level$/m);
+    expect(demo.out).toMatch(/^log-format = "json" +# from --log-format$/m);
+    expect(demo.out).toMatch(/^api-base-port = 8600 +# default$/m);
+    expect(demo.out).toMatch(/^# prosumers = +# not set: 10$/m);
+    expect(demoScenario.code).toBe(2);
+    expect(demoScenario.err.trim()).toMatch(
+      /^vppchain: .*vppchain\.toml: \[demo\] vpps applies to the built-in demo only: set the VPPs in the scenario file$/,
+    );
     expect(badEnv.code).toBe(2);
     expect(badEnv.err.trim()).toBe(
       "vppchain: VPPCHAIN_RATE_LIMIT must be a whole number from 0 to 1000000, got 'many'",
