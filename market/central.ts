@@ -3,8 +3,9 @@
 //   Σ_i trade_{i,t} = 0,
 // whose dual is the clearing price. It sees all private data: a yardstick, not a market.
 import { tradeLimitKwh } from './agent.ts';
+import { type Bills, poolBills } from './bills.ts';
 import { buildProsumerModel, extractSchedule, ownCostOf } from './model.ts';
-import { type FrameworkResult, netPositionOf } from './result.ts';
+import { type FrameworkResult, netPositionOf, type ProsumerOutcome } from './result.ts';
 import { solveSparse } from './solver/highs.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
@@ -85,10 +86,11 @@ export async function solveCentral(
   // The pool row's dual is the clearing price: with HiGHS's sign convention (checked against the
   // distributed prices in test/unit/market/frameworks.test.ts) it is the value of one more kWh sold into the pool.
   const prices = Array.from({ length: T }, (_, t) => (optimal ? r.rowDual[poolRow + t]! : Number.NaN));
-  for (const o of prosumers) {
-    o.p2pPayment = -o.schedule.p2pNet.reduce((s, q, t) => s + prices[t]! * q, 0);
-    o.cost = o.ownCost + o.p2pPayment;
-  }
+  // Bills at the pool prices (bills.ts); the LP's pool rows balance to its tolerance, and whatever sub-Wh
+  // remains is settled like any imbalance.
+  let bills: Bills | undefined;
+  let outcomes: ProsumerOutcome[] = prosumers;
+  if (optimal) ({ prosumers: outcomes, bills } = poolBills(prosumers, prices, scenario.tariffs));
   const volume = prosumers.reduce((s, o) => s + o.schedule.p2pNet.reduce((a, q) => a + Math.max(q, 0), 0), 0);
   const zero = new Array<number>(T).fill(0);
   return {
@@ -105,7 +107,8 @@ export async function solveCentral(
     messages: 0,
     bytes: 0,
     prices,
-    prosumers,
+    prosumers: outcomes,
+    ...(bills ? { bills } : {}),
     settlementCost: 0,
     netPositionKwh: netPositionOf(
       prosumers.map((o) => o.schedule),

@@ -6,6 +6,7 @@
 // This module only routes the peers' messages (it plays the network) and measures convergence.
 import type { PeerMessage } from './agent.ts';
 import type { AgentHost } from './agent-host.ts';
+import { type PairOffers, pairBills } from './bills.ts';
 import { type ClearingOptions, DEFAULT_CLEARING, hasConverged } from './clearing.ts';
 import {
   type FrameworkResult,
@@ -72,7 +73,20 @@ export async function clearDecentralized(
   }
   const reports = await host.report();
   const agreed = await host.bilateralPrices();
-  const prosumers = outcomes(reports);
+  const pairs: PairOffers[] = [];
+  neighbours.forEach((peers, i) => {
+    peers.forEach((j, s) => {
+      if (j > i)
+        pairs.push({
+          i,
+          j,
+          offerI: reports[i]!.trades[s]!,
+          offerJ: reports[j]!.trades[neighbours[j]!.indexOf(i)]!,
+          price: agreed[i]![s]!,
+        });
+    });
+  });
+  const { prosumers, bills } = pairBills(outcomes(reports), pairs, tariffs);
   const pairTrades: PairTrade[] = [];
   const weighted = new Array<number>(T).fill(0);
   const weights = new Array<number>(T).fill(0);
@@ -106,5 +120,6 @@ export async function clearDecentralized(
       history,
     }),
     pairTrades,
+    bills,
   };
 }

@@ -26,12 +26,14 @@ export interface HistoryEntry {
 
 export interface ProsumerOutcome {
   id: string;
-  /** What the prosumer pays in total: own cost plus P2P payments. */
+  /** What the prosumer pays in total: own cost plus P2P payments plus its imbalance charge (bills.ts). */
   cost: number;
   /** Grid, generator and degradation cost. */
   ownCost: number;
-  /** Paid to peers or the pool (negative = received). */
+  /** Paid to peers or the pool on its contracts (negative = received). */
   p2pPayment: number;
+  /** Its share of the VPP's settlement of the left-over mismatch with the grid (bills.ts). */
+  imbalanceCharge?: number;
   schedule: Schedule;
 }
 
@@ -66,6 +68,12 @@ export interface FrameworkResult {
   netPositionKwh: number[];
   history: HistoryEntry[];
   pairTrades?: PairTrade[];
+  /**
+   * The prosumers' bills in integers (bills.ts): P2P payments sum to exactly zero, imbalance charges to
+   * exactly the grid settlement. Present where the VPP has every prosumer's outcome (not a weak market
+   * that disclosed aggregates only).
+   */
+  bills?: Bills;
   /** Why a method stopped, or what was not available (e.g. a time-limited HiGHS solve). */
   note?: string;
   /**
@@ -88,6 +96,30 @@ export interface FrameworkResult {
   excluded?: { id: string; round: number; reason: string }[];
   /** Seconds of the session's set-up (hello, key agreement) before the first round. */
   setupSeconds?: number;
+}
+
+/** A prosumer's bill in integers of Bills.unit (market/bills.ts). */
+export interface BillLines {
+  id: string;
+  /** Integers of MONEY_UNIT. */
+  ownCost: number;
+  p2p: number;
+  imbalance: number;
+  total: number;
+}
+
+export interface Bills {
+  /** Currency per unit of every figure below (1e-9). */
+  unit: number;
+  rule: string;
+  prosumers: BillLines[];
+  /** Σ P2P payments: exactly 0 by construction. */
+  p2pSum: number;
+  /** The VPP's settlement of the left-over mismatch with the grid, and Σ imbalance charges (equal). */
+  settlement: number;
+  imbalanceSum: number;
+  /** Σ bills = Σ own costs + settlement. */
+  total: number;
 }
 
 export interface DayAheadResult {

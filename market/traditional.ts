@@ -1,5 +1,6 @@
 // Traditional market (baseline): every prosumer optimises alone against the grid tariffs; no P2P trade.
 import type { AgentHost } from './agent-host.ts';
+import { ownBills } from './bills.ts';
 import { type FrameworkResult, netPositionOf, outcomes, relativeGap } from './result.ts';
 
 export async function solveTraditional(
@@ -9,7 +10,7 @@ export async function solveTraditional(
 ): Promise<FrameworkResult> {
   const started = performance.now();
   await host.solveAlone();
-  const prosumers = outcomes(await host.report());
+  const { prosumers, bills } = ownBills(outcomes(await host.report()));
   const total = prosumers.reduce((s, p) => s + p.cost, 0);
   return {
     framework: 'traditional',
@@ -26,6 +27,7 @@ export async function solveTraditional(
     bytes: 0,
     prices: [],
     prosumers,
+    bills,
     settlementCost: 0,
     netPositionKwh: netPositionOf(
       prosumers.map((p) => p.schedule),

@@ -13,6 +13,7 @@
 // every prosumer's Lagrangian lower bound at the current prices (bound.ts); by weak duality that sum is
 // below the optimum, and the iterate's cost (imbalance settled with the grid: a feasible outcome) is
 // above it. A central optimum (`referenceCost`, research only) is reported beside it, never used.
+import { type Bills, poolBills } from './bills.ts';
 import { type ClearingOptions, DEFAULT_CLEARING } from './clearing.ts';
 import type { Schedule } from './model.ts';
 import { fieldIndex, finalLayout, iterationLayout } from './pool/layouts.ts';
@@ -148,7 +149,7 @@ export async function clearWeak(
   ) as unknown as Schedule;
   const mismatch = sum('p2pNet');
   const totalCost = sum('ownCost')[0]! + settlementCost(mismatch, tariffs);
-  const prosumers: ProsumerOutcome[] = [];
+  let prosumers: ProsumerOutcome[] = [];
   if (reveal) {
     for (const [i, r] of [...session.reports].sort((a, b) => a[0] - b[0])) {
       const schedule = Object.fromEntries(
@@ -163,6 +164,10 @@ export async function clearWeak(
       });
     }
   }
+  // Bills need every participant's outcome (bills.ts): research mode with every participant revealing.
+  let bills: Bills | undefined;
+  if (prosumers.length > 0 && prosumers.length === final.contributors)
+    ({ prosumers, bills } = poolBills(prosumers, answered, tariffs));
   const excluded = [...session.excluded.values()]
     .sort((a, b) => a.index - b.index)
     .map((e) => ({ id: e.id, round: e.round, reason: e.reason }));
@@ -195,6 +200,7 @@ export async function clearWeak(
     bytes: session.traffic.bytes - traffic0.bytes,
     prices: answered,
     prosumers,
+    ...(bills ? { bills } : {}),
     settlementCost: settlementCost(mismatch, tariffs),
     netPositionKwh,
     history,

@@ -1,0 +1,40 @@
+// The checks every framework's bills must pass (market/bills.ts), shared by the market tests.
+import { expect } from 'vitest';
+import { type Bills, MONEY_UNIT } from '../../../market/bills.ts';
+import type { FrameworkResult } from '../../../market/result.ts';
+
+/** The checks every framework's bills must pass. */
+export function expectBillsAddUp(r: FrameworkResult, label: string): Bills {
+  const b = r.bills!;
+  expect(b, `${label}: bills`).toBeDefined();
+  expect(
+    b.prosumers.map((l) => l.id),
+    label,
+  ).toEqual(r.prosumers.map((p) => p.id));
+  for (const l of b.prosumers) {
+    for (const v of [l.ownCost, l.p2p, l.imbalance, l.total])
+      expect(Number.isSafeInteger(v), label).toBe(true);
+    expect(l.total, label).toBe(l.ownCost + l.p2p + l.imbalance);
+  }
+  // Exactly, in integers of the stated unit.
+  expect(b.p2pSum, `${label}: P2P payments`).toBe(0);
+  expect(
+    b.prosumers.reduce((s, l) => s + l.p2p, 0),
+    label,
+  ).toBe(0);
+  expect(b.imbalanceSum, `${label}: imbalance charges`).toBe(b.settlement);
+  expect(b.total, label).toBe(b.prosumers.reduce((s, l) => s + l.total, 0));
+  // The settlement is the framework's own, and the bills its total cost: each own cost is rounded to
+  // the unit (half a unit per prosumer) and the distributed totals come from fixed-point sums.
+  const n = r.prosumers.length;
+  expect(Math.abs(b.settlement * MONEY_UNIT - r.settlementCost), `${label}: settlement`).toBeLessThan(1e-6);
+  expect(Math.abs(b.total * MONEY_UNIT - r.totalCost), `${label}: total`).toBeLessThan(
+    (n + 1) * MONEY_UNIT + 1e-6,
+  );
+  // The float outcome fields are the integers in currency.
+  r.prosumers.forEach((p, i) => {
+    expect(p.cost).toBeCloseTo(b.prosumers[i]!.total * MONEY_UNIT, 12);
+    expect(p.p2pPayment).toBeCloseTo(b.prosumers[i]!.p2p * MONEY_UNIT, 12);
+  });
+  return b;
+}
