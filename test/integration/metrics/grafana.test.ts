@@ -3,11 +3,12 @@
 // once the node has done what the panels show (a market interval cleared, metered and confirmed, a block
 // refused, a transaction submitted, the VPPs' day-ahead results published); the labels a query groups
 // by, matches on or puts in a legend are labels those metrics carry.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../helpers/builder.ts';
+import { boards, familyOf, panelsOf, queriesOf } from './board.ts';
 import { metricNamesOf, variableMetric } from './promql.ts';
 import {
   MarketScenario,
@@ -18,55 +19,11 @@ import {
   type Sample,
 } from './scenario.ts';
 
-const BOARD_DIR = new URL('../../../docs/grafana/', import.meta.url).pathname;
 /** Labels Prometheus adds at scrape time. */
 const SCRAPE_LABELS = new Set(['instance', 'job']);
 /** The board's data source: Grafana's variable syntax, not a template literal. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
-
-interface Target {
-  expr: string;
-  legendFormat?: string;
-  refId: string;
-  datasource?: { type: string; uid: string };
-}
-interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  gridPos: { x: number; y: number; w: number; h: number };
-  datasource?: { type: string; uid: string };
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Board {
-  title: string;
-  uid: string;
-  panels: Panel[];
-  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
-}
-
-const boards: [string, Board][] = readdirSync(BOARD_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => [f, JSON.parse(readFileSync(join(BOARD_DIR, f), 'utf8')) as Board]);
-
-const panelsOf = (b: Board): Panel[] => b.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-const queriesOf = (b: Board): { where: string; expr: string; legend?: string }[] => [
-  ...panelsOf(b).flatMap((p) =>
-    (p.targets ?? []).map((t) => ({
-      where: `panel "${p.title}" ${t.refId}`,
-      expr: t.expr,
-      legend: t.legendFormat,
-    })),
-  ),
-  ...b.templating.list
-    .filter((v) => v.type === 'query')
-    .map((v) => {
-      const q = typeof v.query === 'string' ? v.query : v.query.query;
-      return { where: `variable ${v.name}`, expr: q.replace(/^\s*label_values\((.*),\s*\w+\)\s*$/, '$1') };
-    }),
-];
 
 describe('the Grafana boards, as files', () => {
   it('exist, and every panel queries the board’s Prometheus data source', () => {
@@ -144,13 +101,6 @@ describe('the Grafana boards against a live node', () => {
     await s?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  /** The family a sample name belongs to (histograms export name_bucket, name_sum and name_count). */
-  const familyOf = (name: string, families: Map<string, string>): string | undefined => {
-    if (families.has(name)) return name;
-    const base = name.replace(/_(bucket|sum|count)$/, '');
-    return families.get(base) === 'histogram' ? base : undefined;
-  };
 
   it('every metric a query names is exported by the node, with samples', () => {
     const families = metricFamilies(text);
