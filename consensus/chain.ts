@@ -25,6 +25,7 @@ import {
   checkContextual,
   expectedBits,
   medianTimePast,
+  worthPrefetching,
 } from './validation.ts';
 
 const MiB = 1024 * 1024;
@@ -34,6 +35,8 @@ export const ORPHAN_LIMITS: HeldPoolLimits = { maxCount: 512, maxBytes: 64 * MiB
 export const FUTURE_LIMITS: HeldPoolLimits = { maxCount: 128, maxBytes: 32 * MiB, sourceShare: 1 / 4 };
 const INVALID_CACHE_LIMIT = 10_000;
 const BLOCK_CACHE_LIMIT = 256;
+/** Headers of queued blocks whose signatures are being verified ahead of their import. */
+const PREFETCH_LIMIT = 1024;
 
 export interface HeadChange {
   head: BlockNode;
@@ -76,6 +79,7 @@ export class Chain extends EventEmitter<{
   private readonly orphans = new HeldPool<Block>(ORPHAN_LIMITS);
   private readonly future = new HeldPool<Block>(FUTURE_LIMITS);
   private readonly blockCache = new BoundedMap<string, Block>(BLOCK_CACHE_LIMIT);
+  private readonly prefetched = new BoundedMap<string, Block['header']>(PREFETCH_LIMIT);
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: LedgerDb, params: ChainParams, opts: ChainOptions) {
@@ -216,6 +220,7 @@ export class Chain extends EventEmitter<{
    * `source` names who sent it (a peer id; '' for our own blocks): a held block counts against its share.
    */
   processBlock(block: Block, source = ''): Promise<ProcessStatus> {
+    this.prefetchSignatures(block);
     const run = this.queue.then(() => this.importOne(block, source));
     this.queue = run.catch(() => undefined);
     run.then(
@@ -225,6 +230,23 @@ export class Chain extends EventEmitter<{
       },
     );
     return run;
+  }
+
+  /**
+   * Starts verifying a queued block's signatures on the worker pool at once, so that blocks waiting behind
+   * others (a range-sync batch, gossip during an import) are verified while earlier ones execute and are
+   * written; import finds the verdicts cached or under way (sigverify.ts). Only for a block that extends a
+   * known header with valid proof of work at the required difficulty (validation.ts, worthPrefetching).
+   */
+  private prefetchSignatures(block: Block): void {
+    if (block.txs.length === 0) return;
+    const { header } = block;
+    const parentId = toHex(header.parentHash);
+    const parent = this.tree.get(parentId)?.header ?? this.prefetched.get(parentId);
+    const id = toHex(headerHash(header));
+    if (this.tree.get(id) || !worthPrefetching(header, id, parent, this.asert)) return;
+    this.prefetched.set(id, header);
+    this.verifier.verifyTxs(block.txs).catch(() => undefined); // the import awaits the verdicts
   }
 
   /**

@@ -49,7 +49,24 @@ export async function connectBlock(
   work: Overlay,
   batch: LedgerBatch,
 ): Promise<BlockError | undefined> {
-  const verdicts = await ctx.verifier.verifyTxs(block.txs);
+  // The signatures are verified by the worker pool while this thread executes the block: the verdict is
+  // the same as verifying first (a bad signature is the block's verdict whatever execution found, and
+  // nothing of an execution is kept unless every signature verified), only sooner.
+  const signatures = ctx.verifier.verifyTxs(block.txs);
+  const view = new Overlay(work);
+  let receipts: BlockReceipts | undefined;
+  let failed: BlockError | undefined;
+  try {
+    receipts = applyBlock(view, block, ctx.params, ctx.hookObserver);
+  } catch (err) {
+    if (!(err instanceof BlockError)) {
+      await signatures.catch(() => undefined);
+      throw err;
+    }
+    failed = err;
+  }
+  const root = receipts && ctx.committed.rootWith(mergeChanges(work.changes, view.changes));
+  const verdicts = await signatures;
   const badSig = verdicts.indexOf(false);
   if (badSig >= 0) {
     const err = new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
@@ -58,15 +75,7 @@ export async function connectBlock(
       index: badSig,
     });
   }
-  const view = new Overlay(work);
-  let receipts: BlockReceipts;
-  try {
-    receipts = applyBlock(view, block, ctx.params, ctx.hookObserver);
-  } catch (err) {
-    if (err instanceof BlockError) return err;
-    throw err;
-  }
-  const root = ctx.committed.rootWith(mergeChanges(work.changes, view.changes));
+  if (failed || !receipts || !root) return failed;
   if (!bytesEqual(root, node.header.stateRoot)) {
     return new BlockError(
       E.BAD_STATE_ROOT,

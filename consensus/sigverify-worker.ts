@@ -1,18 +1,22 @@
-// Worker thread: verifies transaction signatures with the fast (OpenSSL) verifier.
+// Worker thread: verifies transaction signatures with the fast (OpenSSL) verifier. A batch arrives packed
+// (sigverify.ts, packBatch) and its verdicts go back as one transferred byte array: 1 valid, 0 not.
 import { parentPort, workerData } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
 import { type ChainDomain, decodeTx, sighashPreimage } from '../protocol/tx.ts';
+import { type PackedBatch, unpackBatch } from './sigverify.ts';
 
 const domain = workerData as ChainDomain;
 
-parentPort!.on('message', (msg: { id: number; txs: Uint8Array[] }) => {
-  const verdicts = msg.txs.map((bytes) => {
+parentPort!.on('message', (msg: PackedBatch) => {
+  const txs = unpackBatch(msg);
+  const verdicts = new Uint8Array(txs.length);
+  txs.forEach((bytes, i) => {
     try {
       const tx = decodeTx(bytes);
-      return verifyFast(tx.signature, sighashPreimage(tx, domain), tx.senderPubKey);
+      verdicts[i] = verifyFast(tx.signature, sighashPreimage(tx, domain), tx.senderPubKey) ? 1 : 0;
     } catch {
-      return false;
+      verdicts[i] = 0;
     }
   });
-  parentPort!.postMessage({ id: msg.id, verdicts });
+  parentPort!.postMessage({ id: msg.id, verdicts }, [verdicts.buffer]);
 });

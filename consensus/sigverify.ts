@@ -1,6 +1,11 @@
 // Signature verification for the mempool and block import: a pool of worker threads running the OpenSSL
 // verifier, fed in micro-batches, and a verdict cache keyed by transaction hash (the hash covers the
 // signature), so a transaction verified on admission is not verified again when its block is imported.
+// A transaction asked for while its verification is under way waits for that one (a block prefetched by
+// the chain and then imported is verified once). A batch travels as one transferred buffer (the
+// transactions' bytes end to end, then their end offsets), not as an array of small typed arrays: the
+// structured clone of thousands of separate buffers cost the main thread more than the verification
+// itself saved (docs/performance.md, "Block import").
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
@@ -9,6 +14,38 @@ import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
 const MAX_CHUNK = 256;
+
+/** A batch as the worker receives it: the transactions' bytes end to end, and where each one ends. */
+export interface PackedBatch {
+  id: number;
+  bytes: ArrayBuffer;
+  ends: Uint32Array;
+}
+
+export function packBatch(id: number, txs: readonly Uint8Array[]): PackedBatch {
+  let total = 0;
+  for (const t of txs) total += t.length;
+  const out = new Uint8Array(total);
+  const ends = new Uint32Array(txs.length);
+  let at = 0;
+  txs.forEach((t, i) => {
+    out.set(t, at);
+    at += t.length;
+    ends[i] = at;
+  });
+  return { id, bytes: out.buffer, ends };
+}
+
+export function unpackBatch(b: PackedBatch): Uint8Array[] {
+  const all = new Uint8Array(b.bytes);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const end of b.ends) {
+    out.push(all.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
 
 interface Pending {
   env: TxEnvelope;
@@ -26,9 +63,11 @@ export class SignatureVerifier implements TxSignatureVerifier {
   private readonly inflight: number[] = [];
   private readonly callbacks = new Map<
     number,
-    { worker: number; chunk: Pending[]; done: (v: boolean[]) => void }
+    { worker: number; chunk: Pending[]; done: (v: ArrayLike<number | boolean>) => void }
   >();
   private readonly cache = new Map<string, boolean>();
+  /** Verifications under way, by transaction id. */
+  private readonly inProgress = new Map<string, Promise<boolean>>();
   private queue: Pending[] = [];
   private scheduled = false;
   private nextId = 0;
@@ -39,7 +78,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
     this.domain = domain;
     for (let i = 0; i < threads; i++) {
       const w = new Worker(new URL('./sigverify-worker.ts', import.meta.url), { workerData: domain });
-      w.on('message', (m: { id: number; verdicts: boolean[] }) => {
+      w.on('message', (m: { id: number; verdicts: Uint8Array }) => {
         this.inflight[i]! -= 1;
         if (this.inflight[i] === 0) w.unref(); // an idle pool must not keep the process alive
         this.callbacks.get(m.id)?.done(m.verdicts);
@@ -86,25 +125,38 @@ export class SignatureVerifier implements TxSignatureVerifier {
       this.remember(env.id, ok);
       return Promise.resolve(ok);
     }
-    return new Promise((resolve) => {
+    const running = this.inProgress.get(env.id);
+    if (running) {
+      this.stats.cacheHits++;
+      return running;
+    }
+    const verdict = new Promise<boolean>((resolve) => {
       this.queue.push({ env, resolve });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
     });
+    this.inProgress.set(env.id, verdict);
+    return verdict;
   }
 
   private verifyInline(env: TxEnvelope): boolean {
     return verifyFast(env.tx.signature, sighashPreimage(env.tx, this.domain), env.tx.senderPubKey);
   }
 
-  /** Splits what accumulated during this turn of the event loop into chunks, least-loaded worker first. */
+  /**
+   * Splits what accumulated during this turn of the event loop into chunks of equal size (at most
+   * MAX_CHUNK, a multiple of the workers in number, so that each worker gets the same share), least-loaded
+   * worker first.
+   */
   private flush(): void {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
-    const per = Math.min(MAX_CHUNK, Math.max(1, Math.ceil(queue.length / this.workers.length)));
+    const n = this.workers.length;
+    const chunks = n * Math.max(1, Math.ceil(queue.length / (n * MAX_CHUNK)));
+    const per = Math.max(1, Math.ceil(queue.length / chunks));
     for (let i = 0; i < queue.length; i += per) {
       const chunk = queue.slice(i, i + per);
       let w = 0;
@@ -117,14 +169,19 @@ export class SignatureVerifier implements TxSignatureVerifier {
         chunk,
         done: (verdicts) => {
           chunk.forEach((p, k) => {
-            const ok = verdicts[k] === true;
+            const ok = verdicts[k] === 1 || verdicts[k] === true;
             this.stats.verified++;
             this.remember(p.env.id, ok);
+            this.inProgress.delete(p.env.id);
             p.resolve(ok);
           });
         },
       });
-      this.workers[w]!.postMessage({ id, txs: chunk.map((p) => p.env.bytes) });
+      const batch = packBatch(
+        id,
+        chunk.map((p) => p.env.bytes),
+      );
+      this.workers[w]!.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
     }
   }
 

@@ -93,6 +93,11 @@ export function checkContextFree(
   return { target };
 }
 
+/** A block time in messages: ISO 8601, or the raw milliseconds when no date can show it (a hostile header). */
+const when = (ms: number): string =>
+  Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms after 1970-01-01`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
+
 /** Median of the timestamps of `node` and up to MEDIAN_TIME_SPAN - 1 ancestors. */
 export function medianTimePast(node: BlockNode): number {
   const ts: number[] = [];
@@ -134,16 +139,38 @@ export function checkContextual(
   const mtp = medianTimePast(parent);
   if (header.timestamp <= mtp)
     return invalid(
-      new BlockError(E.TIMESTAMP_TOO_OLD, `timestamp ${header.timestamp} <= median time past ${mtp}`),
+      new BlockError(
+        E.TIMESTAMP_TOO_OLD,
+        `timestamp ${when(header.timestamp)} is not after the median time past ${when(mtp)} (the median of the last ${MEDIAN_TIME_SPAN} blocks' times)`,
+      ),
     );
   if (header.timestamp > now + params.maxFutureDriftMs) {
     return {
       error: new BlockError(
         E.TIMESTAMP_IN_FUTURE,
-        `timestamp ${header.timestamp} is more than ${params.maxFutureDriftMs} ms ahead`,
+        `timestamp ${when(header.timestamp)} is ${seconds(header.timestamp - now)} ahead of our clock (${when(now)}); at most ${seconds(params.maxFutureDriftMs)} allowed`,
       ),
       headerAtFault: false,
     };
   }
   return undefined;
+}
+
+/**
+ * Whether a block's signatures are worth verifying before its turn to be imported (the chain's prefetch):
+ * its parent's header is known (stored, or itself let through here), it extends it by one with the
+ * difficulty aserti3-2d requires after it, and its hash meets that target. So a peer can make us verify
+ * signatures early only for blocks that carry real proof of work at the chain's difficulty, which is
+ * what it takes to make us verify them at import anyway. Pure: the verdicts come from import as before.
+ */
+export function worthPrefetching(
+  header: BlockHeader,
+  id: string,
+  parent: BlockHeader | undefined,
+  asert: AsertParams,
+): boolean {
+  if (!parent || header.height !== parent.height + 1) return false;
+  if (header.bits !== expectedBits(asert, parent)) return false;
+  const target = bitsToTarget(header.bits);
+  return target !== null && BigInt(`0x${id}`) <= target;
 }

@@ -247,9 +247,14 @@ export class SyncService {
             throw new SyncError(`block ${next + i} does not extend the previous one`);
           expectedParent = headerHash(b.header);
         });
-        for (const b of blocks) {
+        // The whole batch is handed to the chain at once: its import queue keeps the order, and it
+        // verifies the signatures of the blocks waiting in it while earlier ones execute (chain.ts,
+        // prefetchSignatures). The outcomes are judged in order, as if imported one by one.
+        const outcomes = blocks.map((b) => this.host.importBlock(b, peer.toString()));
+        for (const o of outcomes) o.catch(() => undefined); // judged below, in order
+        for (const o of outcomes) {
           try {
-            await this.host.importBlock(b, peer.toString());
+            await o;
             this.blocksImported++;
             imported++;
           } catch (err) {

@@ -1,0 +1,119 @@
+// Import with signatures verified on worker threads while the block executes, and ahead of their turn for
+// queued blocks (chain.ts prefetchSignatures, connect.ts, sigverify.ts): the verdicts are those of
+// verifying first, each signature is verified once, and only blocks with the chain's proof of work are
+// verified ahead.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Chain } from '../../../consensus/chain.ts';
+import { genesisBlock } from '../../../consensus/genesis.ts';
+import { packBatch, SignatureVerifier, unpackBatch } from '../../../consensus/sigverify.ts';
+import type { Block } from '../../../protocol/block.ts';
+import { BlockError, BlockErrorCode, TxErrorCode } from '../../../protocol/errors.ts';
+import type { ChainParams } from '../../../protocol/params.ts';
+import { envelope, type TxEnvelope } from '../../../protocol/tx.ts';
+import { ChainBuilder, GENESIS_TIME, keys, testParams } from '../../helpers/builder.ts';
+
+const forge = (t: TxEnvelope): TxEnvelope => {
+  const sig = t.tx.signature.slice();
+  sig[7]! ^= 2;
+  return envelope({ ...t.tx, signature: sig });
+};
+
+describe('pipelined block import (signatures on the worker pool)', () => {
+  let params: ChainParams;
+  let b: ChainBuilder;
+  let dir: string;
+  let verifier: SignatureVerifier;
+  let chain: Chain;
+
+  beforeEach(async () => {
+    params = testParams({ maxBlockTxs: 100 });
+    b = new ChainBuilder(params);
+    dir = mkdtempSync(join(tmpdir(), 'vppchain-pipelined-'));
+    verifier = new SignatureVerifier({ chainId: params.chainId, genesisHash: genesisBlock(params).hash }, 2);
+    chain = await Chain.open(dir, params, { verifier, now: () => GENESIS_TIME + 365 * 86_400_000 });
+  });
+  afterEach(async () => {
+    await chain.close();
+    await verifier.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => {
+        throw new Error('accepted');
+      },
+      (e: unknown) => e as BlockError,
+    );
+
+  it('a bad signature is the verdict even when execution or the state root fails too', async () => {
+    const good = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n);
+    const tooHigh = b.transfer(keys.vpp1, keys.vpp2, 5n, 7n);
+    // tx 0 fails execution (nonce), tx 1 carries a bad signature: the signature is the verdict, as before.
+    const both = b.next(b.genesisId, { txs: [tooHigh, forge(good)], skipExecution: true });
+    let err = await refusal(chain.processBlock(both));
+    expect(err.code).toBe(BlockErrorCode.INVALID_TX);
+    expect(err.txError?.code).toBe(TxErrorCode.BAD_SIGNATURE);
+    expect(err.message).toContain('tx 1');
+    // A wrong state root and a bad signature: the signature.
+    const rooted = b.next(b.genesisId, { txs: [forge(good)], stateRoot: new Uint8Array(32) });
+    err = await refusal(chain.processBlock(rooted));
+    expect(err.txError?.code).toBe(TxErrorCode.BAD_SIGNATURE);
+    // Valid signatures: execution's verdict.
+    const nonce = b.next(b.genesisId, { txs: [tooHigh], skipExecution: true });
+    err = await refusal(chain.processBlock(nonce));
+    expect(err.txError?.code).toBe(TxErrorCode.NONCE_TOO_HIGH);
+    expect(await chain.processBlock(b.next(b.genesisId, { txs: [good] }))).toBe('head');
+  });
+
+  it('a batch queued at once imports in order and verifies each signature once', async () => {
+    const blocks: Block[] = [];
+    let parent = b.genesisId;
+    let nonce = 0n;
+    for (let i = 0; i < 12; i++) {
+      const txs = Array.from({ length: 8 }, () => b.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
+      const blk = b.next(parent, { txs });
+      blocks.push(blk);
+      parent = b.idOf(blk);
+    }
+    const outcomes = await Promise.all(blocks.map((blk) => chain.processBlock(blk)));
+    expect(outcomes).toEqual(Array(12).fill('head'));
+    expect(chain.height).toBe(12);
+    expect(verifier.stats.verified).toBe(96);
+  });
+
+  it('a queued block with a bad signature is refused and its descendants with it; earlier blocks stay', async () => {
+    const first = b.next(b.genesisId, { txs: [b.transfer(keys.vpp1, keys.vpp2, 1n, 0n)] });
+    const bad = b.next(b.idOf(first), { txs: [forge(b.transfer(keys.vpp1, keys.vpp2, 1n, 1n))] });
+    const after = b.next(b.idOf(bad), {
+      txs: [b.transfer(keys.vpp1, keys.vpp2, 1n, 1n)],
+      skipExecution: true,
+    });
+    const [a, e1, e2] = await Promise.allSettled([first, bad, after].map((blk) => chain.processBlock(blk)));
+    expect(a).toEqual({ status: 'fulfilled', value: 'head' });
+    expect((e1 as PromiseRejectedResult).reason.txError?.code).toBe(TxErrorCode.BAD_SIGNATURE);
+    expect((e2 as PromiseRejectedResult).reason).toBeInstanceOf(BlockError);
+    expect(chain.tip.id).toBe(b.idOf(first));
+  });
+
+  it('verifies ahead only blocks with the required difficulty on a known parent', async () => {
+    const txs = [b.transfer(keys.vpp1, keys.vpp2, 1n, 0n)];
+    // An orphan (unknown parent) and a block with the wrong bits are not verified ahead, nor at import.
+    const orphanParent = b.next(b.genesisId, {});
+    const orphan = b.next(b.idOf(orphanParent), { txs });
+    await refusal(chain.processBlock(orphan));
+    const wrongBits = b.next(b.genesisId, { txs, bits: 0x2000ffff });
+    expect((await refusal(chain.processBlock(wrongBits))).code).toBe(BlockErrorCode.WRONG_DIFFICULTY);
+    expect(verifier.stats.verified).toBe(0);
+  });
+
+  it('packs a batch into one buffer and unpacks the same bytes', () => {
+    const txs = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([9])];
+    const packed = packBatch(4, txs);
+    expect(packed.id).toBe(4);
+    expect(unpackBatch(packed).map((t) => [...t])).toEqual([[1, 2, 3], [], [9]]);
+  });
+});
