@@ -198,7 +198,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     if (replaced && tx.fee <= replaced.env.tx.fee) {
       throw new TxError(
         TxErrorCode.REPLACEMENT_UNDERPRICED,
-        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} is pending; a replacement must pay more`,
+        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} base units is pending; a replacement must pay more`,
       );
     }
     if (!replaced && mine && mine.size >= this.opts.maxPerSender) {
@@ -243,14 +243,14 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     if (replaced) {
       this.drop(replaced, {
         reason: 'replaced',
-        message: `replaced by ${env.id}, which has the same nonce ${env.tx.nonce} and pays fee ${env.tx.fee} (this one paid ${replaced.env.tx.fee})`,
+        message: `replaced by ${env.id}, which has the same nonce ${env.tx.nonce} and pays fee ${env.tx.fee} base units (this one paid ${replaced.env.tx.fee})`,
         replacedBy: env.id,
       });
     } else if (this.pending.size >= this.opts.maxSize) {
       const victim = this.pending.evictionVictim(env.tx.fee)!;
       this.drop(victim, {
         reason: 'evicted',
-        message: `evicted from the full mempool (${this.opts.maxSize} transactions) by ${env.id}, which pays fee ${env.tx.fee} (this one paid ${victim.env.tx.fee})`,
+        message: `evicted from the full mempool (${this.opts.maxSize} transactions) by ${env.id}, which pays fee ${env.tx.fee} base units (this one paid ${victim.env.tx.fee})`,
         replacedBy: env.id,
       });
     }

@@ -8,7 +8,10 @@ import type { Overlay } from './state.ts';
 export function lock(state: Overlay, who: Address, amount: bigint): void {
   const a = getAccount(state, who);
   if (spendable(a) < amount)
-    throw new TxError(TxErrorCode.INSUFFICIENT_FUNDS, `needs ${amount} to lock, spendable ${spendable(a)}`);
+    throw new TxError(
+      TxErrorCode.INSUFFICIENT_FUNDS,
+      `needs ${amount} base units to lock, spendable ${spendable(a)} (1,000,000 base units = £1)`,
+    );
   a.locked += amount;
   putAccount(state, who, a);
 }

@@ -29,7 +29,7 @@ export function checkTxStateless(env: TxEnvelope, params: ChainParams): DecodedC
   if (tx.fee < minFee)
     throw new TxError(
       TxErrorCode.FEE_TOO_LOW,
-      `fee ${tx.fee} is below the minimum ${minFee} (${gas} gas × ${params.minTxFee})`,
+      `fee ${tx.fee} base units is below the minimum ${minFee} (${gas} gas × ${params.minTxFee} base units; 1,000,000 base units = £1)`,
     );
   return call;
 }
@@ -78,8 +78,8 @@ export function checkTxAgainstState(
     throw new TxError(
       TxErrorCode.INSUFFICIENT_FUNDS,
       others === 0n
-        ? `needs ${cost}, spendable ${spendable(acct)}`
-        : `with the sender's pending transactions needs ${cost}, spendable ${spendable(acct)}`,
+        ? `needs ${cost} base units (amount and fee), spendable ${spendable(acct)} (1,000,000 base units = £1)`
+        : `with the sender's pending transactions needs ${cost} base units, spendable ${spendable(acct)} (1,000,000 base units = £1)`,
     );
   return acct;
 }

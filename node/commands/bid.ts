@@ -1,6 +1,6 @@
 import type { BidStep } from '../../client/index.ts';
 import { MAX_PRICE, MAX_STEPS_PER_BID } from '../../contracts-vm/auction/limits.ts';
-import { clientFor, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
+import { clientFor, gbp, keyFrom, NODE_FLAGS_USAGE, nodeFlags, table, withClient } from './api-common.ts';
 import { type Command, intFlag, parseFlags, UsageError } from './command.ts';
 
 const STEP_RE = /^(\d{1,7}(?:\.\d{1,3})?)@(\d{1,10})$/;
@@ -17,7 +17,10 @@ export function parseSteps(spec: string): BidStep[] {
     const qty = Number(whole) * 1000 + Number(frac.padEnd(3, '0'));
     const price = Number(m[2]);
     if (qty < 1) throw new UsageError(`--steps: step ${i + 1} must be at least 0.001 kWh`);
-    if (price > MAX_PRICE) throw new UsageError(`--steps: step ${i + 1} price must be at most ${MAX_PRICE}`);
+    if (price > MAX_PRICE)
+      throw new UsageError(
+        `--steps: step ${i + 1} price must be at most ${MAX_PRICE} base units per kWh (${gbp(MAX_PRICE)}/kWh), got ${price}`,
+      );
     return { qty, price };
   });
 }
@@ -28,7 +31,8 @@ const command: Command = {
     "Sign a step bid for an interval's real-time auction locally with --key and submit it (a newer bid replaces an older one).",
   usage:
     'bid --key FILE --interval K --side buy|sell --steps "kWh@price,..." [--wait] [--timeout S] [--node URL] [--json]\n' +
-    '  --steps    quantity blocks: kWh (up to 3 decimals) @ token base units per kWh, e.g. "1.5@250000,0.5@310000"\n' +
+    '  --steps    quantity blocks: kWh (up to 3 decimals) @ price per kWh in token base units, e.g. "1.5@250000,0.5@310000"\n' +
+    '             (1,000,000 base units = 1 token = £1: 250000 is £0.25 per kWh)\n' +
     '             a buyer bids the most it pays per block; a seller the least it accepts\n' +
     '  --wait     wait until the bid is in a block on the main chain\n' +
     NODE_FLAGS_USAGE,

@@ -21,7 +21,7 @@ const command: Command = {
   usage:
     'transfer --key FILE --to ADDR --amount N [--fee N] [--nonce N] [--wait] [--timeout S] [--node URL] [--json]\n' +
     '  --amount N      token base units (> 0; 1,000,000 base units = 1 token = £1)\n' +
-    "  --fee N         default: the chain's minimum fee\n" +
+    "  --fee N         token base units (default: the chain's minimum fee)\n" +
     "  --nonce N       default: the account's pending nonce\n" +
     '  --wait          wait until the transfer is in a block on the main chain\n' +
     '  --timeout S     how long --wait waits (default 120 s)\n' +

@@ -69,7 +69,7 @@ describe('vppchain transfer --wait and a dropped transaction', () => {
       const r = await waiting;
       expect(r.code).toBe(1);
       expect(r.err).toBe(
-        `vppchain: DROPPED: another transaction with the same nonce and a higher fee replaced it.\n  transaction ${first.id} was dropped (replaced): replaced by ${hash}, which has the same nonce 0 and pays fee 20 (this one paid 10)\n`,
+        `vppchain: DROPPED: another transaction with the same nonce and a higher fee replaced it.\n  transaction ${first.id} was dropped (replaced): replaced by ${hash}, which has the same nonce 0 and pays fee 20 base units (this one paid 10)\n`,
       );
       expect(JSON.parse(r.out)).toEqual({
         error: {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describePattern } from '../../../api/errors.ts';
 import { createApiServer } from '../../../api/server.ts';
 import { initDataDir, VppNode } from '../../../node/node.ts';
 import { testParams } from '../../helpers/builder.ts';
@@ -134,6 +135,37 @@ describe('the OpenAPI document', () => {
       if (where.startsWith('POST') || where.startsWith('PUT') || where.startsWith('PATCH'))
         expect(schemaOf(op.requestBody?.content), `${where}: request body schema`).toBeDefined();
     }
+  });
+
+  it('has words for every pattern an input is checked against: a 400 never shows a regular expression', async () => {
+    const patterns = new Map<string, string>();
+    const walk = (schema: unknown, where: string, seen = new Set<unknown>()): void => {
+      if (schema === null || typeof schema !== 'object' || seen.has(schema)) return;
+      seen.add(schema);
+      const s = schema as Schema;
+      if (typeof s.$ref === 'string')
+        walk(spec.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')], where, seen);
+      if (typeof s.pattern === 'string') patterns.set(s.pattern, where);
+      for (const v of Object.values(s)) walk(v, where, seen);
+    };
+    for (const { where, op } of operations()) {
+      for (const p of op.parameters ?? []) walk(p.schema, `${where} ${p.in} ${p.name}`);
+      walk(op.requestBody, `${where} body`);
+    }
+    expect(patterns.size).toBeGreaterThan(3);
+    for (const [pattern, where] of patterns) {
+      const words = describePattern(pattern);
+      expect(words, `${where}: ${pattern}`).toBeDefined();
+      // What the words promise, the pattern does.
+      const re = new RegExp(pattern);
+      if (words!.includes('0x optional'))
+        expect(re.test(`0x${'a'.repeat(64)}`) && re.test('a'.repeat(64))).toBe(true);
+      if (words!.includes('lowercase')) expect(re.test(`0x${'A'.repeat(40)}`), pattern).toBe(false);
+    }
+    // And a bad value in a request reads as those words.
+    const bad = await app.inject({ method: 'GET', url: '/v1/transactions/0x1234' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toBe('params/hash must be a hash: 64 hex digits (0x optional)');
   });
 
   it('describes every reply: a success with its media type and schema, and the error shape for 4xx and 5xx', () => {

@@ -168,11 +168,15 @@ describe('block validation', () => {
       TxErrorCode.NONCE_TOO_HIGH,
     );
     const cheap = b.transfer(keys.vpp1, keys.vpp2, 5n, 0n, 9n);
-    await rejects(
+    const tooCheap = await rejects(
       tc,
       b.next(b.genesisId, { txs: [cheap], skipExecution: true }),
       BlockErrorCode.INVALID_TX,
       TxErrorCode.FEE_TOO_LOW,
+    );
+    // Amounts in messages say their unit, and what it is worth.
+    expect(tooCheap.message).toMatch(
+      /fee 9 base units is below the minimum \d+ \(1 gas × \d+ base units; 1,000,000 base units = £1\)/,
     );
   });
 
@@ -190,14 +194,22 @@ describe('block validation', () => {
     for (const blk of chain) await tc.chain.processBlock(blk);
     const tipId = b.idOf(chain.at(-1)!);
     const mtp = tc.chain.medianTimePast(tc.chain.tip);
-    await rejects(tc, b.next(tipId, { timestamp: mtp }), BlockErrorCode.TIMESTAMP_TOO_OLD);
+    const old = await rejects(tc, b.next(tipId, { timestamp: mtp }), BlockErrorCode.TIMESTAMP_TOO_OLD);
+    // Times in messages are ISO 8601, not epoch milliseconds.
+    const iso = new Date(mtp).toISOString();
+    expect(old.message).toBe(
+      `timestamp ${iso} is not after the median time past ${iso} (the median of the last 11 blocks' times)`,
+    );
     expect(await tc.chain.processBlock(b.next(tipId, { timestamp: mtp + 1 }))).toBe('head');
   });
 
   it('holds a block too far in the future without marking it invalid, and accepts it later', async () => {
     const ts = tc.clock.now + params.maxFutureDriftMs + 1000;
     const early = b.next(b.genesisId, { timestamp: ts });
-    await rejects(tc, early, BlockErrorCode.TIMESTAMP_IN_FUTURE);
+    const ahead = await rejects(tc, early, BlockErrorCode.TIMESTAMP_IN_FUTURE);
+    expect(ahead.message).toBe(
+      `timestamp ${new Date(ts).toISOString()} is ${(params.maxFutureDriftMs + 1000) / 1000} s ahead of our clock (${new Date(tc.clock.now).toISOString()}); at most ${params.maxFutureDriftMs / 1000} s allowed`,
+    );
     tc.clock.now = ts - params.maxFutureDriftMs;
     expect(await tc.chain.retryFutureBlocks()).toBe(1);
     expect(tc.chain.tip.id).toBe(b.idOf(early));
