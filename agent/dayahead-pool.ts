@@ -22,6 +22,8 @@ export interface PoolProgress {
 export interface PoolOptions extends PoolProgress {
   /** Worker threads (0: one VPP after another in this thread); default one per core, at most one per VPP. */
   workers?: number;
+  /** Stops handing out VPPs and ends the workers (the run rejects); VPPs already done are lost. */
+  signal?: AbortSignal;
 }
 
 /** What a worker posts back (agent/dayahead-worker.ts). */
@@ -49,6 +51,7 @@ export async function runVppDayAheads(
   const workers = Math.min(options.workers ?? availableParallelism(), scenarios.length);
   if (workers <= 0) {
     for (const [i, scenario] of scenarios.entries()) {
+      if (options.signal?.aborted) throw new Error('day-ahead markets stopped');
       options.onStart?.(i);
       const started = performance.now();
       results[i] = await runVppDayAhead(scenario, framework, 0, {
@@ -91,6 +94,9 @@ export async function runVppDayAheads(
               }
             });
             worker.on('error', reject);
+            const stop = () => reject(new Error('day-ahead markets stopped'));
+            if (options.signal?.aborted) stop();
+            options.signal?.addEventListener('abort', stop, { once: true });
             worker.on('exit', (code) => {
               if (code !== 0) reject(new Error(`a day-ahead worker exited with code ${code}`));
             });
