@@ -7,6 +7,7 @@ import type { ReadinessJson } from '../../../client/types.ts';
 import type { Block } from '../../../protocol/block.ts';
 import { ChainBuilder, testParams } from '../../helpers/builder.ts';
 import { startNet, type TestNet, waitFor } from '../../helpers/net.ts';
+import { scaled } from '../../helpers/time.ts';
 
 const CHAIN = 40;
 let net: TestNet | undefined;
@@ -21,7 +22,10 @@ async function readyz(url: string): Promise<{ status: number; facts: ReadinessJs
 }
 
 describe('readiness', () => {
-  it('a node is not ready while it syncs a chain that is ahead, and ready once at the head', async () => {
+  // Four waits of up to a minute each (scaled): the test's own deadline is theirs, not vitest's default.
+  it('a node is not ready while it syncs a chain that is ahead, and ready once at the head', {
+    timeout: scaled(240_000),
+  }, async () => {
     // The easiest difficulty, a genesis minutes old: the chain ahead is built at once, in the past.
     const params = testParams({ timestamp: Date.now() - 10 * 60_000 });
     net = await startNet(params, [{ api: true }, { api: true }], { mesh: false });
