@@ -150,7 +150,7 @@ describe('vppchain transfer/status/account/block', () => {
       [['block', 'abc'], /block ID must be/],
       [['block'], /one block ID/],
       [['status', '--bogus'], /Unknown option/],
-      [['node', '--datadir', join(tmp, 'none'), '--cors', 'ftp://x'], /--cors: 'ftp:\/\/x' is not an origin/],
+      [['node', '--datadir', join(tmp, 'none'), '--cors', 'ftp://x'], /--cors 'ftp:\/\/x' is not an origin/],
       [
         ['node', '--datadir', join(tmp, 'none'), '--rate-limit', 'lots'],
         /--rate-limit must be a whole number/,

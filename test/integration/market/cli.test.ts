@@ -130,7 +130,9 @@ describe('vppchain dayahead', { timeout: scaled(150_000) }, () => {
     expect(p.stdout).toMatch(/the VPP learnt sums only/);
     expect(existsSync(join(plain, 'schedule_weak.csv'))).toBe(false);
     expect(existsSync(join(plain, 'vpp_schedule_weak.csv'))).toBe(true);
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[\s\S]*Convergence, weak/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(
+      /<svg[\s\S]*Convergence of the weak market/,
+    );
     expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0]).toMatch(
       /^framework,total_cost,gap/,
     );
