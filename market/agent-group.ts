@@ -1,13 +1,16 @@
 // A group of prosumer agents hosted together: either in the main thread (small runs, tests) or inside
-// one worker thread. It dispatches the market's messages to the agents it hosts.
-import { type AgentReport, type PeerMessage, ProsumerAgent } from './agent.ts';
+// one worker thread. It hands each hosted agent or peer the messages addressed to it.
+import { type AgentReport, ProsumerAgent } from './agent.ts';
+import type { PeerMessage } from './peer/messages.ts';
+import { Peer, type PeerAgreement, type PeerOptions } from './peer/peer.ts';
 import type { Prosumer, Tariffs } from './types.ts';
 
 /**
- * How agents are connected: alone (traditional) or to the given peers (indices per prosumer). The weak
- * market's pool agents are parties of the secure-sum protocol instead (pool/party.ts).
+ * How agents are connected: alone (traditional) or as peers of the decentralised market on a trading
+ * graph (neighbour indices per prosumer). The weak market's pool agents are parties of the secure-sum
+ * protocol instead (pool/party.ts).
  */
-export type Topology = 'alone' | number[][];
+export type Topology = 'alone' | { neighbours: number[][]; peer: PeerOptions };
 
 export interface GroupSetup {
   /** Global index of the first prosumer in this group. */
@@ -18,21 +21,30 @@ export interface GroupSetup {
   topology: Topology;
 }
 
-export interface PeerRound {
+export interface PeerTick {
   outbox: PeerMessage[];
-  ownCosts: number[];
+  /** How many of the group's peers have stopped (all or none: they stop on the same agreed figures). */
+  finished: number;
 }
 
 export class AgentGroup {
   private readonly offset: number;
-  private readonly agents: ProsumerAgent[];
+  private readonly agents: ProsumerAgent[] = [];
+  private readonly peers: Peer[] = [];
 
   constructor(setup: GroupSetup) {
     this.offset = setup.offset;
-    this.agents = setup.prosumers.map((p, i) => {
-      const topology = setup.topology;
-      const peers = Array.isArray(topology) ? topology[setup.offset + i]! : topology;
-      return new ProsumerAgent(p, setup.tariffs, setup.hours, peers);
+    const topology = setup.topology;
+    setup.prosumers.forEach((p, i) => {
+      if (topology === 'alone') this.agents.push(new ProsumerAgent(p, setup.tariffs, setup.hours, 'alone'));
+      else {
+        const self = setup.offset + i;
+        const options =
+          topology.peer.maskSeed === undefined
+            ? topology.peer
+            : { ...topology.peer, maskSeed: topology.peer.maskSeed + self };
+        this.peers.push(new Peer(p, setup.tariffs, setup.hours, self, topology.neighbours[self]!, options));
+      }
     });
   }
 
@@ -43,24 +55,32 @@ export class AgentGroup {
     });
   }
 
-  /** Delivers `inbox` (messages addressed to this group's agents) and runs one round. */
-  peerStep(inbox: PeerMessage[], rho: number): PeerRound {
-    const boxes = this.agents.map(() => new Map<number, Float64Array>());
-    for (const m of inbox) boxes[m.to - this.offset]!.set(m.from, m.trade);
+  /** Delivers `inbox` (messages addressed to this group's peers) and runs one tick of every peer. */
+  tick(inbox: PeerMessage[]): PeerTick {
+    const boxes = this.peers.map(() => [] as PeerMessage[]);
+    for (const m of inbox) {
+      const box = boxes[m.to - this.offset];
+      if (!box) throw new Error(`message for ${m.to} delivered to the wrong group`);
+      box.push(m);
+    }
     const outbox: PeerMessage[] = [];
-    const ownCosts: number[] = [];
-    this.agents.forEach((a, i) => {
-      outbox.push(...a.peerStep(boxes[i]!, rho, this.offset + i));
-      ownCosts.push(a.ownCost());
+    let finished = 0;
+    this.peers.forEach((p, i) => {
+      for (const m of p.tick(boxes[i]!)) outbox.push(m);
+      if (p.finished) finished++;
     });
-    return { outbox, ownCosts };
+    return { outbox, finished };
   }
 
   report(): AgentReport[] {
-    return this.agents.map((a) => a.report());
+    return this.peers.length > 0 ? this.peers.map((p) => p.report()) : this.agents.map((a) => a.report());
   }
 
   bilateralPrices(): number[][][] {
-    return this.agents.map((a) => a.bilateralPrices());
+    return this.peers.map((p) => p.bilateralPrices());
+  }
+
+  agreements(): PeerAgreement[] {
+    return this.peers.map((p) => p.agreed());
   }
 }

@@ -1,22 +1,28 @@
-// The message boundary between the peers' network of the decentralised market (and the traditional
-// baseline) and the prosumer agents: peer offers go in, offers come back. (The weak market's parties
-// speak the secure-sum protocol instead: pool/.)
+// The network of the decentralised market's peers (and the host of the traditional baseline's agents).
+// It plays the network and nothing else: each tick it hands every message to the group hosting its
+// addressee and collects what the peers send back. It reads a message's addresses, never its contents,
+// and decides nothing: the peers agree among themselves when to stop (peer/peer.ts), and the host only
+// sees that they did. (The weak market's parties speak the secure-sum protocol instead: pool/.)
 // Agents run either in-process or spread over worker threads (one group per worker, in parallel).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { AgentReport, PeerMessage } from './agent.ts';
-import { AgentGroup, type PeerRound, type Topology } from './agent-group.ts';
+import type { AgentReport } from './agent.ts';
+import { AgentGroup, type PeerTick, type Topology } from './agent-group.ts';
+import type { PeerMessage } from './peer/messages.ts';
+import type { PeerAgreement } from './peer/peer.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
 
 export interface AgentHost {
   readonly size: number;
   solveAlone(): Promise<number[]>;
-  /** Delivers the messages and returns every agent's offers for the next round. */
-  peerStep(inbox: PeerMessage[], rho: number): Promise<PeerRound>;
+  /** Delivers the messages to their addressees and returns what the peers send next. */
+  tick(inbox: PeerMessage[]): Promise<PeerTick>;
   /** After clearing: each agent publishes its own schedule and bill. */
   report(): Promise<AgentReport[]>;
   bilateralPrices(): Promise<number[][][]>;
+  /** What each peer agreed with the others (the same figures at every peer). */
+  agreements(): Promise<PeerAgreement[]>;
   close(): Promise<void>;
 }
 
@@ -51,9 +57,10 @@ export async function startAgents(
     return {
       size: n,
       solveAlone: async () => group.solveAlone(),
-      peerStep: async (inbox, rho) => group.peerStep(inbox, rho),
+      tick: async (inbox) => group.tick(inbox),
       report: async () => group.report(),
       bilateralPrices: async () => group.bilateralPrices(),
+      agreements: async () => group.agreements(),
       close: async () => {},
     };
   }
@@ -85,14 +92,20 @@ export async function startAgents(
   return {
     size: n,
     solveAlone: async () => (await all<number[]>({ op: 'alone' })).flat(),
-    peerStep: async (inbox, rho) => {
+    tick: async (inbox) => {
+      // Routing by address: contiguous ranges, so the owner of index `to` is found by division.
       const perWorker = ranges.map(() => [] as PeerMessage[]);
-      for (const m of inbox) perWorker[ranges.findIndex(([s, e]) => m.to >= s && m.to < e)]!.push(m);
-      const rounds = await all<PeerRound>((i: number) => ({ op: 'peer', inbox: perWorker[i], rho }));
-      return { outbox: rounds.flatMap((r) => r.outbox), ownCosts: rounds.flatMap((r) => r.ownCosts) };
+      const size = ranges[0]![1] - ranges[0]![0];
+      for (const m of inbox) perWorker[Math.floor(m.to / size)]!.push(m);
+      const ticks = await all<PeerTick>((i: number) => ({ op: 'tick', inbox: perWorker[i] }));
+      return {
+        outbox: ticks.flatMap((r) => r.outbox),
+        finished: ticks.reduce((s, r) => s + r.finished, 0),
+      };
     },
     report: async () => (await all<AgentReport[]>({ op: 'report' })).flat(),
     bilateralPrices: async () => (await all<number[][][]>({ op: 'prices' })).flat(),
+    agreements: async () => (await all<PeerAgreement[]>({ op: 'agreements' })).flat(),
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
     },

@@ -8,9 +8,10 @@ let group: AgentGroup | undefined;
 type Request =
   | { op: 'init'; setup: GroupSetup }
   | { op: 'alone' }
-  | { op: 'peer'; inbox: Parameters<AgentGroup['peerStep']>[0]; rho: number }
+  | { op: 'tick'; inbox: Parameters<AgentGroup['tick']>[0] }
   | { op: 'report' }
-  | { op: 'prices' };
+  | { op: 'prices' }
+  | { op: 'agreements' };
 
 parentPort!.on('message', (req: Request) => {
   try {
@@ -21,9 +22,10 @@ parentPort!.on('message', (req: Request) => {
     } else if (!group) {
       throw new Error('worker used before init');
     } else if (req.op === 'alone') value = group.solveAlone();
-    else if (req.op === 'peer') value = group.peerStep(req.inbox, req.rho);
+    else if (req.op === 'tick') value = group.tick(req.inbox);
     else if (req.op === 'report') value = group.report();
-    else value = group.bilateralPrices();
+    else if (req.op === 'prices') value = group.bilateralPrices();
+    else value = group.agreements();
     parentPort!.postMessage({ ok: true, value });
   } catch (err) {
     parentPort!.postMessage({ ok: false, error: (err as Error).message });

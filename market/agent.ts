@@ -40,7 +40,7 @@ export interface PoolReply {
 }
 
 /** Peer → peer: what the sender offers to sell to the receiver per period (negative = buy), kWh. */
-export interface PeerMessage {
+export interface Offer {
   from: number;
   to: number;
   trade: Float64Array;
@@ -204,7 +204,7 @@ export class ProsumerAgent {
    * One decentralised (consensus ADMM) iteration. `inbox` holds each peer's last offer s_ji. Both ends of
    * a pair update their shared multiplier identically: y_ij += ρ/2·(s_ij + s_ji).
    */
-  peerStep(inbox: Map<number, Float64Array>, rho: number, self: number, adaptive = true): PeerMessage[] {
+  peerStep(inbox: Map<number, Float64Array>, rho: number, self: number, adaptive = true): Offer[] {
     const { T, cost, qdiag, model, peers } = this;
     if (this.solves === 0) {
       // Both ends of a pair start from the same public figures: the middle of the grid spread and ρ.
@@ -256,9 +256,10 @@ export class ProsumerAgent {
    */
   lagrangianBound(prices: ArrayLike<number>): number {
     const { model, T } = this;
-    if (model.slots !== 1) throw new Error('the Lagrangian bound is defined for the pool market');
+    // One pool slot, or none (a prosumer without trading partners: a bound on its own optimum).
+    if (model.slots > 1) throw new Error('the Lagrangian bound is defined for the pool market');
     const cost = model.ownCost.slice();
-    for (let t = 0; t < T; t++) cost[model.col.trade[t]!] = -prices[t]!;
+    if (model.slots === 1) for (let t = 0; t < T; t++) cost[model.col.trade[t]!] = -prices[t]!;
     let y: Float64Array = new Float64Array(model.structure.m);
     if (!this.separable) {
       const state = this.solver.snapshot();

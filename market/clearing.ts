@@ -1,5 +1,6 @@
 // Options and stopping rule shared by the two distributed clearing methods.
 import type { HistoryEntry } from './result.ts';
+// (The stop test itself: weak.ts and peer/peer.ts, both on the certified gap; docs/market.md.)
 
 export interface ClearingOptions {
   /** 'admm' (augmented Lagrangian, default) or 'subgradient' (plain Lagrangian with primal averaging; weak only). */
@@ -11,9 +12,9 @@ export interface ClearingOptions {
   maxIterations: number;
   /** Stop when the P2P imbalance is below this fraction of the traded volume... */
   imbalanceTolerance: number;
-  /** ...and the total cost is within this fraction of the central optimum (when known). */
+  /** ...and the certified gap (cost − dual bound, relative) is below this. */
   gapTolerance: number;
-  /** The central optimum, if solved; without it the stop test uses the change in trades instead. */
+  /** The central optimum, if solved (research): reported as each iterate's gap, never used to stop. */
   referenceCost?: number;
   /** Initial step of the sub-gradient method, currency per kWh (normalised step a/√(k+1)). */
   subgradientStep: number;
@@ -29,21 +30,3 @@ export const DEFAULT_CLEARING: ClearingOptions = {
   gapTolerance: 1e-3,
   subgradientStep: 0.05,
 };
-
-/**
- * The documented stop test. With a reference optimum: imbalance ≤ tol·volume and gap ≤ gapTol. Without
- * one (a real deployment): imbalance ≤ tol·volume and the trades moved less than gapTol of the volume
- * in the last iteration (ADMM's dual residual).
- */
-export function hasConverged(
-  o: ClearingOptions,
-  imbalance: number,
-  volume: number,
-  gap: number | null,
-  change: number,
-): boolean {
-  const scale = Math.max(volume, 1e-6);
-  if (imbalance > o.imbalanceTolerance * scale) return false;
-  if (gap !== null) return gap <= o.gapTolerance;
-  return change <= o.gapTolerance * scale;
-}

@@ -7,8 +7,8 @@
 import { startAgents } from './agent-host.ts';
 import { solveCentral } from './central.ts';
 import type { ClearingOptions } from './clearing.ts';
-import { clearDecentralized } from './decentralized.ts';
-import { defaultGraph, type GraphSpec, isConnected, tradingGraph } from './graph.ts';
+import { clearDecentralized, peerOptions } from './decentralized.ts';
+import { defaultGraph, floodRounds, type GraphSpec, isConnected, tradingGraph } from './graph.ts';
 import { SIMULATION_DEADLINES, startParties } from './pool/hosts.ts';
 import { PoolSession } from './pool/session.ts';
 import {
@@ -30,6 +30,8 @@ export interface DayAheadOptions {
   clearing?: Partial<ClearingOptions>;
   /** Separate ρ for the decentralised market (bilateral prices see only two peers' imbalance). */
   peerRho?: number;
+  /** Decentralised market: push-sum rounds per gossip block, and a seed for the peers' masks (tests). */
+  peer?: { gossipRounds?: number; maskSeed?: number };
   centralTimeLimitSeconds?: number;
   /** Research: solve the central LP (all private data, HiGHS) to report each method's true gap. Off by default. */
   reference?: boolean;
@@ -101,17 +103,22 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
         options.graph ?? defaultGraph(scenario.prosumers.length),
       );
       if (!isConnected(graph)) throw new Error('the trading graph is not connected');
-      const host = await startAgents(scenario, graph, options.threads);
+      const clearing = { ...options.clearing, referenceCost: reference, method: 'admm' as const };
+      if (options.peerRho !== undefined) clearing.rho = options.peerRho;
+      const peer = peerOptions(
+        { ...clearing, ...options.peer },
+        scenario.prosumers.length,
+        floodRounds(graph),
+      );
+      const host = await startAgents(scenario, { neighbours: graph, peer }, options.threads);
       try {
-        const clearing = { ...options.clearing, referenceCost: reference, method: 'admm' as const };
-        if (options.peerRho !== undefined) clearing.rho = options.peerRho;
         done(
           await clearDecentralized(
             host,
             scenario.tariffs,
             graph,
             scenario.prosumers.map((p) => p.id),
-            clearing,
+            { ...clearing, peer },
           ),
         );
       } finally {

@@ -3,15 +3,17 @@
 // bilateral multiplier that both peers update themselves from the two quantities they exchanged:
 //   s_i ← argmin ownCost_i + Σ_j y_ij·s_ij + ρ/2·(s_ij - (s_ij - s_ji)/2)²,   y_ij ← y_ij + ρ/2·(s_ij + s_ji)
 // (consensus ADMM as in Sorin, Bobo & Pinson 2019). The price at which i sells to j is -y_ij.
-// This module only routes the peers' messages (it plays the network) and measures convergence.
-import type { PeerMessage } from './agent.ts';
+// The peers decide together when to stop and certify their own gap (peer/peer.ts). This module starts
+// them, ticks the network (agent-host.ts: it carries messages by address and reads nothing else) until
+// the peers say they have stopped, and reports what they agreed; with research disclosure (simulation)
+// it also assembles the peers' published outcomes, pair trades and bills.
 import type { AgentHost } from './agent-host.ts';
 import { type PairOffers, pairBills } from './bills.ts';
-import { type ClearingOptions, DEFAULT_CLEARING, hasConverged } from './clearing.ts';
+import { type ClearingOptions, DEFAULT_CLEARING } from './clearing.ts';
+import type { PeerAgreement, PeerOptions } from './peer/peer.ts';
 import {
   type FrameworkResult,
-  type HistoryEntry,
-  iterativeResult,
+  netPositionOf,
   outcomes,
   type PairTrade,
   relativeGap,
@@ -20,81 +22,78 @@ import {
 } from './result.ts';
 import type { Tariffs } from './types.ts';
 
+/** The peers' options from the clearing options and the public graph. */
+export function peerOptions(
+  o: Partial<ClearingOptions> & { gossipRounds?: number; maskSeed?: number },
+  parties: number,
+  floodRounds: number,
+): PeerOptions {
+  const c = { ...DEFAULT_CLEARING, ...o };
+  return {
+    rho: c.rho,
+    adaptiveRho: c.adaptiveRho,
+    maxIterations: c.maxIterations,
+    imbalanceTolerance: c.imbalanceTolerance,
+    gapTolerance: c.gapTolerance,
+    parties,
+    floodRounds,
+    gossipRounds: o.gossipRounds ?? Math.max(1, 2 * floodRounds),
+    maskScale: 1e3,
+    ...(o.maskSeed !== undefined ? { maskSeed: o.maskSeed } : {}),
+    volumeFloorKwh: 1e-3,
+  };
+}
+
+/** Ticks the network until the peers have stopped (they all stop in the same tick). */
+async function run(host: AgentHost, traffic: Traffic, maxTicks: number): Promise<number> {
+  let inbox: Awaited<ReturnType<AgentHost['tick']>>['outbox'] = [];
+  for (let tick = 1; tick <= maxTicks; tick++) {
+    const r = await host.tick(inbox);
+    for (const m of r.outbox) traffic.count(1, m.data.length);
+    if (r.finished === host.size) {
+      if (r.outbox.length > 0) throw new Error('peers sent messages after stopping');
+      return tick;
+    }
+    if (r.finished > 0) throw new Error(`${r.finished} of ${host.size} peers stopped: they did not agree`);
+    inbox = r.outbox;
+  }
+  throw new Error(`the peers did not stop within ${maxTicks} ticks`);
+}
+
 export async function clearDecentralized(
   host: AgentHost,
   tariffs: Tariffs,
   neighbours: number[][],
   ids: string[],
-  options: Partial<ClearingOptions> = {},
+  options: Partial<ClearingOptions> & { peer: PeerOptions },
 ): Promise<FrameworkResult> {
   const o = { ...DEFAULT_CLEARING, ...options };
   if (o.method !== 'admm') throw new Error('the decentralised market runs consensus ADMM only');
   const started = performance.now();
   const T = tariffs.retail.length;
   const traffic = new Traffic();
-  const history: HistoryEntry[] = [];
-  let inbox: PeerMessage[] = [];
-  let converged = false;
-  let iterations = 0;
-  let last = { imbalance: 0, relative: 0, volume: 0, cost: 0, mismatch: new Float64Array(T) };
-  let offers = new Map<string, Float64Array>();
-  for (let k = 0; k < o.maxIterations && !converged; k++) {
-    iterations = k + 1;
-    const round = await host.peerStep(inbox, o.rho);
-    traffic.count(round.outbox.length, T);
-    const next = new Map<string, Float64Array>();
-    for (const m of round.outbox) next.set(`${m.from}>${m.to}`, m.trade);
-    // Convergence is measured on the exchanged offers only (what the network sees).
-    const mismatch = new Float64Array(T);
-    let imbalance = 0;
-    let volume = 0;
-    let change = 0;
-    for (const m of round.outbox) {
-      const back = next.get(`${m.to}>${m.from}`)!;
-      const before = offers.get(`${m.from}>${m.to}`);
-      for (let t = 0; t < T; t++) {
-        mismatch[t]! += m.trade[t]!;
-        volume += Math.max(m.trade[t]!, 0);
-        if (m.from < m.to) imbalance += Math.abs(m.trade[t]! + back[t]!);
-        change += before ? Math.abs(m.trade[t]! - before[t]!) : Number.POSITIVE_INFINITY;
-      }
-    }
-    const own = round.ownCosts.reduce((s, c) => s + c, 0);
-    const cost = own + settlementCost(mismatch, tariffs);
-    const gap = relativeGap(cost, o.referenceCost);
-    const relative = imbalance / Math.max(volume, 1e-6);
-    const entry = { iteration: k + 1, imbalance, relativeImbalance: relative, cost, gap, rho: o.rho };
-    history.push(entry);
-    o.onIteration?.(entry, o.maxIterations);
-    last = { imbalance, relative, volume, cost, mismatch };
-    converged = hasConverged(o, imbalance, volume, gap, change);
-    offers = next;
-    inbox = round.outbox;
-  }
+  const p = options.peer;
+  // Generous: every iteration, check and gossip block is a few ticks.
+  const maxTicks = (p.maxIterations + 1) * (4 * p.floodRounds + 2 * p.gossipRounds + 4) * 4;
+  await run(host, traffic, maxTicks);
+  const agreements = await host.agreements();
+  const agreed = agreements[0]!;
+  // Every peer holds the same figures (flooded maxima are exact): a check, not a computation.
+  for (const a of agreements) assertSame(agreed, a);
   const reports = await host.report();
-  const agreed = await host.bilateralPrices();
+  const prices = await host.bilateralPrices();
   const pairs: PairOffers[] = [];
-  neighbours.forEach((peers, i) => {
-    peers.forEach((j, s) => {
-      if (j > i)
-        pairs.push({
-          i,
-          j,
-          offerI: reports[i]!.trades[s]!,
-          offerJ: reports[j]!.trades[neighbours[j]!.indexOf(i)]!,
-          price: agreed[i]![s]!,
-        });
-    });
-  });
-  const { prosumers, bills } = pairBills(outcomes(reports), pairs, tariffs);
   const pairTrades: PairTrade[] = [];
   const weighted = new Array<number>(T).fill(0);
   const weights = new Array<number>(T).fill(0);
   neighbours.forEach((peers, i) => {
     peers.forEach((j, s) => {
       if (j < i) return;
-      const energy = Array.from(reports[i]!.trades[s]!);
-      const price = agreed[i]![s]!;
+      const offerI = reports[i]!.trades[s]!;
+      const offerJ = reports[j]!.trades[neighbours[j]!.indexOf(i)]!;
+      const price = prices[i]![s]!;
+      pairs.push({ i, j, offerI, offerJ, price });
+      const energy = Array.from(offerI);
       energy.forEach((e, t) => {
         weighted[t]! += Math.abs(e) * price[t]!;
         weights[t]! += Math.abs(e);
@@ -103,23 +102,51 @@ export async function clearDecentralized(
         pairTrades.push({ from: ids[i]!, to: ids[j]!, energyKwh: energy, price });
     });
   });
+  const { prosumers, bills } = pairBills(outcomes(reports), pairs, tariffs);
+  // The VPP's net position: its members' grid exchanges plus the mismatch it settles (research output).
+  const mismatch = Array.from({ length: T }, (_, t) =>
+    reports.reduce((s, r) => s + r.trades.reduce((a, q) => a + q[t]!, 0), 0),
+  );
+  const history = agreed.history.map((h) => ({ ...h, gap: relativeGap(h.cost, o.referenceCost) }));
+  for (const h of history) o.onIteration?.(h, o.maxIterations);
+  const notes = [`stopped by the peers' agreement after ${agreed.ticks} ticks`];
+  if (!agreed.converged) notes.unshift(`not converged within ${o.maxIterations} iterations`);
   return {
-    ...iterativeResult({
-      framework: 'decentralized',
-      method: `consensus ADMM over ${neighbours.reduce((s, p) => s + p.length, 0) / 2} trading pairs, rho ${o.rho}`,
-      last,
-      referenceCost: o.referenceCost,
-      iterations,
-      converged,
-      maxIterations: o.maxIterations,
-      startedMs: started,
-      traffic,
-      prices: weighted.map((w, t) => (weights[t]! > 0 ? w / weights[t]! : Number.NaN)),
-      prosumers,
-      tariffs,
-      history,
-    }),
-    pairTrades,
+    framework: 'decentralized',
+    method: `consensus ADMM over ${neighbours.reduce((s, n) => s + n.length, 0) / 2} trading pairs, rho ${o.rho}; peers flood the stop test over ${p.floodRounds} rounds and gossip the certificate (masked push-sum)`,
+    totalCost: agreed.cost,
+    gap: relativeGap(agreed.cost, o.referenceCost),
+    imbalance: agreed.imbalance,
+    relativeImbalance: agreed.imbalance / Math.max(agreed.volume, 1e-6),
+    tradedVolumeKwh: agreed.volume,
+    iterations: agreed.iterations,
+    converged: agreed.converged,
+    seconds: (performance.now() - started) / 1000,
+    messages: traffic.messages,
+    bytes: traffic.bytes,
+    prices: weighted.map((w, t) => (weights[t]! > 0 ? w / weights[t]! : Number.NaN)),
+    prosumers,
     bills,
+    settlementCost: settlementCost(mismatch, tariffs),
+    netPositionKwh: netPositionOf(
+      prosumers.map((x) => x.schedule),
+      mismatch,
+    ),
+    history,
+    pairTrades,
+    certifiedGap: agreed.certifiedGap,
+    dualBound: agreed.dualBound,
+    note: notes.join('; '),
   };
+}
+
+function assertSame(a: PeerAgreement, b: PeerAgreement): void {
+  const same =
+    a.iterations === b.iterations &&
+    a.converged === b.converged &&
+    a.cost === b.cost &&
+    a.dualBound === b.dualBound &&
+    a.imbalance === b.imbalance &&
+    a.volume === b.volume;
+  if (!same) throw new Error('the peers ended with different figures');
 }

@@ -54,3 +54,37 @@ export function isConnected(neighbours: number[][]): boolean {
   }
   return count === neighbours.length;
 }
+
+function eccentricity(neighbours: number[][], from: number, distance: Int32Array): number {
+  distance.fill(-1);
+  distance[from] = 0;
+  const queue = [from];
+  let far = 0;
+  for (let head = 0; head < queue.length; head++) {
+    const a = queue[head]!;
+    for (const b of neighbours[a]!) {
+      if (distance[b] === -1) {
+        distance[b] = distance[a]! + 1;
+        far = Math.max(far, distance[b]!);
+        queue.push(b);
+      }
+    }
+  }
+  return far;
+}
+
+/**
+ * Flood rounds for the decentralised market's agreements: at least the graph's diameter, so that a
+ * maximum flooded for that many rounds has reached every peer. The graph is public (the VPP's seeded
+ * construction above), so every peer computes the same number: the exact diameter up to 1,000 peers,
+ * otherwise the bound 2·eccentricity(peer 0) ≥ diameter (one breadth-first search instead of N).
+ */
+export function floodRounds(neighbours: number[][]): number {
+  const n = neighbours.length;
+  if (n <= 1) return 1;
+  const distance = new Int32Array(n);
+  if (n > 1000) return Math.max(1, 2 * eccentricity(neighbours, 0, distance));
+  let diameter = 0;
+  for (let a = 0; a < n; a++) diameter = Math.max(diameter, eccentricity(neighbours, a, distance));
+  return Math.max(1, diameter);
+}

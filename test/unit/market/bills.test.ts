@@ -86,8 +86,14 @@ describe('bills add up on generated scenarios, every framework', () => {
       clearing: { maxIterations: 4 },
     });
     for (const name of ['weak', 'decentralized'] as const) {
-      const b = expectBillsAddUp(r.frameworks[name]!, `early ${name}`);
+      const f = r.frameworks[name]!;
+      const b = expectBillsAddUp(f, `early ${name}`);
       expect(Math.abs(b.settlement)).toBeGreaterThan(0);
+      // Stopped at the limit, and says so, with the certificate of where it stopped.
+      expect(f.iterations, name).toBe(4);
+      expect(f.converged, name).toBe(false);
+      expect(f.note, name).toMatch(/not converged within 4 iterations/);
+      expect(f.certifiedGap!, name).toBeGreaterThan(f.gap ?? 0);
     }
   });
 });

@@ -1,7 +1,7 @@
 // Clearing-method behaviour: why ADMM, the stop rule, the iteration limit, and worker parallelism.
 import { describe, expect, it } from 'vitest';
 import { solveCentral } from '../../../market/central.ts';
-import { DEFAULT_CLEARING, hasConverged } from '../../../market/clearing.ts';
+import { DEFAULT_CLEARING } from '../../../market/clearing.ts';
 import type { WeakOptions } from '../../../market/weak.ts';
 import { generated, weakMarket } from './helpers.ts';
 
@@ -62,16 +62,5 @@ describe('stop rule', () => {
     for (const h of certified)
       expect(h.relativeImbalance).toBeLessThanOrEqual(DEFAULT_CLEARING.imbalanceTolerance);
     expect(certified.length).toBeLessThan(r.iterations / 2);
-  });
-
-  const o = DEFAULT_CLEARING;
-  it('needs both a small imbalance and a small gap', () => {
-    expect(hasConverged(o, 0.5e-4, 1, 0.5e-3, 1)).toBe(true);
-    expect(hasConverged(o, 2e-4, 1, 0, 0)).toBe(false);
-    expect(hasConverged(o, 0, 1, 2e-3, 0)).toBe(false);
-  });
-  it('without a reference optimum, uses the change in trades instead of the gap', () => {
-    expect(hasConverged(o, 0, 100, null, 0.05)).toBe(true);
-    expect(hasConverged(o, 0, 100, null, 0.5)).toBe(false);
   });
 });

@@ -1,13 +1,10 @@
 // Privacy of the prosumers' data, at the wire. The weak market's coordinator learns sums only: every
 // byte it receives is recorded and checked against what each prosumer really computed (replayed by a
 // shadow agent from the same requests). Also: the coordinator's code does not even load a prosumer
-// model, solver or scenario code, and peers in the decentralised market exchange only their offers.
+// model, solver or scenario code. (The decentralised market's peers: peer-privacy.test.ts.)
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProsumerAgent } from '../../../market/agent.ts';
-import { type AgentHost, startAgents } from '../../../market/agent-host.ts';
-import { clearDecentralized } from '../../../market/decentralized.ts';
-import { tradingGraph } from '../../../market/graph.ts';
 import { startParties } from '../../../market/pool/hosts.ts';
 import { iterationLayout } from '../../../market/pool/layouts.ts';
 import { decodeReply, decodeRequest, Kind } from '../../../market/pool/messages.ts';
@@ -170,43 +167,5 @@ describe('the weak market coordinator at the wire', () => {
       for (let t = 0; t < T; t++) expect(sums.values[0]![t]).toBeCloseTo(expected[t]!, 9);
     }
     expect(checked).toBeGreaterThan(100);
-  });
-});
-
-describe('the decentralised market', () => {
-  it('peers exchange only their offers to each other along the trading graph', async () => {
-    const scenario = generated(8, 4);
-    const graph = tradingGraph(8, { type: 'sparse', degree: 3, seed: 2 });
-    const inner = await startAgents(scenario, graph, 2);
-    const seen: { from: number; to: number }[] = [];
-    const recording: AgentHost = {
-      ...inner,
-      peerStep: async (inbox, rho) => {
-        const round = await inner.peerStep(inbox, rho);
-        for (const m of round.outbox) {
-          expect(Object.keys(m).sort()).toEqual(['from', 'to', 'trade']);
-          seen.push({ from: m.from, to: m.to });
-        }
-        return round;
-      },
-    };
-    const result = await clearDecentralized(
-      recording,
-      scenario.tariffs,
-      graph,
-      scenario.prosumers.map((p) => p.id),
-      { maxIterations: 600 },
-    );
-    await inner.close();
-    expect(result.converged).toBe(true);
-    for (const { from, to } of seen) expect(graph[from]).toContain(to);
-    const edges = graph.reduce((s, n) => s + n.length, 0);
-    expect(result.messages).toBe(edges * result.iterations);
-    // Bilateral trades are reciprocal at the end: what i sells to j, j buys from i.
-    for (const pair of result.pairTrades!) {
-      const i = scenario.prosumers.findIndex((p) => p.id === pair.from);
-      const j = scenario.prosumers.findIndex((p) => p.id === pair.to);
-      expect(graph[i]).toContain(j);
-    }
   });
 });
