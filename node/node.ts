@@ -204,32 +204,31 @@ export class VppNode implements NodePort {
   /** Restores the durable mempool and joins the network: the part of open() that may fail after the ledger is open. */
   private async restoreAndJoin(): Promise<void> {
     const { chain, config } = this;
-    const node = this;
     // What this node acknowledged before it stopped (or was killed) is admitted again against the head.
-    node.#restored = await node.mempool.restore(async (env) => {
+    this.#restored = await this.mempool.restore(async (env) => {
       const loc = await chain.txLocation(env.hash);
       const block = loc && chain.getNode(loc.blockHash);
       return block !== undefined && chain.isMainChain(block);
     });
-    for (const c of node.#restored.corrupt)
-      node.logger.child({ component: 'mempool' }).warn(`mempool store: deleted ${c}`);
+    for (const c of this.#restored.corrupt)
+      this.logger.child({ component: 'mempool' }).warn(`mempool store: deleted ${c}`);
     if (config.p2p) {
       const privateKey = await loadOrCreatePeerKey(p2pKeyPath(config.dataDir));
-      node.#network = await Network.create(chain, node.mempool, {
+      this.#network = await Network.create(chain, this.mempool, {
         privateKey,
         listenHost: config.p2p.host,
         listenPort: config.p2p.port,
         bootstrap: config.p2p.bootstrap,
         denyPeer: config.p2p.denyPeer,
-        log: node.logger.child({ component: 'p2p' }),
+        log: this.logger.child({ component: 'p2p' }),
       });
-      const p2pLog = node.logger.child({ component: 'p2p' });
+      const p2pLog = this.logger.child({ component: 'p2p' });
       // Failures of ours while handling a peer, and our clock against the peers' (network.ts).
-      node.#network.on('internal-error', (e) => p2pLog.error(describeInternalError(e)));
-      node.#network.on('clock', (report) =>
+      this.#network.on('internal-error', (e) => p2pLog.error(describeInternalError(e)));
+      this.#network.on('clock', (report) =>
         (report.skewed ? p2pLog.warn : p2pLog.info).call(p2pLog, describeClock(report)),
       );
-      node.miner?.on('mined', (b) => void node.#network?.publishBlock(b));
+      this.miner?.on('mined', (b) => void this.#network?.publishBlock(b));
     }
   }
 

@@ -37,7 +37,9 @@ describe('day-ahead worker pool', () => {
       expect(p.result.iterations).toBe(alone.result.iterations);
       expect(p.result.totalCost).toBeCloseTo(alone.result.totalCost, 9);
       expect(p.traditional.totalCost).toBeCloseTo(alone.traditional.totalCost, 9);
-      p.result.netPositionKwh.forEach((x, t) => expect(x).toBeCloseTo(alone.result.netPositionKwh[t]!, 9));
+      p.result.netPositionKwh.forEach((x, t) => {
+        expect(x).toBeCloseTo(alone.result.netPositionKwh[t]!, 9);
+      });
     }
   });
 
