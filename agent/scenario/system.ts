@@ -325,8 +325,14 @@ export function builtInDemoJson(
     if (o.season !== undefined) v.generate.season = o.season;
     return v;
   });
+  // The file's name says "three VPPs of ten CLNR homes": say what was asked for instead.
+  const homes = json.vpps.map((v) => (v as { generate: { prosumers: number } }).generate.prosumers);
+  if (n !== base.length || o.prosumers !== undefined)
+    json.name = `Built-in demo: ${plural(n, 'VPP')} of ${homes.every((h) => h === homes[0]) ? plural(homes[0]!, 'CLNR home') : 'CLNR homes'}`;
   return json;
 }
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The built-in demo as a system scenario. */
 export function builtInDemo(o: Parameters<typeof builtInDemoJson>[0] = {}): SystemScenario {

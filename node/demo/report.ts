@@ -60,7 +60,7 @@ export async function runReportHtml(o: ReportInput, dir: string): Promise<string
 <style>${REPORT_CSS}</style>
 </head><body><main>
 <h1>${esc(run.name)}</h1>
-<p class="lead">${summary.intervals} real-time intervals of ${run.minutesPerInterval} minutes of the simulated day from ${clock(run.startMinute)} (${minutes} minutes), each ${run.intervalMs / 1000} s on a devnet with ${run.blockTimeMs / 1000} s blocks; bills read after ${run.minConfirmations} confirmations. ${summary.blocks} blocks mined, ${summary.reorgs} reorgs seen. Day-ahead market: ${esc(run.framework)}. Money in GBP (1 token = £1 = 1,000,000 base units).</p>
+<p class="lead">${summary.intervals} real-time interval${summary.intervals === 1 ? '' : 's'} of ${run.minutesPerInterval} minutes of the simulated day from ${clock(run.startMinute)} (${minutes} minutes), each ${run.intervalMs / 1000} s on a devnet with ${run.blockTimeMs / 1000} s blocks; bills read after ${run.minConfirmations} confirmations. ${summary.blocks} blocks mined, ${summary.reorgs} reorgs seen. Day-ahead market: ${esc(run.framework)}. Money in GBP (1 token = £1 = 1,000,000 base units).</p>
 <h2>Costs: traditional vs P2P</h2>
 <p>Over the ${minutes} simulated minutes: the day-ahead plan's share plus real time. <b>Traditional</b>: every prosumer alone against the grid, day-ahead and in real time. <b>P2P</b>: the VPP's day-ahead P2P market plus real-time trading between VPPs. <b>Saving</b> = traditional − P2P.</p>
 <table data-testid="summary"><thead><tr><th>VPP</th><th>prosumers</th><th>traditional</th><th>P2P</th><th>saving</th></tr></thead>

@@ -205,5 +205,8 @@ describe('system scenarios', () => {
       'vpp-4 solar-rich 7004',
       'vpp-5 consumers 7005',
     ]);
+    // Its title says what was asked for, not the file's "three VPPs of ten".
+    expect(five.name).toBe('Built-in demo: 5 VPPs of 4 CLNR homes');
+    expect(builtInDemo({ vpps: 1, prosumers: 1 }).name).toBe('Built-in demo: 1 VPP of 1 CLNR home');
   });
 });
