@@ -8,10 +8,11 @@
 // publishing, exports and the report are in node/demo/.
 import { dirname, join, resolve } from 'node:path';
 import type { VppAgent } from '../agent/agent.ts';
+import { runVppDayAheads } from '../agent/dayahead-pool.ts';
 import { HttpChainPort, HttpMeterPort } from '../agent/http-ports.ts';
 import { GridMeteringAgent } from '../agent/metering.ts';
 import type { SystemScenario } from '../agent/scenario/system.ts';
-import { agentFor, runVppDayAhead, type VppDayAhead } from '../agent/scenarios.ts';
+import { agentFor, type VppDayAhead } from '../agent/scenarios.ts';
 import { VppClient } from '../client/index.ts';
 import { loadGenesisFile } from '../consensus/genesis.ts';
 import { devKeyPair } from '../protocol/keys.ts';
@@ -167,32 +168,36 @@ export async function runSystemDemo(
     );
     out.explain('day-ahead');
     publisher.phase('day-ahead');
-    const dayAhead: VppDayAhead[] = [];
-    for (const [i, v] of vpps.entries()) {
-      publisher.solving(i);
-      const started = performance.now();
-      const da = await runVppDayAhead(v.scenario, s.framework, 0, {
-        onIteration: (h, max) => {
-          out.progress(v.name, h, max);
+    // Every VPP's market at once on a pool of worker threads (one per core): they are independent.
+    const dayAhead: VppDayAhead[] = await runVppDayAheads(
+      vpps.map((v) => v.scenario),
+      s.framework,
+      {
+        onStart: (i) => publisher.solving(i),
+        onIteration: (i, h, max) => {
+          out.progress(vpps[i]!.name, h, max);
           publisher.progress(i, h, max);
         },
-      });
-      if (signal.aborted) throw new Stopped('stopped');
-      const seconds = (performance.now() - started) / 1000;
-      dayAhead.push(da);
-      publisher.dayAheadDone(i, da.result, v.scenario.periodMinutes, seconds);
-      out.dayAheadDone(
-        { name: v.name, label: v.label, prosumers: v.scenario.prosumers.length },
-        {
-          traditional: da.traditional.totalCost,
-          p2p: da.result.totalCost,
-          iterations: da.result.iterations,
-          converged: da.result.converged,
-          certifiedGap: da.result.certifiedGap ?? null,
-          seconds,
+        onDone: (i, da, seconds) => {
+          const v = vpps[i]!;
+          publisher.dayAheadDone(i, da.result, v.scenario.periodMinutes, seconds);
+          out.dayAheadDone(
+            { name: v.name, label: v.label, prosumers: v.scenario.prosumers.length },
+            {
+              traditional: da.traditional.totalCost,
+              p2p: da.result.totalCost,
+              iterations: da.result.iterations,
+              converged: da.result.converged,
+              certifiedGap: da.result.certifiedGap ?? null,
+              seconds,
+            },
+          );
         },
-      );
-    }
+        signal,
+      },
+    ).catch((err) => {
+      throw signal.aborted ? new Stopped('stopped') : err;
+    });
     if (o.out)
       written.push(
         ...(await writeDayAheadOutputs(
