@@ -5,7 +5,9 @@
 // the chain and then imported is verified once). A batch travels as one transferred buffer (the
 // transactions' bytes end to end, then their end offsets), not as an array of small typed arrays: the
 // structured clone of thousands of separate buffers cost the main thread more than the verification
-// itself saved (docs/performance.md, "Block import").
+// itself saved (docs/performance.md, "Block import"). For the same reason a batch goes only to a worker
+// with nothing in flight: while every worker is busy the queue waits and grows, so that under load one
+// message carries everything that arrived meanwhile instead of one message per transaction.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
@@ -13,7 +15,7 @@ import { type ChainDomain, sighashPreimage, type TxEnvelope } from '../protocol/
 import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
-const MAX_CHUNK = 256;
+const MAX_CHUNK = 512;
 
 /** A batch as the worker receives it: the transactions' bytes end to end, and where each one ends. */
 export interface PackedBatch {
@@ -55,6 +57,8 @@ interface Pending {
 export interface VerifierStats {
   verified: number;
   cacheHits: number;
+  /** Batches posted to the workers. */
+  batches: number;
 }
 
 export class SignatureVerifier implements TxSignatureVerifier {
@@ -71,7 +75,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
   private queue: Pending[] = [];
   private scheduled = false;
   private nextId = 0;
-  readonly stats: VerifierStats = { verified: 0, cacheHits: 0 };
+  readonly stats: VerifierStats = { verified: 0, cacheHits: 0, batches: 0 };
 
   /** `threads` 0 verifies on the calling thread (small tools, tests); default: one per core. */
   constructor(domain: ChainDomain, threads = availableParallelism()) {
@@ -83,6 +87,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
         if (this.inflight[i] === 0) w.unref(); // an idle pool must not keep the process alive
         this.callbacks.get(m.id)?.done(m.verdicts);
         this.callbacks.delete(m.id);
+        this.schedule();
       });
       w.on('error', (err) => {
         // A worker that dies must not strand its batches: they are verified again on this thread.
@@ -93,6 +98,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
           this.callbacks.delete(id);
           cb.done(cb.chunk.map((p) => this.verifyInline(p.env)));
         }
+        this.schedule();
       });
       w.unref();
       this.workers.push(w);
@@ -132,10 +138,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
     }
     const verdict = new Promise<boolean>((resolve) => {
       this.queue.push({ env, resolve });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
     this.inProgress.set(env.id, verdict);
     return verdict;
@@ -145,44 +148,68 @@ export class SignatureVerifier implements TxSignatureVerifier {
     return verifyFast(env.tx.signature, sighashPreimage(env.tx, this.domain), env.tx.senderPubKey);
   }
 
+  /** Dispatches at the end of this turn of the event loop: what is asked for meanwhile shares the batch. */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.dispatch());
+  }
+
   /**
-   * Splits what accumulated during this turn of the event loop into chunks of equal size (at most
-   * MAX_CHUNK, a multiple of the workers in number, so that each worker gets the same share), least-loaded
-   * worker first.
+   * Gives each worker with nothing in flight an equal share of the queue (at most MAX_CHUNK each); the
+   * rest waits for the first worker to answer. If every worker has died, verifies on this thread.
    */
-  private flush(): void {
+  private dispatch(): void {
     this.scheduled = false;
-    const queue = this.queue;
-    this.queue = [];
-    const n = this.workers.length;
-    const chunks = n * Math.max(1, Math.ceil(queue.length / (n * MAX_CHUNK)));
-    const per = Math.max(1, Math.ceil(queue.length / chunks));
-    for (let i = 0; i < queue.length; i += per) {
-      const chunk = queue.slice(i, i + per);
-      let w = 0;
-      for (let j = 1; j < this.workers.length; j++) if (this.inflight[j]! < this.inflight[w]!) w = j;
-      const id = this.nextId++;
-      this.inflight[w]! += 1;
-      this.workers[w]!.ref(); // pending verdicts keep the process alive
-      this.callbacks.set(id, {
-        worker: w,
-        chunk,
-        done: (verdicts) => {
-          chunk.forEach((p, k) => {
-            const ok = verdicts[k] === 1 || verdicts[k] === true;
-            this.stats.verified++;
-            this.remember(p.env.id, ok);
-            this.inProgress.delete(p.env.id);
-            p.resolve(ok);
-          });
-        },
-      });
-      const batch = packBatch(
-        id,
-        chunk.map((p) => p.env.bytes),
-      );
-      this.workers[w]!.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
+    const idle: number[] = [];
+    let alive = 0;
+    this.inflight.forEach((n, w) => {
+      if (n !== Number.POSITIVE_INFINITY) alive++;
+      if (n === 0) idle.push(w);
+    });
+    if (alive === 0) {
+      const queue = this.queue;
+      this.queue = [];
+      for (const p of queue) {
+        const ok = this.verifyInline(p.env);
+        this.stats.verified++;
+        this.remember(p.env.id, ok);
+        this.inProgress.delete(p.env.id);
+        p.resolve(ok);
+      }
+      return;
     }
+    if (idle.length === 0) return;
+    const per = Math.min(MAX_CHUNK, Math.ceil(this.queue.length / idle.length));
+    for (const w of idle) {
+      if (this.queue.length === 0) break;
+      this.send(w, this.queue.splice(0, per));
+    }
+  }
+
+  private send(w: number, chunk: Pending[]): void {
+    const id = this.nextId++;
+    this.stats.batches++;
+    this.inflight[w]! += 1;
+    this.workers[w]!.ref(); // pending verdicts keep the process alive
+    this.callbacks.set(id, {
+      worker: w,
+      chunk,
+      done: (verdicts) => {
+        chunk.forEach((p, k) => {
+          const ok = verdicts[k] === 1 || verdicts[k] === true;
+          this.stats.verified++;
+          this.remember(p.env.id, ok);
+          this.inProgress.delete(p.env.id);
+          p.resolve(ok);
+        });
+      },
+    });
+    const batch = packBatch(
+      id,
+      chunk.map((p) => p.env.bytes),
+    );
+    this.workers[w]!.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
   }
 
   async close(): Promise<void> {

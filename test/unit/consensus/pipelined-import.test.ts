@@ -110,6 +110,26 @@ describe('pipelined block import (signatures on the worker pool)', () => {
     expect(verifier.stats.verified).toBe(0);
   });
 
+  it('while the workers are busy, what is asked for waits and goes in one batch', async () => {
+    const one = new SignatureVerifier(b.domain, 1);
+    try {
+      const txs = Array.from({ length: 260 }, (_, i) => b.transfer(keys.vpp1, keys.vpp2, 1n, BigInt(i)));
+      const first = one.verifyTxs(txs.slice(0, 200)); // one batch, ~200 verifications in flight
+      const later: Promise<boolean[]>[] = [];
+      for (let turn = 0; turn < 6; turn++) {
+        await new Promise((r) => setImmediate(r));
+        later.push(one.verifyTxs(txs.slice(200 + 10 * turn, 210 + 10 * turn)));
+      }
+      const verdicts = [...(await first), ...(await Promise.all(later)).flat()];
+      expect(verdicts).toEqual(Array(260).fill(true));
+      // One message per turn would be 7 batches; the six later turns arrive while the first is verified.
+      expect(one.stats.batches).toBeLessThan(7);
+      expect(one.stats.verified).toBe(260);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('packs a batch into one buffer and unpacks the same bytes', () => {
     const txs = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([9])];
     const packed = packBatch(4, txs);
