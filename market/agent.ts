@@ -96,7 +96,14 @@ export class ProsumerAgent {
   private solverIterations = 0;
   private solves = 0;
 
-  constructor(prosumer: Prosumer, tariffs: Tariffs, hours: number, peers: number[] | 'pool' | 'alone') {
+  constructor(
+    prosumer: Prosumer,
+    tariffs: Tariffs,
+    hours: number,
+    peers: number[] | 'pool' | 'alone',
+    /** Bound every trade slot by the prosumer's rating (tradeLimitKwh): plain Lagrangian steps need it. */
+    boundTrades = false,
+  ) {
     this.prosumer = prosumer;
     this.hours = hours;
     this.tariffs = tariffs;
@@ -104,7 +111,7 @@ export class ProsumerAgent {
     this.peers = Array.isArray(peers) ? peers : [];
     const slots = peers === 'alone' ? 0 : peers === 'pool' ? 1 : peers.length;
     this.model = buildProsumerModel(prosumer, tariffs, hours, slots);
-    if (peers === 'pool') {
+    if (peers === 'pool' || boundTrades) {
       const limit = tradeLimitKwh(prosumer, hours);
       for (const c of this.model.col.trade) {
         this.model.structure.lower[c] = -limit;
@@ -247,6 +254,58 @@ export class ProsumerAgent {
     });
     this.solve();
     return peers.map((peer, s) => ({ from: self, to: peer, trade: this.tradeOf(s) }));
+  }
+
+  /**
+   * One decentralised sub-gradient iteration (Lagrangian relaxation of the reciprocity constraints):
+   * with `mine` and `theirs` the pair's last *subproblem* offers, y_ij += a/√k · g/‖g‖∞ for g = s_ij + s_ji
+   * (both ends compute the same step from the same two offers), then the plain LP at prices y (trades
+   * bounded by the rating). Primal recovery: the running average of the schedule (ergodic averaging),
+   * which stays feasible for the prosumer. Returns the subproblem's offers (what the neighbours' dual
+   * updates need); `recoveredTrades` are the averaged ones.
+   */
+  peerSubgradientStep(inbox: Map<number, Float64Array>, step: number, self: number): Offer[] {
+    const { T, cost, qdiag, model, peers } = this;
+    if (this.solves === 0) {
+      for (const y of this.duals)
+        for (let t = 0; t < T; t++) y[t] = -(this.tariffs.retail[t]! + this.tariffs.feedIn[t]!) / 2;
+    } else {
+      const a = step / Math.sqrt(this.solves);
+      peers.forEach((peer, s) => {
+        const mine = this.tradeOf(s);
+        const theirs = inbox.get(peer) ?? new Float64Array(T);
+        let norm = 0;
+        for (let t = 0; t < T; t++) norm = Math.max(norm, Math.abs(mine[t]! + theirs[t]!));
+        if (norm > 0) for (let t = 0; t < T; t++) this.duals[s]![t]! += (a * (mine[t]! + theirs[t]!)) / norm;
+      });
+    }
+    peers.forEach((_, s) => {
+      for (let t = 0; t < T; t++) {
+        const c = model.col.trade[s * T + t]!;
+        cost[c] = this.duals[s]![t]!;
+        qdiag[c] = 0;
+      }
+    });
+    this.solve();
+    this.averageX ??= new Float64Array(this.x.length);
+    this.averaged++;
+    const w = 1 / this.averaged;
+    for (let j = 0; j < this.x.length; j++) this.averageX[j]! += w * (this.x[j]! - this.averageX[j]!);
+    return peers.map((peer, s) => ({ from: self, to: peer, trade: this.tradeOf(s) }));
+  }
+
+  /** The recovered (averaged) offers per trading partner, and their own cost. */
+  recoveredTrades(): Float64Array[] {
+    const x = this.averageX ?? this.x;
+    return this.peers.map((_, s) => {
+      const out = new Float64Array(this.T);
+      for (let t = 0; t < this.T; t++) out[t] = x[this.model.col.trade[s * this.T + t]!]!;
+      return out;
+    });
+  }
+
+  recoveredOwnCost(): number {
+    return ownCostOf(this.model, this.averageX ?? this.x);
   }
 
   /**

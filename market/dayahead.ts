@@ -103,7 +103,7 @@ export async function runDayAhead(scenario: Scenario, options: DayAheadOptions):
         options.graph ?? defaultGraph(scenario.prosumers.length),
       );
       if (!isConnected(graph)) throw new Error('the trading graph is not connected');
-      const clearing = { ...options.clearing, referenceCost: reference, method: 'admm' as const };
+      const clearing = { ...options.clearing, referenceCost: reference };
       if (options.peerRho !== undefined) clearing.rho = options.peerRho;
       const peer = peerOptions(
         { ...clearing, ...options.peer },

@@ -30,6 +30,8 @@ export function peerOptions(
 ): PeerOptions {
   const c = { ...DEFAULT_CLEARING, ...o };
   return {
+    method: c.method,
+    subgradientStep: c.subgradientStep,
     rho: c.rho,
     adaptiveRho: c.adaptiveRho,
     maxIterations: c.maxIterations,
@@ -68,7 +70,6 @@ export async function clearDecentralized(
   options: Partial<ClearingOptions> & { peer: PeerOptions },
 ): Promise<FrameworkResult> {
   const o = { ...DEFAULT_CLEARING, ...options };
-  if (o.method !== 'admm') throw new Error('the decentralised market runs consensus ADMM only');
   const started = performance.now();
   const T = tariffs.retail.length;
   const traffic = new Traffic();
@@ -113,7 +114,7 @@ export async function clearDecentralized(
   if (!agreed.converged) notes.unshift(`not converged within ${o.maxIterations} iterations`);
   return {
     framework: 'decentralized',
-    method: `consensus ADMM over ${neighbours.reduce((s, n) => s + n.length, 0) / 2} trading pairs, rho ${o.rho}; peers flood the stop test over ${p.floodRounds} rounds and gossip the certificate (masked push-sum)`,
+    method: `${p.method === 'subgradient' ? `sub-gradient, step ${p.subgradientStep}/sqrt(k) on each pair's normalised residual, ergodic averaging` : `consensus ADMM, rho ${o.rho}`} over ${neighbours.reduce((s, n) => s + n.length, 0) / 2} trading pairs; peers flood the stop test over ${p.floodRounds} rounds and gossip the certificate (masked push-sum)`,
     totalCost: agreed.cost,
     gap: relativeGap(agreed.cost, o.referenceCost),
     imbalance: agreed.imbalance,

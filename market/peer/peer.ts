@@ -31,6 +31,10 @@ import type { Prosumer, Tariffs } from '../types.ts';
 import { GOSSIP_SCALARS, gossipWidth, PeerKind, type PeerMessage, payloadLength } from './messages.ts';
 
 export interface PeerOptions {
+  /** 'admm' (consensus ADMM, default) or 'subgradient' (plain Lagrangian, ergodic primal averaging). */
+  method: 'admm' | 'subgradient';
+  /** Sub-gradient step a: y_ij moves a/√k × the pair's normalised residual. */
+  subgradientStep: number;
   rho: number;
   adaptiveRho: boolean;
   maxIterations: number;
@@ -114,6 +118,8 @@ export class Peer {
   private ticks = 0;
   private own: Float64Array[] = [];
   private last = new Map<number, Float64Array>();
+  /** Sub-gradient: the neighbours' subproblem offers (for the dual step); `last` holds their averages. */
+  private actual = new Map<number, Float64Array>();
   private window: Float64Array;
   private flood = new Float64Array(0);
   private count = 0;
@@ -138,7 +144,7 @@ export class Peer {
     this.T = tariffs.retail.length;
     this.D = o.floodRounds;
     this.tariffs = tariffs;
-    this.agent = new ProsumerAgent(prosumer, tariffs, hours, neighbours);
+    this.agent = new ProsumerAgent(prosumer, tariffs, hours, neighbours, o.method === 'subgradient');
     this.poolAgent = new ProsumerAgent(prosumer, tariffs, hours, 'pool');
     this.random = randomSource(o.maskSeed);
     this.window = new Float64Array(this.D + 1).fill(Number.POSITIVE_INFINITY);
@@ -258,11 +264,21 @@ export class Peer {
       for (const [j, data] of offers) {
         if (data[0] !== this.iterations)
           throw new Error(`peer ${this.self}: offer of ${j} for another iteration`);
-        trades.set(j, data.subarray(1, 1 + this.T));
+        trades.set(j, data.slice(1, 1 + this.T));
         const w = data.subarray(1 + this.T);
         for (let h = 1; h <= D; h++) next[h] = Math.max(next[h]!, w[h - 1]!);
       }
-      this.last = trades;
+      if (this.o.method === 'subgradient') {
+        // Recovered offers: each peer averages its neighbours' offers as they average their own.
+        this.actual = trades;
+        const averaged = new Map<number, Float64Array>();
+        for (const [j, x] of trades) {
+          const avg = this.last.get(j) ?? new Float64Array(this.T);
+          for (let t = 0; t < this.T; t++) avg[t]! += (x[t]! - avg[t]!) / this.iterations;
+          averaged.set(j, avg);
+        }
+        this.last = averaged;
+      } else this.last = trades;
       next[0] = this.ratio();
       this.window = next;
       this.entry(this.iterations);
@@ -277,14 +293,20 @@ export class Peer {
 
   /** One ADMM iteration against the last offers; the offers carry the flood window. */
   private step(): PeerMessage[] {
-    const offers = this.agent.peerStep(this.last, this.o.rho, this.self, this.o.adaptiveRho);
-    this.own = offers.map((m) => m.trade);
+    let offers: { trade: Float64Array }[];
+    if (this.o.method === 'subgradient') {
+      offers = this.agent.peerSubgradientStep(this.actual, this.o.subgradientStep, this.self);
+      this.own = this.agent.recoveredTrades();
+    } else {
+      offers = this.agent.peerStep(this.last, this.o.rho, this.self, this.o.adaptiveRho);
+      this.own = offers.map((m) => m.trade);
+    }
     this.iterations++;
     const window = this.window;
     return this.send(PeerKind.offer, (_, s) => {
       const data = new Float64Array(payloadLength(PeerKind.offer, this.T, this.D));
       data[0] = this.iterations;
-      data.set(this.own[s]!, 1);
+      data.set(offers[s]!.trade, 1);
       data.set(window, 1 + this.T);
       return data;
     });
@@ -343,7 +365,8 @@ export class Peer {
     const l = this.local();
     const W = gossipWidth(T);
     const value = new Float64Array(W);
-    value.set([this.agent.ownCost(), bound, l.residual / 2, l.sales]);
+    const own = this.o.method === 'subgradient' ? this.agent.recoveredOwnCost() : this.agent.ownCost();
+    value.set([own, bound, l.residual / 2, l.sales]);
     value.set(l.deviation, GOSSIP_SCALARS.length);
     // Masks: a random share for each neighbour, subtracted here and added there.
     const out = this.send(PeerKind.mask, () => {

@@ -213,9 +213,6 @@ async function simulated(
   if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} needs --vpp FILE`);
   const framework = oneOf(values.framework, 'framework', [...FRAMEWORKS, 'all'], 'all');
   const frameworks: FrameworkName[] = framework === 'all' ? [...FRAMEWORKS] : [framework];
-  if (clearing.method === 'subgradient' && framework === 'decentralized') {
-    throw new UsageError('--method subgradient applies to the weakly-centralised market only');
-  }
   const graphKind = oneOf(values.graph, 'graph', ['full', 'sparse'], 'full');
   if (values.degree !== undefined && graphKind !== 'sparse')
     throw new UsageError('--degree needs --graph sparse');
