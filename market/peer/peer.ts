@@ -26,8 +26,10 @@
 //           of deviations, dual bound D ≥ N·min bound. Gap ≤ tolerance: stop. The estimates still too
 //           far apart: gossip on. Otherwise back to admm.
 import { type AgentReport, ProsumerAgent } from '../agent.ts';
+import { seededRandom } from '../random.ts';
 import type { HistoryEntry } from '../result.ts';
 import type { Prosumer, Tariffs } from '../types.ts';
+import { bracket } from './bracket.ts';
 import { GOSSIP_SCALARS, gossipWidth, PeerKind, type PeerMessage, payloadLength } from './messages.ts';
 
 export interface PeerOptions {
@@ -80,17 +82,9 @@ const MAX_GOSSIP_BLOCKS = 40;
 /** Gossip until the estimates' spread is below this fraction of the gap tolerance. */
 const SPREAD_SHARE = 1e-2;
 
+/** The peer's mask randomness: crypto, or a seed (reproducible tests). */
 function randomSource(seed: number | undefined): () => number {
-  if (seed !== undefined) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  if (seed !== undefined) return seededRandom(seed);
   const buffer = new Uint32Array(256);
   let next = buffer.length;
   return () => {
@@ -422,35 +416,14 @@ export class Peer {
     return this.floodOut(PeerKind.agree);
   }
 
-  private settlement(e: number, t: number): number {
-    return e > 0 ? -this.tariffs.feedIn[t]! * e : -this.tariffs.retail[t]! * e;
-  }
-
   private agreeTick(received: Map<number, Float64Array>): PeerMessage[] {
     this.merge(received);
     if (++this.count < this.D) return this.floodOut(PeerKind.agree);
-    const W = gossipWidth(this.T);
-    const N = this.o.parties;
-    const S = GOSSIP_SCALARS.length;
-    const max = (k: number) => N * this.flood[k]!;
-    const min = (k: number) => -N * this.flood[W + k]!;
-    // The true sums lie between N·min and N·max of the estimates. The settlement is convex in the
-    // mismatch, so over that box it is largest at an end and smallest at the point nearest zero.
-    let settleHigh = 0;
-    let settleLow = 0;
-    for (let t = 0; t < this.T; t++) {
-      const lo = min(S + t);
-      const hi = max(S + t);
-      settleHigh += Math.max(this.settlement(lo, t), this.settlement(hi, t));
-      settleLow += lo > 0 ? this.settlement(lo, t) : hi < 0 ? this.settlement(hi, t) : 0;
-    }
-    const costHigh = max(0) + settleHigh;
-    const costLow = min(0) + settleLow;
-    const boundLow = min(1);
-    const boundHigh = max(1);
-    const scale = Math.max(Math.abs(boundLow), 1);
-    const gap = (costHigh - boundLow) / scale;
-    const spread = (costHigh - costLow + boundHigh - boundLow) / scale;
+    const { costHigh, boundLow, gap, spread, imbalance, volume } = bracket(
+      this.flood,
+      this.o.parties,
+      this.tariffs,
+    );
     const final = this.iterations >= this.o.maxIterations;
     if (
       spread > SPREAD_SHARE * this.o.gapTolerance &&
@@ -463,8 +436,6 @@ export class Peer {
       this.gossipBlocks++;
       return this.pushOut();
     }
-    const imbalance = max(2);
-    const volume = min(3);
     const e = this.entry(this.iterations);
     e.imbalance = imbalance;
     e.cost = costHigh;
