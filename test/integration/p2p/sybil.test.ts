@@ -7,6 +7,7 @@
 // defaults the banned identities kept counting against 127.0.0.1 for an hour, the honest peers there fell
 // below the gossip thresholds and blocks came only with the 10-second status poll.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VppNode } from '../../../node/node.ts';
@@ -186,11 +187,18 @@ describe('gossip under a Sybil attack', () => {
       console.log(
         `propagation from A (${SYBILS} sybils on 127.0.0.1 attacking B and D; all banned by both after ${attackSeconds.toFixed(1)} s):\n${rows.join('\n')}`,
       );
-      // Under a second, as on a quiet machine; on a loaded one the attack may cost no more than four times
-      // what the same nodes took before it (the machine's own pace, measured in this run), so the test
-      // checks the attack's effect rather than the machine's load.
+      // The bar is 1 s p99 on a machine that gives these nodes its cores. Where more processes are runnable
+      // than there are cores (a shared machine, the rest of the suite, stress-ng), each gets a share and the
+      // tail stretches with it: the bound grows with the run queue at the end of the attack (at most 4 s),
+      // or is four times what the same nodes took before the attack, whichever is larger. So the test
+      // measures the attack's effect, not the neighbours'; on a quiet machine it is the issue's 1 s.
+      const load = loadavg()[0]!;
+      const crowding = Math.min(4, Math.max(1, load / availableParallelism()));
       const before = Math.max(...p99s.filter(([what]) => what.startsWith('before')).map(([, p99]) => p99));
-      const limit = Math.max(1000, 4 * before);
+      const limit = Math.max(1000 * crowding, 4 * before);
+      console.log(
+        `p99 bound ${limit.toFixed(0)} ms (load ${load.toFixed(1)} on ${availableParallelism()} cores)`,
+      );
       for (const [what, p99] of p99s)
         expect(p99, `${what} (limit ${limit.toFixed(0)} ms)`).toBeLessThan(limit);
       expect(published.filter((x) => x.phase === 'during').length).toBeGreaterThanOrEqual(5);
