@@ -4,12 +4,14 @@
 // valid encoding per signature, so nobody but the signer can change a transaction's hash.
 import { createPublicKey, type KeyObject, verify as osslVerify } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
 import { sha256 } from './hash.ts';
 
-secp.hashes.sha256 = sha256;
-secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg);
+// noble's own hash object: hmac needs its incremental interface (protocol/hash.ts's sha256 is one-shot).
+secp.hashes.sha256 = nobleSha256;
+secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(nobleSha256, key, msg);
 
 export const PUBKEY_LENGTH = 33;
 export const SIGNATURE_LENGTH = 64;
