@@ -105,7 +105,11 @@ export function publishChainEvents(chain: Chain, bus: EventBus): () => void {
  * After a reorg the new branch's events are published again: subscribers treat bills as current state
  * and re-read them (GET /v1/bills), which is always the head's truth.
  */
-export function publishMarketEvents(chain: Chain, bus: EventBus): () => void {
+export function publishMarketEvents(
+  chain: Chain,
+  bus: EventBus,
+  onError: (err: unknown) => void = () => {},
+): () => void {
   const onHead = async (change: HeadChange) => {
     for (const b of change.connected) {
       const ref = { height: b.header.height, hash: toHex(headerHash(b.header)) };
@@ -135,7 +139,13 @@ export function publishMarketEvents(chain: Chain, bus: EventBus): () => void {
       }
     }
   };
-  const listener = (change: HeadChange) => void onHead(change);
+  // Reading receipts is I/O that can fail, and it does when the node stops while a head change is being
+  // published (the ledger closes under it): that one is expected and dropped; anything else is reported.
+  // Never an unhandled rejection, which would end the process.
+  const listener = (change: HeadChange) =>
+    void onHead(change).catch((err: unknown) => {
+      if (chain.databaseOpen) onError(err);
+    });
   chain.on('head', listener);
   return () => chain.off('head', listener);
 }

@@ -136,7 +136,11 @@ export class VppNode implements NodePort {
       });
     }
     publishChainEvents(chain, this.events);
-    publishMarketEvents(chain, this.events);
+    publishMarketEvents(chain, this.events, (err) =>
+      this.logger
+        .child({ component: 'events' })
+        .error(`market events of a new head not published: ${String(err)}`),
+    );
     publishMempoolEvents(this.mempool, this.events);
     this.metrics = new NodeMetrics(this, { publishedResults: config.api?.vppFile });
     const clearing = this.metrics.histogram({
