@@ -113,12 +113,17 @@ export interface Bills {
   unit: number;
   rule: string;
   prosumers: BillLines[];
-  /** Σ P2P payments: exactly 0 by construction. */
+  /** Σ P2P payments: exactly 0 for bilateral contracts; a pool's differs by its members' rounding. */
   p2pSum: number;
-  /** The VPP's settlement of the left-over mismatch with the grid, and Σ imbalance charges (equal). */
+  /** The VPP's settlement of the left-over mismatch with the grid, and Σ imbalance charges. */
   settlement: number;
   imbalanceSum: number;
-  /** Σ bills = Σ own costs + settlement. */
+  /**
+   * What the VPP's own account takes: Σ own costs + settlement − Σ bills = −p2pSum + settlement −
+   * imbalanceSum. 0 but for a pool, whose members each round their own lines (bills.ts poolLines).
+   */
+  residual: number;
+  /** Σ bills = Σ own costs + settlement − residual. */
   total: number;
 }
 

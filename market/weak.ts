@@ -31,7 +31,7 @@ import type { Tariffs } from './types.ts';
 /** What the coordinator works with: a session's secure rounds (sums only) and its bookkeeping. */
 export type PoolSums = Pick<
   PoolSession,
-  'iterate' | 'bound' | 'finish' | 'traffic' | 'setupSeconds' | 'parties' | 'excluded' | 'reports'
+  'iterate' | 'bound' | 'finish' | 'traffic' | 'setupSeconds' | 'parties' | 'excluded' | 'reports' | 'totals'
 >;
 
 export interface WeakOptions extends Partial<ClearingOptions> {
@@ -167,7 +167,7 @@ export async function clearWeak(
   // Bills need every participant's outcome (bills.ts): research mode with every participant revealing.
   let bills: Bills | undefined;
   if (prosumers.length > 0 && prosumers.length === final.contributors)
-    ({ prosumers, bills } = poolBills(prosumers, answered, tariffs));
+    ({ prosumers, bills } = poolBills(prosumers, answered, tariffs, session.totals));
   const excluded = [...session.excluded.values()]
     .sort((a, b) => a.index - b.index)
     .map((e) => ({ id: e.id, round: e.round, reason: e.reason }));

@@ -4,6 +4,8 @@
 //               Σ_t Δtrade_t² (for ADMM's dual residual), count (1 per party: the contributors, checked);
 //               with primal recovery (sub-gradient) also the running averages averageTrade[T], averageCost;
 //   bound:      the party's certified Lagrangian lower bound at the round's prices, count;
+//   totals:     the final schedule's sales max(p2pNet_t, 0) and purchases max(−p2pNet_t, 0) [T] each, count
+//               (the pool's totals, which FINISH sends back to every party for its bill: bills.ts);
 //   final:      the schedule's eleven fields [T] (kWh per period; their sums are the VPP's aggregate
 //               schedule, gridBuy - gridSell its members' net grid exchange), ownCost, p2pPayment, count.
 import { type Field, type Layout, layout } from '../secagg/fixed.ts';
@@ -27,6 +29,14 @@ export function iterationLayout(periods: number, recover: boolean): Layout {
 
 export function boundLayout(): Layout {
   return layout([quantity('bound'), { name: 'count', length: 1, scaleBits: 0, bound: 1 }]);
+}
+
+export function totalsLayout(periods: number): Layout {
+  return layout([
+    quantity('sold', periods),
+    quantity('bought', periods),
+    { name: 'count', length: 1, scaleBits: 0, bound: 1 },
+  ]);
 }
 
 export function finalLayout(periods: number): Layout {

@@ -24,6 +24,7 @@ export const Kind = {
   reveal: 4,
   finish: 5,
   bound: 6,
+  totals: 7,
   helloReply: 129,
   ready: 130,
   masked: 131,
@@ -93,6 +94,15 @@ export interface Bound {
   excluded: number[];
 }
 
+/** The round before FINISH: each party's final schedule's sales and purchases per period (secure sums). */
+export interface Totals {
+  kind: typeof Kind.totals;
+  session: Uint8Array;
+  round: number;
+  /** Neighbours out of the session from this round on (as in ROUND). */
+  excluded: number[];
+}
+
 export interface Finish {
   kind: typeof Kind.finish;
   session: Uint8Array;
@@ -102,6 +112,9 @@ export interface Finish {
   iterations: number;
   converged: boolean;
   prices: Float64Array;
+  /** The pool's total sales and purchases per period, kWh (the TOTALS round's sums): the bills' rule. */
+  sold: Float64Array;
+  bought: Float64Array;
   excluded: number[];
 }
 
@@ -155,7 +168,7 @@ export interface Done {
   session: Uint8Array;
 }
 
-export type Request = Hello | Setup | Round | Reveal | Finish | Bound;
+export type Request = Hello | Setup | Round | Reveal | Finish | Bound | Totals;
 export type Reply = HelloReply | Ready | Masked | Masks | Refuse | Done;
 
 /** Schedule fields in wire order (market/model.ts Schedule). */
@@ -176,7 +189,7 @@ export const SCHEDULE_FIELDS = [
 const header = (kind: number, size = 256) => new Writer(size).u8(PROTOCOL_VERSION).u8(kind);
 
 export function encodeRequest(m: Request): Uint8Array {
-  const w = header(m.kind, 'prices' in m ? 64 + 16 * m.prices.length : 256);
+  const w = header(m.kind, 'prices' in m ? 64 + 24 * m.prices.length : 256);
   switch (m.kind) {
     case Kind.hello:
       return w.raw(m.challenge).finish();
@@ -192,13 +205,15 @@ export function encodeRequest(m: Request): Uint8Array {
       return w.raw(m.session).u32(m.round).u32s(m.targets).finish();
     case Kind.bound:
       return w.raw(m.session).u32(m.round).f64s(m.prices).u32s(m.excluded).finish();
+    case Kind.totals:
+      return w.raw(m.session).u32(m.round).u32s(m.excluded).finish();
     case Kind.finish:
       w.raw(m.session)
         .u32(m.round)
         .u8(m.flags)
         .u32(m.iterations)
         .u8(m.converged ? 1 : 0);
-      return w.f64s(m.prices).u32s(m.excluded).finish();
+      return w.f64s(m.prices).f64s(m.sold).f64s(m.bought).u32s(m.excluded).finish();
   }
 }
 
@@ -324,6 +339,14 @@ export function decodeRequest(bytes: Uint8Array, periods?: number): Request {
         excluded: r.u32s(MAX_NEIGHBOURS, 'excluded'),
       };
       break;
+    case Kind.totals:
+      m = {
+        kind,
+        session: r.raw(SESSION_ID_LENGTH, 'session'),
+        round: r.u32('round'),
+        excluded: r.u32s(MAX_NEIGHBOURS, 'excluded'),
+      };
+      break;
     case Kind.finish: {
       const session = r.raw(SESSION_ID_LENGTH, 'session');
       const round = r.u32('round');
@@ -331,6 +354,11 @@ export function decodeRequest(bytes: Uint8Array, periods?: number): Request {
       const iterations = r.u32('iterations');
       const converged = r.u8('converged') === 1;
       const prices = r.f64s(T(), 'prices');
+      const sold = r.f64s(T(), 'total sold');
+      const bought = r.f64s(T(), 'total bought');
+      for (let t = 0; t < sold.length; t++)
+        if (sold[t]! < 0 || bought[t]! < 0)
+          throw new DecodeError('INVALID', `finish: negative pool total in period ${t}`);
       m = {
         kind,
         session,
@@ -339,6 +367,8 @@ export function decodeRequest(bytes: Uint8Array, periods?: number): Request {
         iterations,
         converged,
         prices,
+        sold,
+        bought,
         excluded: r.u32s(MAX_NEIGHBOURS, 'excluded'),
       };
       break;

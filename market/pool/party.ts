@@ -7,13 +7,14 @@
 // throws (a bad request gets a REFUSE). The same class runs in the coordinator's process (tests), in
 // worker threads (simulation) and in `vppchain prosumer` processes (market-net/).
 import { ProsumerAgent } from '../agent.ts';
+import { type BillLines, MONEY_UNIT, poolLines } from '../bills.ts';
 import type { Schedule } from '../model.ts';
 import { addKeystream, keyWords } from '../secagg/chacha.ts';
 import { encodeFixed, FixedPointError, type Layout, reduceWords } from '../secagg/fixed.ts';
 import { type PartyKeys, pairSecret, partyKeys, signHello } from '../secagg/keys.ts';
 import type { Prosumer, Tariffs } from '../types.ts';
 import { DecodeError } from '../wire.ts';
-import { boundLayout, finalLayout, iterationLayout } from './layouts.ts';
+import { boundLayout, finalLayout, iterationLayout, totalsLayout } from './layouts.ts';
 import {
   type Bound,
   decodeRequest,
@@ -29,6 +30,7 @@ import {
   SCHEDULE_FIELDS,
   type Setup,
   sameBytes,
+  type Totals,
 } from './messages.ts';
 
 export interface PartyData {
@@ -56,9 +58,13 @@ export interface PartyOutcome {
   prices: number[];
   schedule: Schedule;
   ownCost: number;
+  /** The bill's lines in currency (those of `bill` × 1e-9): pool payment and imbalance charge. */
   p2pPayment: number;
-  /** Own cost plus P2P payment: the prosumer's bill for the day. */
+  imbalanceCharge: number;
+  /** Own cost + P2P payment + imbalance charge: the prosumer's bill for the day. */
   cost: number;
+  /** The bill in integers of 1e-9 (market/bills.ts poolLines, from the pool totals FINISH carried). */
+  bill: BillLines;
   revealed: boolean;
 }
 
@@ -152,6 +158,8 @@ export class ProsumerParty {
         return this.bound(m);
       case Kind.reveal:
         return this.reveal(m);
+      case Kind.totals:
+        return this.totals(m);
       case Kind.finish:
         return this.finish(m);
     }
@@ -302,6 +310,17 @@ export class ProsumerParty {
     return { kind: Kind.masks, session: m.session, round: m.round, masks };
   }
 
+  /** The final schedule's sales and purchases per period, masked: the coordinator learns the pool's. */
+  private totals(m: Totals): Reply {
+    const s = this.current(m.session, m.round);
+    this.drop(s, m.excluded);
+    const q = s.agent.report().schedule.p2pNet;
+    const sold = Array.from(q, (x) => Math.max(x, 0));
+    const bought = Array.from(q, (x) => Math.max(-x, 0));
+    const words = this.mask(s, totalsLayout(s.periods), [sold, bought, [1]], m.round);
+    return { kind: Kind.masked, session: m.session, round: m.round, words };
+  }
+
   private finish(m: Finish): Reply {
     const s = this.current(m.session, m.round);
     const session = Buffer.from(s.id).toString('hex');
@@ -310,6 +329,7 @@ export class ProsumerParty {
       const alone = new ProsumerAgent(this.prosumer, s.tariffs, s.hours, 'alone');
       alone.solveAlone();
       const r = alone.report();
+      const own = Math.round(r.ownCost / MONEY_UNIT);
       this.result = {
         session,
         status: 'grid',
@@ -319,7 +339,9 @@ export class ProsumerParty {
         schedule: r.schedule,
         ownCost: r.ownCost,
         p2pPayment: 0,
-        cost: r.ownCost,
+        imbalanceCharge: 0,
+        cost: own * MONEY_UNIT,
+        bill: { id: this.id, ownCost: own, p2p: 0, imbalance: 0, total: own },
         revealed: false,
       };
       s.lastRound = m.round;
@@ -327,10 +349,23 @@ export class ProsumerParty {
     }
     this.drop(s, m.excluded);
     const r = s.agent.report();
-    // The bill: own cost plus the P2P payment at the final pool prices (negative = received).
-    let p2pPayment = 0;
-    for (let t = 0; t < s.periods; t++) p2pPayment -= m.prices[t]! * r.trades[0]![t]!;
     const schedule = r.schedule;
+    // The bill by the pool's rule (market/bills.ts), from its own trades and the pool's totals alone.
+    let lines: { p2p: number; imbalance: number };
+    try {
+      lines = poolLines(schedule.p2pNet, m.prices, s.tariffs, { sold: m.sold, bought: m.bought });
+    } catch (err) {
+      throw new Refusal(RefuseCode.badRequest, `the bill cannot be computed: ${(err as Error).message}`);
+    }
+    const own = Math.round(r.ownCost / MONEY_UNIT);
+    const bill: BillLines = {
+      id: this.id,
+      ownCost: own,
+      p2p: lines.p2p,
+      imbalance: lines.imbalance,
+      total: own + lines.p2p + lines.imbalance,
+    };
+    const p2pPayment = bill.p2p * MONEY_UNIT;
     const values: ArrayLike<number>[] = [
       ...SCHEDULE_FIELDS.map((f) => schedule[f]),
       [r.ownCost],
@@ -348,7 +383,9 @@ export class ProsumerParty {
       schedule,
       ownCost: r.ownCost,
       p2pPayment,
-      cost: r.ownCost + p2pPayment,
+      imbalanceCharge: bill.imbalance * MONEY_UNIT,
+      cost: bill.total * MONEY_UNIT,
+      bill,
       revealed: reveal,
     };
     const reply: Reply = { kind: Kind.masked, session: m.session, round: m.round, words };

@@ -21,7 +21,7 @@ import { defaultMaskDegree, isConnectedWithin, maskingGraph } from '../secagg/gr
 import { verifyHelloAsync } from '../secagg/keys.ts';
 import type { Tariffs } from '../types.ts';
 import { DecodeError } from '../wire.ts';
-import { boundLayout, finalLayout, iterationLayout } from './layouts.ts';
+import { boundLayout, finalLayout, iterationLayout, totalsLayout } from './layouts.ts';
 import {
   CHALLENGE_LENGTH,
   decodeReply,
@@ -118,6 +118,8 @@ export class PoolSession {
   private announced = 0;
   /** Revealed research-mode reports of the last finish. */
   reports = new Map<number, RevealedReport>();
+  /** The pool totals (sold, bought per period, kWh) the last finish sent to the parties. */
+  totals: { sold: Float64Array; bought: Float64Array } | undefined;
 
   private constructor(transport: PartyTransport, options: SessionOptions, periods: number) {
     this.transport = transport;
@@ -458,8 +460,10 @@ export class PoolSession {
   }
 
   /**
-   * The final round: every party fixes its schedule and bill at `prices`, and the coordinator learns the
-   * aggregate schedule and bills. Parties out of the market are told so (they trade with the grid).
+   * The totals round (each period's sales and purchases of the final schedules, summed), then the final
+   * round: FINISH sends every party `prices` and those totals, each fixes its schedule and computes its
+   * own bill by the pool's rule (bills.ts poolLines), and the coordinator learns the aggregate schedule
+   * and bills. Parties out of the market are told so (they trade with the grid).
    * With `reveal` (research mode) parties that allow it also send their schedule.
    */
   async finish(m: {
@@ -470,6 +474,18 @@ export class PoolSession {
   }): Promise<SumResult> {
     const prices = Float64Array.from(m.prices);
     this.reports = new Map();
+    // The pool's totals of the final schedules, which every party needs for its bill (bills.ts).
+    const totals = await this.secureRound(totalsLayout(this.periods), (round, excluded) => ({
+      kind: Kind.totals,
+      session: this.sessionId,
+      round,
+      excluded,
+    }));
+    // Clamped: a sum of non-negative values can come back a hair below zero only through recovery of
+    // the masks of dropped parties, never from honest figures; FINISH refuses negative totals.
+    const sold = totals.values[0]!.map((x) => Math.max(x, 0));
+    const bought = totals.values[1]!.map((x) => Math.max(x, 0));
+    this.totals = { sold, bought };
     const result = await this.secureRound(
       finalLayout(this.periods),
       (round, excluded) => ({
@@ -480,6 +496,8 @@ export class PoolSession {
         iterations: m.iterations,
         converged: m.converged,
         prices,
+        sold,
+        bought,
         excluded,
       }),
       (i, bytes) => {
@@ -500,6 +518,8 @@ export class PoolSession {
       iterations: m.iterations,
       converged: m.converged,
       prices,
+      sold,
+      bought,
       excluded: [],
     });
     // (Parties that never completed the setup have no session to be told about.)

@@ -62,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
         if (!outcome) return;
         writeOutcome(dir, outcome);
         console.log(
-          `${party.id}: ${outcome.status === 'market' ? 'cleared in the market' : 'out of the market, trades with the grid'}; bill ${outcome.cost.toFixed(4)} (own ${outcome.ownCost.toFixed(4)}, P2P ${outcome.p2pPayment.toFixed(4)}) written to ${join(dir, 'outcome.json')}`,
+          `${party.id}: ${outcome.status === 'market' ? 'cleared in the market' : 'out of the market, trades with the grid'}; bill ${outcome.cost.toFixed(4)} (own ${outcome.ownCost.toFixed(4)}, P2P ${outcome.p2pPayment.toFixed(4)}, imbalance ${outcome.imbalanceCharge.toFixed(4)}) written to ${join(dir, 'outcome.json')}`,
         );
       },
     };

@@ -1,8 +1,9 @@
 // The weak market with prosumers as separate processes: a VPP coordinator (`vppchain dayahead --vpp`)
 // and 20 prosumer processes (`vppchain prosumer run`) clear the bundled CLNR day over libp2p, on
 // localhost and across two Linux network namespaces (as root; skipped loudly otherwise). The result
-// equals the same market run in one process within 1e-9; each prosumer keeps its own bill; the VPP's
-// output holds aggregates only.
+// equals the same market run in one process within 1e-9; each prosumer computes its own bill from the
+// pool totals in FINISH, equal to the in-process bill, and the bills add up to the framework's total;
+// the VPP's output holds aggregates only.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,19 +137,35 @@ function expectPrivateOutcomes(run: NetworkRun, local: FrameworkResult) {
   expect(weak.prosumers).toEqual([]);
   expect(weak.participants).toBe(30);
   expect(JSON.stringify(run.result)).not.toMatch(/"p2pPayment":|"ownCost":/);
+  const bills = local.bills!;
   let own = 0;
+  let billed = 0;
   for (const [id, o] of run.outcomes) {
     expect(o.status, id).toBe('market');
     const mine = local.prosumers.find((p) => p.id === id)!;
-    // Its own cost is the in-process one. (Its bill in outcome.json prices its whole pool trade; the
-    // research-mode bills of the in-process run charge the long side's share of the residual as an
-    // imbalance line instead: market/bills.ts, docs/market.md "Bills".)
+    const line = bills.prosumers.find((l) => l.id === id)!;
+    // Its own bill, computed alone from the pool totals FINISH carried, is the in-process bill by the
+    // same rule (market/bills.ts poolLines), and so is each line of it.
+    expect(Math.abs(o.cost - mine.cost), id).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(mine.cost)));
+    expect(o.cost, id).toBe(o.bill.total * 1e-9);
+    for (const f of ['ownCost', 'p2p', 'imbalance', 'total'] as const)
+      expect(Math.abs(o.bill[f] - line[f]), `${id} ${f}`).toBeLessThanOrEqual(
+        Math.max(1, 1e-9 * Math.abs(line[f])),
+      );
+    expect(o.bill.total, id).toBe(o.bill.ownCost + o.bill.p2p + o.bill.imbalance);
     expect(Math.abs(o.ownCost - mine.ownCost)).toBeLessThanOrEqual(
       1e-9 * Math.max(1, Math.abs(mine.ownCost)),
     );
     own += o.ownCost;
+    billed += o.bill.total;
   }
   expect(own + weak.settlementCost).toBeCloseTo(weak.totalCost, 8);
+  // The prosumers' bills add up to the framework's total: up to the VPP's rounding residual (at most
+  // about one unit of 1e-9 per prosumer) and the fixed-point rounding of the sums.
+  const n = run.outcomes.size;
+  expect(Math.abs(billed - bills.total)).toBeLessThanOrEqual(n);
+  expect(Math.abs(bills.residual)).toBeLessThanOrEqual(n + 1);
+  expect(Math.abs(billed * 1e-9 - weak.totalCost)).toBeLessThanOrEqual(2 * (n + 1) * 1e-9 + 1e-6);
 }
 
 let local: FrameworkResult;

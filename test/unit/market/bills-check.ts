@@ -17,21 +17,31 @@ export function expectBillsAddUp(r: FrameworkResult, label: string): Bills {
     expect(l.total, label).toBe(l.ownCost + l.p2p + l.imbalance);
   }
   // Exactly, in integers of the stated unit.
-  expect(b.p2pSum, `${label}: P2P payments`).toBe(0);
-  expect(
-    b.prosumers.reduce((s, l) => s + l.p2p, 0),
-    label,
-  ).toBe(0);
-  expect(b.imbalanceSum, `${label}: imbalance charges`).toBe(b.settlement);
-  expect(b.total, label).toBe(b.prosumers.reduce((s, l) => s + l.total, 0));
+  const n = r.prosumers.length;
+  const sumOf = (f: 'ownCost' | 'p2p' | 'imbalance' | 'total') => b.prosumers.reduce((s, l) => s + l[f], 0);
+  expect(b.p2pSum, label).toBe(sumOf('p2p'));
+  expect(b.imbalanceSum, label).toBe(sumOf('imbalance'));
+  expect(b.total, label).toBe(sumOf('total'));
+  expect(b.total + b.residual, `${label}: bills + the VPP's residual`).toBe(sumOf('ownCost') + b.settlement);
+  expect(b.residual, label).toBe(b.settlement - b.imbalanceSum - b.p2pSum);
+  if (r.framework === 'central' || r.framework === 'weak') {
+    // A pool: each member rounds its own two lines (half a unit each); the VPP's account takes the rest.
+    expect(Math.abs(b.p2pSum), `${label}: P2P payments`).toBeLessThanOrEqual(n / 2 + 1);
+    expect(Math.abs(b.imbalanceSum - b.settlement), `${label}: imbalance charges`).toBeLessThanOrEqual(
+      n / 2 + 1,
+    );
+  } else {
+    expect(b.p2pSum, `${label}: P2P payments`).toBe(0);
+    expect(b.imbalanceSum, `${label}: imbalance charges`).toBe(b.settlement);
+    expect(b.residual, label).toBe(0);
+  }
   // The settlement is the framework's own, and the bills its total cost: each own cost is rounded to
   // the unit (half a unit per prosumer), the weak market's totals come from fixed-point sums, and the
   // decentralised market's total is the upper end of the bracket its peers agreed by gossip (within
   // 1e-5 of the bound by its gossip rule, peer/peer.ts).
-  const n = r.prosumers.length;
   const slack = r.framework === 'decentralized' ? 1e-5 * Math.max(1, Math.abs(r.totalCost)) : 1e-6;
   expect(Math.abs(b.settlement * MONEY_UNIT - r.settlementCost), `${label}: settlement`).toBeLessThan(1e-6);
-  expect(Math.abs(b.total * MONEY_UNIT - r.totalCost), `${label}: total`).toBeLessThan(
+  expect(Math.abs((b.total + b.residual) * MONEY_UNIT - r.totalCost), `${label}: total`).toBeLessThan(
     (n + 1) * MONEY_UNIT + slack,
   );
   if (r.framework === 'decentralized')

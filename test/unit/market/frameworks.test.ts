@@ -114,9 +114,10 @@ describe('bundled CLNR scenario', () => {
 
   it('counts the messages of each method', () => {
     const weak = result.frameworks.weak!;
-    // A request and a reply per prosumer in every iteration, certificate round and the final round.
+    // A request and a reply per prosumer in every iteration, certificate round, the totals round and
+    // the final round.
     const certificateRounds = weak.history.filter((h) => h.certifiedGap !== undefined).length;
-    expect(weak.messages).toBe(2 * 30 * (weak.iterations + certificateRounds + 1));
+    expect(weak.messages).toBe(2 * 30 * (weak.iterations + certificateRounds + 2));
     // Every peer sends each neighbour one message per tick (offers, then the stop check, masks, gossip
     // and agreement of the certificate) until the tick in which they all stop.
     const dec = result.frameworks.decentralized!;
