@@ -11,7 +11,13 @@ import {
   roundSymmetric,
 } from '../../../market/bills.ts';
 import { runDayAhead } from '../../../market/dayahead.ts';
-import { decodeRequest, encodeRequest, type Finish, Kind } from '../../../market/pool/messages.ts';
+import {
+  decodeRequest,
+  encodeRequest,
+  type Finish,
+  Kind,
+  SCHEDULE_FIELDS,
+} from '../../../market/pool/messages.ts';
 import { seededRandom } from '../../../market/random.ts';
 import { FRAMEWORKS, type ProsumerOutcome } from '../../../market/result.ts';
 import type { Scenario } from '../../../market/types.ts';
@@ -38,20 +44,7 @@ describe('bill arithmetic', () => {
     // One period: A sells 3 kWh, B sells 1 kWh, C buys 2 kWh into the pool at 0.20; feed-in 0.05.
     const tariffs = { retail: [0.3], feedIn: [0.05], source: 'test figures' };
     const schedule = () =>
-      Object.fromEntries(
-        [
-          'load',
-          'pvUsed',
-          'pvCurtailed',
-          'generator',
-          'charge',
-          'discharge',
-          'soc',
-          'flexible',
-          'gridBuy',
-          'gridSell',
-        ].map((f) => [f, [0]]),
-      ) as unknown as ProsumerOutcome['schedule'];
+      Object.fromEntries(SCHEDULE_FIELDS.map((f) => [f, [0]])) as unknown as ProsumerOutcome['schedule'];
     const prosumers = [3, 1, -2].map((q, i) => ({
       id: 'ABC'[i]!,
       ownCost: 0.1 * i,
