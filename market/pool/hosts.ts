@@ -52,10 +52,10 @@ export async function startParties(
   const wanted = Math.min(options.threads ?? availableParallelism(), n);
   if (wanted <= 0) {
     const parties = scenario.prosumers.map((prosumer, i) => {
-      const { secretKey, identity } = generateIdentity(
+      const { secretKey, identity, secpKey } = generateIdentity(
         options.identitySeed === undefined ? undefined : identitySeedOf(options.identitySeed, i),
       );
-      return new ProsumerParty({ prosumer, secretKey, identity }, { allowReveal });
+      return new ProsumerParty({ prosumer, secretKey, identity, secpKey }, { allowReveal });
     });
     return {
       transport: localTransport(parties),

@@ -6,6 +6,7 @@
 // The party is transport-free: `handle` takes a request's bytes and returns the reply's bytes, and never
 // throws (a bad request gets a REFUSE). The same class runs in the coordinator's process (tests), in
 // worker threads (simulation) and in `vppchain prosumer` processes (market-net/).
+import type { KeyObject } from 'node:crypto';
 import { ProsumerAgent } from '../agent.ts';
 import { type BillLines, MONEY_UNIT, poolLines } from '../bills.ts';
 import type { Schedule } from '../model.ts';
@@ -39,6 +40,8 @@ export interface PartyData {
   /** Its secp256k1 secret key and compressed public key (the roster's identity). */
   secretKey: Uint8Array;
   identity: Uint8Array;
+  /** The secret as a key object, when the host already made one (saves importing it again). */
+  secpKey?: KeyObject;
 }
 
 export interface PartyOptions {
@@ -107,7 +110,7 @@ export class ProsumerParty {
   constructor(data: PartyData, options: PartyOptions = {}) {
     this.prosumer = data.prosumer;
     this.id = data.prosumer.id;
-    this.keys = partyKeys(data.secretKey, data.identity);
+    this.keys = partyKeys(data.secretKey, data.identity, data.secpKey);
     this.options = options;
     this.pairCache = options.pairCache ?? new Map();
   }

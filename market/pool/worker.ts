@@ -19,10 +19,10 @@ parentPort!.on('message', (req: Request) => {
       req.prosumers.forEach((prosumer, k) => {
         const i = req.offset + k;
         const seed = req.identitySeed === undefined ? undefined : identitySeedOf(req.identitySeed, i);
-        const { secretKey, identity } = generateIdentity(seed);
+        const { secretKey, identity, secpKey } = generateIdentity(seed);
         parties.set(
           i,
-          new ProsumerParty({ prosumer, secretKey, identity }, { allowReveal: req.allowReveal }),
+          new ProsumerParty({ prosumer, secretKey, identity, secpKey }, { allowReveal: req.allowReveal }),
         );
       });
       parentPort!.postMessage({ ok: true });
