@@ -10,7 +10,7 @@ import { writeKeyFile } from '../../../node/keyfile.ts';
 import { keys } from '../../helpers/builder.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
-import { scaled } from '../../helpers/time.ts';
+import { scaled, stretched } from '../../helpers/time.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-cli-market-'));
 let net: TestNet | undefined;
@@ -33,7 +33,7 @@ describe('bids and bills through the CLI against running nodes', () => {
       const params = netParams({
         market: {
           ...netParams().market,
-          intervalMs: scaled(5000),
+          intervalMs: stretched(5000),
           maxIntervalsAhead: 8,
           minConfirmations: 2,
         },

@@ -15,7 +15,7 @@ import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { devKeyPair, type KeyPair } from '../../../protocol/keys.ts';
 import type { Tx } from '../../../protocol/tx.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
-import { scaled } from '../../helpers/time.ts';
+import { scaled, stretched } from '../../helpers/time.ts';
 
 const CLIENTS = 50;
 const BIDS_PER_CLIENT = 100;
@@ -30,7 +30,7 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
       const base = netParams();
       const params = netParams({
         maxBlockTxs: 3000,
-        market: { ...base.market, intervalMs: scaled(8000), maxIntervalsAhead: 10 },
+        market: { ...base.market, intervalMs: stretched(8000), maxIntervalsAhead: 10 },
         accounts: [
           ...base.accounts,
           ...vpps.map((k, i) => ({
