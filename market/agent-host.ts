@@ -1,14 +1,15 @@
 // The network of the decentralised market's peers (and the host of the traditional baseline's agents).
-// It plays the network and nothing else: each tick it hands every message to the group hosting its
-// addressee and collects what the peers send back. It reads a message's addresses, never its contents,
-// and decides nothing: the peers agree among themselves when to stop (peer/peer.ts), and the host only
-// sees that they did. (The weak market's parties speak the secure-sum protocol instead: pool/.)
-// Agents run either in-process or spread over worker threads (one group per worker, in parallel).
+// It plays the network and nothing else: each tick every group (agent-group.ts) delivers to its peers what
+// they were sent, keeps messages between its own peers, and packs the rest into one packet per
+// destination group; the host forwards each packet to its group unopened, and counts the traffic the
+// groups report. It decides nothing: the peers agree among themselves when to stop (peer/peer.ts), and
+// the host only sees that they did. (The weak market's parties speak the secure-sum protocol instead:
+// pool/.) Agents run either in-process or spread over worker threads (one group per worker, in parallel).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AgentReport } from './agent.ts';
-import { AgentGroup, type PeerTick, type Topology } from './agent-group.ts';
-import type { PeerMessage } from './peer/messages.ts';
+import { AgentGroup, type PeerTick, type Topology, type Wiretap } from './agent-group.ts';
+import { type Packet, transferList } from './peer/packet.ts';
 import type { PeerAgreement } from './peer/peer.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
@@ -16,14 +17,22 @@ import { periodHours } from './types.ts';
 export interface AgentHost {
   readonly size: number;
   solveAlone(): Promise<number[]>;
-  /** Delivers the messages to their addressees and returns what the peers send next. */
-  tick(inbox: PeerMessage[]): Promise<PeerTick>;
+  /** Delivers what the peers sent last tick and runs one tick of every peer. */
+  tick(): Promise<NetworkTick>;
   /** After clearing: each agent publishes its own schedule and bill. */
   report(): Promise<AgentReport[]>;
   bilateralPrices(): Promise<number[][][]>;
   /** What each peer agreed with the others (the same figures at every peer). */
   agreements(): Promise<PeerAgreement[]>;
   close(): Promise<void>;
+}
+
+export interface NetworkTick {
+  /** Peers that have stopped. */
+  finished: number;
+  /** Messages sent this tick and the numbers they carried. */
+  messages: number;
+  numbers: number;
 }
 
 /** Splits prosumers into contiguous chunks, one per group. */
@@ -36,37 +45,40 @@ function chunks(n: number, parts: number): [number, number][] {
 
 /**
  * Starts agents for a scenario. `threads` = 0 keeps them in this thread; otherwise they are spread over
- * that many worker threads (default: one per core).
+ * that many worker threads (default: one per core). A wiretap (tests) needs them in this thread.
  */
 export async function startAgents(
   scenario: Scenario,
   topology: Topology,
   threads?: number,
+  wiretap?: Wiretap,
 ): Promise<AgentHost> {
   const n = scenario.prosumers.length;
   const wanted = Math.min(threads ?? availableParallelism(), n);
-  const setupFor = ([s, e]: [number, number]) => ({
-    offset: s,
-    prosumers: scenario.prosumers.slice(s, e),
+  if (wiretap && wanted > 1) throw new Error('a wiretap needs the agents in this thread (threads: 0)');
+  const ranges = wanted <= 1 ? [[0, n] as [number, number]] : chunks(n, wanted);
+  const setupFor = (group: number) => ({
+    ranges,
+    group,
+    prosumers: scenario.prosumers.slice(...ranges[group]!),
     tariffs: scenario.tariffs,
     hours: periodHours(scenario),
     topology,
   });
-  if (wanted <= 1) {
-    const group = new AgentGroup(setupFor([0, n]));
+  if (ranges.length === 1) {
+    const group = new AgentGroup(setupFor(0), wiretap);
     return {
       size: n,
       solveAlone: async () => group.solveAlone(),
-      tick: async (inbox) => group.tick(inbox),
+      tick: async () => group.tick([null]),
       report: async () => group.report(),
       bilateralPrices: async () => group.bilateralPrices(),
       agreements: async () => group.agreements(),
       close: async () => {},
     };
   }
-  const ranges = chunks(n, wanted);
   const workers = ranges.map(() => new Worker(new URL('./agent-worker.ts', import.meta.url)));
-  const call = <T>(w: Worker, req: unknown): Promise<T> =>
+  const call = <T>(w: Worker, req: unknown, transfer: ArrayBuffer[] = []): Promise<T> =>
     new Promise((resolve, reject) => {
       const onMessage = (res: { ok: boolean; value?: T; error?: string }) => {
         w.off('error', onError);
@@ -79,28 +91,32 @@ export async function startAgents(
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage(req);
+      w.postMessage(req, transfer);
     });
   const all = async <T>(req: unknown | ((i: number) => unknown)): Promise<T[]> =>
     Promise.all(workers.map((w, i) => call<T>(w, typeof req === 'function' ? req(i) : req)));
   try {
-    await all((i: number) => ({ op: 'init', setup: setupFor(ranges[i]!) }));
+    await all((i: number) => ({ op: 'init', setup: setupFor(i) }));
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
   }
+  let inFlight: (Packet | null)[][] = workers.map(() => workers.map(() => null));
   return {
     size: n,
     solveAlone: async () => (await all<number[]>({ op: 'alone' })).flat(),
-    tick: async (inbox) => {
-      // Routing by address: contiguous ranges, so the owner of index `to` is found by division.
-      const perWorker = ranges.map(() => [] as PeerMessage[]);
-      const size = ranges[0]![1] - ranges[0]![0];
-      for (const m of inbox) perWorker[Math.floor(m.to / size)]!.push(m);
-      const ticks = await all<PeerTick>((i: number) => ({ op: 'tick', inbox: perWorker[i] }));
+    tick: async () => {
+      const ticks = await Promise.all(
+        workers.map((w, i) =>
+          call<PeerTick>(w, { op: 'tick', incoming: inFlight[i] }, transferList(inFlight[i]!)),
+        ),
+      );
+      // inFlight[destination][source]: each packet goes to its group as it came, unopened.
+      inFlight = workers.map((_, to) => ticks.map((t) => t.outgoing[to] ?? null));
       return {
-        outbox: ticks.flatMap((r) => r.outbox),
         finished: ticks.reduce((s, r) => s + r.finished, 0),
+        messages: ticks.reduce((s, r) => s + r.messages, 0),
+        numbers: ticks.reduce((s, r) => s + r.numbers, 0),
       };
     },
     report: async () => (await all<AgentReport[]>({ op: 'report' })).flat(),

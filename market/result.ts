@@ -266,4 +266,9 @@ export class Traffic {
     this.messages += messages;
     this.bytes += messages * (16 + 8 * numbersEach);
   }
+  /** Messages of different lengths: `numbers` in all. */
+  countTotal(messages: number, numbers: number): void {
+    this.messages += messages;
+    this.bytes += 16 * messages + 8 * numbers;
+  }
 }

@@ -25,17 +25,17 @@ describe('the decentralised market at the wire', () => {
   let ticks = 0;
   let prices: number[][][] = [];
   beforeAll(async () => {
-    const inner = await startAgents(scenario, { neighbours: graph, peer }, 0);
+    // The wiretap sees each message as the network hands it to its addressee.
+    const inner = await startAgents(scenario, { neighbours: graph, peer }, 0, (m) => {
+      const list = received.get(m.to) ?? [];
+      list.push({ ...m, data: m.data.slice() });
+      received.set(m.to, list);
+    });
     const recording: AgentHost = {
       ...inner,
-      tick: async (inbox) => {
+      tick: async () => {
         ticks++;
-        for (const m of inbox) {
-          const list = received.get(m.to) ?? [];
-          list.push({ ...m, data: m.data.slice() });
-          received.set(m.to, list);
-        }
-        return inner.tick(inbox);
+        return inner.tick();
       },
     };
     try {
