@@ -186,16 +186,18 @@ export class Peer {
   private expect(inbox: PeerMessage[], kind: PeerKind, wanted: boolean): Map<number, Float64Array> {
     const out = new Map<number, Float64Array>();
     const length = payloadLength(kind, this.T, this.D);
+    // Runs for every message of every tick: the error text is only built when a check fails.
+    const what = (m: PeerMessage) => `peer ${this.self}: message from ${m.from}`;
     for (const m of inbox) {
-      const what = `peer ${this.self}: message from ${m.from}`;
-      if (m.to !== this.self) throw new Error(`${what} addressed to ${m.to}`);
-      if (!this.neighbours.includes(m.from)) throw new Error(`${what}, not a neighbour`);
-      if (m.kind !== kind) throw new Error(`${what} of kind ${m.kind}, expected ${kind}`);
-      if (!(m.data instanceof Float64Array) || m.data.length !== length)
-        throw new Error(`${what}: ${m.data?.length} numbers, expected ${length}`);
-      if (!m.data.every((x) => !Number.isNaN(x))) throw new Error(`${what}: NaN`);
-      if (out.has(m.from)) throw new Error(`${what}: twice in one tick`);
-      out.set(m.from, m.data);
+      if (m.to !== this.self) throw new Error(`${what(m)} addressed to ${m.to}`);
+      if (!this.neighbours.includes(m.from)) throw new Error(`${what(m)}, not a neighbour`);
+      if (m.kind !== kind) throw new Error(`${what(m)} of kind ${m.kind}, expected ${kind}`);
+      const data = m.data;
+      if (!(data instanceof Float64Array) || data.length !== length)
+        throw new Error(`${what(m)}: ${data?.length} numbers, expected ${length}`);
+      for (let k = 0; k < length; k++) if (Number.isNaN(data[k])) throw new Error(`${what(m)}: NaN`);
+      if (out.has(m.from)) throw new Error(`${what(m)}: twice in one tick`);
+      out.set(m.from, data);
     }
     if (wanted && out.size !== this.neighbours.length)
       throw new Error(`peer ${this.self}: ${out.size} of ${this.neighbours.length} neighbours answered`);
