@@ -31,7 +31,8 @@ export interface BenchNet {
   pids(): (number | undefined)[];
   /** Throws the supervisor's reason if a node exited. */
   check(): void;
-  close(): Promise<void>;
+  /** Stops every node; their data dirs and logs are kept for a look when `keepLogs` (a failed run). */
+  close(keepLogs?: boolean): Promise<void>;
 }
 
 export async function startBenchNet(
@@ -66,11 +67,12 @@ export async function startBenchNet(
   });
   let closed: Promise<void> | undefined;
   const events = new AbortController();
-  const close = () => {
+  const close = (keepLogs = false) => {
     closed ??= (async () => {
       events.abort();
       await supervisor.stop();
-      rmSync(root, { recursive: true, force: true });
+      if (keepLogs) log(`  the nodes' logs: ${devnet.dir}/node-*/node.log`);
+      else rmSync(root, { recursive: true, force: true });
     })();
     return closed;
   };
@@ -134,8 +136,8 @@ export async function startBenchNet(
     check: () => {
       if (supervisor.failed.aborted) throw supervisor.failed.reason;
     },
-    close: async () => {
-      await close();
+    close: async (keepLogs) => {
+      await close(keepLogs);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
