@@ -31,8 +31,8 @@ import { targetToBits } from '../protocol/difficulty.ts';
 import { devKeyPair } from '../protocol/keys.ts';
 import { netParams } from '../test/helpers/net.ts';
 import { systemVpps } from './fixtures.ts';
-import { median } from './stats.ts';
 import { startBenchNet } from './system-net.ts';
+import { printTable, type Row } from './system-report.ts';
 
 const VPPS = Number(process.env.BENCH_SYSTEM_VPPS ?? 100);
 const PROSUMERS = Number(process.env.BENCH_SYSTEM_PROSUMERS ?? 100);
@@ -150,6 +150,15 @@ try {
   // VPP i's agent talks to node i mod NODES, so the commitments and bids enter through every node at once.
   // The interval's prices are the same for every VPP: the agents on one node share that one read.
   const prices = new Map<string, Promise<IntervalPrices>>();
+  // A position is final once its interval's bidding window has opened: the bench reads k + 1's during
+  // interval k - 1, so the bids after k's clearing wait for one request less.
+  const positions = new Map<string, Promise<bigint | null>>();
+  const prefetchPosition = (i: number, k: bigint) => {
+    const key = `${i}:${k}`;
+    const p = new HttpChainPort(clients[i % NODES]!, devKeyPair(vpps[i]!.name)).committedPosition(k);
+    p.catch(() => positions.delete(key));
+    positions.set(key, p);
+  };
   const portOf = (i: number, name: string): ChainPort => {
     const http = new HttpChainPort(clients[i % NODES]!, devKeyPair(name), CONFIRMATIONS);
     return {
@@ -166,7 +175,7 @@ try {
       submitBid: (k, side, steps) => http.submitBid(k, side, steps),
       fetchBill: (k) => http.fetchBill(k),
       commitSchedule: (first, positions) => http.commitSchedule(first, positions),
-      committedPosition: (k) => http.committedPosition(k),
+      committedPosition: (k) => positions.get(`${i}:${k}`) ?? http.committedPosition(k),
     };
   };
   const agents: VppAgent[] = vpps.map((v, i) => agentFor(v, portOf(i, v.name), dayAhead[i]!, { mapping }));
@@ -201,21 +210,6 @@ try {
     async () => intervalAt(await headTime()) >= k0 - BigInt(AHEAD),
   );
 
-  interface Row {
-    k: bigint;
-    bids: number;
-    placed: number;
-    clearing: {
-      chain: number;
-      agents: number;
-      blocks: number;
-      firstBlock: number;
-      hook: number;
-      propagation: number;
-    };
-    metered?: { chain: number; agents: number; blocks: number };
-    used: number;
-  }
   const rows: Row[] = [];
   const lastBlockBefore = async (chainMs: number) => {
     // The last block stamped before chain time chainMs: the next one is the first past it.
@@ -277,6 +271,7 @@ try {
   const settlements: Promise<void>[] = [];
   const firstHeight = (await clients[0]!.status()).height;
   let bids = await eachAgent((a) => plan(a, k0));
+  if (INTERVALS > 1) for (let i = 0; i < agents.length; i++) prefetchPosition(i, k0 + 1n);
   for (let k = k0; k < k0 + BigInt(INTERVALS); k++) {
     const gate = wallOf(startOf(k));
     const hookBefore = await net.auctionHookSeconds();
@@ -298,6 +293,8 @@ try {
       }),
     );
     const used = performance.now() - gate;
+    // Read mid-interval, away from the gate's clearing block.
+    if (k + 2n < k0 + BigInt(INTERVALS)) for (let i = 0; i < agents.length; i++) prefetchPosition(i, k + 2n);
     const agentsSawClearing = Math.max(...(await Promise.all(confirmedOn)));
     const deliveries = done.map((d) => d.delivery);
     const nextBids = done.map((d) => d.next);
@@ -336,67 +333,18 @@ try {
   const [b0, b1] = await Promise.all([clients[0]!.block(firstHeight), clients[0]!.block(lastHeight)]);
   const meanBlockMs = (b1.timestamp - b0.timestamp) / Math.max(1, lastHeight - firstHeight);
 
-  const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
-  const goal = (CONFIRMATIONS + 1) * BLOCK_MS;
-  const reference = (CONFIRMATIONS + 1) * meanBlockMs;
-  const show = (name: string, xs: number[], vs = false) => {
-    const worst = Math.max(...xs);
-    log(
-      `  ${name.padEnd(58)} median ${ms(median(xs))}, worst ${ms(worst)}${vs ? ` (median ${(median(xs) / reference).toFixed(2)}x the reference; ${xs.filter((x) => x > goal).length}/${xs.length} intervals over the ${ms(goal)} goal)` : ''}`,
-    );
-  };
-  const skipped = rows.filter((r) => r.placed < r.bids).length;
-  if (refused.length > 0)
-    log(`\n${refused.length} bids refused by the chain, e.g. ${refused.slice(0, 3).join('; ')}`);
-  log(
-    `\n${rows.length} intervals, ${median(rows.map((r) => r.placed))} bids each (median; every planned bid placed in ${rows.length - skipped}/${rows.length} intervals), no interval skipped: ${rows.length === INTERVALS && skipped === 0 ? 'yes' : 'NO'}; load average ${load()}`,
-  );
-  log(
-    `  reference (same run): ${CONFIRMATIONS + 1} block intervals at the measured mean of ${ms(meanBlockMs)} over blocks ${firstHeight}..${lastHeight} = ${ms(reference)}`,
-  );
-  log(`  clearing bills (gate → confirmed, ${CONFIRMATIONS} blocks deep, on all ${NODES} nodes):`);
-  show(
-    'chain: confirming block connected on every node',
-    rows.map((r) => r.clearing.chain),
-    true,
-  );
-  show(
-    'agents: seen confirmed through every node API',
-    rows.map((r) => r.clearing.agents),
-    true,
-  );
-  show(
-    '  of which: the first block past the gate (mining)',
-    rows.map((r) => r.clearing.firstBlock),
-  );
-  const hooks = rows.map((r) => r.clearing.hook);
-  log(
-    `  ${'  clearing with VCG payments (auction hook, node 0)'.padEnd(58)} median ${median(hooks).toFixed(1)} ms, worst ${Math.max(...hooks).toFixed(1)} ms`,
-  );
-  show(
-    '  propagation of the clearing block to every node',
-    rows.map((r) => r.clearing.propagation),
-  );
-  const inBlocks = rows.filter((r) => r.clearing.blocks === CONFIRMATIONS).length;
-  log(
-    `  cleared in the first block past the gate and confirmed at the ${CONFIRMATIONS}th: ${inBlocks}/${rows.length} intervals (blocks from the gate to the confirming block: ${rows.map((r) => r.clearing.blocks).join(' ')})`,
-  );
-  log('  metered bills (end of delivery → confirmed; the grid reports once a block is past the end):');
-  show(
-    'chain: confirming block connected on every node',
-    rows.map((r) => r.metered!.chain),
-  );
-  show(
-    'agents: every agent settled its metered bill',
-    rows.map((r) => r.metered!.agents),
-  );
-  log(
-    `    blocks from the end of delivery to the confirming block: ${rows.map((r) => r.metered!.blocks).join(' ')}`,
-  );
-  const share = rows.map((r) => r.used / INTERVAL_MS);
-  log(
-    `  share of the interval used (gate → clearing confirmed, delivered, next bids submitted): median ${(100 * median(share)).toFixed(1)}%, worst ${(100 * Math.max(...share)).toFixed(1)}%`,
-  );
+  printTable(rows, {
+    intervals: INTERVALS,
+    intervalMs: INTERVAL_MS,
+    blockMs: BLOCK_MS,
+    confirmations: CONFIRMATIONS,
+    nodes: NODES,
+    meanBlockMs,
+    blocks: [firstHeight, lastHeight],
+    refused,
+    log,
+    load,
+  });
 } catch (err) {
   // Said before the nodes close (closing may log errors of its own).
   console.error('system bench failed:', err);
