@@ -1,7 +1,7 @@
 // The system bench's chain: NODES node processes of a devnet (node/devnet.ts under node/supervisor.ts, as
 // the demo runs them) on a genesis written for the bench, and the bench's view of them from outside, only
-// through their APIs: each node's head events (SSE) stamped on arrival, which block every node connected
-// when, and node 0's auction hook time from its metrics. Every node is stopped when the bench ends, also on
+// through their APIs: each node's head events (SSE, with the node's own publish time) say which block
+// every node connected when; node 0's metrics give the auction hook's time. Every node is stopped when the bench ends, also on
 // error and on Ctrl-C / SIGTERM (and, through --exit-with-parent, if the bench process dies).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ export interface BenchNet {
   /** The devnet's genesis as written (its clock starts when the devnet was prepared). */
   params: ChainParams;
   clients: VppClient[];
-  /** Block hash → when each node's head event connecting it arrived (performance.now(); NaN: not yet). */
+  /** Block hash → when each node published the head event connecting it (performance.now() scale; NaN: not yet). */
   seen: Map<string, number[]>;
   /** Each node's height as its last head event said. */
   heights: number[];
@@ -93,7 +93,9 @@ export async function startBenchNet(
     while (!events.signal.aborted) {
       try {
         for await (const e of clients[i]!.subscribe({ kinds: ['head'], signal: events.signal })) {
-          const t = performance.now();
+          // When the node published it (its wall clock, this machine's), not when this busy process got
+          // to read it: the agents share this event loop.
+          const t = performance.now() - (Date.now() - e.time);
           const head = e.data as { height: number; connected: { hash: string }[] };
           heights[i] = head.height;
           for (const b of head.connected) {
