@@ -103,11 +103,17 @@ try {
   // Waits wake on every head event from any node (at the latest after pollMs) instead of polling hard.
   const until = async (what: string, pred: () => Promise<boolean>, timeoutMs = 120_000, pollMs = 500) => {
     const deadline = performance.now() + timeoutMs;
+    let lastError: unknown;
     for (;;) {
       net.check();
-      if (await pred()) return;
+      // A busy node may reset a kept-alive connection (ECONNRESET, seen at load 30): ask again.
+      try {
+        if (await pred()) return;
+      } catch (err) {
+        lastError = err;
+      }
       if (performance.now() > deadline)
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
       await net.nextHead(pollMs);
     }
   };
