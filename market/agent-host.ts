@@ -13,6 +13,7 @@ import { type Packet, transferList } from './peer/packet.ts';
 import type { PeerAgreement } from './peer/peer.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
+import { callWorker, contiguousRanges } from './worker-call.ts';
 
 export interface AgentHost {
   readonly size: number;
@@ -35,14 +36,6 @@ export interface NetworkTick {
   numbers: number;
 }
 
-/** Splits prosumers into contiguous chunks, one per group. */
-function chunks(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  const size = Math.ceil(n / parts);
-  for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
-  return out;
-}
-
 /**
  * Starts agents for a scenario. `threads` = 0 keeps them in this thread; otherwise they are spread over
  * that many worker threads (default: one per core). A wiretap (tests) needs them in this thread.
@@ -56,7 +49,7 @@ export async function startAgents(
   const n = scenario.prosumers.length;
   const wanted = Math.min(threads ?? availableParallelism(), n);
   if (wiretap && wanted > 1) throw new Error('a wiretap needs the agents in this thread (threads: 0)');
-  const ranges = wanted <= 1 ? [[0, n] as [number, number]] : chunks(n, wanted);
+  const ranges = wanted <= 1 ? [[0, n] as [number, number]] : contiguousRanges(n, wanted);
   const setupFor = (group: number) => ({
     ranges,
     group,
@@ -78,21 +71,8 @@ export async function startAgents(
     };
   }
   const workers = ranges.map(() => new Worker(new URL('./agent-worker.ts', import.meta.url)));
-  const call = <T>(w: Worker, req: unknown, transfer: ArrayBuffer[] = []): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (res: { ok: boolean; value?: T; error?: string }) => {
-        w.off('error', onError);
-        if (res.ok) resolve(res.value as T);
-        else reject(new Error(res.error));
-      };
-      const onError = (err: Error) => {
-        w.off('message', onMessage);
-        reject(err);
-      };
-      w.once('message', onMessage);
-      w.once('error', onError);
-      w.postMessage(req, transfer);
-    });
+  const call = async <T>(w: Worker, req: unknown, transfer: ArrayBuffer[] = []): Promise<T> =>
+    (await callWorker<{ ok: boolean; value?: T; error?: string }>(w, req, transfer)).value as T;
   const all = async <T>(req: unknown | ((i: number) => unknown)): Promise<T[]> =>
     Promise.all(workers.map((w, i) => call<T>(w, typeof req === 'function' ? req(i) : req)));
   try {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { generateIdentity, identitySeedOf } from '../secagg/keys.ts';
 import type { Scenario } from '../types.ts';
+import { callWorker, contiguousRanges } from '../worker-call.ts';
 import { type PartyOutcome, ProsumerParty } from './party.ts';
 import {
   decodeBatchReply,
@@ -36,13 +37,6 @@ export interface SimulationOptions {
   identitySeed?: string;
 }
 
-function ranges(n: number, parts: number): [number, number][] {
-  const out: [number, number][] = [];
-  const size = Math.ceil(n / parts);
-  for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
-  return out;
-}
-
 export async function startParties(
   scenario: Scenario,
   options: SimulationOptions = {},
@@ -63,23 +57,10 @@ export async function startParties(
       close: async () => {},
     };
   }
-  const groups = ranges(n, wanted);
+  const groups = contiguousRanges(n, wanted);
   const workers = groups.map(() => new Worker(new URL('./worker.ts', import.meta.url)));
   const call = <T>(w: Worker, req: unknown, transfer: ArrayBuffer[] = []): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (res: { ok: boolean; error?: string } & T) => {
-        w.off('error', onError);
-        if (res.ok) resolve(res);
-        else reject(new Error(res.error));
-      };
-      const onError = (err: Error) => {
-        w.off('message', onMessage);
-        reject(err);
-      };
-      w.once('message', onMessage);
-      w.once('error', onError);
-      w.postMessage(req, transfer);
-    });
+    callWorker<{ ok: boolean; error?: string } & T>(w, req, transfer);
   try {
     await Promise.all(
       workers.map((w, g) =>
