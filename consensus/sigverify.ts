@@ -1,6 +1,6 @@
-// Signature verification for the mempool and block import: a pool of worker threads running the OpenSSL
-// verifier, fed in micro-batches, and a verdict cache keyed by transaction hash (the hash covers the
-// signature), so a transaction verified on admission is not verified again when its block is imported.
+// Signature verification for the mempool and block import: a pool of worker threads running the fast
+// verifier (libsecp256k1, else OpenSSL: protocol/keys.ts verifyFast), fed in micro-batches, and a verdict
+// cache keyed by transaction hash (the hash covers the signature), so a transaction verified on admission is not verified again when its block is imported.
 // A transaction asked for while its verification is under way waits for that one (a block prefetched by
 // the chain and then imported is verified once). A batch travels as one transferred buffer (the
 // transactions' bytes end to end, then their end offsets), not as an array of small typed arrays: the

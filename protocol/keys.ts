@@ -8,6 +8,7 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
 import { sha256 } from './hash.ts';
+import { nativeSecp256k1 } from './secp256k1-native.ts';
 
 // noble's own hash object: hmac needs its incremental interface (protocol/hash.ts's sha256 is one-shot).
 secp.hashes.sha256 = nobleSha256;
@@ -55,10 +56,17 @@ export const generateKeyPair = (): KeyPair => keyPairFromSecret(secp.utils.rando
 export const devKeyPair = (name: string): KeyPair =>
   keyPairFromSecret(sha256(utf8(`vppchain dev key: ${name}`)));
 
-/** Low-s deterministic (RFC 6979) signature over SHA-256(preimage). */
+/**
+ * Low-s deterministic (RFC 6979) signature over SHA-256(preimage): libsecp256k1 where it loaded, else
+ * noble; both give the same bytes (RFC 6979 fixes the nonce; a property test compares them).
+ */
 export function sign(preimage: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return secp.sign(preimage, secretKey, { lowS: true });
+  if (nativeSecp256k1) return nativeSecp256k1.ecdsaSign(sha256(preimage), secretKey).signature;
+  return signNoble(preimage, secretKey);
 }
+
+export const signNoble = (preimage: Uint8Array, secretKey: Uint8Array): Uint8Array =>
+  secp.sign(preimage, secretKey, { lowS: true });
 
 /** Encoding rules every verifier enforces before any curve arithmetic: 1 <= r, s < n and s <= n/2. */
 export function isCanonicalSignature(sig: Uint8Array): boolean {
@@ -108,14 +116,21 @@ export const isValidPublicKey = (publicKey: Uint8Array): boolean =>
   (publicKey[0] === 2 || publicKey[0] === 3) &&
   opensslKey(publicKey) !== null;
 
+/** Which library verifyFast and sign use in this process. */
+export const signatureBackend: 'libsecp256k1' | 'openssl' = nativeSecp256k1 ? 'libsecp256k1' : 'openssl';
+
+/** The encoding rules (canonical r and s, compressed point prefix) every fast verifier checks first. */
+const wellFormed = (sig: Uint8Array, publicKey: Uint8Array): boolean =>
+  isCanonicalSignature(sig) &&
+  publicKey.length === PUBKEY_LENGTH &&
+  (publicKey[0] === 2 || publicKey[0] === 3);
+
 /**
- * Fast verifier (OpenSSL through node:crypto), about 8x the pure-JS rate. OpenSSL accepts high-s and
- * non-canonical points, so the same encoding rules are checked first: verdicts equal verifyNoble's
- * (a property test compares them on valid, mutated, high-s and garbage inputs).
+ * OpenSSL through node:crypto, about 8x the pure-JS rate. OpenSSL accepts high-s and non-canonical
+ * points, so the encoding rules are checked first: verdicts equal verifyNoble's (property test).
  */
-export function verifyFast(sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array): boolean {
-  if (!isCanonicalSignature(sig) || publicKey.length !== PUBKEY_LENGTH) return false;
-  if (publicKey[0] !== 2 && publicKey[0] !== 3) return false;
+export function verifyOpenssl(sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!wellFormed(sig, publicKey)) return false;
   const key = opensslKey(publicKey);
   if (!key) return false;
   try {
@@ -124,3 +139,24 @@ export function verifyFast(sig: Uint8Array, preimage: Uint8Array, publicKey: Uin
     return false;
   }
 }
+
+/**
+ * libsecp256k1, about 8x OpenSSL; undefined where the addon did not load. It refuses high-s itself and a
+ * point off the curve by throwing; the encoding rules are still checked first so that every verifier
+ * refuses exactly the same inputs (property test against verifyNoble).
+ */
+const native = nativeSecp256k1;
+export const verifyNative = native
+  ? (sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array): boolean => {
+      if (!wellFormed(sig, publicKey)) return false;
+      try {
+        return native.ecdsaVerify(sig, sha256(preimage), publicKey);
+      } catch {
+        return false;
+      }
+    }
+  : undefined;
+
+/** The fastest verifier this process has: libsecp256k1, else OpenSSL. Same verdicts as verifyNoble. */
+export const verifyFast: (sig: Uint8Array, preimage: Uint8Array, publicKey: Uint8Array) => boolean =
+  verifyNative ?? verifyOpenssl;

@@ -9,8 +9,12 @@ import {
   isCanonicalSignature,
   keyPairFromSecret,
   sign,
+  signatureBackend,
+  signNoble,
   verifyFast,
+  verifyNative,
   verifyNoble,
+  verifyOpenssl,
 } from '../../../protocol/keys.ts';
 import { envelope } from '../../../protocol/tx.ts';
 import { ChainBuilder, keys, testParams } from '../../helpers/builder.ts';
@@ -20,41 +24,59 @@ const be32 = (x: bigint) => Uint8Array.from(Buffer.from(x.toString(16).padStart(
 const secretArb = fc.bigInt({ min: 1n, max: N - 1n }).map(be32);
 
 describe('signature verifiers', () => {
-  it('OpenSSL and noble give identical verdicts on valid, mutated, high-s and random signatures', () => {
+  it('libsecp256k1 loaded: the fast verifier and signer are the native ones on this platform', () => {
+    // linux-x64 has a prebuilt addon; a machine where it fails to load falls back to OpenSSL (slower,
+    // same verdicts), which this test would report rather than hide.
+    expect(signatureBackend).toBe('libsecp256k1');
+    expect(verifyNative).toBeDefined();
+    expect(verifyFast).toBe(verifyNative);
+  });
+
+  it('libsecp256k1, OpenSSL and noble give identical verdicts on valid, mutated, high-s and random signatures, and sign the same bytes', () => {
+    const verifiers = [verifyFast, verifyOpenssl, ...(verifyNative ? [verifyNative] : [])];
     fc.assert(
       fc.property(
         secretArb,
-        fc.uint8Array({ minLength: 0, maxLength: 80 }),
+        fc.uint8Array({ minLength: 0, maxLength: 300 }),
         fc.nat(63),
         fc.nat(7),
         fc.uint8Array({ minLength: 64, maxLength: 64 }),
-        (sk, msg, pos, bit, junk) => {
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (sk, msg, pos, bit, junk, x) => {
           const k = keyPairFromSecret(sk);
           const sig = sign(msg, sk);
+          expect(sig).toEqual(signNoble(msg, sk));
           expect(isCanonicalSignature(sig)).toBe(true);
-          expect(verifyFast(sig, msg, k.publicKey)).toBe(true);
           expect(verifyNoble(sig, msg, k.publicKey)).toBe(true);
+          for (const verify of verifiers) expect(verify(sig, msg, k.publicKey)).toBe(true);
           const flipped = sig.slice();
           flipped[pos]! ^= 1 << bit;
           // High-s twin: (r, n - s) verifies mathematically but breaks the low-s rule.
           const s = BigInt(`0x${toHex(sig.subarray(32))}`);
           const highS = Uint8Array.from([...sig.subarray(0, 32), ...be32(N - s)]);
           const otherMsg = Uint8Array.from([...msg, 1]);
-          const badKey = k.publicKey.slice();
-          badKey[0] = 0x04;
+          const badPrefix = k.publicKey.slice();
+          badPrefix[0] = 0x04;
+          // A random x: about half of them are not on the curve.
+          const randomPoint = Uint8Array.from([k.publicKey[0]!, ...x]);
+          const uncompressed = Uint8Array.from([0x04, ...x, ...x]);
           for (const [sg, m, pk] of [
             [flipped, msg, k.publicKey],
             [highS, msg, k.publicKey],
             [junk, msg, k.publicKey],
             [sig, otherMsg, k.publicKey],
-            [sig, msg, badKey],
+            [sig, msg, badPrefix],
+            [sig, msg, randomPoint],
+            [sig, msg, uncompressed],
+            [sig.subarray(0, 63), msg, k.publicKey],
           ] as const) {
-            expect(verifyFast(sg, m, pk)).toBe(verifyNoble(sg, m, pk));
+            const expected = verifyNoble(sg, m, pk);
+            for (const verify of verifiers) expect(verify(sg, m, pk)).toBe(expected);
           }
-          expect(verifyFast(highS, msg, k.publicKey)).toBe(false);
+          for (const verify of verifiers) expect(verify(highS, msg, k.publicKey)).toBe(false);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 
