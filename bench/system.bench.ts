@@ -211,9 +211,12 @@ try {
   );
   if (onChain < VPPS)
     throw new Error(`only ${onChain}/${VPPS} schedules on chain when the bidding window opened`);
+  // On a quiet machine the schedules are in long before the window opens: wait as long as it takes, and
+  // a minute past the window's opening (the chain's time moves only with its blocks).
   await until(
     `interval ${k0}'s bidding window`,
     async () => intervalAt(await headTime()) >= k0 - BigInt(AHEAD),
+    Math.max(0, startOf(k0 - BigInt(AHEAD)) - Date.now()) + 60_000,
   );
 
   const rows: Row[] = [];
