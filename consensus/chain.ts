@@ -42,6 +42,8 @@ export interface HeadChange {
   head: BlockNode;
   connected: Block[]; // oldest first
   disconnected: Block[]; // newest first
+  /** Every state key (hex) the change wrote, undoing and connecting blocks, with its new value. */
+  written: ReadonlyMap<string, Uint8Array | null>;
 }
 
 export type ProcessStatus = 'head' | 'side-chain';
@@ -320,16 +322,20 @@ export class Chain extends EventEmitter<{
       throw contextual.error;
     }
 
-    // The header is valid: store the block, then let fork choice decide.
+    // The header is valid: store the block, then let fork choice decide. A block that becomes the best
+    // candidate is stored in the same write as its connection (one LevelDB write per block instead of
+    // two; whatever fork choice decides, that first write carries it).
     const record = { header, totalWork: parent.totalWork + workForTarget(target), status: BlockStatus.valid };
-    await this.db.write(new LedgerBatch().putIndex(hash, record).putBlock(hash, encodeBlock(block)));
+    const stored = new LedgerBatch().putIndex(hash, record).putBlock(hash, encodeBlock(block));
     const node = this.tree.add({ hash, id, parent, ...record });
     this.blockCache.set(id, block);
 
     let status: ProcessStatus = 'side-chain';
     if (node.totalWork > this.tipNode.totalWork) {
-      await this.activateBestChain(node);
+      await this.activateBestChain(node, stored);
       if (this.isMainChain(node)) status = 'head';
+    } else {
+      await this.db.write(stored);
     }
     if (node.status === BlockStatus.invalid)
       throw this.invalid.get(id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid');
@@ -354,13 +360,22 @@ export class Chain extends EventEmitter<{
     }
   }
 
-  /** Switches to the heaviest valid chain, starting with `candidate`; falls back on failure. */
-  private async activateBestChain(candidate: BlockNode): Promise<void> {
+  /**
+   * Switches to the heaviest valid chain, starting with `candidate`; falls back on failure. `stored` (the
+   * candidate's own block and index record) goes into the first write, or alone if none happens.
+   */
+  private async activateBestChain(candidate: BlockNode, stored: LedgerBatch): Promise<void> {
     let best: BlockNode | undefined = candidate;
-    while (best && best.totalWork > this.tipNode.totalWork) {
-      const ok = await this.switchTo(best);
-      if (ok) return;
-      best = this.tree.bestValid();
+    let unwritten: LedgerBatch | undefined = stored;
+    try {
+      while (best && best.totalWork > this.tipNode.totalWork) {
+        const ok = await this.switchTo(best, unwritten);
+        unwritten = undefined;
+        if (ok) return;
+        best = this.tree.bestValid();
+      }
+    } finally {
+      if (unwritten) await this.db.write(unwritten);
     }
   }
 
@@ -369,12 +384,13 @@ export class Chain extends EventEmitter<{
    * batch. If a block of the branch is invalid, it and its descendants are marked invalid and the valid
    * prefix is kept only if it has more work than the old tip. Returns whether `target` became the tip.
    */
-  private async switchTo(target: BlockNode): Promise<boolean> {
+  private async switchTo(target: BlockNode, stored?: LedgerBatch): Promise<boolean> {
     const oldTip = this.tipNode;
     const { forkPoint, detach, attach } = branchBetween(oldTip, target);
 
     const work = new Overlay(this.state);
     const batch = new LedgerBatch();
+    if (stored) batch.ops.push(...stored.ops);
     const disconnected: Block[] = [];
     for (const n of detach) {
       const undo = await this.db.getUndo(n.hash);
@@ -402,7 +418,9 @@ export class Chain extends EventEmitter<{
     if (failure) this.markInvalidSubtree(failure.node, failure.error, batch);
     const commit = !failure || newTip.totalWork > oldTip.totalWork;
     if (!commit) {
-      await this.db.write(batch.indexOnly());
+      const kept = batch.indexOnly();
+      if (stored) kept.ops.push(...stored.ops.filter((op) => !kept.ops.includes(op)));
+      await this.db.write(kept);
       return false;
     }
     for (const [k, v] of work.changes) batch.putState(fromHex(k), v);
@@ -410,7 +428,7 @@ export class Chain extends EventEmitter<{
     await this.db.write(batch);
     this.state.apply(work.changes);
     this.tipNode = newTip;
-    this.emit('head', { head: newTip, connected, disconnected });
+    this.emit('head', { head: newTip, connected, disconnected, written: work.changes });
     return !failure;
   }
 

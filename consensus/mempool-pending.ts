@@ -5,6 +5,7 @@ import { getAccount } from '../contracts-vm/accounts.ts';
 import type { StateReader } from '../contracts-vm/state.ts';
 import type { checkTxStateless } from '../contracts-vm/transition.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
+import type { DryRunPass } from './mempool-dryrun.ts';
 
 export type DecodedCall = ReturnType<typeof checkTxStateless>;
 
@@ -16,6 +17,8 @@ export interface Entry {
   arrivedAt: number;
   /** The decoded call, for the admission rule that is checked again when the head moves. */
   call: DecodedCall;
+  /** Its last dry-run against the head state, while it still holds (mempool-dryrun.ts). */
+  pass?: DryRunPass;
 }
 
 export const byNonce = (a: Entry, b: Entry): number => (a.env.tx.nonce < b.env.tx.nonce ? -1 : 1);

@@ -10,8 +10,8 @@ import { EventEmitter } from 'node:events';
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
 import { formatDuration } from '../contracts-vm/contracts/intervals.ts';
 import { type AdmissionContext, admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
-import type { StateReader } from '../contracts-vm/state.ts';
-import { checkTxAgainstState, checkTxStateless, dryRunTx } from '../contracts-vm/transition.ts';
+import type { StateReader, VersionedStateReader } from '../contracts-vm/state.ts';
+import { checkTxAgainstState, checkTxStateless } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
@@ -20,6 +20,7 @@ import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import type { HeadChange } from './chain.ts';
 import { DropLog, type DroppedTx, type DropReason } from './mempool-drops.ts';
+import { type DryRunCounts, DryRunner, type DryRunPass } from './mempool-dryrun.ts';
 import { byNonce, type DecodedCall, type Entry, PendingTxs } from './mempool-pending.ts';
 import { type MempoolStore, MempoolStoreError } from './mempool-store.ts';
 
@@ -48,7 +49,8 @@ export const DEFAULT_MEMPOOL_OPTIONS: MempoolOptions = {
 
 export interface MempoolHost {
   params: ChainParams;
-  readonly headState: StateReader;
+  /** The chain's head state; its version tells the pool whether it moved without a head change. */
+  readonly headState: VersionedStateReader;
   verifier: { verifyTx(env: TxEnvelope): Promise<boolean> };
   /**
    * Context of the next block: contract calls run against the head state before they are admitted, and
@@ -93,6 +95,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   private readonly pending = new PendingTxs();
   private readonly drops: DropLog;
   private readonly now: () => number;
+  private readonly dryRuns: DryRunner;
   private seq = 0;
 
   constructor(host: MempoolHost, opts: Partial<MempoolOptions> = {}) {
@@ -101,6 +104,12 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     this.opts = { ...DEFAULT_MEMPOOL_OPTIONS, ...opts };
     this.drops = new DropLog(this.opts.maxDropRecords);
     this.now = host.now ?? Date.now;
+    this.dryRuns = new DryRunner(host.headState);
+  }
+
+  /** Contract-call dry-runs made, and those saved because an earlier pass still held. */
+  get dryRunCounts(): Readonly<DryRunCounts> {
+    return this.dryRuns.counts;
   }
 
   get size(): number {
@@ -142,8 +151,14 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     return ctx && { params: ctx.params, timestamp: ctx.timestamp, admission: true };
   }
 
-  /** Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any. */
-  private precheck(env: TxEnvelope): { replaced?: Entry; call: DecodedCall } {
+  /**
+   * Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any, and
+   * the call's dry-run pass if it ran one (`earlier`, the pass of the previous check, if it still holds).
+   */
+  private precheck(
+    env: TxEnvelope,
+    earlier?: DryRunPass,
+  ): { replaced?: Entry; call: DecodedCall; pass?: DryRunPass } {
     if (this.pending.get(env.id))
       throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
     const { tx, sender } = env;
@@ -174,14 +189,17 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     // A contract call that is next in line is run against the head state: a bid from an unregistered
     // account or over its funds is refused now, with the contract's reason.
     const ctx = this.host.nextBlockContext?.();
-    if (tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx) dryRunTx(this.host.headState, env, ctx);
+    const pass =
+      tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx
+        ? this.dryRuns.run(env, ctx, earlier)
+        : undefined;
     if (!replaced && this.pending.size >= this.opts.maxSize && !this.pending.evictionVictim(tx.fee)) {
       throw new TxError(
         TxErrorCode.MEMPOOL_FULL,
         `mempool holds ${this.pending.size} transactions and none pays less than ${tx.fee}`,
       );
     }
-    return { replaced, call };
+    return { replaced, call, pass };
   }
 
   /**
@@ -229,17 +247,22 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   }
 
   private async admit(env: TxEnvelope, restored?: { seq: number; arrivedAt: number }): Promise<void> {
-    this.precheck(env);
+    const { pass } = this.precheck(env);
     if (!(await this.host.verifier.verifyTx(env))) {
       throw new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
     }
-    // The head may have moved while the signature was checked: check again, synchronously, then insert.
-    this.admitVerified(env, restored);
+    // The head may have moved while the signature was checked: check again, synchronously, then insert
+    // (the dry-run is not repeated if the head state did not move and the call's body ignores the time).
+    this.admitVerified(env, restored, pass);
   }
 
   /** Checks and inserts a transaction whose signature is known to be valid, synchronously. */
-  private admitVerified(env: TxEnvelope, restored?: { seq: number; arrivedAt: number }): void {
-    const { replaced, call } = this.precheck(env);
+  private admitVerified(
+    env: TxEnvelope,
+    restored?: { seq: number; arrivedAt: number },
+    earlier?: DryRunPass,
+  ): void {
+    const { replaced, call, pass } = this.precheck(env, earlier);
     if (replaced) {
       this.drop(replaced, {
         reason: 'replaced',
@@ -259,6 +282,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
       seq: restored?.seq ?? ++this.seq,
       arrivedAt: restored?.arrivedAt ?? this.now(),
       call,
+      pass,
     };
     this.pending.insert(e);
     if (this.drops.delete(env.id)) this.host.store?.delDropped(env.id);
@@ -314,6 +338,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         if (this.drops.delete(t.id)) this.host.store?.delDropped(t.id);
       }
     }
+    for (const e of this.pending.values()) if (e.pass) e.pass = this.dryRuns.carry(e.pass, change.written);
     this.prune();
     this.expire();
     const back: TxEnvelope[] = [];
@@ -332,7 +357,8 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   /**
    * Drops, each with its reason, the transactions the head state and the next block's time refuse: nonce
    * used by another transaction, funds no longer enough, an admission rule that now fails (a gate that
-   * closed while the call waited) and a contract call next in line that the head state refuses.
+   * closed while the call waited) and a contract call next in line that the head state refuses (run
+   * again only if its last pass no longer holds: mempool-dryrun.ts).
    */
   private prune(): void {
     const ctx = this.host.nextBlockContext?.();
@@ -353,7 +379,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         const refusal =
           this.refusal(() => e.call && admission && admitCall(e.call, admission)) ??
           (ctx && tx.nonce === acct.nonce && tx.payload.kind === 'call'
-            ? this.refusal(() => dryRunTx(this.host.headState, e.env, ctx))
+            ? this.refusal(() => (e.pass = this.dryRuns.run(e.env, ctx, e.pass)))
             : undefined);
         if (refusal) {
           this.drop(e, causeOf(refusal));

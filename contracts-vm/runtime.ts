@@ -27,6 +27,10 @@ export interface ContractEvent {
 
 /** What a block gives its calls and hooks: no wall clock, only the block's own height and timestamp. */
 export interface BlockContext {
+  /**
+   * Calls may stamp records with it, but whether a call succeeds must not depend on it: the mempool does
+   * not run a pending call again merely because the height moved (consensus/mempool.ts, dry-run passes).
+   */
   height: number;
   timestamp: number;
   miner: Address;
@@ -57,6 +61,7 @@ export interface AdmissionContext {
 
 /** A method of the ABI with what it does. */
 export interface Method<A> extends MethodAbi<A> {
+  /** The method's body; the state transition runs `admit` (if any) first, with the same context. */
   execute(ctx: CallContext, args: A): void;
   /**
    * The method's stateless rule (throws TxError). Execution runs it before `execute` with the block's
@@ -88,7 +93,8 @@ export type Admissions<S extends Record<string, MethodSpec<any>>> = {
 
 /**
  * A contract from its ABI and an executor for every method (so execution cannot drift from the ABI), with
- * optional end-of-block hook and admission rules. A method with an admission rule executes it first.
+ * optional end-of-block hook and admission rules. The rule is kept apart from the body (the transition
+ * runs both, rule first) so that the mempool can tell what a call's body reads from what its rule reads.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each method has its own argument type
 export function implement<S extends Record<string, MethodSpec<any>>>(
@@ -103,15 +109,7 @@ export function implement<S extends Record<string, MethodSpec<any>>>(
     byId: abi.byId.map((m) => {
       const run = execute[m.name as keyof S];
       const rule = admit[m.name as keyof S];
-      if (!rule) return { ...m, execute: run };
-      return {
-        ...m,
-        admit: rule,
-        execute: (ctx: CallContext, args: ArgsOf<S[keyof S]>) => {
-          rule(ctx, args);
-          run(ctx, args);
-        },
-      };
+      return rule ? { ...m, execute: run, admit: rule } : { ...m, execute: run };
     }),
     ...(endBlock && { endBlock }),
   };

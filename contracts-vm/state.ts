@@ -17,6 +17,11 @@ export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
 }
 
+/** A state that counts the change sets applied to it: a reader can tell whether it moved meanwhile. */
+export interface VersionedStateReader extends StateReader {
+  readonly version: number;
+}
+
 const bucketOf = (keyHex: string): number => sha256(fromHex(keyHex))[0]!;
 
 function hashBucket(entries: Map<string, Uint8Array>): Uint8Array {
@@ -29,10 +34,16 @@ function hashBucket(entries: Map<string, Uint8Array>): Uint8Array {
 }
 
 /** The committed state of the chain's head, held in memory and mirrored in LevelDB. */
-export class StateStore implements StateReader {
+export class StateStore implements VersionedStateReader {
   private readonly buckets: Map<string, Uint8Array>[] = Array.from({ length: BUCKETS }, () => new Map());
   private readonly bucketHashes: (Uint8Array | null)[] = new Array(BUCKETS).fill(null);
   private readonly bucketIndex = new Map<string, number>();
+  private applied = 0;
+
+  /** How many change sets have been applied (not part of the state or its root). */
+  get version(): number {
+    return this.applied;
+  }
 
   get(key: Uint8Array): Uint8Array | undefined {
     return this.getHex(toHex(key));
@@ -84,6 +95,7 @@ export class StateStore implements StateReader {
   }
 
   apply(changes: Changes): void {
+    this.applied++;
     for (const [k, v] of changes) {
       const b = this.bucketFor(k);
       if (v === null) {
@@ -146,6 +158,25 @@ export class Overlay implements StateReader {
     for (const [k, v] of this.changes) target.set(fromHex(k), v);
     this.changes.clear();
     this.journal = [];
+  }
+}
+
+/**
+ * A view that records the keys read through it (hex): what a mempool dry-run's verdict depends on. Not
+ * used by consensus; reads of a StateStore skip its second hex conversion.
+ */
+export class ReadRecorder implements StateReader {
+  readonly keys = new Set<string>();
+  private readonly parent: StateReader;
+
+  constructor(parent: StateReader) {
+    this.parent = parent;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const k = toHex(key);
+    this.keys.add(k);
+    return this.parent instanceof StateStore ? this.parent.getHex(k) : this.parent.get(key);
   }
 }
 

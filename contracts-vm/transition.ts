@@ -8,8 +8,8 @@ import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import { type Account, getAccount, putAccount, spendable } from './accounts.ts';
 import { CONTRACTS } from './contracts/index.ts';
-import type { BlockContext, ContractEvent } from './runtime.ts';
-import { Overlay, type StateReader } from './state.ts';
+import { admitCall, type BlockContext, type CallContext, type ContractEvent } from './runtime.ts';
+import { Overlay, ReadRecorder, type StateReader } from './state.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -89,6 +89,18 @@ export function checkTxAgainstState(
  * its checkpoint, so a failed transaction leaves no trace.
  */
 export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): ContractEvent[] {
+  return runTx(state, env, ctx, sameContext);
+}
+
+const sameContext = (callCtx: CallContext): CallContext => callCtx;
+
+/** applyTx, with the context its call's body sees (not its admission rule) given by `bodyContext`. */
+function runTx(
+  state: Overlay,
+  env: TxEnvelope,
+  ctx: BlockContext,
+  bodyContext: (callCtx: CallContext) => CallContext,
+): ContractEvent[] {
   const call = checkTxStateless(env, ctx.params);
   const from = checkTxAgainstState(state, env);
   const { tx, sender } = env;
@@ -108,7 +120,8 @@ export function applyTx(state: Overlay, env: TxEnvelope, ctx: BlockContext): Con
     }
     case 'call': {
       putAccount(state, sender, from);
-      call!.method.execute({ ...ctx, state, sender, events }, call!.args);
+      admitCall(call!, ctx);
+      call!.method.execute(bodyContext({ ...ctx, state, sender, events }), call!.args);
       break;
     }
   }
@@ -220,7 +233,29 @@ function runEndBlock(
   }
 }
 
-/** Runs a transaction on a throwaway view (mempool admission: contract rules against the head state). */
-export function dryRunTx(state: StateReader, env: TxEnvelope, ctx: BlockContext): void {
-  applyTx(new Overlay(state), env, ctx);
+/** What a dry-run that passed read: its verdict holds while none of it changes (beside its admission rule). */
+export interface DryRunReads {
+  /** Hex keys read from the state under the run (keys it had written itself are not counted). */
+  keys: ReadonlySet<string>;
+  /** Whether the call's body read the block's timestamp (its admission rule's reads are not counted). */
+  timestamp: boolean;
+}
+
+/**
+ * Runs a transaction on a throwaway view (mempool admission: contract rules against the head state) and
+ * returns what it read; throws its TxError if it fails.
+ */
+export function dryRunTx(state: StateReader, env: TxEnvelope, ctx: BlockContext): DryRunReads {
+  const recorder = new ReadRecorder(state);
+  let timestamp = false;
+  runTx(new Overlay(recorder), env, ctx, (callCtx) =>
+    Object.defineProperty(callCtx, 'timestamp', {
+      get: () => {
+        timestamp = true;
+        return ctx.timestamp;
+      },
+      enumerable: true,
+    }),
+  );
+  return { keys: recorder.keys, timestamp };
 }
