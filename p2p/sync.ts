@@ -229,15 +229,24 @@ export class SyncService {
       if (!commonHash) return;
       let expectedParent = commonHash;
       let next = common + 1;
-      while (!this.stopped && next <= status.headHeight) {
-        const count = Math.min(MAX_BLOCKS_PER_REQUEST, status.headHeight - next + 1);
-        const items = await this.ask(
+      const fetchFrom = (start: number): Promise<Uint8Array[]> => {
+        const count = Math.min(MAX_BLOCKS_PER_REQUEST, status.headHeight - start + 1);
+        const request = this.ask(
           peer,
           this.host.names.blocksByRange,
-          encodeRange({ start: next, count }),
+          encodeRange({ start, count }),
           count,
           this.host.blockLimits.maxBlockBytes,
         );
+        request.catch(() => undefined); // awaited below, unless the sync ends first
+        return request;
+      };
+      // One range ahead: the next batch travels while this one imports (still one request in flight at a
+      // time: it is sent after the previous response has arrived).
+      let fetching = next <= status.headHeight ? fetchFrom(next) : undefined;
+      while (!this.stopped && fetching) {
+        const items = await fetching;
+        fetching = undefined;
         if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
         const blocks: Block[] = items.map((b) => this.decode(peer, b));
         blocks.forEach((b, i) => {
@@ -247,6 +256,8 @@ export class SyncService {
             throw new SyncError(`block ${next + i} does not extend the previous one`);
           expectedParent = headerHash(b.header);
         });
+        const after = next + blocks.length;
+        if (after <= status.headHeight) fetching = fetchFrom(after);
         // The whole batch is handed to the chain at once: its import queue keeps the order, and it
         // verifies the signatures of the blocks waiting in it while earlier ones execute (chain.ts,
         // prefetchSignatures). The outcomes are judged in order, as if imported one by one.
@@ -261,7 +272,7 @@ export class SyncService {
             if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
           }
         }
-        next += blocks.length;
+        next = after;
       }
     } catch (err) {
       this.punish(peer, err);
