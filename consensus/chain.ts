@@ -235,6 +235,28 @@ export class Chain extends EventEmitter<{
   }
 
   /**
+   * Imports a run of blocks (range sync: each normally the child of the one before) in one turn of the
+   * queue: every header is checked and added as processBlock would, then each stretch of consecutive
+   * blocks is connected in one switch and written in one LevelDB batch instead of one per block. Resolves
+   * with each block's outcome, in order, exactly as processBlock would have settled for it (an invalid
+   * block's descendants in the run get PARENT_INVALID); rejects only on what is not a verdict.
+   */
+  processBlocks(blocks: readonly Block[], source = ''): Promise<PromiseSettledResult<ProcessStatus>[]> {
+    for (const b of blocks) this.prefetchSignatures(b);
+    const run = this.queue.then(() => this.importRun(blocks, source));
+    this.queue = run.catch(() => undefined);
+    run.then(
+      (outcomes) => {
+        for (const o of outcomes)
+          if (o.status === 'fulfilled') this.emit('processed', o.value);
+          else if (o.reason instanceof BlockError) this.emit('rejected', o.reason);
+      },
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
    * Starts verifying a queued block's signatures on the worker pool at once, so that blocks waiting behind
    * others (a range-sync batch, gossip during an import) are verified while earlier ones execute and are
    * written; import finds the verdicts cached or under way (sigverify.ts). Only for a block that extends a
@@ -284,6 +306,58 @@ export class Chain extends EventEmitter<{
   }
 
   private async importOne(block: Block, source: string): Promise<ProcessStatus> {
+    const { node, stored } = this.acceptHeader(block, source);
+    await this.activate(node, stored);
+    const status = this.outcomeOf(node);
+    await this.connectOrphansOf(node.id);
+    return status;
+  }
+
+  private async importRun(
+    blocks: readonly Block[],
+    source: string,
+  ): Promise<PromiseSettledResult<ProcessStatus>[]> {
+    const outcomes: PromiseSettledResult<ProcessStatus>[] = [];
+    let run: BlockNode[] = [];
+    let stored = new LedgerBatch();
+    const flush = async () => {
+      const last = run.at(-1);
+      if (!last) return;
+      await this.activate(last, stored);
+      for (const n of run) {
+        try {
+          outcomes.push({ status: 'fulfilled', value: this.outcomeOf(n) });
+        } catch (reason) {
+          outcomes.push({ status: 'rejected', reason });
+        }
+      }
+      for (const n of run) await this.connectOrphansOf(n.id);
+      run = [];
+      stored = new LedgerBatch();
+    };
+    for (const block of blocks) {
+      let accepted: { node: BlockNode; stored: LedgerBatch };
+      try {
+        accepted = this.acceptHeader(block, source);
+      } catch (reason) {
+        if (!(reason instanceof BlockError)) throw reason;
+        await flush();
+        outcomes.push({ status: 'rejected', reason });
+        continue;
+      }
+      if (run.length > 0 && accepted.node.parent !== run.at(-1)) await flush();
+      run.push(accepted.node);
+      stored.ops.push(...accepted.stored.ops);
+    }
+    await flush();
+    return outcomes;
+  }
+
+  /**
+   * Checks a block's header, cheapest first, against what the tree knows; adds it to the tree and returns
+   * its node with the batch that stores it. Throws the verdict (held orphans and future blocks included).
+   */
+  private acceptHeader(block: Block, source: string): { node: BlockNode; stored: LedgerBatch } {
     const { header } = block;
     const hash = headerHash(header);
     const id = toHex(hash);
@@ -329,18 +403,22 @@ export class Chain extends EventEmitter<{
     const stored = new LedgerBatch().putIndex(hash, record).putBlock(hash, encodeBlock(block));
     const node = this.tree.add({ hash, id, parent, ...record });
     this.blockCache.set(id, block);
+    return { node, stored };
+  }
 
-    let status: ProcessStatus = 'side-chain';
-    if (node.totalWork > this.tipNode.totalWork) {
-      await this.activateBestChain(node, stored);
-      if (this.isMainChain(node)) status = 'head';
-    } else {
-      await this.db.write(stored);
-    }
+  /** Lets fork choice decide on `node`, writing `stored` with the switch it causes or alone. */
+  private async activate(node: BlockNode, stored: LedgerBatch): Promise<void> {
+    if (node.totalWork > this.tipNode.totalWork) await this.activateBestChain(node, stored);
+    else await this.db.write(stored);
+  }
+
+  /** Where an accepted block ended up once fork choice ran; throws the verdict if it turned out invalid. */
+  private outcomeOf(node: BlockNode): ProcessStatus {
     if (node.status === BlockStatus.invalid)
-      throw this.invalid.get(id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid');
-    await this.connectOrphansOf(id);
-    return status;
+      throw (
+        this.invalid.get(node.id) ?? new BlockError(E.PARENT_INVALID, 'an ancestor of this block is invalid')
+      );
+    return this.isMainChain(node) ? 'head' : 'side-chain';
   }
 
   private async connectOrphansOf(parentId: string): Promise<void> {

@@ -75,6 +75,11 @@ export interface TxAdmission {
 }
 
 export interface SyncHost extends PeerVerdicts, PeerRequests, BlockImport {
+  /**
+   * Imports a run of blocks from `from` (range sync) in one turn: each block's outcome, in order, as
+   * importBlock would have settled for it; rejects only on what is not a verdict.
+   */
+  importBlocks(blocks: readonly Block[], from: string): Promise<PromiseSettledResult<ImportOutcome>[]>;
   /** Our chain's status, as sent to peers. */
   status(): Status;
   /** The peer's status names our chain: from now on it counts as a peer. */

@@ -177,6 +177,7 @@ export class Network extends EventEmitter<NetworkEvents> {
       ...this.verdicts,
       mainHashAt: async (height) => (await chain.getMainNode(height))?.hash,
       importBlock: (block, from) => chain.processBlock(block, from),
+      importBlocks: (blocks, from) => chain.processBlocks(blocks, from),
       refuseUndecodable: (reason) => chain.refuseUndecodable(reason),
       announceHead: () => this.detach('sync', '', this.announceHead()),
       hasTx: (id) => mempool.has(id),

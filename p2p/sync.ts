@@ -258,19 +258,18 @@ export class SyncService {
         });
         const after = next + blocks.length;
         if (after <= status.headHeight) fetching = fetchFrom(after);
-        // The whole batch is handed to the chain at once: its import queue keeps the order, and it
-        // verifies the signatures of the blocks waiting in it while earlier ones execute (chain.ts,
-        // prefetchSignatures). The outcomes are judged in order, as if imported one by one.
-        const outcomes = blocks.map((b) => this.host.importBlock(b, peer.toString()));
-        for (const o of outcomes) o.catch(() => undefined); // judged below, in order
-        for (const o of outcomes) {
-          try {
-            await o;
+        // The whole batch is handed to the chain at once: it checks every header, verifies the
+        // signatures of later blocks while earlier ones execute, and connects and writes consecutive
+        // blocks together (chain.ts, processBlocks). The outcomes are judged in order, as if imported
+        // one by one.
+        for (const outcome of await this.host.importBlocks(blocks, peer.toString())) {
+          if (outcome.status === 'fulfilled') {
             this.blocksImported++;
             imported++;
-          } catch (err) {
-            if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
+            continue;
           }
+          const err: unknown = outcome.reason;
+          if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
         }
         next = after;
       }

@@ -49,6 +49,11 @@ describe('readiness', () => {
       await gate;
       return importBlock(block, from);
     };
+    const importBlocks = joiner.chain.processBlocks.bind(joiner.chain);
+    joiner.chain.processBlocks = async (blocks: readonly Block[], from?: string) => {
+      await gate;
+      return importBlocks(blocks, from);
+    };
     net.link(1, 0);
     let syncing: Awaited<ReturnType<typeof readyz>> | undefined;
     await waitFor('the joiner to report that it is syncing', async () => {

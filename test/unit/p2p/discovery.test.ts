@@ -247,6 +247,7 @@ describe('peers of another chain', () => {
         return [encodeStatus(answer)];
       },
       importBlock: async () => 'head',
+      importBlocks: async (blocks) => blocks.map(() => ({ status: 'fulfilled', value: 'head' }) as const),
       refuseUndecodable: () => undefined,
       announceHead: () => undefined,
       penalise: (p, action) => seen.penalties.push([p, action]),

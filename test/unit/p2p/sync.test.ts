@@ -57,6 +57,15 @@ function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = 
       main.push(headerHash(block.header));
       return 'head';
     },
+    importBlocks: async (blocks, from) => {
+      const outcomes: PromiseSettledResult<'head'>[] = [];
+      for (const block of blocks) {
+        seen.imported.push([block.header.height, from]);
+        main.push(headerHash(block.header));
+        outcomes.push({ status: 'fulfilled', value: 'head' });
+      }
+      return outcomes;
+    },
     refuseUndecodable: (reason) => seen.undecodable.push(reason),
     announceHead: () => seen.announced++,
     penalise: (p, action) => seen.penalties.push([p, action]),
