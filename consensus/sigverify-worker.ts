@@ -1,5 +1,6 @@
-// Worker thread: verifies transaction signatures with the fast verifier (libsecp256k1, else OpenSSL). A batch arrives packed
-// (sigverify.ts, packBatch) and its verdicts go back as one transferred byte array: 1 valid, 0 not.
+// Worker thread: verifies transaction signatures with the fast verifier (libsecp256k1, else OpenSSL). A
+// batch arrives packed (sigverify.ts, packBatch) and its verdicts go back as one transferred byte array:
+// 1 valid, 0 not.
 import { parentPort, workerData } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
 import { type ChainDomain, decodeTx, sighashPreimage } from '../protocol/tx.ts';
