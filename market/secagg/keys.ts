@@ -16,11 +16,13 @@ import {
   generateKeyPairSync,
   hkdfSync,
   type KeyObject,
+  randomBytes,
   sign,
   verify,
 } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { nativeSecp256k1 } from './secp256k1.ts';
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
@@ -44,8 +46,10 @@ export class KeyError extends Error {
 export interface PartyKeys {
   identity: Uint8Array;
   maskPublic: Uint8Array;
-  /** Node's key objects (kept out of any message). */
-  secp: KeyObject;
+  /** The identity's secret (libsecp256k1 signs with it; kept out of any message). */
+  secret: Uint8Array;
+  /** Node's key objects (kept out of any message); the secp256k1 one only where OpenSSL signs. */
+  secp: KeyObject | undefined;
   mask: KeyObject;
 }
 
@@ -59,11 +63,13 @@ export function partyKeys(secretKey: Uint8Array, identity: Uint8Array, secpKey?:
     throw new KeyError('the identity key is 33 bytes (compressed)');
   const secp =
     secpKey ??
-    createPrivateKey({
-      key: Buffer.concat([SECP_SEC1_HEAD, secretKey, SECP_SEC1_MID, identity]),
-      format: 'der',
-      type: 'sec1',
-    });
+    (nativeSecp256k1
+      ? undefined
+      : createPrivateKey({
+          key: Buffer.concat([SECP_SEC1_HEAD, secretKey, SECP_SEC1_MID, identity]),
+          format: 'der',
+          type: 'sec1',
+        }));
   const maskSecret = Buffer.from(hkdfSync('sha256', secretKey, 'vppchain market mask key', 'x25519/1', 32));
   const mask = createPrivateKey({
     key: Buffer.concat([X25519_PKCS8, maskSecret]),
@@ -71,19 +77,58 @@ export function partyKeys(secretKey: Uint8Array, identity: Uint8Array, secpKey?:
     type: 'pkcs8',
   });
   const spki = createPublicKey(mask).export({ format: 'der', type: 'spki' });
-  return { identity, maskPublic: new Uint8Array(spki.subarray(spki.length - 32)), secp, mask };
+  return {
+    identity,
+    maskPublic: new Uint8Array(spki.subarray(spki.length - 32)),
+    secret: secretKey,
+    secp,
+    mask,
+  };
 }
 
 const helloMessage = (challenge: Uint8Array, identity: Uint8Array, maskPublic: Uint8Array, id: string) =>
   Buffer.concat([Buffer.from('vppchain market hello 1\0'), challenge, identity, maskPublic, Buffer.from(id)]);
 
-/** ECDSA (secp256k1, SHA-256, r||s) over the challenge, the two public keys and the prosumer's id. */
+/**
+ * ECDSA (secp256k1, SHA-256, r||s) over the challenge, the two public keys and the prosumer's id:
+ * libsecp256k1 where it loaded (RFC 6979, low-s), else OpenSSL (random nonce, either s).
+ */
 export function signHello(keys: PartyKeys, challenge: Uint8Array, id: string): Uint8Array {
   const msg = helloMessage(challenge, keys.identity, keys.maskPublic, id);
-  return new Uint8Array(sign('sha256', msg, { key: keys.secp, dsaEncoding: 'ieee-p1363' }));
+  if (nativeSecp256k1 && !keys.secp) return nativeSecp256k1.ecdsaSign(sha256(msg), keys.secret).signature;
+  return signHelloOpenssl(keys, challenge, id);
 }
 
+/** The same signature by OpenSSL (the fallback; exported for the test that both libraries agree). */
+export function signHelloOpenssl(keys: PartyKeys, challenge: Uint8Array, id: string): Uint8Array {
+  const msg = helloMessage(challenge, keys.identity, keys.maskPublic, id);
+  const key =
+    keys.secp ??
+    createPrivateKey({
+      key: Buffer.concat([SECP_SEC1_HEAD, keys.secret, SECP_SEC1_MID, keys.identity]),
+      format: 'der',
+      type: 'sec1',
+    });
+  return new Uint8Array(sign('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }));
+}
+
+/**
+ * Whether `signature` is the identity's hello signature. Both verifiers accept what OpenSSL accepts: r and
+ * s in [1, n - 1], either s (an OpenSSL signer's s is high half the time), so the native one normalises s
+ * first; a prosumer is not refused for the library its host happens to sign with (test: they agree).
+ */
 export function verifyHello(
+  identity: Uint8Array,
+  maskPublic: Uint8Array,
+  id: string,
+  challenge: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return (verifyHelloNative ?? verifyHelloOpenssl)(identity, maskPublic, id, challenge, signature);
+}
+
+/** OpenSSL's verdict on a hello signature (the fallback; exported for the test that both agree). */
+export function verifyHelloOpenssl(
   identity: Uint8Array,
   maskPublic: Uint8Array,
   id: string,
@@ -99,7 +144,31 @@ export function verifyHello(
   }
 }
 
-/** verifyHello on libuv's thread pool: a coordinator checks thousands of hellos on every core at once. */
+const native = nativeSecp256k1;
+/** libsecp256k1's verdict, s normalised first (undefined where the addon did not load). */
+export const verifyHelloNative = native
+  ? (
+      identity: Uint8Array,
+      maskPublic: Uint8Array,
+      id: string,
+      challenge: Uint8Array,
+      signature: Uint8Array,
+    ): boolean => {
+      if (signature.length !== SIGNATURE_LENGTH || identity.length !== IDENTITY_KEY_LENGTH) return false;
+      try {
+        const lowS = native.signatureNormalize(signature.slice());
+        const msg = helloMessage(challenge, identity, maskPublic, id);
+        return native.ecdsaVerify(lowS, sha256(msg), identity);
+      } catch {
+        return false;
+      }
+    }
+  : undefined;
+
+/**
+ * verifyHello off the event loop where it is slow: OpenSSL's runs on libuv's thread pool (a coordinator
+ * checks thousands of hellos on every core at once); libsecp256k1's (~0.1 ms) runs at once.
+ */
 export function verifyHelloAsync(
   identity: Uint8Array,
   maskPublic: Uint8Array,
@@ -107,6 +176,8 @@ export function verifyHelloAsync(
   challenge: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
+  if (verifyHelloNative)
+    return Promise.resolve(verifyHelloNative(identity, maskPublic, id, challenge, signature));
   return new Promise((resolve) => {
     try {
       const key = createPublicKey({ key: Buffer.concat([SECP_SPKI, identity]), format: 'der', type: 'spki' });
@@ -162,12 +233,20 @@ export function pairSecret(mine: PartyKeys, theirMaskPublic: Uint8Array): Uint8A
 export function generateIdentity(seed?: Uint8Array): {
   secretKey: Uint8Array;
   identity: Uint8Array;
-  /** The secret as a key object (for partyKeys, which then need not import it again). */
-  secpKey: KeyObject;
+  /** The secret as a key object where OpenSSL signs (for partyKeys, which then need not import it again). */
+  secpKey?: KeyObject;
 } {
+  if (nativeSecp256k1) {
+    // SHA-256 of the seed is a valid scalar except with negligible probability (≥ n or zero).
+    let secretKey = seed ? sha256(seed) : new Uint8Array(randomBytes(32));
+    while (!nativeSecp256k1.privateKeyVerify(secretKey)) {
+      if (seed) throw new KeyError('the seed does not give a secp256k1 key');
+      secretKey = new Uint8Array(randomBytes(32));
+    }
+    return { secretKey, identity: nativeSecp256k1.publicKeyCreate(secretKey, true) };
+  }
   const privateKey = seed
     ? createPrivateKey({
-        // SHA-256 of the seed is a valid scalar except with negligible probability (≥ n or zero).
         key: Buffer.concat([SECP_SEC1_SHORT, createHash('sha256').update(seed).digest(), SECP_SEC1_CURVE]),
         format: 'der',
         type: 'sec1',

@@ -23,7 +23,10 @@ import {
   pairSecret,
   partyKeys,
   signHello,
+  signHelloOpenssl,
   verifyHello,
+  verifyHelloNative,
+  verifyHelloOpenssl,
 } from '../../../market/secagg/keys.ts';
 import { DecodeError } from '../../../market/wire.ts';
 import { generated } from './helpers.ts';
@@ -170,6 +173,59 @@ describe('keys', () => {
     // The mask key is derived from the identity key: the same every time.
     expect(Buffer.from(partyKeys(a.secretKey, a.identity).maskPublic)).toEqual(Buffer.from(ka.maskPublic));
   });
+
+  it.skipIf(verifyHelloNative === undefined)(
+    "libsecp256k1 and OpenSSL accept each other's hellos and refuse the same bad ones",
+    () => {
+      const native = verifyHelloNative!;
+      const n = secp.Point.CURVE().n;
+      const id = generateIdentity();
+      const keys = partyKeys(id.secretKey, id.identity);
+      const other = generateIdentity();
+      const both = (identity: Uint8Array, challenge: Uint8Array, sig: Uint8Array, who = 'home-1') => {
+        const verdict = verifyHelloOpenssl(identity, keys.maskPublic, who, challenge, sig);
+        expect(native(identity, keys.maskPublic, who, challenge, sig)).toBe(verdict);
+        return verdict;
+      };
+      const toBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+      const fromBig = (x: bigint) => Uint8Array.from(Buffer.from(x.toString(16).padStart(64, '0'), 'hex'));
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.nat({ max: 63 }),
+          fc.uint8Array({ minLength: 64, maxLength: 64 }),
+          (challenge, at, junk) => {
+            const mine = signHello(keys, challenge, 'home-1');
+            const openssl = signHelloOpenssl(keys, challenge, 'home-1');
+            expect(both(id.identity, challenge, mine)).toBe(true);
+            expect(both(id.identity, challenge, openssl)).toBe(true);
+            // The same signature with s replaced by n - s (what OpenSSL signs half of the time).
+            const flipped = Uint8Array.of(...mine.subarray(0, 32), ...fromBig(n - toBig(mine.subarray(32))));
+            expect(both(id.identity, challenge, flipped)).toBe(true);
+            expect(both(other.identity, challenge, mine)).toBe(false);
+            expect(both(id.identity, challenge, mine, 'home-2')).toBe(false);
+            const mutated = mine.slice();
+            mutated[at]! ^= 1;
+            expect(both(id.identity, challenge, mutated)).toBe(false);
+            both(id.identity, challenge, junk);
+            // r or s out of range, zero, or n itself.
+            for (const [r, s] of [
+              [0n, 1n],
+              [1n, 0n],
+              [n, toBig(mine.subarray(32))],
+              [toBig(mine.subarray(0, 32)), n],
+              [toBig(mine.subarray(0, 32)) + n, toBig(mine.subarray(32))],
+            ] as const) {
+              if (r >= 2n ** 256n || s >= 2n ** 256n) continue;
+              expect(both(id.identity, challenge, Uint8Array.of(...fromBig(r), ...fromBig(s)))).toBe(false);
+            }
+            expect(both(Uint8Array.of(4, ...id.identity.subarray(1)), challenge, mine)).toBe(false);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    },
+  );
 });
 
 describe('masking graph', () => {
