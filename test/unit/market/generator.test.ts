@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bundledTariffs } from '../../../market/clnr.ts';
 import { generateScenario } from '../../../market/generator.ts';
-import { isConnected, tradingGraph } from '../../../market/graph.ts';
+import { floodRounds, isConnected, tradingGraph } from '../../../market/graph.ts';
 import { parseScenario } from '../../../market/scenario.ts';
 
 describe('scenario generator', () => {
@@ -63,5 +63,35 @@ describe('trading graphs', () => {
     expect(mean).toBeGreaterThanOrEqual(5.5);
     expect(mean).toBeLessThanOrEqual(7.5);
     expect(isConnected([[1], [0], []])).toBe(false);
+  });
+
+  it('flood rounds are the exact diameter (one breadth-first search per peer as the reference)', () => {
+    const diameter = (g: number[][]) => {
+      let far = 0;
+      const distance = new Int32Array(g.length);
+      for (let from = 0; from < g.length; from++) {
+        distance.fill(-1);
+        distance[from] = 0;
+        const queue = [from];
+        for (let head = 0; head < queue.length; head++)
+          for (const b of g[queue[head]!]!)
+            if (distance[b] === -1) {
+              distance[b] = distance[queue[head]!]! + 1;
+              far = Math.max(far, distance[b]!);
+              queue.push(b);
+            }
+      }
+      return far;
+    };
+    // Sizes that are not multiples of the 32-source batches, a long ring (levels far beyond 32) and the
+    // default graph above 1,000 peers, where the bound 2·eccentricity was used before.
+    for (const g of [
+      tradingGraph(37, { type: 'sparse', degree: 3, seed: 4 }),
+      tradingGraph(300, { type: 'sparse', degree: 2, seed: 1 }),
+      tradingGraph(1500, { type: 'sparse', degree: 6, seed: 1 }),
+      tradingGraph(8, { type: 'full' }),
+    ])
+      expect(floodRounds(g)).toBe(diameter(g));
+    expect(floodRounds(tradingGraph(300, { type: 'sparse', degree: 2, seed: 1 }))).toBe(150);
   });
 });
