@@ -32,6 +32,27 @@ describe('weakly-centralised clearing', () => {
     expect(admm.certifiedGap!).toBeLessThanOrEqual(DEFAULT_CLEARING.gapTolerance);
   });
 
+  it('the dual step θ = 1.6 with residual balancing at μ = 5 needs fewer iterations than θ = 1, μ = 10', async () => {
+    // Same stop test and certificate either way; the default only takes fewer rounds to pass it.
+    const thirty = generated(30, 3);
+    let before = 0;
+    let after = 0;
+    for (const s of [scenario, thirty]) {
+      for (const [options, add] of [
+        [{ dualStep: 1, rhoBalance: 10 }, (n: number) => (before += n)],
+        [{}, (n: number) => (after += n)],
+      ] as const) {
+        const { result, parties } = await weakMarket(s, options);
+        await parties.close();
+        expect(result.converged).toBe(true);
+        expect(result.certifiedGap!).toBeLessThanOrEqual(DEFAULT_CLEARING.gapTolerance);
+        expect(result.relativeImbalance).toBeLessThanOrEqual(DEFAULT_CLEARING.imbalanceTolerance);
+        add(result.iterations);
+      }
+    }
+    expect(after).toBeLessThan(0.9 * before);
+  });
+
   it('stops at the iteration limit and says so', async () => {
     const r = await weak({ maxIterations: 3 });
     expect(r.iterations).toBe(3);

@@ -80,13 +80,16 @@ describe('fixed-point secure sums', () => {
     secure.history.forEach((h, k) => {
       worst = Math.max(worst, rel(h.cost, plain.history[k]!.cost));
     });
-    expect(worst).toBeLessThan(1e-10);
+    // 1e-9 as the title says: ADMM carries the rounding of each round's sums into the next prices, by how
+    // much depends on the scenario and the steps (here 2.5e-10 in an iteration's cost and 2.8e-10 in the
+    // final prices with the dual step 1.6; 3e-11 and 6e-11 with θ = 1).
+    expect(worst).toBeLessThan(1e-9);
     expect(rel(secure.totalCost, plain.totalCost)).toBeLessThan(1e-10);
     expect(rel(secure.dualBound!, plain.dualBound!)).toBeLessThan(1e-10);
     // The certificate is a small difference of the two: equal to 1e-9 in absolute terms.
     expect(Math.abs(secure.certifiedGap! - plain.certifiedGap!)).toBeLessThan(1e-9);
     secure.prices.forEach((p, t) => {
-      expect(rel(p, plain.prices[t]!)).toBeLessThan(1e-10);
+      expect(rel(p, plain.prices[t]!)).toBeLessThan(1e-9);
     });
   });
 });
