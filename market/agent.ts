@@ -240,18 +240,21 @@ export class ProsumerAgent {
     }
     const round = this.solves;
     let imbalance = 0;
-    peers.forEach((peer, s) => {
-      const mine = this.solves > 0 ? this.tradeOf(s) : new Float64Array(T);
-      const theirs = inbox.get(peer) ?? new Float64Array(T);
+    const trade = model.col.trade;
+    const x = this.solves > 0 ? this.x : new Float64Array(this.x.length);
+    const none = new Float64Array(T);
+    for (let s = 0; s < peers.length; s++) {
+      const theirs = inbox.get(peers[s]!) ?? none;
       const y = this.duals[s]!;
       const anchor = this.anchors[s]!;
       let primal = 0;
       let dual = 0;
       const r = this.pairRho[s]!;
       for (let t = 0; t < T; t++) {
-        const sum = mine[t]! + theirs[t]!;
+        const mine = x[trade[s * T + t]!]!;
+        const sum = mine + theirs[t]!;
         y[t]! += (r / 2) * sum;
-        const z = (mine[t]! - theirs[t]!) / 2;
+        const z = (mine - theirs[t]!) / 2;
         primal += sum * sum;
         imbalance = Math.max(imbalance, Math.abs(sum));
         dual += (z - anchor[t]!) ** 2;
@@ -271,7 +274,7 @@ export class ProsumerAgent {
         cost[c] = y[t]! - rs * anchor[t]!;
         qdiag[c] = rs;
       }
-    });
+    }
     this.tolerance = round > 0 ? inexactTolerance(imbalance) : 1e-8;
     this.solve();
     return peers.map((peer, s) => ({ from: self, to: peer, trade: this.tradeOf(s) }));

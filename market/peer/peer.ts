@@ -215,9 +215,9 @@ export class Peer {
     let residual = 0;
     let offered = 0;
     let sales = 0;
-    this.neighbours.forEach((j, s) => {
+    for (let s = 0; s < this.neighbours.length; s++) {
       const mine = this.own[s]!;
-      const theirs = this.last.get(j)!;
+      const theirs = this.last.get(this.neighbours[s]!)!;
       for (let t = 0; t < this.T; t++) {
         const sum = mine[t]! + theirs[t]!;
         residual += Math.abs(sum);
@@ -225,13 +225,23 @@ export class Peer {
         sales += Math.max(mine[t]!, 0);
         deviation[t]! += sum / 2;
       }
-    });
+    }
     return { residual, offered, sales, deviation };
   }
 
+  /** The local ratio of every ADMM iteration: local()'s two sums in the same order, nothing allocated. */
   private ratio(): number {
-    const l = this.local();
-    return l.residual / Math.max(l.offered, this.o.volumeFloorKwh);
+    let residual = 0;
+    let offered = 0;
+    for (let s = 0; s < this.neighbours.length; s++) {
+      const mine = this.own[s]!;
+      const theirs = this.last.get(this.neighbours[s]!)!;
+      for (let t = 0; t < this.T; t++) {
+        residual += Math.abs(mine[t]! + theirs[t]!);
+        offered += Math.abs(mine[t]!);
+      }
+    }
+    return residual / Math.max(offered, this.o.volumeFloorKwh);
   }
 
   private entry(iteration: number): HistoryEntry {
@@ -260,7 +270,8 @@ export class Peer {
       for (const [j, data] of offers) {
         if (data[0] !== this.iterations)
           throw new Error(`peer ${this.self}: offer of ${j} for another iteration`);
-        trades.set(j, data.slice(1, 1 + this.T));
+        // A view, not a copy: nothing writes to a received payload.
+        trades.set(j, data.subarray(1, 1 + this.T));
         const w = data.subarray(1 + this.T);
         for (let h = 1; h <= D; h++) next[h] = Math.max(next[h]!, w[h - 1]!);
       }
