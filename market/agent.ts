@@ -157,7 +157,7 @@ export class ProsumerAgent {
     // tolerance (inexactTolerance); if that stalls, start cold; a nearly degenerate subproblem can still
     // stall, so the last resort allows many more iterations at a looser tolerance. 1e-8 relative is far
     // below the market's tolerances (1e-4 imbalance, 0.1% gap) and keeps a market's sensitivity to the
-    // fixed-point rounding of its sums below 1e-10 (quantisation.test.ts); on 400 generated prosumers
+    // fixed-point rounding of its sums within quantisation.test.ts's bounds; on 400 generated prosumers
     // 1e-9 took 10% more interior-point iterations for the same ADMM iterations.
     const attempts: [number, number, boolean][] = [
       [this.tolerance, 40, true],
