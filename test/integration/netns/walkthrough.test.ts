@@ -85,9 +85,11 @@ describe.skipIf(unsupported !== undefined)(
             err += d;
           });
           const timer = setTimeout(() => child.kill('SIGKILL'), scaled(60_000));
-          const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+          const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+            child.once('exit', (c, s) => resolve([c, s])),
+          );
           clearTimeout(timer);
-          return { code, out, err };
+          return { code, signal, out, err };
         };
         const dir = (i: number) => join(tmp, `machine-${i}`);
 
@@ -105,7 +107,7 @@ describe.skipIf(unsupported !== undefined)(
           '--api-port',
           '0',
         ]);
-        expect(refused.code).toBe(2);
+        expect(refused.code, `signal ${refused.signal}; stderr: ${refused.err}`).toBe(2);
         expect(refused.err).toContain('refusing to mine');
         expect(refused.err).toContain('vppchain genesis --out FILE');
         expect(refused.err).toContain('--allow-old-genesis');
