@@ -7,7 +7,6 @@
 // (default 100) and BENCH_PRUNE_HEADS (default 20 of each kind) scale it.
 
 import type { HeadChange } from '../consensus/chain.ts';
-import { GENESIS_MINER } from '../consensus/genesis.ts';
 import { Mempool } from '../consensus/mempool.ts';
 import { commitScheduleCall } from '../contracts-vm/abi/calls.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
@@ -39,12 +38,7 @@ const pool = new Mempool(
     params,
     headState: countedState,
     verifier: tc.verifier,
-    nextBlockContext: () => ({
-      height: tc.chain.height + 1,
-      timestamp: tc.chain.tip.header.timestamp + params.blockTimeMs,
-      miner: GENESIS_MINER,
-      params,
-    }),
+    nextBlockContext: tc.nextBlockContext,
   },
   { maxSize: vpps * 2 },
 );

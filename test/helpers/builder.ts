@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain } from '../../consensus/chain.ts';
-import { genesisBlock } from '../../consensus/genesis.ts';
+import { GENESIS_MINER, genesisBlock } from '../../consensus/genesis.ts';
 import { SignatureVerifier } from '../../consensus/sigverify.ts';
 import { asertParamsOf, MEDIAN_TIME_SPAN } from '../../consensus/validation.ts';
 import { CONTRACTS } from '../../contracts-vm/contracts/index.ts';
+import type { BlockContext } from '../../contracts-vm/runtime.ts';
 import { type Changes, mergeChanges, Overlay, StateStore } from '../../contracts-vm/state.ts';
 import { applyBlock } from '../../contracts-vm/transition.ts';
 import {
@@ -211,6 +212,8 @@ export interface TestChain {
   dir: string;
   verifier: SignatureVerifier;
   clock: { now: number };
+  /** The next block's context as a node gives its mempool: one block time after the tip, genesis miner. */
+  nextBlockContext(): BlockContext;
   close(): Promise<void>;
 }
 
@@ -227,6 +230,12 @@ export async function openTestChain(
     dir,
     verifier,
     clock,
+    nextBlockContext: () => ({
+      height: chain.height + 1,
+      timestamp: chain.tip.header.timestamp + params.blockTimeMs,
+      miner: GENESIS_MINER,
+      params,
+    }),
     close: async () => {
       await chain.close();
       await verifier.close();

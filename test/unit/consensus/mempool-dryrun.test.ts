@@ -3,7 +3,6 @@
 // the time, or the pool missed a head change. Calls a block made invalid are still dropped with their
 // reason at that head change; calls a block did not touch are not run again (counted); reorgs re-check.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GENESIS_MINER } from '../../../consensus/genesis.ts';
 import { Mempool } from '../../../consensus/mempool.ts';
 import type { DroppedTx } from '../../../consensus/mempool-drops.ts';
 import {
@@ -38,12 +37,7 @@ describe('mempool dry-runs follow what each call read', () => {
       headState: tc.chain.headState,
       verifier: tc.verifier,
       // As a node: the next block one block time after the tip, credited to the genesis miner.
-      nextBlockContext: () => ({
-        height: tc.chain.height + 1,
-        timestamp: tc.chain.tip.header.timestamp + params.blockTimeMs,
-        miner: GENESIS_MINER,
-        params,
-      }),
+      nextBlockContext: tc.nextBlockContext,
     });
     drops = [];
     pool.on('dropped', (d) => drops.push(d));
