@@ -1,0 +1,53 @@
+// What the network benches share: a chain of signed transfers and a raw import of it into a fresh ledger
+// (the reference every network figure is compared with), and the figure formatting.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chain } from '../consensus/chain.ts';
+import { SignatureVerifier } from '../consensus/sigverify.ts';
+import type { Block } from '../protocol/block.ts';
+import { ChainBuilder, GENESIS_TIME, keys, testParams } from '../test/helpers/builder.ts';
+
+export const params = testParams({ maxBlockTxs: 2000, maxBlockBytes: 1024 * 1024 });
+export const builder = new ChainBuilder(params);
+
+export const fmt = (n: number, d = 1) =>
+  n.toLocaleString('en-GB', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+export const load = () =>
+  loadavg()
+    .map((x) => fmt(x, 2))
+    .join(' ');
+
+/** `n` blocks of `txsPerBlock` transfers each, every one signed afresh (no signature is cached anywhere). */
+export function makeChain(n: number, txsPerBlock: number): Block[] {
+  const out: Block[] = [];
+  let parent = builder.genesisId;
+  let nonce = 0n;
+  for (let i = 0; i < n; i++) {
+    const txs = Array.from({ length: txsPerBlock }, () =>
+      builder.transfer(keys.vpp1, keys.vpp2, 1n, nonce++),
+    );
+    const blk = builder.next(parent, { txs });
+    out.push(blk);
+    parent = builder.idOf(blk);
+  }
+  return out;
+}
+
+/** Imports `blocks` into a fresh ledger one by one (as a node does), `threads` signature workers. */
+export async function rawImport(blocks: Block[], threads: number): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'vppchain-bench-'));
+  const verifier = new SignatureVerifier(builder.domain, threads);
+  const chain = await Chain.open(dir, params, { verifier, now: () => GENESIS_TIME + 86_400_000 * 365 });
+  const times: number[] = [];
+  for (const blk of blocks) {
+    const t0 = performance.now();
+    await chain.processBlock(blk);
+    times.push(performance.now() - t0);
+  }
+  await chain.close();
+  await verifier.close();
+  rmSync(dir, { recursive: true, force: true });
+  return times;
+}
