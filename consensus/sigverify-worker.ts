@@ -4,11 +4,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
 import { type ChainDomain, decodeTx, sighashPreimage } from '../protocol/tx.ts';
-import { type PackedBatch, unpackBatch } from './sigverify.ts';
+import { CLOSE_MESSAGE, type PackedBatch, unpackBatch } from './sigverify.ts';
 
 const domain = workerData as ChainDomain;
 
-parentPort!.on('message', (msg: PackedBatch) => {
+parentPort!.on('message', (msg: PackedBatch | typeof CLOSE_MESSAGE) => {
+  // Exit by letting the event loop end, never mid-call (sigverify.ts close()).
+  if (msg === CLOSE_MESSAGE) {
+    parentPort!.close();
+    return;
+  }
   const txs = unpackBatch(msg);
   const verdicts = new Uint8Array(txs.length);
   txs.forEach((bytes, i) => {

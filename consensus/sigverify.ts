@@ -16,6 +16,10 @@ import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
 const MAX_CHUNK = 512;
+/** How long close() lets a worker finish its batches and exit before terminating it. */
+const CLOSE_GRACE_MS = 10_000;
+/** Asks a worker to exit once the batches before it are answered (sigverify-worker.ts). */
+export const CLOSE_MESSAGE = 'close';
 
 /** A batch as the worker receives it: the transactions' bytes end to end, and where each one ends. */
 export interface PackedBatch {
@@ -64,6 +68,7 @@ export interface VerifierStats {
 export class SignatureVerifier implements TxSignatureVerifier {
   private readonly domain: ChainDomain;
   private readonly workers: Worker[] = [];
+  private readonly exits: Promise<void>[] = [];
   private readonly inflight: number[] = [];
   private readonly callbacks = new Map<
     number,
@@ -101,6 +106,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
         this.schedule();
       });
       w.unref();
+      this.exits.push(new Promise((resolve) => w.once('exit', () => resolve())));
       this.workers.push(w);
       this.inflight.push(0);
     }
@@ -212,7 +218,24 @@ export class SignatureVerifier implements TxSignatureVerifier {
     this.workers[w]!.postMessage(batch, [batch.bytes, batch.ends.buffer as ArrayBuffer]);
   }
 
+  /**
+   * Stops the workers gracefully: each answers what it was sent, then exits by itself. terminate() is
+   * only the fallback after CLOSE_GRACE_MS, because terminating a worker while it runs native code (the
+   * libsecp256k1 addon loading, or a call into it throwing) can abort the whole process (node-addon-api
+   * treats a throw into a terminating environment as fatal). Anything asked for after close() is
+   * verified on this thread.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.inflight.fill(Number.POSITIVE_INFINITY);
+    await Promise.all(
+      this.workers.map(async (w, i) => {
+        w.ref(); // the exit must be awaited even when nothing else keeps the process alive
+        w.postMessage(CLOSE_MESSAGE);
+        const fallback = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
+        await this.exits[i];
+        clearTimeout(fallback);
+      }),
+    );
+    this.dispatch();
   }
 }
