@@ -6,9 +6,9 @@ import { createPublicKey, type KeyObject, verify as osslVerify } from 'node:cryp
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as secp from '@noble/secp256k1';
+import { nativeSecp256k1 } from '../crypto/secp256k1-native.ts';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.ts';
 import { sha256 } from './hash.ts';
-import { nativeSecp256k1 } from './secp256k1-native.ts';
 
 // noble's own hash object: hmac needs its incremental interface (protocol/hash.ts's sha256 is one-shot).
 secp.hashes.sha256 = nobleSha256;

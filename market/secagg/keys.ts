@@ -22,7 +22,7 @@ import {
 } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { nativeSecp256k1 } from './secp256k1.ts';
+import { nativeSecp256k1 } from '../../crypto/secp256k1-native.ts';
 
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');

@@ -30,8 +30,10 @@ function loadedFrom(entry: string): Set<string> {
     seen.add(file);
     const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
     for (const imported of runtimeImports(source(file))) {
-      const resolved = new URL(imported, new URL(dir, marketDir)).pathname.slice(marketDir.pathname.length);
-      visit(resolved);
+      const url = new URL(imported, new URL(dir, marketDir));
+      // Outside market/ the layer rules allow only the crypto/ leaves, which hold no prosumer code.
+      if (!url.pathname.startsWith(marketDir.pathname)) continue;
+      visit(url.pathname.slice(marketDir.pathname.length));
     }
   };
   visit(entry);
