@@ -23,11 +23,14 @@ export interface DryRunPass {
   params: ChainParams;
 }
 
-/** Dry-runs made and dry-runs saved (a pass still held), since the pool was created. */
-export interface DryRunCounts {
-  run: number;
-  reused: number;
-}
+/**
+ * Why a call is dry-run: its admission (a new transaction, the check after its signature, or one a
+ * disconnected block gave back), or a new head (the pool's prune).
+ */
+export type DryRunOccasion = 'admission' | 'head';
+
+/** Per occasion, dry-runs made and dry-runs saved (a pass still held), since the pool was created. */
+export type DryRunCounts = Record<DryRunOccasion, { run: number; reused: number }>;
 
 /** Whether the two key sets meet; walks the smaller one. */
 function meets(read: ReadonlySet<string>, written: ReadonlyMap<string, unknown>): boolean {
@@ -40,7 +43,7 @@ function meets(read: ReadonlySet<string>, written: ReadonlyMap<string, unknown>)
 }
 
 export class DryRunner {
-  readonly counts: DryRunCounts = { run: 0, reused: 0 };
+  readonly counts: DryRunCounts = { admission: { run: 0, reused: 0 }, head: { run: 0, reused: 0 } };
   private readonly head: VersionedStateReader;
 
   constructor(head: VersionedStateReader) {
@@ -59,15 +62,16 @@ export class DryRunner {
   }
 
   /**
-   * The call's pass against the head state: `earlier` if it still holds, else a new run's. Throws the
-   * run's TxError when the call fails.
+   * The call's pass against the head state: `earlier` if it still holds, else a new run's (counted under
+   * `occasion`). Throws the run's TxError when the call fails.
    */
-  run(env: TxEnvelope, ctx: BlockContext, earlier?: DryRunPass): DryRunPass {
+  run(env: TxEnvelope, ctx: BlockContext, occasion: DryRunOccasion, earlier?: DryRunPass): DryRunPass {
+    const counts = this.counts[occasion];
     if (this.holds(earlier, ctx)) {
-      this.counts.reused++;
+      counts.reused++;
       return earlier;
     }
-    this.counts.run++;
+    counts.run++;
     const reads = dryRunTx(this.head, env, ctx);
     return { reads, version: this.head.version, miner: ctx.miner, params: ctx.params };
   }

@@ -107,7 +107,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     this.dryRuns = new DryRunner(host.headState);
   }
 
-  /** Contract-call dry-runs made, and those saved because an earlier pass still held. */
+  /** Contract-call dry-runs made, and those saved because an earlier pass still held, by occasion. */
   get dryRunCounts(): Readonly<DryRunCounts> {
     return this.dryRuns.counts;
   }
@@ -191,7 +191,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     const ctx = this.host.nextBlockContext?.();
     const pass =
       tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx
-        ? this.dryRuns.run(env, ctx, earlier)
+        ? this.dryRuns.run(env, ctx, 'admission', earlier)
         : undefined;
     if (!replaced && this.pending.size >= this.opts.maxSize && !this.pending.evictionVictim(tx.fee)) {
       throw new TxError(
@@ -379,7 +379,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         const refusal =
           this.refusal(() => e.call && admission && admitCall(e.call, admission)) ??
           (ctx && tx.nonce === acct.nonce && tx.payload.kind === 'call'
-            ? this.refusal(() => (e.pass = this.dryRuns.run(e.env, ctx, e.pass)))
+            ? this.refusal(() => (e.pass = this.dryRuns.run(e.env, ctx, 'head', e.pass)))
             : undefined);
         if (refusal) {
           this.drop(e, causeOf(refusal));

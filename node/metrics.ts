@@ -15,6 +15,7 @@ import {
 } from 'prom-client';
 import type { ApiMetrics, NodeActivity } from '../api/port.ts';
 import type { Chain, HeadChange, ProcessStatus } from '../consensus/chain.ts';
+import type { DryRunCounts } from '../consensus/mempool-dryrun.ts';
 import type { BlockError } from '../protocol/errors.ts';
 import { exportDayAhead } from './dayahead-metrics.ts';
 import { MarketMetrics } from './market-metrics.ts';
@@ -22,7 +23,7 @@ import { MarketMetrics } from './market-metrics.ts';
 /** What the gauges read when scraped (peers, syncing and hash rate read 0 without network or miner). */
 export interface MetricsSource {
   chain: Chain;
-  mempool: { readonly size: number };
+  mempool: { readonly size: number; readonly dryRunCounts: Readonly<DryRunCounts> };
   activity(): NodeActivity;
 }
 
@@ -95,6 +96,7 @@ export class NodeMetrics implements ApiMetrics {
         this.set(source.activity().clock?.skewed ? 1 : 0);
       },
     });
+    this.watchDryRuns(source.mempool);
     this.blocksProcessed = this.counter({
       name: 'vpp_blocks_imported_total',
       help: 'blocks imported, by where they went (head or side-chain)',
@@ -152,6 +154,33 @@ export class NodeMetrics implements ApiMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  /**
+   * The pool's contract-call dry-runs, read at each scrape from its own counts (the pool knows nothing of
+   * Prometheus): made, and saved because the last pass still held (mempool-dryrun.ts), by occasion.
+   */
+  private watchDryRuns(mempool: MetricsSource['mempool']): void {
+    const mirror = (name: string, help: string, field: 'run' | 'reused') =>
+      this.counter({
+        name,
+        help,
+        labelNames: ['at'],
+        collect() {
+          this.reset();
+          for (const [at, counts] of Object.entries(mempool.dryRunCounts)) this.inc({ at }, counts[field]);
+        },
+      });
+    mirror(
+      'vpp_mempool_dry_runs_total',
+      'contract calls next in line run against the head state by the mempool, by occasion (admission, head)',
+      'run',
+    );
+    mirror(
+      'vpp_mempool_dry_runs_skipped_total',
+      'dry-runs saved because the last pass still held (the head moved by no block that wrote a key it read), by occasion',
+      'reused',
+    );
   }
 
   private watchChain(chain: Chain): void {

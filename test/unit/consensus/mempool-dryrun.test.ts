@@ -11,6 +11,7 @@ import {
   placeBidCall,
   registryCall,
 } from '../../../contracts-vm/abi/calls.ts';
+import { NodeMetrics } from '../../../node/metrics.ts';
 import type { Block } from '../../../protocol/block.ts';
 import type { TxEnvelope } from '../../../protocol/tx.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../../helpers/builder.ts';
@@ -55,7 +56,11 @@ describe('mempool dry-runs follow what each call read', () => {
   }
   /** One block on the tip carrying `txs`. */
   const mine = (...txs: TxEnvelope[]) => feed([b.next(tip, { txs })]);
-  const runs = () => pool.dryRunCounts.run;
+  const runs = () => pool.dryRunCounts.admission.run + pool.dryRunCounts.head.run;
+  const counted = (admission: [number, number], head: [number, number]) => ({
+    admission: { run: admission[0], reused: admission[1] },
+    head: { run: head[0], reused: head[1] },
+  });
   const droppedAs = (env: TxEnvelope) => {
     expect(pool.has(env.id)).toBe(false);
     return drops.find((d) => d.id === env.id);
@@ -65,10 +70,10 @@ describe('mempool dry-runs follow what each call read', () => {
     const calls = [keys.vpp1, keys.vpp2, keys.vpp3].map((k) => b.call(k, schedule(10n), 0n));
     for (const c of calls) await pool.add(c);
     // The check after the signature reuses the one before it: the head did not move meanwhile.
-    expect(pool.dryRunCounts).toEqual({ run: 3, reused: 3 });
+    expect(pool.dryRunCounts).toEqual(counted([3, 3], [0, 0]));
 
     await feed(b.extend(tip, 3)); // empty blocks
-    expect(pool.dryRunCounts).toEqual({ run: 3, reused: 3 + 3 * 3 });
+    expect(pool.dryRunCounts).toEqual(counted([3, 3], [0, 3 * 3]));
     await mine(b.transfer(keys.grid, keys.miner, 5n, 0n)); // accounts no call read
     await mine(calls[1]!); // vpp2's own call is mined; the others read none of its keys
     expect(runs()).toBe(3);
@@ -76,7 +81,7 @@ describe('mempool dry-runs follow what each call read', () => {
     expect(drops).toEqual([]);
 
     await mine(b.transfer(keys.grid, keys.vpp1, 5n, 1n)); // vpp1's account changed: its call runs again
-    expect(runs()).toBe(4);
+    expect(pool.dryRunCounts).toEqual(counted([3, 3], [1, 3 * 3 + 3 + 2 + 1]));
     expect(pool.has(calls[0]!.id) && pool.has(calls[2]!.id)).toBe(true);
   });
 
@@ -142,7 +147,9 @@ describe('mempool dry-runs follow what each call read', () => {
     expect(droppedAs(bid)!.message).toContain('is suspended');
     expect(pool.has(commit.id)).toBe(true);
     expect(pool.has(resume.id)).toBe(true); // offered again from the disconnected block, and admitted
-    expect(runs()).toBe(4); // the bid again, and the resumption at its re-admission; not vpp1's schedule
+    // The bid again at the new head, and the resumption at its re-admission; not vpp1's schedule.
+    const { admission, head } = pool.dryRunCounts;
+    expect([admission.run, head.run]).toEqual([3, 1]);
   });
 
   it('runs again, at every head, a call whose body reads the time', async () => {
@@ -151,10 +158,34 @@ describe('mempool dry-runs follow what each call read', () => {
     const commit = b.call(keys.vpp1, schedule(10n), 0n);
     await pool.add(report);
     await pool.add(commit);
-    expect(pool.dryRunCounts).toEqual({ run: 3, reused: 1 }); // the report twice: its body read the time
+    expect(pool.dryRunCounts).toEqual(counted([3, 1], [0, 0])); // the report twice: its body read the time
     await feed(b.extend(tip, 2));
     expect(runs()).toBe(5);
     expect(pool.size).toBe(2);
+  });
+
+  it("exports the counts as the node's Prometheus counters, by occasion, at each scrape", async () => {
+    const idle = { peers: 0, peerId: null, syncing: false, mining: false, hashRate: 0 };
+    const metrics = new NodeMetrics({ chain: tc.chain, mempool: pool, activity: () => idle });
+    const scrape = async () => {
+      const text = await metrics.text();
+      const sample = (name: string, at: string) =>
+        Number(new RegExp(`^${name}\\{at="${at}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      const at = (occasion: string): [number, number] => [
+        sample('vpp_mempool_dry_runs_total', occasion),
+        sample('vpp_mempool_dry_runs_skipped_total', occasion),
+      ];
+      return counted(at('admission'), at('head'));
+    };
+    expect(await scrape()).toEqual(counted([0, 0], [0, 0]));
+
+    for (const k of [keys.vpp1, keys.vpp2]) await pool.add(b.call(k, schedule(10n), 0n));
+    expect(await scrape()).toEqual(counted([2, 2], [0, 0])); // each run once, reused after its signature
+    await feed(b.extend(tip, 2)); // wrote nothing either call read: both skipped at each head
+    expect(await scrape()).toEqual(counted([2, 2], [0, 2 * 2]));
+    await mine(b.transfer(keys.grid, keys.vpp1, 5n, 0n)); // wrote vpp1's account: its call runs again
+    expect(await scrape()).toEqual(counted([2, 2], [1, 2 * 2 + 1]));
+    expect(await scrape()).toEqual(pool.dryRunCounts);
   });
 
   it('keeps no pass across a head change it was not told about', async () => {
