@@ -16,8 +16,10 @@ import type { ChainDomain } from '../protocol/tx.ts';
 import { BoundedMap, HeldPool, type HeldPoolLimits } from './bounded-map.ts';
 import { type ConnectContext, connectBlock, disconnectBlock, type TxSignatureVerifier } from './connect.ts';
 import { LedgerBatch, LedgerDb } from './db.ts';
-import { type BlockNode, BlockStatus, BlockTree, branchBetween, isAncestorOf } from './fork-choice.ts';
+import { type BlockNode, BlockStatus, BlockTree, branchBetween } from './fork-choice.ts';
 import { genesisBlock } from './genesis.ts';
+import { fulfilled, importRun, type ProcessStatus, rejected } from './import-run.ts';
+import { MainChain } from './main-chain.ts';
 import {
   asertParamsOf,
   blockSize,
@@ -46,7 +48,7 @@ export interface HeadChange {
   written: ReadonlyMap<string, Uint8Array | null>;
 }
 
-export type ProcessStatus = 'head' | 'side-chain';
+export type { ProcessStatus };
 
 export interface ChainOptions {
   verifier: TxSignatureVerifier;
@@ -77,6 +79,7 @@ export class Chain extends EventEmitter<{
   private readonly tree = new BlockTree();
   private readonly state = new StateStore();
   private tipNode!: BlockNode;
+  private readonly mainChain = new MainChain();
   private readonly invalid = new BoundedMap<string, BlockError>(INVALID_CACHE_LIMIT);
   private readonly orphans = new HeldPool<Block>(ORPHAN_LIMITS);
   private readonly future = new HeldPool<Block>(FUTURE_LIMITS);
@@ -125,6 +128,7 @@ export class Chain extends EventEmitter<{
     const headNode = head && this.tree.get(toHex(head));
     if (!headNode) throw new Error('corrupt ledger: no head');
     this.tipNode = headNode;
+    this.mainChain.setTip(headNode);
     this.state.apply(await this.db.loadState());
     if (!bytesEqual(this.state.root(), headNode.header.stateRoot)) {
       throw new Error(`corrupt ledger: state root does not match head ${headNode.id}`);
@@ -167,11 +171,9 @@ export class Chain extends EventEmitter<{
     return this.tree.get(typeof hash === 'string' ? hash : toHex(hash));
   }
 
-  /** Main-chain node at a height, by walking back from the tip (heights near the tip are cheap). */
+  /** Main-chain node at a height (kept in memory with the head: main-chain.ts). */
   async getMainNode(height: number): Promise<BlockNode | undefined> {
-    if (height < 0 || height > this.height) return undefined;
-    const hash = await this.db.getHeight(height);
-    return hash && this.tree.get(toHex(hash));
+    return this.mainChain.at(height);
   }
 
   async getBlock(hash: Uint8Array | string): Promise<Block | undefined> {
@@ -181,8 +183,18 @@ export class Chain extends EventEmitter<{
     return this.db.getBlock(fromHex(id));
   }
 
+  /** A stored block's bytes as stored (what a peer is served: no decoding and re-encoding). */
+  async getBlockBytes(hash: Uint8Array | string): Promise<Uint8Array | undefined> {
+    const id = typeof hash === 'string' ? hash : toHex(hash);
+    const stored = await this.db.getBlockBytes(fromHex(id));
+    if (stored) return stored;
+    // Accepted but not yet written (its write is under way): the cache has it.
+    const cached = this.blockCache.get(id);
+    return cached && encodeBlock(cached);
+  }
+
   isMainChain(node: BlockNode): boolean {
-    return isAncestorOf(node, this.tipNode);
+    return this.mainChain.contains(node);
   }
 
   /** Events of a connected block: per transaction, and of the end-of-block hooks. */
@@ -223,15 +235,14 @@ export class Chain extends EventEmitter<{
    */
   processBlock(block: Block, source = ''): Promise<ProcessStatus> {
     this.prefetchSignatures(block);
-    const run = this.queue.then(() => this.importOne(block, source));
-    this.queue = run.catch(() => undefined);
-    run.then(
-      (status) => this.emit('processed', status),
-      (err: unknown) => {
-        if (err instanceof BlockError) this.emit('rejected', err);
-      },
-    );
-    return run;
+    return this.enqueue(async () => {
+      try {
+        return [fulfilled(await this.importOne(block, source))];
+      } catch (reason) {
+        if (!(reason instanceof BlockError)) throw reason;
+        return [rejected(reason)];
+      }
+    }).then(([o]) => (o!.status === 'fulfilled' ? o!.value : Promise.reject(o!.reason)));
   }
 
   /**
@@ -243,7 +254,24 @@ export class Chain extends EventEmitter<{
    */
   processBlocks(blocks: readonly Block[], source = ''): Promise<PromiseSettledResult<ProcessStatus>[]> {
     for (const b of blocks) this.prefetchSignatures(b);
-    const run = this.queue.then(() => this.importRun(blocks, source));
+    return this.enqueue(() =>
+      importRun(blocks, {
+        accept: (block) => this.acceptHeader(block, source),
+        activate: (node, stored) => this.activate(node, stored),
+        outcomeOf: (node) => this.outcomeOf(node),
+        connectOrphansOf: (id) => this.connectOrphansOf(id),
+      }),
+    );
+  }
+
+  /**
+   * Runs `task` in its turn of the import queue and reports each outcome ('processed', or 'rejected' for a
+   * verdict) before the caller sees it; a failure that is not a verdict rejects the whole task.
+   */
+  private enqueue(
+    task: () => Promise<PromiseSettledResult<ProcessStatus>[]>,
+  ): Promise<PromiseSettledResult<ProcessStatus>[]> {
+    const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
     run.then(
       (outcomes) => {
@@ -311,46 +339,6 @@ export class Chain extends EventEmitter<{
     const status = this.outcomeOf(node);
     await this.connectOrphansOf(node.id);
     return status;
-  }
-
-  private async importRun(
-    blocks: readonly Block[],
-    source: string,
-  ): Promise<PromiseSettledResult<ProcessStatus>[]> {
-    const outcomes: PromiseSettledResult<ProcessStatus>[] = [];
-    let run: BlockNode[] = [];
-    let stored = new LedgerBatch();
-    const flush = async () => {
-      const last = run.at(-1);
-      if (!last) return;
-      await this.activate(last, stored);
-      for (const n of run) {
-        try {
-          outcomes.push({ status: 'fulfilled', value: this.outcomeOf(n) });
-        } catch (reason) {
-          outcomes.push({ status: 'rejected', reason });
-        }
-      }
-      for (const n of run) await this.connectOrphansOf(n.id);
-      run = [];
-      stored = new LedgerBatch();
-    };
-    for (const block of blocks) {
-      let accepted: { node: BlockNode; stored: LedgerBatch };
-      try {
-        accepted = this.acceptHeader(block, source);
-      } catch (reason) {
-        if (!(reason instanceof BlockError)) throw reason;
-        await flush();
-        outcomes.push({ status: 'rejected', reason });
-        continue;
-      }
-      if (run.length > 0 && accepted.node.parent !== run.at(-1)) await flush();
-      run.push(accepted.node);
-      stored.ops.push(...accepted.stored.ops);
-    }
-    await flush();
-    return outcomes;
   }
 
   /**
@@ -506,6 +494,7 @@ export class Chain extends EventEmitter<{
     await this.db.write(batch);
     this.state.apply(work.changes);
     this.tipNode = newTip;
+    this.mainChain.setTip(newTip);
     this.emit('head', { head: newTip, connected, disconnected, written: work.changes });
     return !failure;
   }

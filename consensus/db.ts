@@ -187,11 +187,15 @@ export class LedgerDb {
 
   /** A stored block (it passed the size limits of its time when stored, so none apply on reading). */
   async getBlock(hash: Uint8Array): Promise<Block | undefined> {
-    const bytes = await this.get(prefixed(P.block, hash));
+    const bytes = await this.getBlockBytes(hash);
     return (
       bytes &&
       decodeBlock(bytes, { maxBlockBytes: Number.MAX_SAFE_INTEGER, maxBlockTxs: Number.MAX_SAFE_INTEGER })
     );
+  }
+  /** A stored block's bytes (its canonical encoding, as received or mined). */
+  getBlockBytes(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(prefixed(P.block, hash));
   }
   getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(prefixed(P.undo, hash));

@@ -5,7 +5,7 @@
 import type { PeerId } from '@libp2p/interface';
 import type { Chain } from '../consensus/chain.ts';
 import type { Mempool } from '../consensus/mempool.ts';
-import { encodeBlock, encodeHeader } from '../protocol/block.ts';
+import { encodeHeader } from '../protocol/block.ts';
 import { DecodeError, toHex } from '../protocol/bytes.ts';
 import {
   type ChainNames,
@@ -25,7 +25,7 @@ import {
 export type Answer = (req: Uint8Array, peer: PeerId) => Promise<Uint8Array[]>;
 
 export interface AnswerSources {
-  chain: Pick<Chain, 'height' | 'getMainNode' | 'getBlock'>;
+  chain: Pick<Chain, 'height' | 'getMainNode' | 'getBlockBytes'>;
   mempool: Pick<Mempool, 'pendingIds' | 'get'>;
   status(): Status;
   /** A peer told us its status; called once our answer is on its way. */
@@ -51,9 +51,9 @@ export function answers(names: ChainNames, src: AnswerSources): [protocol: strin
         const out: Uint8Array[] = [];
         for (let h = start; h < start + count && h <= chain.height; h++) {
           const node = await chain.getMainNode(h);
-          const block = node && (await chain.getBlock(node.id));
-          if (!block) break;
-          out.push(encodeBlock(block));
+          const bytes = node && (await chain.getBlockBytes(node.id));
+          if (!bytes) break;
+          out.push(bytes);
         }
         return out;
       },
@@ -76,8 +76,8 @@ export function answers(names: ChainNames, src: AnswerSources): [protocol: strin
       async (req) => {
         const out: Uint8Array[] = [];
         for (const h of decodeHashes(req)) {
-          const block = await chain.getBlock(h);
-          if (block) out.push(encodeBlock(block));
+          const bytes = await chain.getBlockBytes(h);
+          if (bytes) out.push(bytes);
         }
         return out;
       },
