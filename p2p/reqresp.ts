@@ -112,7 +112,8 @@ export async function respond(
   const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
   const req = (await lp.read({ signal })).subarray();
   const items = await answer(req);
-  await lp.write(new Writer().u16(items.length).finish(), { signal });
-  for (const item of items) await lp.write(item, { signal });
+  // One send for the count and every item (the same length-prefixed bytes as one write each): the muxer
+  // and the encryption then work on a few large frames instead of one per item, on both sides.
+  await lp.writeV([new Writer().u16(items.length).finish(), ...items], { signal });
   await stream.close({ signal });
 }
