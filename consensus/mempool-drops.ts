@@ -2,7 +2,7 @@
 // Every admitted transaction ends either in a main-chain block or here, so a client that got 202 can
 // always learn its fate (GET /v1/transactions/:id, the `tx.dropped` event). The record is bounded (the
 // oldest are forgotten first) and persisted with the mempool (mempool-store.ts), so it survives restarts.
-import { TxErrorCode } from '../protocol/errors.ts';
+import { type TxError, TxErrorCode } from '../protocol/errors.ts';
 import { type Address, isAddress } from '../protocol/keys.ts';
 
 /**
@@ -39,6 +39,23 @@ export interface DroppedTx {
   replacedBy?: string;
   /** Order of the record (the oldest are forgotten first). */
   seq: number;
+}
+
+/** What the pool says of a drop; the record adds the transaction, the time and the order. */
+export type DropCause = Pick<DroppedTx, 'reason' | 'message'> &
+  Partial<Pick<DroppedTx, 'code' | 'replacedBy'>>;
+
+/** The drop reason of a transaction error met after admission (the chain moved). */
+export function causeOf(err: TxError): DropCause {
+  const reason: DropReason =
+    err.code === TxErrorCode.GATE_CLOSED
+      ? 'gate-closed'
+      : err.code === TxErrorCode.NONCE_TOO_LOW
+        ? 'nonce-used'
+        : err.code === TxErrorCode.MEMPOOL_FULL || err.code === TxErrorCode.SENDER_LIMIT
+          ? 'evicted'
+          : 'invalid';
+  return { reason, code: err.code, message: err.message };
 }
 
 /** The drops of an insertion-ordered bounded log: the newest `limit` records by id. */

@@ -1,27 +1,22 @@
-// Pending transactions. Admission refuses at once what cannot be mined, cheapest checks first: size and
-// decoding (by the caller), duplicate, the sender's public key, stateless rules, the called method's
-// admission rule (e.g. the auction's gate, against the earliest time of the next block, whatever the nonce
-// position), the nonce window, funds against the head state, a call next in line run against the head
-// state, and the signature last (in a worker). Selection for a block takes each sender's transactions in
-// nonce order from its account nonce, and across senders the highest fee first (ties: earliest arrival).
-// Every admitted transaction ends in a main-chain block or in the drop log with a reason (mempool-drops.ts);
-// with a store (mempool-store.ts) the pool and the log survive a crash.
+// Pending transactions. Admission refuses at once what cannot be mined, cheapest checks first
+// (mempool-admission.ts), the signature last (in a worker). Selection for a block takes each sender's
+// transactions in nonce order from its account nonce, and across senders the highest fee first (ties:
+// earliest arrival). Every admitted transaction ends in a main-chain block or in the drop log with a reason
+// (mempool-drops.ts); with a store (mempool-store.ts) the pool and the log survive a crash.
 import { EventEmitter } from 'node:events';
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
 import { formatDuration } from '../contracts-vm/contracts/intervals.ts';
-import { type AdmissionContext, admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
+import { admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader, VersionedStateReader } from '../contracts-vm/state.ts';
-import { checkTxAgainstState, checkTxStateless } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
-import { toHex } from '../protocol/bytes.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
-import { isValidPublicKey } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import { type TxEnvelope, txCost } from '../protocol/tx.ts';
 import type { HeadChange } from './chain.ts';
-import { DropLog, type DroppedTx, type DropReason } from './mempool-drops.ts';
+import { AdmissionChecks } from './mempool-admission.ts';
+import { causeOf, type DropCause, DropLog, type DroppedTx } from './mempool-drops.ts';
 import { type DryRunCounts, DryRunner, type DryRunPass } from './mempool-dryrun.ts';
-import { byNonce, type DecodedCall, type Entry, PendingTxs } from './mempool-pending.ts';
+import { byNonce, type Entry, PendingTxs } from './mempool-pending.ts';
 import { type MempoolStore, MempoolStoreError } from './mempool-store.ts';
 
 export interface MempoolOptions {
@@ -74,21 +69,6 @@ export interface RestoreSummary {
   corrupt: string[];
 }
 
-type DropCause = Pick<DroppedTx, 'reason' | 'message'> & Partial<Pick<DroppedTx, 'code' | 'replacedBy'>>;
-
-/** The drop reason of a transaction error met after admission (the chain moved). */
-function causeOf(err: TxError): DropCause {
-  const reason: DropReason =
-    err.code === TxErrorCode.GATE_CLOSED
-      ? 'gate-closed'
-      : err.code === TxErrorCode.NONCE_TOO_LOW
-        ? 'nonce-used'
-        : err.code === TxErrorCode.MEMPOOL_FULL || err.code === TxErrorCode.SENDER_LIMIT
-          ? 'evicted'
-          : 'invalid';
-  return { reason, code: err.code, message: err.message };
-}
-
 export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [DroppedTx] }> {
   private readonly host: MempoolHost;
   private readonly opts: MempoolOptions;
@@ -96,6 +76,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   private readonly drops: DropLog;
   private readonly now: () => number;
   private readonly dryRuns: DryRunner;
+  private readonly checks: AdmissionChecks;
   private seq = 0;
 
   constructor(host: MempoolHost, opts: Partial<MempoolOptions> = {}) {
@@ -105,6 +86,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     this.drops = new DropLog(this.opts.maxDropRecords);
     this.now = host.now ?? Date.now;
     this.dryRuns = new DryRunner(host.headState);
+    this.checks = new AdmissionChecks(host, this.pending, this.opts, this.dryRuns);
   }
 
   /** Contract-call dry-runs made, and those saved because an earlier pass still held, by occasion. */
@@ -145,88 +127,6 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     return m ? [...m.values()].sort(byNonce).map((e) => e.env) : [];
   }
 
-  /** The admission time rules use: the earliest timestamp of the next block (undefined without a context). */
-  private admissionContext(): AdmissionContext | undefined {
-    const ctx = this.host.nextBlockContext?.();
-    return ctx && { params: ctx.params, timestamp: ctx.timestamp, admission: true };
-  }
-
-  /**
-   * Checks that need no signature; throws TxError. Returns the entry a valid tx would replace, if any, and
-   * the call's dry-run pass if it ran one (`earlier`, the pass of the previous check, if it still holds).
-   */
-  private precheck(
-    env: TxEnvelope,
-    earlier?: DryRunPass,
-  ): { replaced?: Entry; call: DecodedCall; pass?: DryRunPass } {
-    if (this.pending.get(env.id))
-      throw new TxError(TxErrorCode.ALREADY_KNOWN, `transaction ${env.id} is already pending`);
-    const { tx, sender } = env;
-    if (!isValidPublicKey(tx.senderPubKey))
-      throw new TxError(
-        TxErrorCode.BAD_PUBKEY,
-        `sender public key ${toHex(tx.senderPubKey)} is not a compressed secp256k1 point (prefix 02 or 03, on the curve)`,
-      );
-    const call = checkTxStateless(env, this.host.params);
-    const admission = this.admissionContext();
-    if (call && admission) admitCall(call, admission);
-    const mine = this.pending.ofSender(sender);
-    const replaced = mine?.get(tx.nonce);
-    const account = getAccount(this.host.headState, sender);
-    const pending = this.pending.pendingNonce(sender, account.nonce);
-    const limit = pending + BigInt(this.opts.maxNonceGap);
-    if (tx.nonce > limit)
-      throw new TxError(
-        TxErrorCode.NONCE_TOO_HIGH,
-        `nonce ${tx.nonce} is more than ${this.opts.maxNonceGap} ahead of the sender's pending nonce ${pending} (account nonce ${account.nonce}, ${pending - account.nonce} pending after it): send nonce ${pending} first`,
-      );
-    // The transition's own nonce and funds check, widened to the window above and to the funds the
-    // sender's other pending transactions need.
-    const acct = checkTxAgainstState(this.host.headState, env, {
-      maxNonceAhead: limit - account.nonce,
-      othersCost: () => this.othersCost(env, mine, replaced),
-    });
-    // A contract call that is next in line is run against the head state: a bid from an unregistered
-    // account or over its funds is refused now, with the contract's reason.
-    const ctx = this.host.nextBlockContext?.();
-    const pass =
-      tx.payload.kind === 'call' && tx.nonce === acct.nonce && ctx
-        ? this.dryRuns.run(env, ctx, 'admission', earlier)
-        : undefined;
-    if (!replaced && this.pending.size >= this.opts.maxSize && !this.pending.evictionVictim(tx.fee)) {
-      throw new TxError(
-        TxErrorCode.MEMPOOL_FULL,
-        `mempool holds ${this.pending.size} transactions and none pays less than ${tx.fee}`,
-      );
-    }
-    return { replaced, call, pass };
-  }
-
-  /**
-   * What the sender's other pending transactions cost beside `env` (a replaced one excluded). Runs inside
-   * the state check, after the nonce rules and before the funds rule, and refuses an underpriced
-   * replacement or a sender at its limit there.
-   */
-  private othersCost(
-    env: TxEnvelope,
-    mine: ReadonlyMap<bigint, Entry> | undefined,
-    replaced: Entry | undefined,
-  ): bigint {
-    const { tx } = env;
-    if (replaced && tx.fee <= replaced.env.tx.fee) {
-      throw new TxError(
-        TxErrorCode.REPLACEMENT_UNDERPRICED,
-        `a transaction with nonce ${tx.nonce} and fee ${replaced.env.tx.fee} base units is pending; a replacement must pay more`,
-      );
-    }
-    if (!replaced && mine && mine.size >= this.opts.maxPerSender) {
-      throw new TxError(TxErrorCode.SENDER_LIMIT, `sender has ${mine.size} pending transactions`);
-    }
-    let others = 0n;
-    if (mine) for (const e of mine.values()) if (e !== replaced) others += txCost(e.env.tx);
-    return others;
-  }
-
   /**
    * Validates and admits a transaction; throws TxError with the reason when it is refused. With `durable`
    * it resolves only once the transaction is on disk (MempoolStoreError, and it is not admitted, if the
@@ -247,7 +147,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   }
 
   private async admit(env: TxEnvelope, restored?: { seq: number; arrivedAt: number }): Promise<void> {
-    const { pass } = this.precheck(env);
+    const { pass } = this.checks.check(env);
     if (!(await this.host.verifier.verifyTx(env))) {
       throw new TxError(TxErrorCode.BAD_SIGNATURE, 'signature does not verify for this chain');
     }
@@ -262,7 +162,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     restored?: { seq: number; arrivedAt: number },
     earlier?: DryRunPass,
   ): void {
-    const { replaced, call, pass } = this.precheck(env, earlier);
+    const { replaced, call, pass } = this.checks.check(env, earlier);
     if (replaced) {
       this.drop(replaced, {
         reason: 'replaced',
@@ -362,7 +262,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
    */
   private prune(): void {
     const ctx = this.host.nextBlockContext?.();
-    const admission = this.admissionContext();
+    const admission = this.checks.admissionContext();
     for (const [sender, entries] of this.pending.senders()) {
       const acct = getAccount(this.host.headState, sender);
       let budget = spendable(acct);
