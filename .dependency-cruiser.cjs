@@ -72,7 +72,7 @@ module.exports = {
         'the auction clearing engine (contracts-vm/auction) is pure: it imports nothing of ours outside itself',
       severity: 'error',
       from: { path: '^contracts-vm/auction/' },
-      to: { path: '^(protocol|contracts-vm)/', pathNot: '^contracts-vm/auction/' },
+      to: { path: '^(crypto|protocol|contracts-vm)/', pathNot: '^contracts-vm/auction/' },
     },
     {
       name: 'abi-without-execution',
