@@ -6,6 +6,7 @@ import { type AgentReport, ProsumerAgent } from './agent.ts';
 import type { PeerMessage } from './peer/messages.ts';
 import { type Packet, pack, unpack } from './peer/packet.ts';
 import { Peer, type PeerAgreement, type PeerOptions } from './peer/peer.ts';
+import { sumTree } from './peer/tree.ts';
 import type { Prosumer, Tariffs } from './types.ts';
 
 /**
@@ -59,6 +60,8 @@ export class AgentGroup {
     this.owner = new Int32Array(setup.ranges.at(-1)![1]);
     for (const [g, [s, e]] of setup.ranges.entries()) this.owner.fill(g, s, e);
     const topology = setup.topology;
+    // The stop test's spanning tree, from the public graph: the same at every peer.
+    const tree = topology === 'alone' ? undefined : sumTree(topology.neighbours);
     setup.prosumers.forEach((p, i) => {
       if (topology === 'alone') this.agents.push(new ProsumerAgent(p, setup.tariffs, setup.hours, 'alone'));
       else {
@@ -67,7 +70,9 @@ export class AgentGroup {
           topology.peer.maskSeed === undefined
             ? topology.peer
             : { ...topology.peer, maskSeed: topology.peer.maskSeed + self };
-        this.peers.push(new Peer(p, setup.tariffs, setup.hours, self, topology.neighbours[self]!, options));
+        this.peers.push(
+          new Peer(p, setup.tariffs, setup.hours, self, topology.neighbours[self]!, options, tree!),
+        );
       }
     });
   }

@@ -1,12 +1,15 @@
 // What the decentralised market's peers send each other. The network (agent-host.ts) carries a message
 // by its addresses only; the peers check everything else (peer.ts). Payloads are flat f64 vectors:
 //   OFFER   iteration, trade[T] (kWh the sender offers to sell to the receiver per period, < 0 = buy),
-//           window[D+1] (the stop test's flood: the largest local residual ratio heard of, per age)
-//   CHECK   ratio, maxPrice[T], -minPrice[T]          (flooded maxima: is the frozen iterate balanced?)
+//           share[2] (its random share of the iteration's stop-test figures), sum windows (sum.ts:
+//           up[2R], to the parent only, else UNKNOWN; down[2(R+1)]: the stop test's masked tree sum)
+//   CHECK   sum windows, maxPrice[T], -minPrice[T]    (is the frozen iterate balanced? flooded price extremes)
 //   MASK    share[W]                                  (a random share: the receiver adds it, the sender subtracts it)
 //   GOSSIP  value[W], weight                          (push-sum: half-lives of masked values)
 //   AGREE   for each gossip field its max and -min estimate over the peers (flooded)
 // with W = 4 + T gossip fields: own cost, Lagrangian bound, half the pairs' residual, sales, deviation[T].
+
+import { SUM_FIELDS, sumWindowLength } from './sum.ts';
 
 export const PeerKind = { offer: 1, check: 2, mask: 3, gossip: 4, agree: 5 } as const;
 export type PeerKind = (typeof PeerKind)[keyof typeof PeerKind];
@@ -25,13 +28,13 @@ export function gossipWidth(periods: number): number {
   return GOSSIP_SCALARS.length + periods;
 }
 
-/** Payload length of each kind, for the receiver's check. */
-export function payloadLength(kind: PeerKind, periods: number, floodRounds: number): number {
+/** Payload length of each kind, for the receiver's check; `radius` is the sum tree's depth (tree.ts). */
+export function payloadLength(kind: PeerKind, periods: number, radius: number): number {
   switch (kind) {
     case PeerKind.offer:
-      return 1 + periods + floodRounds + 1;
+      return 1 + periods + SUM_FIELDS + sumWindowLength(radius);
     case PeerKind.check:
-      return 1 + 2 * periods;
+      return sumWindowLength(radius) + 2 * periods;
     case PeerKind.mask:
       return gossipWidth(periods);
     case PeerKind.gossip:

@@ -6,13 +6,15 @@
 //
 // Per tick a peer is in one phase:
 //   admm    solve its subproblem against the last offers (consensus ADMM, agent.ts) and send new offers.
-//           Each offer carries a flood window: window[h] = the largest local residual ratio heard of for
-//           the iterate h ticks old. window[D] (D ≥ the graph's diameter) is the global maximum, the same
-//           number at every peer, so all peers take the same decision in the same tick: when the
-//           iterate D ago was balanced (every peer's ratio ≤ tolerance), or at the iteration limit,
+//           Each offer carries a random share of the iteration's stop-test figures and the windows of a
+//           masked sum up and down a spanning tree of depth R (sum.ts, tree.ts): every tick, every peer
+//           learns the exact totals Σ residual and Σ sales of all peers for the iterate 2R ticks old — the
+//           same integers at every peer, so all take the same decision in the same tick: when that iterate
+//           was balanced (Σ pairs' residual ≤ tolerance · Σ sales), or at the iteration limit,
 //           they freeze and check the current iterate.
-//   check   D ticks of flooding (its ratio, the highest and lowest pair prices per period). Still
-//           unbalanced: back to admm. Balanced: every peer bounds its own Lagrangian value at the common
+//   check   max(2R, D) ticks of the sum for the frozen iterate (D ≥ the graph's diameter), flooding the
+//           highest and lowest pair prices per period alongside. Still unbalanced: back to admm.
+//           Balanced: every peer bounds its own Lagrangian value at the common
 //           price π = mid-point of the flooded extremes (bound.ts; the pool relaxation, whose optimum is
 //           the decentralised optimum on a connected graph).
 //   masks   each peer sends each neighbour a random share of its figures and subtracts it (the neighbour
@@ -31,6 +33,18 @@ import type { HistoryEntry } from '../result.ts';
 import type { Prosumer, Tariffs } from '../types.ts';
 import { bracket } from './bracket.ts';
 import { GOSSIP_SCALARS, gossipWidth, PeerKind, type PeerMessage, payloadLength } from './messages.ts';
+import {
+  addMod,
+  randomResidue,
+  SUM_FIELDS,
+  SUM_MODULUS,
+  SUM_UNIT_KWH,
+  subMod,
+  sumWindowLength,
+  TreeSum,
+  UNKNOWN,
+} from './sum.ts';
+import type { SumTree } from './tree.ts';
 
 export interface PeerOptions {
   /** 'admm' (consensus ADMM, default) or 'subgradient' (plain Lagrangian, ergodic primal averaging). */
@@ -52,7 +66,7 @@ export interface PeerOptions {
   maskScale: number;
   /** A seed for the peer's mask randomness (reproducible tests); default: crypto.getRandomValues. */
   maskSeed?: number;
-  /** A peer's residual ratio is measured against at least this much traded volume, kWh. */
+  /** The stop test measures the imbalance against at least this much sales volume, kWh. */
   volumeFloorKwh: number;
 }
 
@@ -67,8 +81,8 @@ export interface PeerAgreement {
   /** Upper bound on Σ pairs |s_ij + s_ji| and lower bound on the sales volume, kWh. */
   imbalance: number;
   volume: number;
-  /** Largest local residual ratio of the final iterate (flooded). */
-  maxLocalRatio: number;
+  /** imbalance / volume: the final iterate's relative imbalance (the stop test's figure). */
+  residualRatio: number;
   history: HistoryEntry[];
   /** Ticks (message rounds) the market took, and gossip blocks run. */
   ticks: number;
@@ -102,6 +116,17 @@ export class Peer {
   private readonly o: PeerOptions;
   private readonly T: number;
   private readonly D: number;
+  /** The sum tree's depth, this peer's parent on it (−1 at the root) and the check's length. */
+  private readonly R: number;
+  private readonly parent: number;
+  private readonly children: number[];
+  private readonly checkRounds: number;
+  private readonly sum: TreeSum;
+  /** Sum of the shares sent with this iteration's offers, per stop-test figure. */
+  private readonly sentShares = new Float64Array(SUM_FIELDS);
+  /** The iterate of each of the last 2R + 1 sum inputs, newest last (−1: a frozen iterate's repeat). */
+  private readonly inputIterates: number[] = [];
+  private frozenInput: Float64Array = new Float64Array(SUM_FIELDS);
   private readonly tariffs: Tariffs;
   private readonly agent: ProsumerAgent;
   /** The same prosumer with one pool slot: its Lagrangian bound at a common price (the certificate). */
@@ -114,13 +139,14 @@ export class Peer {
   private last = new Map<number, Float64Array>();
   /** Sub-gradient: the neighbours' subproblem offers (for the dual step); `last` holds their averages. */
   private actual = new Map<number, Float64Array>();
-  private window: Float64Array;
   private flood = new Float64Array(0);
   private count = 0;
   private value = new Float64Array(0);
   private weight = 0;
   private gossipBlocks = 0;
   private checkedRatio = Number.POSITIVE_INFINITY;
+  /** The checked iterate's imbalance Σ pairs Σ_t |s_ij + s_ji| and sales volume, kWh (exact sums). */
+  private checkedTotals = [Number.POSITIVE_INFINITY, 0];
   private readonly history: HistoryEntry[] = [];
   private agreement: PeerAgreement | undefined;
 
@@ -131,6 +157,7 @@ export class Peer {
     self: number,
     neighbours: number[],
     o: PeerOptions,
+    tree: SumTree,
   ) {
     this.self = self;
     this.neighbours = neighbours;
@@ -141,7 +168,11 @@ export class Peer {
     this.agent = new ProsumerAgent(prosumer, tariffs, hours, neighbours, o.method === 'subgradient');
     this.poolAgent = new ProsumerAgent(prosumer, tariffs, hours, 'pool');
     this.random = randomSource(o.maskSeed);
-    this.window = new Float64Array(this.D + 1).fill(Number.POSITIVE_INFINITY);
+    this.R = tree.radius;
+    this.parent = tree.parent[self]!;
+    this.children = neighbours.filter((j) => tree.parent[j] === self);
+    this.checkRounds = Math.max(2 * this.R, this.D);
+    this.sum = new TreeSum(this.R, tree.root === self);
   }
 
   get finished(): boolean {
@@ -185,7 +216,7 @@ export class Peer {
   /** Exactly one message of `kind` from each neighbour (or none), of the right length, finite. */
   private expect(inbox: PeerMessage[], kind: PeerKind, wanted: boolean): Map<number, Float64Array> {
     const out = new Map<number, Float64Array>();
-    const length = payloadLength(kind, this.T, this.D);
+    const length = payloadLength(kind, this.T, this.R);
     // Runs for every message of every tick: the error text is only built when a check fails.
     const what = (m: PeerMessage) => `peer ${this.self}: message from ${m.from}`;
     for (const m of inbox) {
@@ -229,19 +260,66 @@ export class Peer {
     return { residual, offered, sales, deviation };
   }
 
-  /** The local ratio of every ADMM iteration: local()'s two sums in the same order, nothing allocated. */
-  private ratio(): number {
+  /**
+   * The iteration's stop-test figures, masked (sum.ts): local()'s residual rounded up and sales rounded
+   * down to whole quanta, minus the shares sent with this iteration's offers plus those received.
+   */
+  private maskedFigures(received: Float64Array): Float64Array {
     let residual = 0;
-    let offered = 0;
+    let sales = 0;
     for (let s = 0; s < this.neighbours.length; s++) {
       const mine = this.own[s]!;
       const theirs = this.last.get(this.neighbours[s]!)!;
       for (let t = 0; t < this.T; t++) {
         residual += Math.abs(mine[t]! + theirs[t]!);
-        offered += Math.abs(mine[t]!);
+        sales += Math.max(mine[t]!, 0);
       }
     }
-    return residual / Math.max(offered, this.o.volumeFloorKwh);
+    const figures = [Math.ceil(residual / SUM_UNIT_KWH), Math.floor(sales / SUM_UNIT_KWH)];
+    const input = new Float64Array(SUM_FIELDS);
+    for (let f = 0; f < SUM_FIELDS; f++)
+      input[f] = subMod(addMod(figures[f]! % SUM_MODULUS, received[f]!), this.sentShares[f]!);
+    return input;
+  }
+
+  /**
+   * The relative imbalance from the tree sum's totals (quanta): Σ pairs Σ_t |s_ij + s_ji| (half of Σ over
+   * the peers, each pair being summed at both ends) over the sales volume.
+   */
+  private globalRatio(total: Float64Array): number {
+    return total[0]! / 2 / Math.max(total[1]!, this.o.volumeFloorKwh / SUM_UNIT_KWH);
+  }
+
+  /**
+   * One tick of the tree sum with this tick's input; `received` are the messages carrying the windows at
+   * `offset`. Returns the totals of the input 2R ticks old and its iterate (−1 unknown or a repeat).
+   */
+  private sumTick(
+    input: Float64Array,
+    iterate: number,
+    received: Map<number, Float64Array>,
+    offset: number,
+  ): { total: Float64Array | null; iterate: number } {
+    const W = sumWindowLength(this.R);
+    const windows: Float64Array[] = [];
+    const fromChildren: Float64Array[] = [];
+    for (const [j, data] of received) {
+      const w = data.subarray(offset, offset + W);
+      windows.push(w);
+      if (this.children.includes(j)) fromChildren.push(w);
+    }
+    const total = this.sum.tick(input, fromChildren, windows);
+    this.inputIterates.push(iterate);
+    if (this.inputIterates.length > 2 * this.R + 1) this.inputIterates.shift();
+    const old = this.inputIterates.length === 2 * this.R + 1 ? this.inputIterates[0]! : -1;
+    return { total, iterate: old };
+  }
+
+  /** The sum windows for neighbour `to`: the up half only for the parent. */
+  private windowsFor(to: number): Float64Array {
+    const w = this.sum.windows.slice();
+    if (to !== this.parent) w.fill(UNKNOWN, 0, this.R * SUM_FIELDS);
+    return w;
   }
 
   private entry(iteration: number): HistoryEntry {
@@ -261,19 +339,16 @@ export class Peer {
   }
 
   private admmTick(offers: Map<number, Float64Array>): PeerMessage[] {
-    const D = this.D;
+    const T = this.T;
     if (this.iterations > 0) {
       const trades = new Map<number, Float64Array>();
-      const next = new Float64Array(D + 1);
-      next[0] = 0;
-      for (let h = 1; h <= D; h++) next[h] = this.window[h - 1]!;
+      const shares = new Float64Array(SUM_FIELDS);
       for (const [j, data] of offers) {
         if (data[0] !== this.iterations)
           throw new Error(`peer ${this.self}: offer of ${j} for another iteration`);
         // A view, not a copy: nothing writes to a received payload.
-        trades.set(j, data.subarray(1, 1 + this.T));
-        const w = data.subarray(1 + this.T);
-        for (let h = 1; h <= D; h++) next[h] = Math.max(next[h]!, w[h - 1]!);
+        trades.set(j, data.subarray(1, 1 + T));
+        for (let f = 0; f < SUM_FIELDS; f++) shares[f] = addMod(shares[f]!, data[1 + T + f]!);
       }
       if (this.o.method === 'subgradient') {
         // Recovered offers: each peer averages its neighbours' offers as they average their own.
@@ -286,19 +361,22 @@ export class Peer {
         }
         this.last = averaged;
       } else this.last = trades;
-      next[0] = this.ratio();
-      this.window = next;
+      const input = this.maskedFigures(shares);
       this.entry(this.iterations);
-      // window[D] is the global maximum for the iterate D ago: the same number at every peer.
-      const old = this.iterations - D;
-      if (old >= 1) this.entry(old).relativeImbalance = next[D]!;
-      const balanced = old >= 1 && next[D]! <= this.o.imbalanceTolerance;
-      if (balanced || this.iterations >= this.o.maxIterations) return this.startCheck();
+      // The totals of the iterate 2R ticks old: the same integers at every peer.
+      const { total, iterate } = this.sumTick(input, this.iterations, offers, 1 + T + SUM_FIELDS);
+      let balanced = false;
+      if (total && iterate >= 1) {
+        const ratio = this.globalRatio(total);
+        this.entry(iterate).relativeImbalance = ratio;
+        balanced = ratio <= this.o.imbalanceTolerance;
+      }
+      if (balanced || this.iterations >= this.o.maxIterations) return this.startCheck(input);
     }
     return this.step();
   }
 
-  /** One ADMM iteration against the last offers; the offers carry the flood window. */
+  /** One ADMM iteration against the last offers; the offers carry the stop test's shares and sum windows. */
   private step(): PeerMessage[] {
     let offers: { trade: Float64Array }[];
     if (this.o.method === 'subgradient') {
@@ -309,21 +387,28 @@ export class Peer {
       this.own = offers.map((m) => m.trade);
     }
     this.iterations++;
-    const window = this.window;
-    return this.send(PeerKind.offer, (_, s) => {
-      const data = new Float64Array(payloadLength(PeerKind.offer, this.T, this.D));
+    const T = this.T;
+    this.sentShares.fill(0);
+    return this.send(PeerKind.offer, (to, s) => {
+      const data = new Float64Array(payloadLength(PeerKind.offer, T, this.R));
       data[0] = this.iterations;
       data.set(offers[s]!.trade, 1);
-      data.set(window, 1 + this.T);
+      for (let f = 0; f < SUM_FIELDS; f++) {
+        const share = randomResidue(this.random);
+        data[1 + T + f] = share;
+        this.sentShares[f] = addMod(this.sentShares[f]!, share);
+      }
+      data.set(this.windowsFor(to), 1 + T + SUM_FIELDS);
       return data;
     });
   }
 
-  private startCheck(): PeerMessage[] {
+  /** Freezes the current iterate (its masked figures `input`) and checks it. */
+  private startCheck(input: Float64Array): PeerMessage[] {
     const T = this.T;
+    this.frozenInput = input;
     const prices = this.agent.bilateralPrices();
-    this.flood = new Float64Array(1 + 2 * T);
-    this.flood[0] = this.window[0]!;
+    this.flood = new Float64Array(2 * T);
     for (let t = 0; t < T; t++) {
       let hi = Number.NEGATIVE_INFINITY;
       let lo = Number.POSITIVE_INFINITY;
@@ -331,12 +416,23 @@ export class Peer {
         hi = Math.max(hi, p[t]!);
         lo = Math.min(lo, p[t]!);
       }
-      this.flood[1 + t] = hi;
-      this.flood[1 + T + t] = -lo;
+      this.flood[t] = hi;
+      this.flood[T + t] = -lo;
     }
     this.phase = 'check';
     this.count = 0;
-    return this.floodOut(PeerKind.check);
+    return this.checkOut();
+  }
+
+  /** CHECK: the sum windows, then the flooded price extremes. */
+  private checkOut(): PeerMessage[] {
+    const W = sumWindowLength(this.R);
+    return this.send(PeerKind.check, (to) => {
+      const data = new Float64Array(W + this.flood.length);
+      data.set(this.windowsFor(to));
+      data.set(this.flood, W);
+      return data;
+    });
   }
 
   private floodOut(kind: PeerKind): PeerMessage[] {
@@ -344,28 +440,32 @@ export class Peer {
     return this.send(kind, () => data.slice());
   }
 
-  private merge(received: Map<number, Float64Array>): void {
+  /** Maxima of the flood and the received floods, which start at `offset` in each payload. */
+  private merge(received: Map<number, Float64Array>, offset = 0): void {
     for (const data of received.values())
-      for (let k = 0; k < data.length; k++) this.flood[k] = Math.max(this.flood[k]!, data[k]!);
+      for (let k = 0; k < this.flood.length; k++) this.flood[k] = Math.max(this.flood[k]!, data[offset + k]!);
   }
 
   private resume(): PeerMessage[] {
     this.phase = 'admm';
-    this.window.fill(Number.POSITIVE_INFINITY);
     return this.step();
   }
 
   private checkTick(received: Map<number, Float64Array>): PeerMessage[] {
-    this.merge(received);
-    if (++this.count < this.D) return this.floodOut(PeerKind.check);
+    this.merge(received, sumWindowLength(this.R));
+    // The frozen iterate's figures again: after 2R ticks the totals are its own.
+    const { total } = this.sumTick(this.frozenInput, -1, received, 0);
+    if (++this.count < this.checkRounds) return this.checkOut();
+    if (!total) throw new Error(`peer ${this.self}: the stop test's sum did not arrive`);
     const T = this.T;
-    this.checkedRatio = this.flood[0]!;
+    this.checkedRatio = this.globalRatio(total);
+    this.checkedTotals = [(total[0]! / 2) * SUM_UNIT_KWH, total[1]! * SUM_UNIT_KWH];
     this.entry(this.iterations).relativeImbalance = this.checkedRatio;
     const final = this.iterations >= this.o.maxIterations;
     if (this.checkedRatio > this.o.imbalanceTolerance && !final) return this.resume();
     // The common price: mid-point of the highest and lowest pair price of each period (the same at
     // every peer). Any common price gives a valid bound; near convergence the pair prices agree.
-    const prices = Array.from({ length: T }, (_, t) => (this.flood[1 + t]! - this.flood[1 + T + t]!) / 2);
+    const prices = Array.from({ length: T }, (_, t) => (this.flood[t]! - this.flood[T + t]!) / 2);
     // A peer without partners (a VPP of one) has no relaxed constraint: its term bounds its own optimum.
     const bound =
       this.neighbours.length > 0 ? this.poolAgent.lagrangianBound(prices) : this.agent.lagrangianBound([]);
@@ -432,11 +532,7 @@ export class Peer {
   private agreeTick(received: Map<number, Float64Array>): PeerMessage[] {
     this.merge(received);
     if (++this.count < this.D) return this.floodOut(PeerKind.agree);
-    const { costHigh, boundLow, gap, spread, imbalance, volume } = bracket(
-      this.flood,
-      this.o.parties,
-      this.tariffs,
-    );
+    const { costHigh, boundLow, gap, spread } = bracket(this.flood, this.o.parties, this.tariffs);
     const final = this.iterations >= this.o.maxIterations;
     if (
       spread > SPREAD_SHARE * this.o.gapTolerance &&
@@ -450,6 +546,8 @@ export class Peer {
       return this.pushOut();
     }
     const e = this.entry(this.iterations);
+    // The exact sums of the check (quantised outwards), tighter than the gossip's bracket of them.
+    const [imbalance, volume] = this.checkedTotals as [number, number];
     e.imbalance = imbalance;
     e.cost = costHigh;
     e.dualBound = boundLow;
@@ -465,7 +563,7 @@ export class Peer {
       certifiedGap: gap,
       imbalance,
       volume,
-      maxLocalRatio: this.checkedRatio,
+      residualRatio: this.checkedRatio,
       history: this.history.map((h) => ({ ...h })),
       ticks: this.ticks,
       gossipBlocks: this.gossipBlocks,

@@ -8,7 +8,9 @@ import { ProsumerAgent } from '../../../market/agent.ts';
 import { type AgentHost, startAgents } from '../../../market/agent-host.ts';
 import { clearDecentralized, peerOptions } from '../../../market/decentralized.ts';
 import { floodRounds, tradingGraph } from '../../../market/graph.ts';
-import { PeerKind, type PeerMessage } from '../../../market/peer/messages.ts';
+import { PeerKind, type PeerMessage, payloadLength } from '../../../market/peer/messages.ts';
+import { SUM_FIELDS, SUM_MODULUS, SUM_UNIT_KWH } from '../../../market/peer/sum.ts';
+import { sumTree } from '../../../market/peer/tree.ts';
 import type { FrameworkResult } from '../../../market/result.ts';
 import { periodHours } from '../../../market/types.ts';
 import { generated } from './helpers.ts';
@@ -80,9 +82,9 @@ describe('the decentralised market at the wire', () => {
       for (const j of graph[to]!) {
         const offers = list.filter((m) => m.from === j && m.kind === PeerKind.offer);
         expect(offers.length).toBe(result.iterations);
-        // Iterations numbered 1, 2, ... and T trade values followed by the flood window.
+        // Iterations numbered 1, 2, ... and T trade values followed by the stop test's shares and windows.
         for (const [k, m] of offers.entries()) expect(m.data[0]).toBe(k + 1);
-        expect(offers[0]!.data.length).toBe(1 + T + peer.floodRounds + 1);
+        expect(offers[0]!.data.length).toBe(payloadLength(PeerKind.offer, T, sumTree(graph).radius));
       }
     }
     // The last offer i sent j is what i sells j in the result's pair trades.
@@ -157,6 +159,71 @@ describe('the decentralised market at the wire', () => {
       expect(Math.abs(result.prosumers[i]!.ownCost)).toBeLessThan(peer.maskScale / 10);
       expect(Math.abs(bounds[i]!)).toBeLessThan(peer.maskScale / 10);
     }
+  });
+
+  it('the stop test sums every peer’s figures exactly, and a parent cannot unmask its child’s', () => {
+    const tree = sumTree(graph);
+    const R = tree.radius;
+    // Offers by (receiver, sender): offer k is message k − 1.
+    const offers = (to: number, from: number) =>
+      received.get(to)!.filter((m) => m.from === from && m.kind === PeerKind.offer);
+    // A peer's figures for iterate k from the wire: its offers and its neighbours' offers to it.
+    const figures = (i: number, k: number) => {
+      let residual = 0;
+      let sales = 0;
+      for (const j of graph[i]!) {
+        const mine = offers(j, i)[k - 1]!.data;
+        const theirs = offers(i, j)[k - 1]!.data;
+        for (let t = 1; t <= T; t++) {
+          residual += Math.abs(mine[t]! + theirs[t]!);
+          sales += Math.max(mine[t]!, 0);
+        }
+      }
+      return [Math.ceil(residual / SUM_UNIT_KWH), Math.floor(sales / SUM_UNIT_KWH)];
+    };
+    // Every iterate whose ratio the peers learnt (before the last 2R) has the exact ratio of the sums.
+    let known = 0;
+    for (const h of result.history) {
+      if (Number.isNaN(h.relativeImbalance) || h.iteration > result.iterations) continue;
+      const sums = [0, 0];
+      for (let i = 0; i < N; i++) {
+        const [residual, sales] = figures(i, h.iteration);
+        sums[0]! += residual!;
+        sums[1]! += sales!;
+      }
+      expect(h.relativeImbalance).toBe(sums[0]! / 2 / Math.max(sums[1]!, peer.volumeFloorKwh / SUM_UNIT_KWH));
+      known++;
+    }
+    expect(known).toBeGreaterThan(result.iterations / 2);
+    // The result's imbalance is the final iterate's: the figure the stop test passed.
+    expect(result.relativeImbalance).toBeLessThanOrEqual(1e-4);
+    expect(result.history.at(-1)!.relativeImbalance).toBeCloseTo(result.relativeImbalance, 12);
+    // A child's up window to its parent (in its offer k + 1) holds its masked figures of iterate k first.
+    // The parent takes off the two shares it exchanged with the child: the shares of the child's other
+    // neighbours still hide them (uniform residues modulo 2^52).
+    const mod = (x: number) => ((x % SUM_MODULUS) + SUM_MODULUS) % SUM_MODULUS;
+    const shareAt = 1 + T;
+    const upAt = 1 + T + SUM_FIELDS;
+    let children = 0;
+    for (let i = 0; i < N; i++) {
+      const p = tree.parent[i]!;
+      if (p < 0) continue;
+      children++;
+      for (const k of [1, Math.floor(result.iterations / 2), result.iterations - 1]) {
+        const up = offers(p, i)[k]!.data;
+        const fromChild = offers(p, i)[k - 1]!.data;
+        const toChild = offers(i, p)[k - 1]!.data;
+        const own = figures(i, k);
+        for (let f = 0; f < SUM_FIELDS; f++) {
+          const unmasked = mod(up[upAt + f]! + fromChild[shareAt + f]! - toChild[shareAt + f]!);
+          expect(Math.abs(unmasked - own[f]!)).toBeGreaterThan(1e6);
+        }
+      }
+      // Neighbours other than the parent get no up window.
+      for (const j of graph[i]!.filter((x) => x !== p)) expect(offers(j, i)[1]!.data[upAt]).toBe(-1);
+    }
+    expect(children).toBe(N - 1);
+    expect(R).toBeGreaterThan(0);
   });
 
   it('the stop is agreed: the peers’ ticks are the result’s, and the network decided nothing', () => {

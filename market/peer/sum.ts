@@ -1,0 +1,104 @@
+// The decentralised market's stop test as an exact masked sum (peer.ts): Σ_i residual_i / 2 ≤ tolerance ·
+// Σ_i sales_i over all peers (each pair's residual is summed at both ends), computed by the peers on the
+// tick messages they send anyway.
+//
+// Masking. A peer's two figures are quantised to whole units of SUM_UNIT_KWH (the residual rounded up,
+// the sales down, so the test can only be stricter than on the exact figures) and added modulo
+// SUM_MODULUS. With each offer a peer sends every neighbour a uniformly random share of that iteration's
+// figures and subtracts it; the neighbour adds it. Shares cancel in the sum, and a peer's masked figures
+// are uniformly distributed to anyone missing one of its shares: a neighbour that takes off the two
+// shares it exchanged with the peer still misses those of the peer's other neighbours.
+//
+// Pipeline (tree.ts: every peer knows its parent on the same public spanning tree of depth R). Every
+// tick a peer takes one masked input and sends, with its messages, two windows indexed by age:
+//   up[h]    (to its parent only) its subtree's sum within h levels of itself of the inputs h ticks old:
+//            own input of age h + its children's up[h − 1] of last tick;
+//   down[h]  (to every neighbour) the root's total of the inputs R + h ticks old, flooded by maximum
+//            (UNKNOWN = −1 below every sum): the root's own down[0] is its input of age R plus its
+//            children's up[R − 1]; down[h] = max(own and neighbours' down[h − 1] of last tick).
+// So down[R] at every peer is the exact total of the inputs 2R ticks old: the same integer everywhere,
+// whatever the masks, and so the same decision at every peer in the same tick. Nothing but the two
+// windows travel; the total of all peers' figures is the only unmasked number anyone learns.
+
+/** Figures summed: the peers' residual Σ_j Σ_t |s_ij + s_ji| and sales Σ_j Σ_t max(s_ij, 0). */
+export const SUM_FIELDS = 2;
+/** Quantum of the summed figures, kWh (so the sums are exact up to 4.5e9 kWh). */
+export const SUM_UNIT_KWH = 1e-6;
+/** Sums are taken modulo 2^52: two residues add exactly in a double. */
+export const SUM_MODULUS = 2 ** 52;
+/** A down slot not yet reached by the root's total. */
+export const UNKNOWN = -1;
+
+export function addMod(a: number, b: number): number {
+  const s = a + b;
+  return s >= SUM_MODULUS ? s - SUM_MODULUS : s;
+}
+
+export function subMod(a: number, b: number): number {
+  const s = a - b;
+  return s < 0 ? s + SUM_MODULUS : s;
+}
+
+/** A uniformly random residue from a source of 32-bit fractions. */
+export function randomResidue(random: () => number): number {
+  return Math.floor(random() * 2 ** 20) * 2 ** 32 + Math.floor(random() * 2 ** 32);
+}
+
+/** Numbers of the up and down windows in one message. */
+export function sumWindowLength(radius: number): number {
+  return SUM_FIELDS * (2 * radius + 1);
+}
+
+export class TreeSum {
+  private readonly R: number;
+  private readonly isRoot: boolean;
+  /** Own masked inputs by age 0..R. */
+  private readonly inputs: Float64Array;
+  private inputCount = 0;
+  /** The windows sent this tick: up[R·F] then down[(R + 1)·F]. */
+  readonly windows: Float64Array;
+
+  constructor(radius: number, isRoot: boolean) {
+    this.R = radius;
+    this.isRoot = isRoot;
+    this.inputs = new Float64Array((radius + 1) * SUM_FIELDS);
+    this.windows = new Float64Array(sumWindowLength(radius));
+    this.windows.fill(UNKNOWN, radius * SUM_FIELDS);
+  }
+
+  /**
+   * One tick: this tick's masked input and the windows received last tick — from the children (their
+   * up halves count) and from every neighbour (their down halves count). Returns the total of the
+   * inputs 2R ticks old once known (the same at every peer), else null.
+   */
+  tick(
+    input: Float64Array,
+    fromChildren: Float64Array[],
+    fromNeighbours: Float64Array[],
+  ): Float64Array | null {
+    const F = SUM_FIELDS;
+    const R = this.R;
+    this.inputs.copyWithin(F, 0, R * F);
+    this.inputs.set(input.subarray(0, F));
+    this.inputCount++;
+    const next = new Float64Array(this.windows.length);
+    const up = (h: number, f: number) => {
+      let s = this.inputs[h * F + f]!;
+      if (h > 0) for (const c of fromChildren) s = addMod(s, c[(h - 1) * F + f]!);
+      return s;
+    };
+    for (let h = 0; h < R; h++) for (let f = 0; f < F; f++) next[h * F + f] = up(h, f);
+    const down = R * F;
+    for (let f = 0; f < F; f++) next[down + f] = this.isRoot && this.inputCount > R ? up(R, f) : UNKNOWN;
+    for (let h = 1; h <= R; h++)
+      for (let f = 0; f < F; f++) {
+        const k = down + (h - 1) * F + f;
+        let m = this.windows[k]!;
+        for (const w of fromNeighbours) m = Math.max(m, w[k]!);
+        next[down + h * F + f] = m;
+      }
+    this.windows.set(next);
+    const total = next.subarray(down + R * F, down + (R + 1) * F);
+    return total[0] === UNKNOWN ? null : total;
+  }
+}
