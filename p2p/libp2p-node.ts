@@ -15,6 +15,7 @@ import { createLibp2p } from 'libp2p';
 import { sha256 } from '../protocol/hash.ts';
 import { ipOf, type PeerAdmission } from './admission.ts';
 import { peerDiscoveryService, stampAnnouncements } from './discovery.ts';
+import { idontwantToDirectPeers } from './gossip-idontwant.ts';
 import { gossipScoring } from './gossip-scoring.ts';
 import { isLoopback } from './peers.ts';
 import type { ChainNames } from './protocol.ts';
@@ -91,6 +92,7 @@ export async function createLibp2pNode(o: Libp2pNodeOptions): Promise<NodeLibp2p
           allowedTopics: [o.names.blocksTopic, o.names.txsTopic, o.names.peersTopic],
         })(components);
         stampAnnouncements(pubsub, o.names.peersTopic);
+        idontwantToDirectPeers(pubsub);
         return pubsub;
       },
       discovery: peerDiscoveryService(o.names.peersTopic, o.discoveryIntervalMs),
