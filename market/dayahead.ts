@@ -30,8 +30,8 @@ export interface DayAheadOptions {
   clearing?: Partial<ClearingOptions>;
   /** Separate ρ for the decentralised market (bilateral prices see only two peers' imbalance). */
   peerRho?: number;
-  /** Decentralised market: push-sum rounds per gossip block, and a seed for the peers' masks (tests). */
-  peer?: { gossipRounds?: number; maskSeed?: number };
+  /** Decentralised market: a seed for the peers' masks (tests). */
+  peer?: { maskSeed?: number };
   centralTimeLimitSeconds?: number;
   /** Research: solve the central LP (all private data, HiGHS) to report each method's true gap. Off by default. */
   reference?: boolean;

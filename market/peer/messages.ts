@@ -4,14 +4,14 @@
 //           share[2] (its random share of the iteration's stop-test figures), sum windows (sum.ts:
 //           up[2R], to the parent only, else UNKNOWN; down[2(R+1)]: the stop test's masked tree sum)
 //   CHECK   sum windows, maxPrice[T], -minPrice[T]    (is the frozen iterate balanced? flooded price extremes)
-//   MASK    share[W]                                  (a random share: the receiver adds it, the sender subtracts it)
-//   GOSSIP  value[W], weight                          (push-sum: half-lives of masked values)
-//   AGREE   for each gossip field its max and -min estimate over the peers (flooded)
-// with W = 4 + T gossip fields: own cost, Lagrangian bound, half the pairs' residual, sales, deviation[T].
+//   MASK    share[W]                                  (random residues: the receiver adds them, the sender subtracts them)
+//   SUM     up[W] (to the parent only, else UNKNOWN), down[W]   (the certificate's masked tree sum, sum.ts)
+// with W = 2 + T certificate fields (bracket.ts): own cost, Lagrangian value, deviation[T].
 
+import { certificateWidth } from './bracket.ts';
 import { SUM_FIELDS, sumWindowLength } from './sum.ts';
 
-export const PeerKind = { offer: 1, check: 2, mask: 3, gossip: 4, agree: 5 } as const;
+export const PeerKind = { offer: 1, check: 2, mask: 3, sum: 4 } as const;
 export type PeerKind = (typeof PeerKind)[keyof typeof PeerKind];
 
 export interface PeerMessage {
@@ -19,13 +19,6 @@ export interface PeerMessage {
   to: number;
   kind: PeerKind;
   data: Float64Array;
-}
-
-/** Gossip fields before the per-period deviations. */
-export const GOSSIP_SCALARS = ['ownCost', 'bound', 'residual', 'sales'] as const;
-
-export function gossipWidth(periods: number): number {
-  return GOSSIP_SCALARS.length + periods;
 }
 
 /** Payload length of each kind, for the receiver's check; `radius` is the sum tree's depth (tree.ts). */
@@ -36,10 +29,8 @@ export function payloadLength(kind: PeerKind, periods: number, radius: number): 
     case PeerKind.check:
       return sumWindowLength(radius) + 2 * periods;
     case PeerKind.mask:
-      return gossipWidth(periods);
-    case PeerKind.gossip:
-      return gossipWidth(periods) + 1;
-    case PeerKind.agree:
-      return 2 * gossipWidth(periods);
+      return certificateWidth(periods);
+    case PeerKind.sum:
+      return 2 * certificateWidth(periods);
   }
 }

@@ -1,7 +1,7 @@
 // A peer of the decentralised market: one prosumer that trades with its neighbours on the trading graph
 // and, with them, decides when the market stops and certifies it. Nobody coordinates: every figure the
-// peers act on is either one of their own, a neighbour's offer, a maximum flooded over the graph or a
-// masked gossip sum. The network moves messages in synchronous ticks (agent-host.ts) and reads nothing
+// peers act on is either one of their own, a neighbour's offer, a maximum flooded over the graph or an
+// exact sum of all peers' masked figures. The network moves messages in synchronous ticks (agent-host.ts) and reads nothing
 // but the addresses.
 //
 // Per tick a peer is in one phase:
@@ -17,33 +17,21 @@
 //           Balanced: every peer bounds its own Lagrangian value at the common
 //           price π = mid-point of the flooded extremes (bound.ts; the pool relaxation, whose optimum is
 //           the decentralised optimum on a connected graph).
-//   masks   each peer sends each neighbour a random share of its figures and subtracts it (the neighbour
-//           adds it): the masked figures have the same sum, and no neighbour can unmask a peer's own.
-//   gossip  push-sum (Kempe, Dobra & Gehrke, FOCS 2003) of the masked figures: each tick a peer keeps
-//           1/(degree+1) of its value and weight and sends each neighbour the same. Mass is conserved,
-//           so the true mean is a weighted mean of the current estimates value/weight: it lies between
-//           their minimum and maximum.
-//   agree   D ticks of flooding the maximum and minimum estimate of each figure. From these every peer
-//           computes the same rigorous bracket: primal cost P ≤ N·max own + max settlement over the box
-//           of deviations, dual bound D ≥ N·min bound. Gap ≤ tolerance: stop. The estimates still too
-//           far apart: gossip on. Otherwise back to admm.
+//   masks   each peer quantises its figures (own cost up, Lagrangian value down, deviation per period;
+//           bracket.ts) and sends each neighbour random residues modulo 2^52, subtracted here and added
+//           there: the masked figures have the same sum, and no neighbour can unmask a peer's own.
+//   sum     2R ticks of the same masked tree sum as the stop test's, once (sum.ts FrozenSum): every peer
+//           then holds the exact totals and computes the same rigorous certificate: primal cost
+//           P ≤ Σ own + the largest settlement over the mismatches the rounding allows, dual bound
+//           ≥ Σ bounds. Gap ≤ tolerance: stop. Otherwise back to admm.
 import { type AgentReport, ProsumerAgent } from '../agent.ts';
 import { seededRandom } from '../random.ts';
 import type { HistoryEntry } from '../result.ts';
 import type { Prosumer, Tariffs } from '../types.ts';
-import { bracket } from './bracket.ts';
-import { GOSSIP_SCALARS, gossipWidth, PeerKind, type PeerMessage, payloadLength } from './messages.ts';
-import {
-  addMod,
-  randomResidue,
-  SUM_FIELDS,
-  SUM_MODULUS,
-  SUM_UNIT_KWH,
-  subMod,
-  sumWindowLength,
-  TreeSum,
-  UNKNOWN,
-} from './sum.ts';
+import { bracket, certificateFigures, certificateWidth } from './bracket.ts';
+import { PeerKind, type PeerMessage, payloadLength } from './messages.ts';
+import { StopTest } from './stop-test.ts';
+import { addMod, FrozenSum, randomResidue, SUM_FIELDS, subMod, sumWindowLength, UNKNOWN } from './sum.ts';
 import type { SumTree } from './tree.ts';
 
 export interface PeerOptions {
@@ -60,10 +48,6 @@ export interface PeerOptions {
   parties: number;
   /** Flood rounds D: at least the trading graph's diameter (public: the graph is). */
   floodRounds: number;
-  /** Push-sum rounds between two agreements. */
-  gossipRounds: number;
-  /** Masks are uniform in ±maskScale (currency or kWh). */
-  maskScale: number;
   /** A seed for the peer's mask randomness (reproducible tests); default: crypto.getRandomValues. */
   maskSeed?: number;
   /** The stop test measures the imbalance against at least this much sales volume, kWh. */
@@ -84,17 +68,12 @@ export interface PeerAgreement {
   /** imbalance / volume: the final iterate's relative imbalance (the stop test's figure). */
   residualRatio: number;
   history: HistoryEntry[];
-  /** Ticks (message rounds) the market took, and gossip blocks run. */
+  /** Ticks (message rounds) the market took, and certificates computed. */
   ticks: number;
-  gossipBlocks: number;
+  certificates: number;
 }
 
-type Phase = 'admm' | 'check' | 'masks' | 'gossip' | 'agree' | 'done';
-
-/** At most this many gossip blocks per certificate (then the bracket is what it is). */
-const MAX_GOSSIP_BLOCKS = 40;
-/** Gossip until the estimates' spread is below this fraction of the gap tolerance. */
-const SPREAD_SHARE = 1e-2;
+type Phase = 'admm' | 'check' | 'masks' | 'sum' | 'done';
 
 /** The peer's mask randomness: crypto, or a seed (reproducible tests). */
 function randomSource(seed: number | undefined): () => number {
@@ -116,16 +95,10 @@ export class Peer {
   private readonly o: PeerOptions;
   private readonly T: number;
   private readonly D: number;
-  /** The sum tree's depth, this peer's parent on it (−1 at the root) and the check's length. */
+  /** The sum tree's depth R, the stop test's sum on it, and the check's length. */
   private readonly R: number;
-  private readonly parent: number;
-  private readonly children: number[];
+  private readonly stop: StopTest;
   private readonly checkRounds: number;
-  private readonly sum: TreeSum;
-  /** Sum of the shares sent with this iteration's offers, per stop-test figure. */
-  private readonly sentShares = new Float64Array(SUM_FIELDS);
-  /** The iterate of each of the last 2R + 1 sum inputs, newest last (−1: a frozen iterate's repeat). */
-  private readonly inputIterates: number[] = [];
   private frozenInput: Float64Array = new Float64Array(SUM_FIELDS);
   private readonly tariffs: Tariffs;
   private readonly agent: ProsumerAgent;
@@ -141,9 +114,10 @@ export class Peer {
   private actual = new Map<number, Float64Array>();
   private flood = new Float64Array(0);
   private count = 0;
-  private value = new Float64Array(0);
-  private weight = 0;
-  private gossipBlocks = 0;
+  /** The certificate's masked figures and their sum over the tree. */
+  private certificateInput: Float64Array = new Float64Array(0);
+  private readonly certificateSum: FrozenSum;
+  private certificates = 0;
   private checkedRatio = Number.POSITIVE_INFINITY;
   /** The checked iterate's imbalance Σ pairs Σ_t |s_ij + s_ji| and sales volume, kWh (exact sums). */
   private checkedTotals = [Number.POSITIVE_INFINITY, 0];
@@ -169,10 +143,9 @@ export class Peer {
     this.poolAgent = new ProsumerAgent(prosumer, tariffs, hours, 'pool');
     this.random = randomSource(o.maskSeed);
     this.R = tree.radius;
-    this.parent = tree.parent[self]!;
-    this.children = neighbours.filter((j) => tree.parent[j] === self);
+    this.stop = new StopTest(self, neighbours, tree, o.volumeFloorKwh);
     this.checkRounds = Math.max(2 * this.R, this.D);
-    this.sum = new TreeSum(this.R, tree.root === self);
+    this.certificateSum = new FrozenSum(this.R, tree.root === self, certificateWidth(this.T));
   }
 
   get finished(): boolean {
@@ -203,10 +176,8 @@ export class Peer {
         return this.checkTick(this.expect(inbox, PeerKind.check, true));
       case 'masks':
         return this.masksTick(this.expect(inbox, PeerKind.mask, true));
-      case 'gossip':
-        return this.gossipTick(this.expect(inbox, PeerKind.gossip, true));
-      case 'agree':
-        return this.agreeTick(this.expect(inbox, PeerKind.agree, true));
+      case 'sum':
+        return this.sumTick(this.expect(inbox, PeerKind.sum, true));
       case 'done':
         if (inbox.length > 0) throw new Error(`peer ${this.self}: message after the market stopped`);
         return [];
@@ -240,31 +211,19 @@ export class Peer {
     return this.neighbours.map((to, slot) => ({ from: this.self, to, kind, data: data(to, slot) }));
   }
 
-  /** Σ_j Σ_t |s_ij + s_ji| over the peer's pairs, its own offered volume, and its deviation per period. */
-  private local(): { residual: number; offered: number; sales: number; deviation: Float64Array } {
+  /** The peer's deviation per period: Σ_j (s_ij + s_ji)/2 over its pairs (its share of the mismatch). */
+  private deviation(): Float64Array {
     const deviation = new Float64Array(this.T);
-    let residual = 0;
-    let offered = 0;
-    let sales = 0;
     for (let s = 0; s < this.neighbours.length; s++) {
       const mine = this.own[s]!;
       const theirs = this.last.get(this.neighbours[s]!)!;
-      for (let t = 0; t < this.T; t++) {
-        const sum = mine[t]! + theirs[t]!;
-        residual += Math.abs(sum);
-        offered += Math.abs(mine[t]!);
-        sales += Math.max(mine[t]!, 0);
-        deviation[t]! += sum / 2;
-      }
+      for (let t = 0; t < this.T; t++) deviation[t]! += (mine[t]! + theirs[t]!) / 2;
     }
-    return { residual, offered, sales, deviation };
+    return deviation;
   }
 
-  /**
-   * The iteration's stop-test figures, masked (sum.ts): local()'s residual rounded up and sales rounded
-   * down to whole quanta, minus the shares sent with this iteration's offers plus those received.
-   */
-  private maskedFigures(received: Float64Array): Float64Array {
+  /** The iteration's stop-test figures (stop-test.ts), masked with the shares sent and `received`. */
+  private stopFigures(received: Float64Array): Float64Array {
     let residual = 0;
     let sales = 0;
     for (let s = 0; s < this.neighbours.length; s++) {
@@ -275,51 +234,7 @@ export class Peer {
         sales += Math.max(mine[t]!, 0);
       }
     }
-    const figures = [Math.ceil(residual / SUM_UNIT_KWH), Math.floor(sales / SUM_UNIT_KWH)];
-    const input = new Float64Array(SUM_FIELDS);
-    for (let f = 0; f < SUM_FIELDS; f++)
-      input[f] = subMod(addMod(figures[f]! % SUM_MODULUS, received[f]!), this.sentShares[f]!);
-    return input;
-  }
-
-  /**
-   * The relative imbalance from the tree sum's totals (quanta): Σ pairs Σ_t |s_ij + s_ji| (half of Σ over
-   * the peers, each pair being summed at both ends) over the sales volume.
-   */
-  private globalRatio(total: Float64Array): number {
-    return total[0]! / 2 / Math.max(total[1]!, this.o.volumeFloorKwh / SUM_UNIT_KWH);
-  }
-
-  /**
-   * One tick of the tree sum with this tick's input; `received` are the messages carrying the windows at
-   * `offset`. Returns the totals of the input 2R ticks old and its iterate (−1 unknown or a repeat).
-   */
-  private sumTick(
-    input: Float64Array,
-    iterate: number,
-    received: Map<number, Float64Array>,
-    offset: number,
-  ): { total: Float64Array | null; iterate: number } {
-    const W = sumWindowLength(this.R);
-    const windows: Float64Array[] = [];
-    const fromChildren: Float64Array[] = [];
-    for (const [j, data] of received) {
-      const w = data.subarray(offset, offset + W);
-      windows.push(w);
-      if (this.children.includes(j)) fromChildren.push(w);
-    }
-    const total = this.sum.tick(input, fromChildren, windows);
-    this.inputIterates.push(iterate);
-    if (this.inputIterates.length > 2 * this.R + 1) this.inputIterates.shift();
-    const old = this.inputIterates.length === 2 * this.R + 1 ? this.inputIterates[0]! : -1;
-    return { total, iterate: old };
-  }
-
-  /** The sum windows for neighbour `to`: the up half only for the parent. */
-  private windowsFor(to: number): Float64Array {
-    const w = this.sum.windows.slice();
-    if (to !== this.parent) w.fill(UNKNOWN, 0, this.R * SUM_FIELDS);
-    return w;
+    return this.stop.masked(residual, sales, received);
   }
 
   private entry(iteration: number): HistoryEntry {
@@ -361,13 +276,13 @@ export class Peer {
         }
         this.last = averaged;
       } else this.last = trades;
-      const input = this.maskedFigures(shares);
+      const input = this.stopFigures(shares);
       this.entry(this.iterations);
       // The totals of the iterate 2R ticks old: the same integers at every peer.
-      const { total, iterate } = this.sumTick(input, this.iterations, offers, 1 + T + SUM_FIELDS);
+      const { total, iterate } = this.stop.tick(input, this.iterations, offers, 1 + T + SUM_FIELDS);
       let balanced = false;
       if (total && iterate >= 1) {
-        const ratio = this.globalRatio(total);
+        const ratio = this.stop.ratio(total);
         this.entry(iterate).relativeImbalance = ratio;
         balanced = ratio <= this.o.imbalanceTolerance;
       }
@@ -388,17 +303,13 @@ export class Peer {
     }
     this.iterations++;
     const T = this.T;
-    this.sentShares.fill(0);
+    this.stop.newIteration();
     return this.send(PeerKind.offer, (to, s) => {
       const data = new Float64Array(payloadLength(PeerKind.offer, T, this.R));
       data[0] = this.iterations;
       data.set(offers[s]!.trade, 1);
-      for (let f = 0; f < SUM_FIELDS; f++) {
-        const share = randomResidue(this.random);
-        data[1 + T + f] = share;
-        this.sentShares[f] = addMod(this.sentShares[f]!, share);
-      }
-      data.set(this.windowsFor(to), 1 + T + SUM_FIELDS);
+      this.stop.shareInto(data, 1 + T, this.random);
+      data.set(this.stop.windowsFor(to), 1 + T + SUM_FIELDS);
       return data;
     });
   }
@@ -429,19 +340,14 @@ export class Peer {
     const W = sumWindowLength(this.R);
     return this.send(PeerKind.check, (to) => {
       const data = new Float64Array(W + this.flood.length);
-      data.set(this.windowsFor(to));
+      data.set(this.stop.windowsFor(to));
       data.set(this.flood, W);
       return data;
     });
   }
 
-  private floodOut(kind: PeerKind): PeerMessage[] {
-    const data = this.flood;
-    return this.send(kind, () => data.slice());
-  }
-
   /** Maxima of the flood and the received floods, which start at `offset` in each payload. */
-  private merge(received: Map<number, Float64Array>, offset = 0): void {
+  private merge(received: Map<number, Float64Array>, offset: number): void {
     for (const data of received.values())
       for (let k = 0; k < this.flood.length; k++) this.flood[k] = Math.max(this.flood[k]!, data[offset + k]!);
   }
@@ -454,12 +360,12 @@ export class Peer {
   private checkTick(received: Map<number, Float64Array>): PeerMessage[] {
     this.merge(received, sumWindowLength(this.R));
     // The frozen iterate's figures again: after 2R ticks the totals are its own.
-    const { total } = this.sumTick(this.frozenInput, -1, received, 0);
+    const { total } = this.stop.tick(this.frozenInput, -1, received, 0);
     if (++this.count < this.checkRounds) return this.checkOut();
     if (!total) throw new Error(`peer ${this.self}: the stop test's sum did not arrive`);
     const T = this.T;
-    this.checkedRatio = this.globalRatio(total);
-    this.checkedTotals = [(total[0]! / 2) * SUM_UNIT_KWH, total[1]! * SUM_UNIT_KWH];
+    this.checkedRatio = this.stop.ratio(total);
+    this.checkedTotals = this.stop.totalsKwh(total);
     this.entry(this.iterations).relativeImbalance = this.checkedRatio;
     const final = this.iterations >= this.o.maxIterations;
     if (this.checkedRatio > this.o.imbalanceTolerance && !final) return this.resume();
@@ -469,89 +375,62 @@ export class Peer {
     // A peer without partners (a VPP of one) has no relaxed constraint: its term bounds its own optimum.
     const bound =
       this.neighbours.length > 0 ? this.poolAgent.lagrangianBound(prices) : this.agent.lagrangianBound([]);
-    const l = this.local();
-    const W = gossipWidth(T);
-    const value = new Float64Array(W);
     const own = this.o.method === 'subgradient' ? this.agent.recoveredOwnCost() : this.agent.ownCost();
-    value.set([own, bound, l.residual / 2, l.sales]);
-    value.set(l.deviation, GOSSIP_SCALARS.length);
-    // Masks: a random share for each neighbour, subtracted here and added there.
+    const figures = certificateFigures(own, bound, this.deviation(), this.o.parties);
+    // Masks: random residues for each neighbour, subtracted here and added there.
     const out = this.send(PeerKind.mask, () => {
-      const share = new Float64Array(W);
-      for (let k = 0; k < W; k++) {
-        share[k] = (2 * this.random() - 1) * this.o.maskScale;
-        value[k]! -= share[k]!;
+      const share = new Float64Array(figures.length);
+      for (let k = 0; k < figures.length; k++) {
+        share[k] = randomResidue(this.random);
+        figures[k] = subMod(figures[k]!, share[k]!);
       }
       return share;
     });
-    this.value = value;
-    this.weight = 1;
-    this.gossipBlocks = 0;
+    this.certificateInput = figures;
     this.phase = 'masks';
     return out;
   }
 
-  private pushOut(): PeerMessage[] {
-    const keep = 1 / (this.neighbours.length + 1);
-    const W = this.value.length;
-    const share = new Float64Array(W + 1);
-    for (let k = 0; k < W; k++) share[k] = this.value[k]! * keep;
-    share[W] = this.weight * keep;
-    this.value = share.slice(0, W);
-    this.weight = share[W]!;
-    return this.send(PeerKind.gossip, () => share.slice());
-  }
-
   private masksTick(received: Map<number, Float64Array>): PeerMessage[] {
-    for (const share of received.values()) for (let k = 0; k < share.length; k++) this.value[k]! += share[k]!;
-    this.phase = 'gossip';
-    this.count = 0;
-    this.gossipBlocks++;
-    return this.pushOut();
+    const input = this.certificateInput;
+    for (const share of received.values())
+      for (let k = 0; k < share.length; k++) input[k] = addMod(input[k]!, share[k]!);
+    const total = this.certificateSum.start(input);
+    if (total) return this.certify(total);
+    this.phase = 'sum';
+    return this.sumOut();
   }
 
-  private gossipTick(received: Map<number, Float64Array>): PeerMessage[] {
-    const W = this.value.length;
-    for (const share of received.values()) {
-      for (let k = 0; k < W; k++) this.value[k]! += share[k]!;
-      this.weight += share[W]!;
-    }
-    if (++this.count < this.o.gossipRounds) return this.pushOut();
-    // Estimates of the means; flood their maxima and (negated) minima.
-    this.flood = new Float64Array(2 * W);
-    for (let k = 0; k < W; k++) {
-      const estimate = this.value[k]! / this.weight;
-      this.flood[k] = estimate;
-      this.flood[W + k] = -estimate;
-    }
-    this.phase = 'agree';
-    this.count = 0;
-    return this.floodOut(PeerKind.agree);
+  /** SUM: the certificate's partial sum (to the parent only) and the root's total as far as it got. */
+  private sumOut(): PeerMessage[] {
+    const F = this.certificateInput.length;
+    const windows = this.certificateSum.windows;
+    return this.send(PeerKind.sum, (to) => {
+      const w = windows.slice();
+      if (to !== this.stop.parent) w.fill(UNKNOWN, 0, F);
+      return w;
+    });
   }
 
-  private agreeTick(received: Map<number, Float64Array>): PeerMessage[] {
-    this.merge(received);
-    if (++this.count < this.D) return this.floodOut(PeerKind.agree);
-    const { costHigh, boundLow, gap, spread } = bracket(this.flood, this.o.parties, this.tariffs);
+  private sumTick(received: Map<number, Float64Array>): PeerMessage[] {
+    const fromChildren: Float64Array[] = [];
+    for (const [j, data] of received) if (this.stop.isChild(j)) fromChildren.push(data);
+    const total = this.certificateSum.tick(fromChildren, [...received.values()]);
+    return total ? this.certify(total) : this.sumOut();
+  }
+
+  /** The certificate from the exact totals (the same at every peer): stop, or resume the ADMM. */
+  private certify(total: Float64Array): PeerMessage[] {
+    const { costHigh, boundLow, gap } = bracket(total, this.o.parties, this.tariffs);
     const final = this.iterations >= this.o.maxIterations;
-    if (
-      spread > SPREAD_SHARE * this.o.gapTolerance &&
-      this.gossipBlocks < MAX_GOSSIP_BLOCKS &&
-      gap - spread <= this.o.gapTolerance
-    ) {
-      // The bracket is too wide to tell, and a tighter one could pass: gossip on.
-      this.phase = 'gossip';
-      this.count = 0;
-      this.gossipBlocks++;
-      return this.pushOut();
-    }
     const e = this.entry(this.iterations);
-    // The exact sums of the check (quantised outwards), tighter than the gossip's bracket of them.
+    // The exact sums of the check (quantised outwards).
     const [imbalance, volume] = this.checkedTotals as [number, number];
     e.imbalance = imbalance;
     e.cost = costHigh;
     e.dualBound = boundLow;
     e.certifiedGap = gap;
+    this.certificates++;
     const converged = this.checkedRatio <= this.o.imbalanceTolerance && gap <= this.o.gapTolerance;
     if (!converged && !final) return this.resume();
     this.phase = 'done';
@@ -566,7 +445,7 @@ export class Peer {
       residualRatio: this.checkedRatio,
       history: this.history.map((h) => ({ ...h })),
       ticks: this.ticks,
-      gossipBlocks: this.gossipBlocks,
+      certificates: this.certificates,
     };
     return [];
   }

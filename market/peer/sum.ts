@@ -102,3 +102,58 @@ export class TreeSum {
     return total[0] === UNKNOWN ? null : total;
   }
 }
+
+/**
+ * A one-off masked sum of fixed inputs (the certificate's figures, any number of fields): every tick a
+ * peer sends its parent its input plus its children's last partial sums, and the root, once those are
+ * complete (R ticks), floods the total by maximum. After 2R ticks every peer holds it.
+ */
+export class FrozenSum {
+  private readonly R: number;
+  private readonly isRoot: boolean;
+  private readonly fields: number;
+  private input: Float64Array;
+  private ticks = 0;
+  /** The windows sent this tick: up[fields] (the partial sum) then down[fields] (the total, or UNKNOWN). */
+  windows: Float64Array;
+
+  constructor(radius: number, isRoot: boolean, fields: number) {
+    this.R = radius;
+    this.isRoot = isRoot;
+    this.fields = fields;
+    this.input = new Float64Array(fields);
+    this.windows = new Float64Array(2 * fields);
+  }
+
+  /** Starts a sum of `input` (masked residues); returns the total at once if the tree is one peer. */
+  start(input: Float64Array): Float64Array | null {
+    this.input = input;
+    this.ticks = 0;
+    this.windows = new Float64Array(2 * this.fields);
+    this.windows.set(input);
+    if (this.isRoot && this.R === 0) {
+      this.windows.set(input, this.fields);
+      return input;
+    }
+    this.windows.fill(UNKNOWN, this.fields);
+    return null;
+  }
+
+  /** One tick on the windows received last tick; the total once every peer holds it (after 2R ticks). */
+  tick(fromChildren: Float64Array[], fromNeighbours: Float64Array[]): Float64Array | null {
+    const F = this.fields;
+    this.ticks++;
+    const next = new Float64Array(2 * F);
+    for (let f = 0; f < F; f++) {
+      let up = this.input[f]!;
+      for (const c of fromChildren) up = addMod(up, c[f]!);
+      next[f] = up;
+      let down = this.windows[F + f]!;
+      if (this.isRoot && this.ticks >= this.R) down = up;
+      else for (const w of fromNeighbours) down = Math.max(down, w[F + f]!);
+      next[F + f] = down;
+    }
+    this.windows = next;
+    return this.ticks >= 2 * this.R ? next.subarray(F) : null;
+  }
+}

@@ -8,6 +8,7 @@ import { ProsumerAgent } from '../../../market/agent.ts';
 import { type AgentHost, startAgents } from '../../../market/agent-host.ts';
 import { clearDecentralized, peerOptions } from '../../../market/decentralized.ts';
 import { floodRounds, tradingGraph } from '../../../market/graph.ts';
+import { certificateFigures } from '../../../market/peer/bracket.ts';
 import { PeerKind, type PeerMessage, payloadLength } from '../../../market/peer/messages.ts';
 import { SUM_FIELDS, SUM_MODULUS, SUM_UNIT_KWH } from '../../../market/peer/sum.ts';
 import { sumTree } from '../../../market/peer/tree.ts';
@@ -101,8 +102,9 @@ describe('the decentralised market at the wire', () => {
     }
   });
 
-  it('gossip never shows a neighbour its own cost or Lagrangian value, even with its own masks taken off', () => {
+  it('the certificate’s sum never shows a neighbour a peer’s own cost or Lagrangian value, even with its own masks taken off', () => {
     const hours = periodHours(scenario);
+    const tree = sumTree(graph);
     // Each peer's Lagrangian value at the last certificate's common price: the mid-point of the extreme
     // pair prices per period, which the peers flooded (recomputed here from their final prices).
     const common = Array.from({ length: T }, (_, t) => {
@@ -112,7 +114,7 @@ describe('the decentralised market at the wire', () => {
     const bounds = scenario.prosumers.map((p) =>
       new ProsumerAgent(p, scenario.tariffs, hours, 'pool').lagrangianBound(common),
     );
-    // Their sum is the dual bound the peers agreed (up to the gossip's bracket).
+    // Their sum is the dual bound the peers agreed (exact up to the rounding of 1e-9 per peer).
     const sum = bounds.reduce((a, b) => a + b, 0);
     expect(Math.abs(sum - result.dualBound!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(sum)));
     // Messages by (receiver, sender).
@@ -124,41 +126,42 @@ describe('the decentralised market at the wire', () => {
         l.push(m);
         between.set(key, l);
       }
+    const mod = (x: number) => ((x % SUM_MODULUS) + SUM_MODULUS) % SUM_MODULUS;
+    const apart = (a: number, b: number) => Math.min(mod(a - b), mod(b - a));
     let checked = 0;
     for (let i = 0; i < N; i++) {
       const own = result.prosumers[i]!.ownCost;
       const bound = bounds[i]!;
-      const degree = graph[i]!.length;
+      const figures = certificateFigures(own, bound, new Float64Array(T), N);
       for (const j of graph[i]!) {
         const fromI = between.get(`${j}<${i}`)!;
         const toI = between.get(`${i}<${j}`)!;
-        // Nothing from i carries its own cost, whole or as a push-sum share.
+        // Nothing from i carries its own cost or value, in currency or in quanta.
         for (const m of fromI.filter((x) => x.kind !== PeerKind.offer)) {
           for (const v of m.data) {
-            for (const secret of [own, bound, own / (degree + 1), bound / (degree + 1)])
+            for (const secret of [own, bound, figures[0]!, figures[1]!])
               if (Math.abs(v - secret) <= 1e-6)
                 expect.fail(`${v} from ${i} to ${j} is its own figure ${secret}`);
           }
         }
-        // j knows the share it sent i and the one i sent it; taking both off i's first gossip message
-        // still leaves the shares i exchanged with its other neighbours on it: far from i's figures.
+        // i's first SUM message after its last masks holds its masked figures (to its parent; others get
+        // UNKNOWN). The parent knows the shares it exchanged with i; taking both off still leaves the
+        // residues i exchanged with its other neighbours on them: nowhere near i's figures.
         const maskOut = fromI.filter((m) => m.kind === PeerKind.mask).at(-1)!;
         const maskIn = toI.filter((m) => m.kind === PeerKind.mask).at(-1)!;
-        const afterMask = fromI.indexOf(maskOut);
-        const firstGossip = fromI.slice(afterMask).find((m) => m.kind === PeerKind.gossip)!;
-        const unmasked = (k: number) =>
-          firstGossip.data[k]! * (degree + 1) + maskOut.data[k]! - maskIn.data[k]!;
-        expect(Math.abs(unmasked(0) - own)).toBeGreaterThan(1);
-        expect(Math.abs(unmasked(1) - bound)).toBeGreaterThan(1);
+        const firstSum = fromI.slice(fromI.indexOf(maskOut)).find((m) => m.kind === PeerKind.sum)!;
+        if (j !== tree.parent[i]) {
+          expect(firstSum.data[0]).toBe(-1);
+          continue;
+        }
+        for (const k of [0, 1]) {
+          const unmasked = mod(firstSum.data[k]! + maskOut.data[k]! - maskIn.data[k]!);
+          expect(apart(unmasked, figures[k]!)).toBeGreaterThan(1e9);
+        }
         checked++;
       }
     }
-    expect(checked).toBe(graph.reduce((s, n) => s + n.length, 0));
-    // Unmasked, a peer's figures are small: a few currency units, far inside the masks.
-    for (let i = 0; i < N; i++) {
-      expect(Math.abs(result.prosumers[i]!.ownCost)).toBeLessThan(peer.maskScale / 10);
-      expect(Math.abs(bounds[i]!)).toBeLessThan(peer.maskScale / 10);
-    }
+    expect(checked).toBe(N - 1);
   });
 
   it('the stop test sums every peer’s figures exactly, and a parent cannot unmask its child’s', () => {
