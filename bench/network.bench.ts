@@ -62,18 +62,18 @@ function report(title: string, s: Samples, raw: number[]): void {
   );
   if (s.cpuPerBlock !== undefined)
     console.log(
-      `  CPU of all ${NODES} node processes per block ${fmt(s.cpuPerBlock)} ms = ${fmt(s.cpuPerBlock / availableParallelism())} ms on ${availableParallelism()} cores (the publish-to-last-peer floor, without waits)`,
+      `  CPU of all the node processes per block ${fmt(s.cpuPerBlock)} ms = ${fmt(s.cpuPerBlock / availableParallelism())} ms on ${availableParallelism()} cores (the publish-to-last-peer floor, without waits)`,
     );
   console.log(`  raw import, no network p50 ${fmt(r50)} ms   p99 ${fmt(r99)} ms   (load average ${load()})`);
 }
 
 // ---- 8 node processes ---------------------------------------------------------------------------------
-async function acrossProcesses(warm: Block[], measured: Block[]): Promise<Samples> {
+async function acrossProcesses(nodes: number, warm: Block[], measured: Block[]): Promise<Samples> {
   const children: ChildProcess[] = [];
   const stderr: string[] = [];
   const listeners = new Set<(i: number, m: FromNode) => void>();
   let stopping = false;
-  for (let i = 0; i < NODES; i++) {
+  for (let i = 0; i < nodes; i++) {
     const child = fork(new URL('./propagation-node.ts', import.meta.url), [], {
       serialization: 'advanced',
       execArgv:
@@ -120,7 +120,7 @@ async function acrossProcesses(warm: Block[], measured: Block[]): Promise<Sample
             return reply;
           }),
         );
-        return counts.every((c) => c.count >= NODES - 1);
+        return counts.every((c) => c.count >= nodes - 1);
       },
       120_000,
     );
@@ -148,8 +148,8 @@ async function acrossProcesses(warm: Block[], measured: Block[]): Promise<Sample
       const published = next(0, 'published');
       tell(0, { kind: 'publish', block: encodeBlock(blk) });
       const p = await published;
-      // The source's own head event is in `heads` too: the other NODES - 1 are the propagation.
-      await waitFor('block reached every node process', () => (heads.get(id)?.length ?? 0) >= NODES, 30_000);
+      // The source's own head event is in `heads` too: the other nodes - 1 are the propagation.
+      await waitFor('block reached every node process', () => (heads.get(id)?.length ?? 0) >= nodes, 30_000);
       if (k < warm.length) continue;
       for (const { node, at } of heads.get(id)!) {
         if (node === 0) continue;
@@ -255,7 +255,17 @@ const measured = all.slice(WARMUP);
 const rawOf = async () => (await rawImport(all, 1)).slice(WARMUP);
 const what = `${PROPAGATED} blocks of 20 transfers from one node to ${NODES - 1} others (gossipsub, validation at every hop), after ${WARMUP} warm-up blocks`;
 const raw = await rawOf();
-report(`Block propagation, ${NODES} node processes: ${what}`, await acrossProcesses(warm, measured), raw);
+report(
+  `Block propagation, ${NODES} node processes: ${what}`,
+  await acrossProcesses(NODES, warm, measured),
+  raw,
+);
+// One hop with no other node competing for the cores: what the network itself adds to an import.
+report(
+  `Block propagation, 2 node processes (one receiver, no contention for the cores): ${PROPAGATED} blocks, after ${WARMUP} warm-up blocks`,
+  await acrossProcesses(2, warm, measured),
+  raw,
+);
 const rawAgain = await rawOf();
 report(
   `Block propagation, ${NODES} nodes in one process: ${what}`,
