@@ -3,6 +3,7 @@
 // and commit as one atomic LevelDB batch with the head pointer. Also holds the orphan and future pools,
 // bounded by count and bytes with a share per sending peer (bounded-map.ts's HeldPool).
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { Overlay, StateStore } from '../contracts-vm/state.ts';
 import type { BlockReceipts, HookObserver } from '../contracts-vm/transition.ts';
@@ -246,11 +247,8 @@ export class Chain extends EventEmitter<{
   }
 
   /**
-   * Imports a run of blocks (range sync: each normally the child of the one before) in one turn of the
-   * queue: every header is checked and added as processBlock would, then each stretch of consecutive
-   * blocks is connected in one switch and written in one LevelDB batch instead of one per block. Resolves
-   * with each block's outcome, in order, exactly as processBlock would have settled for it (an invalid
-   * block's descendants in the run get PARENT_INVALID); rejects only on what is not a verdict.
+   * Imports a run of blocks (range sync) in one turn of the queue (import-run.ts); resolves with each
+   * block's outcome, in order, as processBlock would have settled it; rejects only on what is no verdict.
    */
   processBlocks(blocks: readonly Block[], source = ''): Promise<PromiseSettledResult<ProcessStatus>[]> {
     for (const b of blocks) this.prefetchSignatures(b);
@@ -260,6 +258,7 @@ export class Chain extends EventEmitter<{
         activate: (node, stored) => this.activate(node, stored),
         outcomeOf: (node) => this.outcomeOf(node),
         connectOrphansOf: (id) => this.connectOrphansOf(id),
+        maxRun: BLOCK_CACHE_LIMIT / 2,
       }),
     );
   }
@@ -271,7 +270,12 @@ export class Chain extends EventEmitter<{
   private enqueue(
     task: () => Promise<PromiseSettledResult<ProcessStatus>[]>,
   ): Promise<PromiseSettledResult<ProcessStatus>[]> {
-    const run = this.queue.then(task);
+    // The task starts in a later turn of the event loop, after the signature pool has sent what the
+    // prefetch gave it (sigverify.ts sends at the end of a turn): the workers verify while it runs.
+    const run = this.queue.then(async () => {
+      await nextTurn();
+      return task();
+    });
     this.queue = run.catch(() => undefined);
     run.then(
       (outcomes) => {

@@ -1,6 +1,7 @@
 // Moving the head in memory, one block at a time: disconnecting a main-chain block with its undo record,
 // and connecting a block (signatures, the block executor, the state root). Each step only adds its ledger
 // writes to the reorg's batch, so the chain commits or abandons a whole reorg in one write.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { mergeChanges, Overlay, type StateStore } from '../contracts-vm/state.ts';
 import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
@@ -8,7 +9,7 @@ import { bytesEqual, fromHex, toHex } from '../protocol/bytes.ts';
 import { BlockError, BlockErrorCode as E, TxError, TxErrorCode } from '../protocol/errors.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import type { TxEnvelope } from '../protocol/tx.ts';
-import type { LedgerBatch } from './db.ts';
+import { LedgerBatch } from './db.ts';
 import type { BlockNode } from './fork-choice.ts';
 import { decodeUndo, encodeUndo } from './undo.ts';
 
@@ -53,6 +54,9 @@ export async function connectBlock(
   // the same as verifying first (a bad signature is the block's verdict whatever execution found, and
   // nothing of an execution is kept unless every signature verified), only sooner.
   const signatures = ctx.verifier.verifyTxs(block.txs);
+  // The pool sends a batch at the end of this turn of the event loop (sigverify.ts): let that turn end,
+  // or the signatures would only leave for the workers once this thread had executed the block.
+  await nextTurn();
   const view = new Overlay(work);
   let receipts: BlockReceipts | undefined;
   let failed: BlockError | undefined;
@@ -66,6 +70,16 @@ export async function connectBlock(
     failed = err;
   }
   const root = receipts && ctx.committed.rootWith(mergeChanges(work.changes, view.changes));
+  const stateRootError =
+    root && !bytesEqual(root, node.header.stateRoot)
+      ? new BlockError(
+          E.BAD_STATE_ROOT,
+          `state root ${toHex(root)} != header ${toHex(node.header.stateRoot)}`,
+        )
+      : undefined;
+  // The block's ledger writes are prepared while the workers may still be verifying (kept only if every
+  // signature verifies): off the path from the last verdict to the write.
+  const writes = receipts && !stateRootError ? blockWrites(node, block, view, receipts) : undefined;
   const verdicts = await signatures;
   const badSig = verdicts.indexOf(false);
   if (badSig >= 0) {
@@ -75,19 +89,20 @@ export async function connectBlock(
       index: badSig,
     });
   }
-  if (failed || !receipts || !root) return failed;
-  if (!bytesEqual(root, node.header.stateRoot)) {
-    return new BlockError(
-      E.BAD_STATE_ROOT,
-      `state root ${toHex(root)} != header ${toHex(node.header.stateRoot)}`,
-    );
-  }
-  batch.putUndo(node.hash, encodeUndo(view.undo()));
-  batch.putReceipts(node.hash, receipts);
-  batch.putHeight(node.header.height, node.hash);
-  block.txs.forEach((t, i) => {
-    batch.putTx(t.hash, node.hash, i);
-  });
+  if (failed || stateRootError || !writes) return failed ?? stateRootError;
+  for (const op of writes.ops) batch.ops.push(op);
   view.commitTo(work);
   return undefined;
+}
+
+/** A connected block's ledger entries: undo record, receipts, main-chain height and transaction locations. */
+function blockWrites(node: BlockNode, block: Block, view: Overlay, receipts: BlockReceipts): LedgerBatch {
+  const writes = new LedgerBatch()
+    .putUndo(node.hash, encodeUndo(view.undo()))
+    .putReceipts(node.hash, receipts)
+    .putHeight(node.header.height, node.hash);
+  block.txs.forEach((t, i) => {
+    writes.putTx(t.hash, node.hash, i);
+  });
+  return writes;
 }

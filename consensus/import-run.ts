@@ -26,6 +26,11 @@ export interface RunSteps {
   outcomeOf(node: BlockNode): ProcessStatus;
   /** Imports the held orphans that were waiting for this block. */
   connectOrphansOf(id: string): Promise<void>;
+  /**
+   * The most blocks connected in one switch: an accepted block's body is only in the chain's bounded
+   * cache until the switch writes it, so a longer stretch is connected in several.
+   */
+  maxRun: number;
 }
 
 /** Imports `blocks` in order; resolves with each one's outcome; rejects only on what is not a verdict. */
@@ -64,6 +69,7 @@ export async function importRun(
     if (run.length > 0 && accepted.node.parent !== run.at(-1)) await flush();
     run.push(accepted.node);
     for (const op of accepted.stored.ops) stored.ops.push(op);
+    if (run.length >= steps.maxRun) await flush();
   }
   await flush();
   return outcomes;

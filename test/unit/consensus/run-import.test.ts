@@ -120,6 +120,24 @@ describe('importing a run of blocks (range sync)', () => {
     for (let h = 1; h <= 10; h++) expect((await again.chain.getMainNode(h))?.id).toBe(b.idOf(good[h - 1]!));
   });
 
+  it('connects a run longer than the block cache in several switches (no body evicted before its write)', async () => {
+    const blocks = b.extend(b.genesisId, 300, keys.vpp1.address);
+    const { chain, dir } = await fresh();
+    const writes = countWrites();
+    const outcomes = await chain.processBlocks(blocks);
+    const count = writes.count();
+    writes.restore();
+    expect(summary(outcomes)).toEqual(Array(300).fill('head'));
+    expect(count).toBeGreaterThan(1);
+    expect(count).toBeLessThan(10);
+    expect(chain.tip.id).toBe(b.idOf(blocks[299]!));
+    await closeLast();
+    const again = await fresh(dir);
+    expect(again.chain.height).toBe(300);
+    for (const h of [1, 150, 300])
+      expect(await again.chain.getBlockBytes(b.idOf(blocks[h - 1]!))).toBeDefined();
+  });
+
   it('a run whose first block is an orphan holds it and imports nothing', async () => {
     const { good } = fixture();
     const { chain } = await fresh();
