@@ -20,7 +20,7 @@ import {
   encodeHeader,
   HEADER_BYTES,
 } from '../protocol/block.ts';
-import { bytesEqual, concatBytes, fromHex, Reader, toHex, utf8, Writer } from '../protocol/bytes.ts';
+import { bytesEqual, concatBytes, fromHex, Reader, toHex, utf8 } from '../protocol/bytes.ts';
 import { BlockStatus } from './fork-choice.ts';
 
 type Key = Uint8Array;
@@ -37,8 +37,24 @@ const P = {
   receipts: 0x72,
 } as const;
 
-const prefixed = (p: number, k: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(p), k);
-const heightKey = (h: number): Uint8Array => prefixed(P.height, new Writer().u32(h).finish());
+function prefixed(p: number, k: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + k.length);
+  key[0] = p;
+  key.set(k, 1);
+  return key;
+}
+/** `bytes`, then `n` as a big-endian u32, in one allocation (made per block and per transaction). */
+function withU32(bytes: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(bytes.length + 4);
+  out.set(bytes);
+  const at = bytes.length;
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
+  return out;
+}
+const heightKey = (h: number): Uint8Array => withU32(Uint8Array.of(P.height), h);
 const metaKey = (name: string): Uint8Array => prefixed(P.meta, utf8(name));
 
 export interface IndexRecord {
@@ -97,7 +113,7 @@ export class LedgerBatch {
     this.ops.push({
       type: 'put',
       key: prefixed(P.tx, txHash),
-      value: concatBytes(blockHash, new Writer().u32(index).finish()),
+      value: withU32(blockHash, index),
     });
     return this;
   }

@@ -70,12 +70,22 @@ export const headerHash = (h: BlockHeader): Uint8Array => sha256d(encodeHeader(h
 
 /** Block bytes: header, miner address, u32 transaction count, then each transaction with a u32 length. */
 export function encodeBlock(b: Block): Uint8Array {
-  const w = new Writer()
-    .fixed(encodeHeader(b.header), HEADER_BYTES)
-    .fixed(addressToBytes(b.miner), ADDRESS_LENGTH);
-  w.u32(b.txs.length);
-  for (const t of b.txs) w.bytes(t.bytes);
-  return w.finish();
+  // Written into one buffer of the exact size (every block stored or served is encoded once).
+  let size = HEADER_BYTES + ADDRESS_LENGTH + 4;
+  for (const t of b.txs) size += 4 + t.bytes.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(encodeHeader(b.header), 0);
+  out.set(addressToBytes(b.miner), HEADER_BYTES);
+  let at = HEADER_BYTES + ADDRESS_LENGTH;
+  view.setUint32(at, b.txs.length);
+  at += 4;
+  for (const t of b.txs) {
+    view.setUint32(at, t.bytes.length);
+    out.set(t.bytes, at + 4);
+    at += 4 + t.bytes.length;
+  }
+  return out;
 }
 
 export interface DecodeLimits {

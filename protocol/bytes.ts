@@ -6,18 +6,31 @@ export class DecodeError extends Error {
   override name = 'DecodeError';
 }
 
-const HEX_RE = /^[0-9a-f]*$/;
-
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** Strict hex: lowercase or uppercase, even length, optional 0x prefix. */
+/** Each ASCII code's hex digit value, -1 for a code that is none. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_DIGIT[0x30 + i] = i;
+for (let i = 0; i < 6; i++) HEX_DIGIT[0x61 + i] = HEX_DIGIT[0x41 + i] = 10 + i;
+const hexDigit = (code: number): number => (code < 128 ? HEX_DIGIT[code]! : -1);
+
+/**
+ * Strict hex: lowercase or uppercase, even length, optional 0x prefix. One pass over the characters (no
+ * lowercased copy, regular expression or intermediate Buffer): state keys and addresses are parsed per
+ * transaction on every import.
+ */
 export function fromHex(hex: string, expectedLength?: number): Uint8Array {
-  let h = hex.startsWith('0x') ? hex.slice(2) : hex;
-  h = h.toLowerCase();
-  if (h.length % 2 !== 0 || !HEX_RE.test(h)) throw new DecodeError('invalid hex string');
-  const out = new Uint8Array(Buffer.from(h, 'hex'));
+  const from = hex.charCodeAt(0) === 0x30 && hex.charCodeAt(1) === 0x78 ? 2 : 0; // "0x"
+  if ((hex.length - from) % 2 !== 0) throw new DecodeError('invalid hex string');
+  const out = new Uint8Array((hex.length - from) >> 1);
+  for (let i = 0, c = from; i < out.length; i++, c += 2) {
+    const hi = hexDigit(hex.charCodeAt(c));
+    const lo = hexDigit(hex.charCodeAt(c + 1));
+    if (hi < 0 || lo < 0) throw new DecodeError('invalid hex string');
+    out[i] = (hi << 4) | lo;
+  }
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new DecodeError(`expected ${expectedLength} bytes, got ${out.length}`);
   }
