@@ -244,34 +244,56 @@ export class SyncService {
       // One range ahead: the next batch travels while this one imports (still one request in flight at a
       // time: it is sent after the previous response has arrived).
       let fetching = next <= status.headHeight ? fetchFrom(next) : undefined;
-      while (!this.stopped && fetching) {
-        const items = await fetching;
-        fetching = undefined;
-        if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
-        const blocks: Block[] = items.map((b) => this.decode(peer, b));
-        blocks.forEach((b, i) => {
-          if (b.header.height !== next + i)
-            throw new SyncError(`block at position ${i} has height ${b.header.height}, expected ${next + i}`);
-          if (!bytesEqual(b.header.parentHash, expectedParent))
-            throw new SyncError(`block ${next + i} does not extend the previous one`);
-          expectedParent = headerHash(b.header);
-        });
-        const after = next + blocks.length;
-        if (after <= status.headHeight) fetching = fetchFrom(after);
-        // The whole batch is handed to the chain at once: it checks every header, verifies the
-        // signatures of later blocks while earlier ones execute, and connects and writes consecutive
-        // blocks together (chain.ts, processBlocks). The outcomes are judged in order, as if imported
-        // one by one.
-        for (const outcome of await this.host.importBlocks(blocks, peer.toString())) {
-          if (outcome.status === 'fulfilled') {
-            this.blocksImported++;
-            imported++;
-            continue;
-          }
-          const err: unknown = outcome.reason;
-          if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
+      // Each batch goes to the chain as soon as it has arrived and been checked, while the one before it
+      // may still be importing: the chain's queue imports them in order, and its signature prefetch keeps
+      // the workers verifying this batch while the previous one executes and is written, instead of idle
+      // at every batch boundary. The outcomes are still judged batch by batch, in order, so at most two
+      // batches are with the chain at a time.
+      let judging: Promise<void> | undefined;
+      let submitted: Promise<unknown> | undefined;
+      try {
+        while (!this.stopped && fetching) {
+          const items = await fetching;
+          fetching = undefined;
+          if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
+          const blocks: Block[] = items.map((b) => this.decode(peer, b));
+          blocks.forEach((b, i) => {
+            if (b.header.height !== next + i)
+              throw new SyncError(
+                `block at position ${i} has height ${b.header.height}, expected ${next + i}`,
+              );
+            if (!bytesEqual(b.header.parentHash, expectedParent))
+              throw new SyncError(`block ${next + i} does not extend the previous one`);
+            expectedParent = headerHash(b.header);
+          });
+          const after = next + blocks.length;
+          if (after <= status.headHeight) fetching = fetchFrom(after);
+          // The chain checks every header, verifies the signatures of later blocks while earlier ones
+          // execute, and connects and writes consecutive blocks together (chain.ts, processBlocks).
+          const outcomes = this.host.importBlocks(blocks, peer.toString());
+          submitted = outcomes.catch(() => undefined); // judged below, unless an earlier batch ends the sync
+          await judging;
+          judging = outcomes.then((settled) => {
+            for (const outcome of settled) {
+              if (outcome.status === 'fulfilled') {
+                this.blocksImported++;
+                imported++;
+                continue;
+              }
+              const err: unknown = outcome.reason;
+              if (!(err instanceof BlockError) || err.verdict === 'reject') throw err;
+            }
+          });
+          judging.catch(() => undefined); // awaited with the next batch or below
+          next = after;
         }
-        next = after;
+        await judging;
+      } catch (err) {
+        // Nothing of the sync is left running when it ends, and the earlier batch's verdict comes first, as
+        // when each batch was judged before the next was read.
+        await submitted;
+        await judging;
+        throw err;
       }
     } catch (err) {
       this.punish(peer, err);
