@@ -15,7 +15,7 @@ import type { Address } from '../protocol/keys.ts';
 import type { ChainParams } from '../protocol/params.ts';
 import type { ChainDomain } from '../protocol/tx.ts';
 import { BoundedMap, HeldPool, type HeldPoolLimits } from './bounded-map.ts';
-import { type ConnectContext, connectBlock, disconnectBlock, type TxSignatureVerifier } from './connect.ts';
+import { type ConnectContext, connectBranch, disconnectBranch, type TxSignatureVerifier } from './connect.ts';
 import { LedgerBatch, LedgerDb } from './db.ts';
 import { type BlockNode, BlockStatus, BlockTree, branchBetween } from './fork-choice.ts';
 import { genesisBlock } from './genesis.ts';
@@ -182,6 +182,16 @@ export class Chain extends EventEmitter<{
     const cached = this.blockCache.get(id);
     if (cached) return cached;
     return this.db.getBlock(fromHex(id));
+  }
+
+  /** The bytes of the main chain's blocks from `start`, at most `count` (a served range), in one read. */
+  async getMainBlocksBytes(start: number, count: number): Promise<Uint8Array[]> {
+    const hashes: Uint8Array[] = [];
+    for (let h = start; h < start + count && this.mainChain.at(h); h++)
+      hashes.push(this.mainChain.at(h)!.hash);
+    const stored = await this.db.getBlocksBytes(hashes); // main-chain blocks are written before they are
+    const missing = stored.indexOf(undefined);
+    return (missing < 0 ? stored : stored.slice(0, missing)) as Uint8Array[];
   }
 
   /** A stored block's bytes as stored (what a peer is served: no decoding and re-encoding). */
@@ -461,29 +471,19 @@ export class Chain extends EventEmitter<{
     const work = new Overlay(this.state);
     const batch = new LedgerBatch();
     if (stored) batch.ops.push(...stored.ops);
-    const disconnected: Block[] = [];
-    for (const n of detach) {
-      const undo = await this.db.getUndo(n.hash);
-      const block = await this.getBlock(n.id);
-      if (!undo || !block) throw new Error(`corrupt ledger: missing undo data or body for ${n.id}`);
-      disconnectBlock(n, block, undo, work, batch);
-      disconnected.push(block);
-    }
-
-    let newTip: BlockNode = forkPoint;
-    const connected: Block[] = [];
-    let failure: { node: BlockNode; error: BlockError } | undefined;
-    for (const n of attach) {
+    const bodyOf = async (n: BlockNode) => {
       const block = await this.getBlock(n.id);
       if (!block) throw new Error(`corrupt ledger: missing body for ${n.id}`);
-      const error = await connectBlock(this.connectContext, n, block, work, batch);
-      if (error) {
-        failure = { node: n, error };
-        break;
-      }
-      newTip = n;
-      connected.push(block);
-    }
+      return block;
+    };
+    const undoOf = async (n: BlockNode) => {
+      const undo = await this.db.getUndo(n.hash);
+      if (!undo) throw new Error(`corrupt ledger: missing undo data for ${n.id}`);
+      return undo;
+    };
+    const disconnected = await disconnectBranch(detach, bodyOf, undoOf, work, batch);
+    const branch = await connectBranch(this.connectContext, forkPoint, attach, bodyOf, work, batch);
+    const { tip: newTip, connected, failure } = branch;
 
     if (failure) this.markInvalidSubtree(failure.node, failure.error, batch);
     const commit = !failure || newTip.totalWork > oldTip.totalWork;

@@ -39,6 +39,47 @@ export function disconnectBlock(
   for (const t of block.txs) batch.delTx(t.hash);
 }
 
+/** Undoes the main-chain blocks `detach` (newest first) on `work`; returns their bodies in that order. */
+export async function disconnectBranch(
+  detach: readonly BlockNode[],
+  bodyOf: (n: BlockNode) => Promise<Block>,
+  undoOf: (n: BlockNode) => Promise<Uint8Array>,
+  work: Overlay,
+  batch: LedgerBatch,
+): Promise<Block[]> {
+  const disconnected: Block[] = [];
+  for (const n of detach) {
+    const block = await bodyOf(n);
+    disconnectBlock(n, block, await undoOf(n), work, batch);
+    disconnected.push(block);
+  }
+  return disconnected;
+}
+
+/**
+ * Connects `attach` (oldest first, the first a child of `from`) on `work` until one is invalid: the last
+ * block connected (`from` if none), the bodies connected, and the first invalid block with its verdict.
+ */
+export async function connectBranch(
+  ctx: ConnectContext,
+  from: BlockNode,
+  attach: readonly BlockNode[],
+  bodyOf: (n: BlockNode) => Promise<Block>,
+  work: Overlay,
+  batch: LedgerBatch,
+): Promise<{ tip: BlockNode; connected: Block[]; failure?: { node: BlockNode; error: BlockError } }> {
+  let tip = from;
+  const connected: Block[] = [];
+  for (const n of attach) {
+    const block = await bodyOf(n);
+    const error = await connectBlock(ctx, n, block, work, batch);
+    if (error) return { tip, connected, failure: { node: n, error } };
+    tip = n;
+    connected.push(block);
+  }
+  return { tip, connected };
+}
+
 /**
  * Executes `block` on top of `work`; on success merges it into `work`, records its writes in `batch` and
  * returns undefined. Returns the verdict when the block is invalid; throws only what is not a verdict.

@@ -213,6 +213,10 @@ export class LedgerDb {
   getBlockBytes(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(prefixed(P.block, hash));
   }
+  /** Several stored blocks' bytes in one LevelDB call (a served range); undefined where one is missing. */
+  getBlocksBytes(hashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return this.db.getMany(hashes.map((h) => prefixed(P.block, h)));
+  }
   getUndo(hash: Uint8Array): Promise<Uint8Array | undefined> {
     return this.get(prefixed(P.undo, hash));
   }

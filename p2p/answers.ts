@@ -25,7 +25,7 @@ import {
 export type Answer = (req: Uint8Array, peer: PeerId) => Promise<Uint8Array[]>;
 
 export interface AnswerSources {
-  chain: Pick<Chain, 'height' | 'getMainNode' | 'getBlockBytes'>;
+  chain: Pick<Chain, 'height' | 'getMainNode' | 'getBlockBytes' | 'getMainBlocksBytes'>;
   mempool: Pick<Mempool, 'pendingIds' | 'get'>;
   status(): Status;
   /** A peer told us its status; called once our answer is on its way. */
@@ -48,14 +48,7 @@ export function answers(names: ChainNames, src: AnswerSources): [protocol: strin
       names.blocksByRange,
       async (req) => {
         const { start, count } = decodeRange(req, MAX_BLOCKS_PER_REQUEST);
-        const out: Uint8Array[] = [];
-        for (let h = start; h < start + count && h <= chain.height; h++) {
-          const node = await chain.getMainNode(h);
-          const bytes = node && (await chain.getBlockBytes(node.id));
-          if (!bytes) break;
-          out.push(bytes);
-        }
-        return out;
+        return chain.getMainBlocksBytes(start, count);
       },
     ],
     [

@@ -63,6 +63,14 @@ describe('the main chain by height', () => {
       for (const blk of [...first, ...heavier])
         expect(toHex((await chain.getBlockBytes(b.idOf(blk)))!)).toBe(toHex(encodeBlock(blk)));
       expect(await chain.getBlockBytes('00'.repeat(32))).toBeUndefined();
+      // A served range: the main chain's blocks, stopping at the head.
+      const mainBlocks = [first[0]!, ...heavier];
+      const range = await chain.getMainBlocksBytes(1, 64);
+      expect(range.map(toHex)).toEqual(mainBlocks.map((blk) => toHex(encodeBlock(blk))));
+      expect((await chain.getMainBlocksBytes(4, 10)).map(toHex)).toEqual(
+        mainBlocks.slice(3).map((blk) => toHex(encodeBlock(blk))),
+      );
+      expect(await chain.getMainBlocksBytes(6, 10)).toEqual([]);
     };
     await check(tc.chain);
     await tc.chain.close();
