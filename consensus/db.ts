@@ -21,6 +21,7 @@ import {
   HEADER_BYTES,
 } from '../protocol/block.ts';
 import { bytesEqual, concatBytes, fromHex, Reader, toHex, utf8 } from '../protocol/bytes.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { BlockStatus } from './fork-choice.ts';
 
 type Key = Uint8Array;
@@ -146,8 +147,17 @@ export class LedgerBatch {
   }
 }
 
+/** Blocks whose receipts are kept in memory after their write (see LedgerDb.recentReceipts). */
+const RECENT_RECEIPTS = 256;
+
 export class LedgerDb {
   private readonly db: Level<Key, Uint8Array>;
+  /**
+   * The receipts of the blocks written last, as written (hex block hash -> JSON bytes): the node reads
+   * each connected block's receipts right after its head change (event stream, market metrics), and
+   * receipts are never deleted, so these answer exactly as the disk would without a LevelDB read.
+   */
+  private readonly recentReceipts = new BoundedMap<string, Uint8Array>(RECENT_RECEIPTS);
 
   constructor(path: string) {
     this.db = new Level<Key, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
@@ -168,7 +178,11 @@ export class LedgerDb {
 
   /** One atomic LevelDB write: all of it survives a crash, or none of it. */
   async write(batch: LedgerBatch): Promise<void> {
-    if (batch.ops.length > 0) await this.db.batch(batch.ops);
+    if (batch.ops.length === 0) return;
+    await this.db.batch(batch.ops);
+    for (const op of batch.ops)
+      if (op.type === 'put' && op.key[0] === P.receipts)
+        this.recentReceipts.set(toHex(op.key.subarray(1)), op.value);
   }
 
   /**
@@ -221,7 +235,7 @@ export class LedgerDb {
     return this.get(prefixed(P.undo, hash));
   }
   async getReceipts(hash: Uint8Array): Promise<BlockReceipts | undefined> {
-    const v = await this.get(prefixed(P.receipts, hash));
+    const v = this.recentReceipts.get(toHex(hash)) ?? (await this.get(prefixed(P.receipts, hash)));
     return v && (JSON.parse(new TextDecoder().decode(v)) as BlockReceipts);
   }
   getHeight(height: number): Promise<Uint8Array | undefined> {

@@ -138,6 +138,21 @@ describe('importing a run of blocks (range sync)', () => {
       expect(await again.chain.getBlockBytes(b.idOf(blocks[h - 1]!))).toBeDefined();
   });
 
+  it("answers a just-written block's receipts from memory exactly as the disk does after a reopen", async () => {
+    const { good } = fixture();
+    const { chain, dir } = await fresh();
+    await chain.processBlocks(good);
+    const recent = [];
+    for (const blk of good) recent.push(await chain.getReceipts(b.idOf(blk)));
+    expect(recent[0]!.txs).toHaveLength(3);
+    // A fresh object on every read, as a read from the disk gives: a reader may keep or change its copy.
+    expect(await chain.getReceipts(b.idOf(good[0]!))).not.toBe(recent[0]);
+    await closeLast();
+    const again = await fresh(dir);
+    for (const [i, blk] of good.entries())
+      expect(await again.chain.getReceipts(b.idOf(blk))).toEqual(recent[i]);
+  });
+
   it('a run whose first block is an orphan holds it and imports nothing', async () => {
     const { good } = fixture();
     const { chain } = await fresh();
