@@ -76,10 +76,6 @@ async function acrossProcesses(nodes: number, warm: Block[], measured: Block[]):
   for (let i = 0; i < nodes; i++) {
     const child = fork(new URL('./propagation-node.ts', import.meta.url), [], {
       serialization: 'advanced',
-      execArgv:
-        i === 1 && process.env.PROF_NODE
-          ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof/node1']
-          : process.execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     child.stderr!.on('data', (d: Buffer) => {
