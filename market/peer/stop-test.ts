@@ -26,6 +26,8 @@ export class StopTest {
   private readonly sentShares = new Float64Array(SUM_FIELDS);
   /** The iterate of each of the last 2R + 1 inputs, newest last (−1: a frozen iterate's repeat). */
   private readonly inputIterates: number[] = [];
+  /** This tick's windows for neighbours other than the parent: the up half UNKNOWN. */
+  private forOthers: Float64Array;
 
   constructor(self: number, neighbours: number[], tree: SumTree, volumeFloorKwh: number) {
     this.radius = tree.radius;
@@ -33,6 +35,13 @@ export class StopTest {
     this.children = neighbours.filter((j) => tree.parent[j] === self);
     this.sum = new TreeSum(tree.radius, tree.root === self);
     this.volumeFloorKwh = volumeFloorKwh;
+    this.forOthers = this.othersWindows();
+  }
+
+  private othersWindows(): Float64Array {
+    const w = this.sum.windows.slice();
+    w.fill(UNKNOWN, 0, this.radius * SUM_FIELDS);
+    return w;
   }
 
   isChild(peer: number): boolean {
@@ -84,17 +93,16 @@ export class StopTest {
       if (this.children.includes(j)) fromChildren.push(w);
     }
     const total = this.sum.tick(input, fromChildren, windows);
+    this.forOthers = this.othersWindows();
     const span = 2 * this.radius + 1;
     this.inputIterates.push(iterate);
     if (this.inputIterates.length > span) this.inputIterates.shift();
     return { total, iterate: this.inputIterates.length === span ? this.inputIterates[0]! : -1 };
   }
 
-  /** The windows for neighbour `to`: the up half only for the parent. */
+  /** This tick's windows for neighbour `to` (the up half only for the parent): copy, do not keep. */
   windowsFor(to: number): Float64Array {
-    const w = this.sum.windows.slice();
-    if (to !== this.parent) w.fill(UNKNOWN, 0, this.radius * SUM_FIELDS);
-    return w;
+    return to === this.parent ? this.sum.windows : this.forOthers;
   }
 
   /** The relative imbalance of the totals: half the summed residual over the sales. */

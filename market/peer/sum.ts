@@ -56,7 +56,7 @@ export class TreeSum {
   private readonly inputs: Float64Array;
   private inputCount = 0;
   /** The windows sent this tick: up[R·F] then down[(R + 1)·F]. */
-  readonly windows: Float64Array;
+  windows: Float64Array;
 
   constructor(radius: number, isRoot: boolean) {
     this.R = radius;
@@ -78,26 +78,34 @@ export class TreeSum {
   ): Float64Array | null {
     const F = SUM_FIELDS;
     const R = this.R;
-    this.inputs.copyWithin(F, 0, R * F);
-    this.inputs.set(input.subarray(0, F));
+    const inputs = this.inputs;
+    inputs.copyWithin(F, 0, R * F);
+    inputs.set(input.subarray(0, F));
     this.inputCount++;
-    const next = new Float64Array(this.windows.length);
-    const up = (h: number, f: number) => {
-      let s = this.inputs[h * F + f]!;
-      if (h > 0) for (const c of fromChildren) s = addMod(s, c[(h - 1) * F + f]!);
-      return s;
-    };
-    for (let h = 0; h < R; h++) for (let f = 0; f < F; f++) next[h * F + f] = up(h, f);
+    const last = this.windows;
+    const next = new Float64Array(last.length);
+    // up[h] = own input of age h + the children's up[h − 1]; at the root, h = R is the total (down[0]).
+    const rootTotal = this.isRoot && this.inputCount > R;
     const down = R * F;
-    for (let f = 0; f < F; f++) next[down + f] = this.isRoot && this.inputCount > R ? up(R, f) : UNKNOWN;
-    for (let h = 1; h <= R; h++)
+    for (let h = 0; h <= (rootTotal ? R : R - 1); h++) {
       for (let f = 0; f < F; f++) {
-        const k = down + (h - 1) * F + f;
-        let m = this.windows[k]!;
-        for (const w of fromNeighbours) m = Math.max(m, w[k]!);
-        next[down + h * F + f] = m;
+        let s = inputs[h * F + f]!;
+        if (h > 0)
+          for (let c = 0; c < fromChildren.length; c++) s = addMod(s, fromChildren[c]![(h - 1) * F + f]!);
+        next[h * F + f] = s;
       }
-    this.windows.set(next);
+    }
+    if (!rootTotal) for (let f = 0; f < F; f++) next[down + f] = UNKNOWN;
+    // down[h] = the largest down[h − 1] this peer or a neighbour held last tick.
+    for (let k = down; k < down + R * F; k++) {
+      let m = last[k]!;
+      for (let n = 0; n < fromNeighbours.length; n++) {
+        const v = fromNeighbours[n]![k]!;
+        if (v > m) m = v;
+      }
+      next[k + F] = m;
+    }
+    this.windows = next;
     const total = next.subarray(down + R * F, down + (R + 1) * F);
     return total[0] === UNKNOWN ? null : total;
   }
