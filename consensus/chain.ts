@@ -505,7 +505,7 @@ export class Chain extends EventEmitter<{
 
   private get connectContext(): ConnectContext {
     const { state: committed, verifier, params, hookObserver } = this;
-    return { committed, verifier, params, hookObserver };
+    return { committed, verifier, params, hookObserver, prefetched: (n) => this.prefetched.has(n.id) };
   }
 
   private markInvalidSubtree(root: BlockNode, error: BlockError, batch: LedgerBatch): void {

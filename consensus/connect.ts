@@ -24,6 +24,11 @@ export interface ConnectContext {
   verifier: TxSignatureVerifier;
   params: ChainParams;
   hookObserver?: HookObserver;
+  /**
+   * Whether the block's signatures were handed to the verifier before its import task started (the
+   * chain's prefetch): they have left for the workers already, so connecting it need not wait a turn.
+   */
+  prefetched?(node: BlockNode): boolean;
 }
 
 /** Undoes the main-chain block `node` on `work` and records the removal of its ledger entries. */
@@ -97,7 +102,7 @@ export async function connectBlock(
   const signatures = ctx.verifier.verifyTxs(block.txs);
   // The pool sends a batch at the end of this turn of the event loop (sigverify.ts): let that turn end,
   // or the signatures would only leave for the workers once this thread had executed the block.
-  await nextTurn();
+  if (!ctx.prefetched?.(node)) await nextTurn();
   const view = new Overlay(work);
   let receipts: BlockReceipts | undefined;
   let failed: BlockError | undefined;
