@@ -1,11 +1,15 @@
 // The decentralised market's stop-test sum (market/peer/sum.ts, tree.ts) on its own: the tree every
 // peer builds from the public graph is rooted at a centre, and the pipelined masked sum gives every peer
-// the exact total of the inputs 2R ticks old, whatever the masks.
+// the exact total of the inputs 2R ticks old, whatever the masks; so the whole market's result does not
+// depend on the masks or on where the peers run.
 import { describe, expect, it } from 'vitest';
+import { startAgents } from '../../../market/agent-host.ts';
+import { clearDecentralized, peerOptions } from '../../../market/decentralized.ts';
 import { floodRounds, tradingGraph } from '../../../market/graph.ts';
 import { addMod, randomResidue, SUM_FIELDS, SUM_MODULUS, subMod, TreeSum } from '../../../market/peer/sum.ts';
 import { sumTree } from '../../../market/peer/tree.ts';
 import { seededRandom } from '../../../market/random.ts';
+import { generated } from './helpers.ts';
 
 function eccentricity(graph: number[][], from: number): number {
   const distance = new Array<number>(graph.length).fill(-1);
@@ -87,4 +91,34 @@ describe('the pipelined masked sum', () => {
       else expect(only).toBe(totals[tick - 2 * R]!.map((x) => x % SUM_MODULUS).join());
     }
   });
+});
+
+describe('the decentralised market on exact sums', () => {
+  it('stops, certifies and bills the same whatever the masks and wherever the peers run', async () => {
+    const scenario = generated(14, 6);
+    const graph = tradingGraph(14, { type: 'sparse', degree: 3, seed: 4 });
+    const run = async (maskSeed: number, threads: number) => {
+      const peer = peerOptions({ maxIterations: 600, maskSeed }, 14, floodRounds(graph));
+      const host = await startAgents(scenario, { neighbours: graph, peer }, threads);
+      try {
+        const ids = scenario.prosumers.map((p) => p.id);
+        return await clearDecentralized(host, scenario.tariffs, graph, ids, { maxIterations: 600, peer });
+      } finally {
+        await host.close();
+      }
+    };
+    const a = await run(1, 0);
+    const b = await run(2, 0);
+    const c = await run(3, 2);
+    expect(a.converged).toBe(true);
+    for (const other of [b, c]) {
+      expect(other.iterations).toBe(a.iterations);
+      expect(other.note).toBe(a.note);
+      expect(other.totalCost).toBe(a.totalCost);
+      expect(other.dualBound).toBe(a.dualBound);
+      expect(other.certifiedGap).toBe(a.certifiedGap);
+      expect(other.relativeImbalance).toBe(a.relativeImbalance);
+      expect(other.bills).toEqual(a.bills);
+    }
+  }, 60_000);
 });
