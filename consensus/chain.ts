@@ -3,7 +3,6 @@
 // and commit as one atomic LevelDB batch with the head pointer. Also holds the orphan and future pools,
 // bounded by count and bytes with a share per sending peer (bounded-map.ts's HeldPool).
 import { EventEmitter } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Account, getAccount } from '../contracts-vm/accounts.ts';
 import { Overlay, StateStore } from '../contracts-vm/state.ts';
 import type { BlockReceipts, HookObserver } from '../contracts-vm/transition.ts';
@@ -280,12 +279,9 @@ export class Chain extends EventEmitter<{
   private enqueue(
     task: () => Promise<PromiseSettledResult<ProcessStatus>[]>,
   ): Promise<PromiseSettledResult<ProcessStatus>[]> {
-    // The task starts in a later turn of the event loop, after the signature pool has sent what the
-    // prefetch gave it (sigverify.ts sends at the end of a turn): the workers verify while it runs.
-    const run = this.queue.then(async () => {
-      await nextTurn();
-      return task();
-    });
+    // No turn of the event loop is waited for: the prefetch's signatures left for the workers when it
+    // was called (sigverify.ts sends at once what a worker has room for).
+    const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
     run.then(
       (outcomes) => {
@@ -505,7 +501,7 @@ export class Chain extends EventEmitter<{
 
   private get connectContext(): ConnectContext {
     const { state: committed, verifier, params, hookObserver } = this;
-    return { committed, verifier, params, hookObserver, prefetched: (n) => this.prefetched.has(n.id) };
+    return { committed, verifier, params, hookObserver };
   }
 
   private markInvalidSubtree(root: BlockNode, error: BlockError, batch: LedgerBatch): void {

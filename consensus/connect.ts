@@ -1,7 +1,6 @@
 // Moving the head in memory, one block at a time: disconnecting a main-chain block with its undo record,
 // and connecting a block (signatures, the block executor, the state root). Each step only adds its ledger
 // writes to the reorg's batch, so the chain commits or abandons a whole reorg in one write.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { mergeChanges, Overlay, type StateStore } from '../contracts-vm/state.ts';
 import { applyBlock, type BlockReceipts, type HookObserver } from '../contracts-vm/transition.ts';
 import type { Block } from '../protocol/block.ts';
@@ -24,11 +23,6 @@ export interface ConnectContext {
   verifier: TxSignatureVerifier;
   params: ChainParams;
   hookObserver?: HookObserver;
-  /**
-   * Whether the block's signatures were handed to the verifier before its import task started (the
-   * chain's prefetch): they have left for the workers already, so connecting it need not wait a turn.
-   */
-  prefetched?(node: BlockNode): boolean;
 }
 
 /** Undoes the main-chain block `node` on `work` and records the removal of its ledger entries. */
@@ -99,10 +93,8 @@ export async function connectBlock(
   // The signatures are verified by the worker pool while this thread executes the block: the verdict is
   // the same as verifying first (a bad signature is the block's verdict whatever execution found, and
   // nothing of an execution is kept unless every signature verified), only sooner.
+  // The pool sends what it has room for at once (sigverify.ts), so they have left before execution starts.
   const signatures = ctx.verifier.verifyTxs(block.txs);
-  // The pool sends a batch at the end of this turn of the event loop (sigverify.ts): let that turn end,
-  // or the signatures would only leave for the workers once this thread had executed the block.
-  if (!ctx.prefetched?.(node)) await nextTurn();
   const view = new Overlay(work);
   let receipts: BlockReceipts | undefined;
   let failed: BlockError | undefined;

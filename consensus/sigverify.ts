@@ -5,9 +5,12 @@
 // the chain and then imported is verified once). A batch travels as one transferred buffer (the
 // transactions' bytes end to end, then their end offsets), not as an array of small typed arrays: the
 // structured clone of thousands of separate buffers cost the main thread more than the verification
-// itself saved (docs/performance.md, "Block import"). For the same reason a batch goes only to a worker
-// with nothing in flight: while every worker is busy the queue waits and grows, so that under load one
-// message carries everything that arrived meanwhile instead of one message per transaction.
+// itself saved (docs/performance.md, "Block import"). A request leaves at once when a worker has room
+// (not at the end of the event loop's turn: a block's signatures are then verified while this thread
+// executes it); each worker holds at most two batches, so that while every worker is busy the queue waits
+// and grows and under load one message carries everything that arrived meanwhile. A worker with nothing
+// in flight first gets a short batch, so the first block of a long run (a range-sync batch of 64 blocks)
+// has its verdicts after a few dozen verifications, not after hundreds.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
@@ -15,7 +18,11 @@ import { type ChainDomain, sighashPreimage, type TxEnvelope } from '../protocol/
 import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
-const MAX_CHUNK = 512;
+/** The most signatures in one message, and in the first message to a worker with nothing in flight. */
+const MAX_CHUNK = 128;
+const FIRST_CHUNK = 32;
+/** Batches a worker may hold: the second waits in its port while it verifies the first (no idle gap). */
+const MAX_IN_FLIGHT = 2;
 /** How long close() lets a worker finish its batches and exit before terminating it. */
 const CLOSE_GRACE_MS = 10_000;
 /** Asks a worker to exit once the batches before it are answered (sigverify-worker.ts). */
@@ -78,7 +85,6 @@ export class SignatureVerifier implements TxSignatureVerifier {
   /** Verifications under way, by transaction id. */
   private readonly inProgress = new Map<string, Promise<boolean>>();
   private queue: Pending[] = [];
-  private scheduled = false;
   private nextId = 0;
   readonly stats: VerifierStats = { verified: 0, cacheHits: 0, batches: 0 };
 
@@ -92,7 +98,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
         if (this.inflight[i] === 0) w.unref(); // an idle pool must not keep the process alive
         this.callbacks.get(m.id)?.done(m.verdicts);
         this.callbacks.delete(m.id);
-        this.schedule();
+        this.dispatch();
       });
       w.on('error', (err) => {
         // A worker that dies must not strand its batches: they are verified again on this thread.
@@ -103,7 +109,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
           this.callbacks.delete(id);
           cb.done(cb.chunk.map((p) => this.verifyInline(p.env)));
         }
-        this.schedule();
+        this.dispatch();
       });
       w.unref();
       this.exits.push(new Promise((resolve) => w.once('exit', () => resolve())));
@@ -122,10 +128,19 @@ export class SignatureVerifier implements TxSignatureVerifier {
   }
 
   verifyTxs(txs: readonly TxEnvelope[]): Promise<boolean[]> {
-    return Promise.all(txs.map((t) => this.verifyTx(t)));
+    const verdicts = Promise.all(txs.map((t) => this.request(t)));
+    this.dispatch();
+    return verdicts;
   }
 
   verifyTx(env: TxEnvelope): Promise<boolean> {
+    const verdict = this.request(env);
+    this.dispatch();
+    return verdict;
+  }
+
+  /** The verdict from the cache, a verification under way, or a new one queued (not yet dispatched). */
+  private request(env: TxEnvelope): Promise<boolean> {
     const hit = this.cache.get(env.id);
     if (hit !== undefined) {
       this.stats.cacheHits++;
@@ -142,11 +157,14 @@ export class SignatureVerifier implements TxSignatureVerifier {
       this.stats.cacheHits++;
       return running;
     }
-    const verdict = new Promise<boolean>((resolve) => {
-      this.queue.push({ env, resolve });
-      this.schedule();
+    // Queued only after its entry in inProgress exists: a dispatch that verifies on this thread (every
+    // worker dead) resolves and removes it at once.
+    let resolve!: (ok: boolean) => void;
+    const verdict = new Promise<boolean>((r) => {
+      resolve = r;
     });
     this.inProgress.set(env.id, verdict);
+    this.queue.push({ env, resolve });
     return verdict;
   }
 
@@ -154,26 +172,14 @@ export class SignatureVerifier implements TxSignatureVerifier {
     return verifyFast(env.tx.signature, sighashPreimage(env.tx, this.domain), env.tx.senderPubKey);
   }
 
-  /** Dispatches at the end of this turn of the event loop: what is asked for meanwhile shares the batch. */
-  private schedule(): void {
-    if (this.scheduled || this.queue.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => this.dispatch());
-  }
-
   /**
-   * Gives each worker with nothing in flight an equal share of the queue (at most MAX_CHUNK each); the
-   * rest waits for the first worker to answer. If every worker has died, verifies on this thread.
+   * Sends the queue to workers with room: first a short batch to each worker with nothing in flight,
+   * then a batch of at most MAX_CHUNK to each worker holding one, equal shares of what is queued; the
+   * rest waits for the first answer. If every worker has died, verifies on this thread.
    */
   private dispatch(): void {
-    this.scheduled = false;
-    const idle: number[] = [];
-    let alive = 0;
-    this.inflight.forEach((n, w) => {
-      if (n !== Number.POSITIVE_INFINITY) alive++;
-      if (n === 0) idle.push(w);
-    });
-    if (alive === 0) {
+    if (this.queue.length === 0) return;
+    if (this.inflight.every((n) => n === Number.POSITIVE_INFINITY)) {
       const queue = this.queue;
       this.queue = [];
       for (const p of queue) {
@@ -185,11 +191,17 @@ export class SignatureVerifier implements TxSignatureVerifier {
       }
       return;
     }
-    if (idle.length === 0) return;
-    const per = Math.min(MAX_CHUNK, Math.ceil(this.queue.length / idle.length));
-    for (const w of idle) {
-      if (this.queue.length === 0) break;
-      this.send(w, this.queue.splice(0, per));
+    for (let held = 0; held < MAX_IN_FLIGHT; held++) {
+      const room: number[] = [];
+      this.inflight.forEach((n, w) => {
+        if (n === held) room.push(w);
+      });
+      const limit = held === 0 ? FIRST_CHUNK : MAX_CHUNK;
+      room.forEach((w, k) => {
+        if (this.queue.length === 0) return;
+        const share = Math.ceil(this.queue.length / (room.length - k));
+        this.send(w, this.queue.splice(0, Math.min(limit, share)));
+      });
     }
   }
 
