@@ -1,8 +1,8 @@
 // Account records: key "a" + 20-byte address -> nonce u64, balance u64, locked u64 (24 bytes).
 // `locked` is the part of the balance reserved by open bids; only balance - locked can be spent.
-import { Reader, utf8, Writer } from '../protocol/bytes.ts';
+import { Reader, toHex, utf8 } from '../protocol/bytes.ts';
 import { type Address, addressToBytes } from '../protocol/keys.ts';
-import type { Overlay, StateReader } from './state.ts';
+import { type Overlay, readHex, type StateReader } from './state.ts';
 
 export interface Account {
   nonce: bigint;
@@ -20,25 +20,62 @@ export function accountKey(address: Address): Uint8Array {
   return k;
 }
 
-export const encodeAccount = (a: Account): Uint8Array =>
-  new Writer().u64(a.nonce).u64(a.balance).u64(a.locked).finish();
+const CANONICAL_ADDRESS = /^0x[0-9a-f]{40}$/;
+
+/**
+ * toHex(accountKey(address)) without the bytes in between: accounts are read and written several times
+ * per transaction. Only a canonical address (lowercase, as every decoded one is) is spelled directly; any
+ * other goes through the bytes, so the key is the same for every spelling and a bad address still throws.
+ */
+export const accountKeyHex = (address: Address): string =>
+  CANONICAL_ADDRESS.test(address) ? `61${address.slice(2)}` : toHex(accountKey(address));
+
+const ACCOUNT_BYTES = 24;
+// One scratch buffer for the codec: a record is copied out of it (encode) or into it (decode), so no
+// Writer of 256 bytes and no DataView is made per record.
+const scratch = new Uint8Array(ACCOUNT_BYTES);
+const scratchView = new DataView(scratch.buffer);
+const U64_MAX = (1n << 64n) - 1n;
+
+function putU64(at: number, v: bigint): void {
+  if (v < 0n || v > U64_MAX) throw new RangeError(`u64 out of range: ${v}`); // as Writer.u64
+  scratchView.setBigUint64(at, v);
+}
+
+/** nonce, balance, locked as u64 big-endian: the bytes new Writer().u64(..).u64(..).u64(..) gives. */
+export function encodeAccount(a: Account): Uint8Array {
+  putU64(0, a.nonce);
+  putU64(8, a.balance);
+  putU64(16, a.locked);
+  return scratch.slice();
+}
 
 export function decodeAccount(b: Uint8Array): Account {
-  const r = new Reader(b);
-  const a = { nonce: r.u64(), balance: r.u64(), locked: r.u64() };
-  r.end('account');
-  return a;
+  if (b.length !== ACCOUNT_BYTES) {
+    // The Reader's refusals, word for word (truncated, or trailing bytes).
+    const r = new Reader(b);
+    r.u64();
+    r.u64();
+    r.u64();
+    r.end('account');
+  }
+  scratch.set(b);
+  return {
+    nonce: scratchView.getBigUint64(0),
+    balance: scratchView.getBigUint64(8),
+    locked: scratchView.getBigUint64(16),
+  };
 }
 
 export const EMPTY_ACCOUNT: Readonly<Account> = Object.freeze({ nonce: 0n, balance: 0n, locked: 0n });
 
 export function getAccount(state: StateReader, address: Address): Account {
-  const v = state.get(accountKey(address));
+  const v = readHex(state, accountKeyHex(address));
   return v ? decodeAccount(v) : { ...EMPTY_ACCOUNT };
 }
 
 export function putAccount(state: Overlay, address: Address, a: Account): void {
-  state.set(accountKey(address), encodeAccount(a));
+  state.setHex(accountKeyHex(address), encodeAccount(a));
 }
 
 export const spendable = (a: Account): bigint => a.balance - a.locked;

@@ -4,7 +4,7 @@
 // hash is SHA-256 over its entries in key byte order, each as u32 key length, key, u32 value length,
 // value; an empty bucket hashes to 32 zero bytes. The state root is SHA-256 of the 256 bucket hashes in
 // order. A block touches few buckets, so only those are rehashed.
-import { fromHex, toHex, Writer } from '../protocol/bytes.ts';
+import { fromHex, toHex } from '../protocol/bytes.ts';
 import { sha256 } from '../protocol/hash.ts';
 
 export const BUCKETS = 256;
@@ -15,7 +15,13 @@ export type Changes = Map<string, Uint8Array | null>;
 
 export interface StateReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** get by the key's lowercase hex, where the reader keeps hex keys (no conversion there and back). */
+  getHex?(keyHex: string): Uint8Array | undefined;
 }
+
+/** Reads a key given as lowercase hex from any reader. */
+export const readHex = (state: StateReader, keyHex: string): Uint8Array | undefined =>
+  state.getHex ? state.getHex(keyHex) : state.get(fromHex(keyHex));
 
 /** A state that counts the change sets applied to it: a reader can tell whether it moved meanwhile. */
 export interface VersionedStateReader extends StateReader {
@@ -27,10 +33,25 @@ const bucketOf = (keyHex: string): number => sha256(fromHex(keyHex))[0]!;
 function hashBucket(entries: Map<string, Uint8Array>): Uint8Array {
   if (entries.size === 0) return EMPTY_BUCKET;
   // Lowercase hex strings sort in byte order (digits before letters, a shorter prefix first), so the
-  // keys are sorted as strings: no conversion per entry on this block-import path.
-  const w = new Writer();
-  for (const k of [...entries.keys()].sort()) w.bytes(fromHex(k)).bytes(entries.get(k)!);
-  return sha256(w.finish());
+  // keys are sorted as strings: no conversion per entry on this block-import path. The entries are
+  // written into one buffer of the exact size (u32 length, key, u32 length, value, as Writer.bytes).
+  const keys = [...entries.keys()].sort();
+  let size = 0;
+  for (const k of keys) size += 8 + (k.length >> 1) + entries.get(k)!.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const k of keys) {
+    const key = fromHex(k);
+    const value = entries.get(k)!;
+    view.setUint32(at, key.length);
+    out.set(key, at + 4);
+    at += 4 + key.length;
+    view.setUint32(at, value.length);
+    out.set(value, at + 4);
+    at += 4 + value.length;
+  }
+  return sha256(out);
 }
 
 /** The committed state of the chain's head, held in memory and mirrored in LevelDB. */
@@ -124,15 +145,23 @@ export class Overlay implements StateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const own = this.changes.get(toHex(key));
+    return this.getHex(toHex(key));
+  }
+
+  getHex(keyHex: string): Uint8Array | undefined {
+    const own = this.changes.get(keyHex);
     if (own === null) return undefined;
-    return own ?? this.parent.get(key);
+    return own ?? readHex(this.parent, keyHex);
   }
 
   set(key: Uint8Array, value: Uint8Array | null): void {
-    const k = toHex(key);
-    this.journal.push([k, this.changes.get(k)]);
-    this.changes.set(k, value);
+    this.setHex(toHex(key), value);
+  }
+
+  /** set by the key's lowercase hex (as toHex writes it: the changes are keyed by that spelling). */
+  setHex(keyHex: string, value: Uint8Array | null): void {
+    this.journal.push([keyHex, this.changes.get(keyHex)]);
+    this.changes.set(keyHex, value);
   }
 
   checkpoint(): number {
@@ -150,12 +179,12 @@ export class Overlay implements StateReader {
   /** Old values (from the parent) of every key this overlay changed: the undo record. */
   undo(): Changes {
     const out: Changes = new Map();
-    for (const k of [...this.changes.keys()].sort()) out.set(k, this.parent.get(fromHex(k)) ?? null);
+    for (const k of [...this.changes.keys()].sort()) out.set(k, readHex(this.parent, k) ?? null);
     return out;
   }
 
   commitTo(target: Overlay): void {
-    for (const [k, v] of this.changes) target.set(fromHex(k), v);
+    for (const [k, v] of this.changes) target.setHex(k, v);
     this.changes.clear();
     this.journal = [];
   }
@@ -163,7 +192,7 @@ export class Overlay implements StateReader {
 
 /**
  * A view that records the keys read through it (hex): what a mempool dry-run's verdict depends on. Not
- * used by consensus; reads of a StateStore skip its second hex conversion.
+ * used by consensus.
  */
 export class ReadRecorder implements StateReader {
   readonly keys = new Set<string>();
@@ -174,9 +203,12 @@ export class ReadRecorder implements StateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const k = toHex(key);
-    this.keys.add(k);
-    return this.parent instanceof StateStore ? this.parent.getHex(k) : this.parent.get(key);
+    return this.getHex(toHex(key));
+  }
+
+  getHex(keyHex: string): Uint8Array | undefined {
+    this.keys.add(keyHex);
+    return readHex(this.parent, keyHex);
   }
 }
 
