@@ -3,10 +3,10 @@
 // 1 valid, 0 not.
 import { parentPort, workerData } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
-import { type ChainDomain, decodeTx, sighashPreimage } from '../protocol/tx.ts';
+import { type ChainDomain, decodeTx, sighashPrefix, sighashPreimageOfEncoded } from '../protocol/tx.ts';
 import { CLOSE_MESSAGE, type PackedBatch, unpackBatch } from './sigverify.ts';
 
-const domain = workerData as ChainDomain;
+const prefix = sighashPrefix(workerData as ChainDomain);
 
 parentPort!.on('message', (msg: PackedBatch | typeof CLOSE_MESSAGE) => {
   // Exit by letting the event loop end, never mid-call (sigverify.ts close()).
@@ -18,8 +18,10 @@ parentPort!.on('message', (msg: PackedBatch | typeof CLOSE_MESSAGE) => {
   const verdicts = new Uint8Array(txs.length);
   txs.forEach((bytes, i) => {
     try {
-      const tx = decodeTx(bytes);
-      verdicts[i] = verifyFast(tx.signature, sighashPreimage(tx, domain), tx.senderPubKey) ? 1 : 0;
+      const tx = decodeTx(bytes); // refuses what is not a canonical encoding, so the preimage below is exact
+      verdicts[i] = verifyFast(tx.signature, sighashPreimageOfEncoded(bytes, prefix), tx.senderPubKey)
+        ? 1
+        : 0;
     } catch {
       verdicts[i] = 0;
     }

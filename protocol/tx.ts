@@ -118,10 +118,27 @@ export function decodeTx(bytes: Uint8Array): Tx {
   return tx;
 }
 
-/** The bytes whose SHA-256 is signed: domain tag, genesis hash, chain id, unsigned transaction. */
-export function sighashPreimage(tx: UnsignedTx, domain: ChainDomain): Uint8Array {
+/** What every sighash preimage of a chain starts with: domain tag, genesis hash, chain id. */
+export function sighashPrefix(domain: ChainDomain): Uint8Array {
   const head = new Writer().fixed(domain.genesisHash, 32).u32(domain.chainId).finish();
-  return concatBytes(SIGHASH_DOMAIN, head, encodeUnsignedTx(tx));
+  return concatBytes(SIGHASH_DOMAIN, head);
+}
+
+/** The bytes whose SHA-256 is signed: domain tag, genesis hash, chain id, unsigned transaction. */
+export const sighashPreimage = (tx: UnsignedTx, domain: ChainDomain): Uint8Array =>
+  concatBytes(sighashPrefix(domain), encodeUnsignedTx(tx));
+
+/**
+ * sighashPreimage of the transaction whose canonical encoding is `bytes` (as decodeTx accepted it), given
+ * its chain's sighashPrefix: the unsigned transaction's encoding is `bytes` without the signature, which
+ * comes last, so nothing is encoded again (the signature workers' path).
+ */
+export function sighashPreimageOfEncoded(bytes: Uint8Array, prefix: Uint8Array): Uint8Array {
+  const unsigned = bytes.length - SIGNATURE_LENGTH;
+  const out = new Uint8Array(prefix.length + unsigned);
+  out.set(prefix, 0);
+  out.set(bytes.subarray(0, unsigned), prefix.length);
+  return out;
 }
 
 export function signTx(tx: UnsignedTx, key: KeyPair, domain: ChainDomain): Tx {
