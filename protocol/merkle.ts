@@ -8,11 +8,23 @@ const LEAF = Uint8Array.of(0x00);
 const NODE = Uint8Array.of(0x01);
 const COINBASE = Uint8Array.of(0x02);
 
-export const merkleLeaf = (txHash: Uint8Array): Uint8Array => sha256(concatBytes(LEAF, txHash));
+// The prefixed input of a leaf or a node is assembled in one buffer reused by every call (hashing is
+// synchronous): two to three allocations fewer per transaction of every block checked.
+const scratch = new Uint8Array(1 + 2 * 32);
+
+function prefixedHash(prefix: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array {
+  const length = 1 + a.length + (b?.length ?? 0);
+  if (length > scratch.length) return sha256(b ? concatBytes(prefix, a, b) : concatBytes(prefix, a));
+  scratch[0] = prefix[0]!;
+  scratch.set(a, 1);
+  if (b) scratch.set(b, 1 + a.length);
+  return sha256(scratch.subarray(0, length));
+}
+
+export const merkleLeaf = (txHash: Uint8Array): Uint8Array => prefixedHash(LEAF, txHash);
 /** The block's first leaf commits to the miner's address (who collects the fees). */
-export const coinbaseLeaf = (minerAddress: Uint8Array): Uint8Array =>
-  sha256(concatBytes(COINBASE, minerAddress));
-const node = (l: Uint8Array, r: Uint8Array): Uint8Array => sha256(concatBytes(NODE, l, r));
+export const coinbaseLeaf = (minerAddress: Uint8Array): Uint8Array => prefixedHash(COINBASE, minerAddress);
+const node = (l: Uint8Array, r: Uint8Array): Uint8Array => prefixedHash(NODE, l, r);
 
 /** Root over already-hashed leaves, split at the largest power of two below n (RFC 6962 section 2.1). */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
