@@ -5,6 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chain } from '../consensus/chain.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
+import type { VppNode } from '../node/node.ts';
 import type { Block } from '../protocol/block.ts';
 import { ChainBuilder, GENESIS_TIME, keys, testParams } from '../test/helpers/builder.ts';
 
@@ -55,4 +56,21 @@ export async function rawImport(blocks: Block[], threads: number): Promise<numbe
 /** Gives a serving node the bench's chain, in runs of 64 blocks as range sync hands them to the chain. */
 export async function importInRuns(chain: Chain, blocks: Block[]): Promise<void> {
   for (let i = 0; i < blocks.length; i += 64) await chain.processBlocks(blocks.slice(i, i + 64));
+}
+
+/**
+ * How many peers `node` sends the blocks topic to: its mesh and its direct peers. Nodes configured as each
+ * other's peers are gossipsub direct peers (sent every message, never in the mesh), so the mesh alone
+ * would stay empty; a subscribed peer that is neither direct nor grafted only hears of a block by IHAVE.
+ */
+export function blocksGossipPeers(node: VppNode): number {
+  const ps = node.network!.libp2p.services.pubsub as unknown as {
+    getMeshPeers(t: string): string[];
+    getSubscribers(t: string): { toString(): string }[];
+    direct: Set<string>;
+  };
+  const topic = node.network!.names.blocksTopic;
+  const sendTo = new Set(ps.getMeshPeers(topic));
+  for (const p of ps.getSubscribers(topic)) if (ps.direct.has(p.toString())) sendTo.add(p.toString());
+  return sendTo.size;
 }

@@ -17,7 +17,15 @@ import { availableParallelism } from 'node:os';
 import type { Block } from '../protocol/block.ts';
 import { encodeBlock } from '../protocol/block.ts';
 import { startNet, waitFor } from '../test/helpers/net.ts';
-import { builder as b, fmt, load, makeChain, params, rawImport } from './chain-fixtures.ts';
+import {
+  builder as b,
+  blocksGossipPeers,
+  fmt,
+  load,
+  makeChain,
+  params,
+  rawImport,
+} from './chain-fixtures.ts';
 import type { FromNode, ToNode } from './propagation-node.ts';
 import { median, quantile } from './stats.ts';
 
@@ -187,20 +195,9 @@ async function inOneProcess(warm: Block[], measured: Block[]): Promise<Samples> 
     // startNet configures the nodes as each other's peers, which gossipsub makes direct peers (sent every
     // message, never in the mesh), so the mesh alone would stay empty; wait until every node sends the
     // blocks topic to every other (mesh or direct).
-    const gossipPeers = (n: (typeof net.nodes)[number]) => {
-      const ps = n.network!.libp2p.services.pubsub as unknown as {
-        getMeshPeers(t: string): string[];
-        getSubscribers(t: string): { toString(): string }[];
-        direct: Set<string>;
-      };
-      const topic = n.network!.names.blocksTopic;
-      const sendTo = new Set(ps.getMeshPeers(topic));
-      for (const p of ps.getSubscribers(topic)) if (ps.direct.has(p.toString())) sendTo.add(p.toString());
-      return sendTo.size;
-    };
     await waitFor(
       'every node gossips blocks to every other',
-      () => net.nodes.every((n) => gossipPeers(n) >= NODES - 1),
+      () => net.nodes.every((n) => blocksGossipPeers(n) >= NODES - 1),
       60_000,
     );
     const seen = new Map<string, { node: number; at: number }[]>();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir, VppNode } from '../node/node.ts';
 import { decodeBlock } from '../protocol/block.ts';
-import { builder, params } from './chain-fixtures.ts';
+import { blocksGossipPeers, builder, params } from './chain-fixtures.ts';
 
 export type ToNode =
   | { kind: 'link'; addrs: string[] }
@@ -49,23 +49,10 @@ node.chain.on('head', (c) => {
   for (const blk of c.connected) send({ kind: 'head', id: builder.idOf(blk), at });
 });
 
-/** Peers this node sends the blocks topic to: its mesh and its direct peers (as the in-process bench). */
-function gossipPeers(): number {
-  const ps = node.network!.libp2p.services.pubsub as unknown as {
-    getMeshPeers(t: string): string[];
-    getSubscribers(t: string): { toString(): string }[];
-    direct: Set<string>;
-  };
-  const topic = node.network!.names.blocksTopic;
-  const sendTo = new Set(ps.getMeshPeers(topic));
-  for (const p of ps.getSubscribers(topic)) if (ps.direct.has(p.toString())) sendTo.add(p.toString());
-  return sendTo.size;
-}
-
 process.on('message', (m: ToNode) => {
   void (async () => {
     if (m.kind === 'link') for (const a of m.addrs) node.network!.addBootstrap(a);
-    else if (m.kind === 'gossip-peers') send({ kind: 'gossip-peers', count: gossipPeers() });
+    else if (m.kind === 'gossip-peers') send({ kind: 'gossip-peers', count: blocksGossipPeers(node) });
     else if (m.kind === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ kind: 'cpu', ms: (user + system) / 1000 });
