@@ -74,38 +74,43 @@ function eccentricity(neighbours: number[][], from: number, distance: Int32Array
 }
 
 /**
- * The exact diameter by breadth-first search from 32 sources at once: reached[v] holds one bit per
- * source, and each level ORs every peer's neighbours' bits into its own. Levels until nothing changes
- * = the largest eccentricity of the batch. O(n/32 · diameter · edges) word operations.
+ * The eccentricity of every peer, by breadth-first search from 32 sources at once: reached[v] holds one
+ * bit per source, and each level ORs every peer's neighbours' bits into its own; a source's eccentricity
+ * is the last level at which its bit still spread. O(n/32 · diameter · edges) word operations. The
+ * diameter is their largest; the stop test's tree is rooted at a smallest (peer/tree.ts).
  */
-function diameter(neighbours: number[][]): number {
+export function eccentricities(neighbours: number[][]): Int32Array {
   const n = neighbours.length;
   const start = new Int32Array(n + 1);
   for (let a = 0; a < n; a++) start[a + 1] = start[a]! + neighbours[a]!.length;
   const adjacent = new Int32Array(start[n]!);
   for (let a = 0; a < n; a++) adjacent.set(neighbours[a]!, start[a]!);
+  const eccentricity = new Int32Array(n);
   let reached = new Uint32Array(n);
   let next = new Uint32Array(n);
-  let far = 0;
   for (let first = 0; first < n; first += 32) {
     reached.fill(0);
     for (let k = 0; k < 32 && first + k < n; k++) reached[first + k] = 1 << k;
-    for (let level = 0; ; level++) {
-      let changed = false;
+    for (let level = 1; ; level++) {
+      let spread = 0;
       for (let a = 0; a < n; a++) {
         let bits = reached[a]!;
         for (let e = start[a]!; e < start[a + 1]!; e++) bits |= reached[adjacent[e]!]!;
-        // `|` yields a signed int32; compare as unsigned like the array holds it.
-        if (bits >>> 0 !== reached[a]) changed = true;
+        spread |= bits ^ reached[a]!;
         next[a] = bits;
       }
-      if (!changed) {
-        far = Math.max(far, level);
-        break;
-      }
+      if (spread === 0) break;
+      for (let k = 0; k < 32 && first + k < n; k++) if ((spread >>> k) & 1) eccentricity[first + k] = level;
       [reached, next] = [next, reached];
     }
   }
+  return eccentricity;
+}
+
+/** The exact diameter: the largest eccentricity. */
+function diameter(neighbours: number[][]): number {
+  let far = 0;
+  for (const e of eccentricities(neighbours)) far = Math.max(far, e);
   return far;
 }
 
