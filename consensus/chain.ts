@@ -85,6 +85,12 @@ export class Chain extends EventEmitter<{
   private readonly future = new HeldPool<Block>(FUTURE_LIMITS);
   private readonly blockCache = new BoundedMap<string, Block>(BLOCK_CACHE_LIMIT);
   private readonly prefetched = new BoundedMap<string, Block['header']>(PREFETCH_LIMIT);
+  /**
+   * The verdicts the prefetch asked for, by the block object it was given, so that connecting that block
+   * awaits them instead of asking again per transaction. By object, not by id: a body mutated in transit
+   * has the same header hash but other transactions, and its verdicts must never stand for the real one's.
+   */
+  private readonly prefetchedVerdicts = new WeakMap<Block, Promise<boolean[]>>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: LedgerDb, params: ChainParams, opts: ChainOptions) {
@@ -308,7 +314,9 @@ export class Chain extends EventEmitter<{
     const id = toHex(headerHash(header));
     if (this.tree.get(id) || !worthPrefetching(header, id, parent, this.asert)) return;
     this.prefetched.set(id, header);
-    this.verifier.verifyTxs(block.txs).catch(() => undefined); // the import awaits the verdicts
+    const verdicts = this.verifier.verifyTxs(block.txs);
+    verdicts.catch(() => undefined); // the import awaits the verdicts
+    this.prefetchedVerdicts.set(block, verdicts);
   }
 
   /**
@@ -501,7 +509,9 @@ export class Chain extends EventEmitter<{
 
   private get connectContext(): ConnectContext {
     const { state: committed, verifier, params, hookObserver } = this;
-    return { committed, verifier, params, hookObserver };
+    const signaturesOf = (block: Block) =>
+      this.prefetchedVerdicts.get(block) ?? verifier.verifyTxs(block.txs);
+    return { committed, signaturesOf, params, hookObserver };
   }
 
   private markInvalidSubtree(root: BlockNode, error: BlockError, batch: LedgerBatch): void {

@@ -20,7 +20,11 @@ export interface TxSignatureVerifier {
 export interface ConnectContext {
   /** The committed head state that the reorg's overlay sits on (state roots are computed against it). */
   committed: StateStore;
-  verifier: TxSignatureVerifier;
+  /**
+   * The verdicts of a block's signatures, one per transaction: those its prefetch already asked for
+   * (chain.ts), else asked for now (the verifier's cache still answers what the mempool verified).
+   */
+  signaturesOf(block: Block): Promise<boolean[]>;
   params: ChainParams;
   hookObserver?: HookObserver;
 }
@@ -94,7 +98,7 @@ export async function connectBlock(
   // the same as verifying first (a bad signature is the block's verdict whatever execution found, and
   // nothing of an execution is kept unless every signature verified), only sooner.
   // The pool sends what it has room for at once (sigverify.ts), so they have left before execution starts.
-  const signatures = ctx.verifier.verifyTxs(block.txs);
+  const signatures = ctx.signaturesOf(block);
   const view = new Overlay(work);
   let receipts: BlockReceipts | undefined;
   let failed: BlockError | undefined;

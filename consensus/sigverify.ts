@@ -60,9 +60,11 @@ export function unpackBatch(b: PackedBatch): Uint8Array[] {
   return out;
 }
 
+/** A verification queued or under way, and who waits for its verdict. */
 interface Pending {
   env: TxEnvelope;
-  resolve: (ok: boolean) => void;
+  /** Called once the verdict is known: one per request asking for it while it was pending. */
+  waiters: ((ok: boolean) => void)[];
 }
 
 export interface VerifierStats {
@@ -82,8 +84,8 @@ export class SignatureVerifier implements TxSignatureVerifier {
     { worker: number; chunk: Pending[]; done: (v: ArrayLike<number | boolean>) => void }
   >();
   private readonly cache = new Map<string, boolean>();
-  /** Verifications under way, by transaction id. */
-  private readonly inProgress = new Map<string, Promise<boolean>>();
+  /** Verifications queued or under way, by transaction id. */
+  private readonly inProgress = new Map<string, Pending>();
   private queue: Pending[] = [];
   private nextId = 0;
   readonly stats: VerifierStats = { verified: 0, cacheHits: 0, batches: 0 };
@@ -127,45 +129,77 @@ export class SignatureVerifier implements TxSignatureVerifier {
     this.cache.set(id, ok);
   }
 
+  /**
+   * The verdicts of `txs`, in order, as one promise: a block's transactions wait on one counter, not on a
+   * promise each gathered by Promise.all (this runs for every block imported, on the import's thread).
+   */
   verifyTxs(txs: readonly TxEnvelope[]): Promise<boolean[]> {
-    const verdicts = Promise.all(txs.map((t) => this.request(t)));
-    this.dispatch();
-    return verdicts;
+    const verdicts = new Array<boolean>(txs.length);
+    let waiting = 0;
+    let settle!: (verdicts: boolean[]) => void;
+    const all = new Promise<boolean[]>((resolve) => {
+      settle = resolve;
+    });
+    for (let i = 0; i < txs.length; i++) {
+      const known = this.request(txs[i]!);
+      if (typeof known === 'boolean') {
+        verdicts[i] = known;
+        continue;
+      }
+      waiting++;
+      known.waiters.push((ok) => {
+        verdicts[i] = ok;
+        if (--waiting === 0) settle(verdicts);
+      });
+    }
+    if (waiting === 0) settle(verdicts);
+    else this.dispatch();
+    return all;
   }
 
   verifyTx(env: TxEnvelope): Promise<boolean> {
-    const verdict = this.request(env);
+    const known = this.request(env);
+    if (typeof known === 'boolean') return Promise.resolve(known);
+    const verdict = new Promise<boolean>((resolve) => known.waiters.push(resolve));
     this.dispatch();
     return verdict;
   }
 
-  /** The verdict from the cache, a verification under way, or a new one queued (not yet dispatched). */
-  private request(env: TxEnvelope): Promise<boolean> {
+  /**
+   * The verdict from the cache (or verified here when there are no workers), else the verification
+   * under way or newly queued (not yet dispatched) for the caller to wait on.
+   */
+  private request(env: TxEnvelope): boolean | Pending {
     const hit = this.cache.get(env.id);
     if (hit !== undefined) {
       this.stats.cacheHits++;
-      return Promise.resolve(hit);
+      return hit;
     }
     if (this.workers.length === 0) {
       const ok = this.verifyInline(env);
       this.stats.verified++;
       this.remember(env.id, ok);
-      return Promise.resolve(ok);
+      return ok;
     }
     const running = this.inProgress.get(env.id);
     if (running) {
       this.stats.cacheHits++;
       return running;
     }
-    // Queued only after its entry in inProgress exists: a dispatch that verifies on this thread (every
-    // worker dead) resolves and removes it at once.
-    let resolve!: (ok: boolean) => void;
-    const verdict = new Promise<boolean>((r) => {
-      resolve = r;
-    });
-    this.inProgress.set(env.id, verdict);
-    this.queue.push({ env, resolve });
-    return verdict;
+    // Queued only with its entry in inProgress: a dispatch that verifies on this thread (every worker
+    // dead) settles and removes it at once.
+    const pending: Pending = { env, waiters: [] };
+    this.inProgress.set(env.id, pending);
+    this.queue.push(pending);
+    return pending;
+  }
+
+  /** Records a verdict and hands it to everyone waiting for it. */
+  private settle(p: Pending, ok: boolean): void {
+    this.stats.verified++;
+    this.remember(p.env.id, ok);
+    this.inProgress.delete(p.env.id);
+    for (const waiter of p.waiters) waiter(ok);
   }
 
   private verifyInline(env: TxEnvelope): boolean {
@@ -182,13 +216,7 @@ export class SignatureVerifier implements TxSignatureVerifier {
     if (this.inflight.every((n) => n === Number.POSITIVE_INFINITY)) {
       const queue = this.queue;
       this.queue = [];
-      for (const p of queue) {
-        const ok = this.verifyInline(p.env);
-        this.stats.verified++;
-        this.remember(p.env.id, ok);
-        this.inProgress.delete(p.env.id);
-        p.resolve(ok);
-      }
+      for (const p of queue) this.settle(p, this.verifyInline(p.env));
       return;
     }
     for (let held = 0; held < MAX_IN_FLIGHT; held++) {
@@ -214,13 +242,8 @@ export class SignatureVerifier implements TxSignatureVerifier {
       worker: w,
       chunk,
       done: (verdicts) => {
-        chunk.forEach((p, k) => {
-          const ok = verdicts[k] === 1 || verdicts[k] === true;
-          this.stats.verified++;
-          this.remember(p.env.id, ok);
-          this.inProgress.delete(p.env.id);
-          p.resolve(ok);
-        });
+        for (let k = 0; k < chunk.length; k++)
+          this.settle(chunk[k]!, verdicts[k] === 1 || verdicts[k] === true);
       },
     });
     const batch = packBatch(

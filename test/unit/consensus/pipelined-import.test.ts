@@ -99,6 +99,61 @@ describe('pipelined block import (signatures on the worker pool)', () => {
     expect(chain.tip.id).toBe(b.idOf(first));
   });
 
+  it('asks for each signature once across the prefetch and the connection, prefetched or not', async () => {
+    const asked: string[] = [];
+    const counting = {
+      verifyTxs: (txs: readonly TxEnvelope[]) => {
+        asked.push(...txs.map((t) => t.id));
+        return verifier.verifyTxs(txs);
+      },
+    };
+    const dir2 = mkdtempSync(join(tmpdir(), 'vppchain-pipelined-'));
+    const counted = await Chain.open(dir2, params, {
+      verifier: counting,
+      now: () => GENESIS_TIME + 365 * 86_400_000,
+    });
+    try {
+      const blocks: Block[] = [];
+      let parent = b.genesisId;
+      let nonce = 0n;
+      for (let i = 0; i < 10; i++) {
+        const txs = Array.from({ length: 4 }, () => b.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
+        const blk = b.next(parent, { txs });
+        blocks.push(blk);
+        parent = b.idOf(blk);
+      }
+      // A run (range sync), blocks one by one, and a child that arrives before its parent: an orphan is not
+      // prefetched, so its signatures are asked for when it connects, and then only.
+      const run = await counted.processBlocks(blocks.slice(0, 6));
+      expect(run.map((o) => o.status)).toEqual(Array(6).fill('fulfilled'));
+      expect(await counted.processBlock(blocks[6]!)).toBe('head');
+      await refusal(counted.processBlock(blocks[8]!));
+      expect(await counted.processBlock(blocks[7]!)).toBe('head');
+      expect(await counted.processBlock(blocks[9]!)).toBe('head');
+      expect(counted.height).toBe(10);
+      const all = blocks.flatMap((blk) => blk.txs.map((t) => t.id));
+      expect([...asked].sort()).toEqual([...all].sort());
+    } finally {
+      await counted.close();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+
+  it('a body mutated in transit never lends its verdicts to the real block with the same header', async () => {
+    const real = b.next(b.genesisId, { txs: [b.transfer(keys.vpp1, keys.vpp2, 1n, 0n)] });
+    const mutated: Block = { ...real, txs: [forge(real.txs[0]!)] };
+    // Both prefetched (same header, known parent); the real one imports first, with its own verdicts.
+    const [first, second] = await Promise.allSettled([chain.processBlock(real), chain.processBlock(mutated)]);
+    expect(first).toEqual({ status: 'fulfilled', value: 'head' });
+    expect((second as PromiseRejectedResult).reason.code).toBe(BlockErrorCode.ALREADY_KNOWN);
+    // The other order: the mutated body is refused by its Merkle root, the real one still imports.
+    const next = b.next(b.idOf(real), { txs: [b.transfer(keys.vpp1, keys.vpp2, 1n, 1n)] });
+    const bad: Block = { ...next, txs: [forge(next.txs[0]!)] };
+    const [m, r] = await Promise.allSettled([chain.processBlock(bad), chain.processBlock(next)]);
+    expect((m as PromiseRejectedResult).reason.code).toBe(BlockErrorCode.BAD_TX_ROOT);
+    expect(r).toEqual({ status: 'fulfilled', value: 'head' });
+  });
+
   it('verifies ahead only blocks with the required difficulty on a known parent', async () => {
     const txs = [b.transfer(keys.vpp1, keys.vpp2, 1n, 0n)];
     // An orphan (unknown parent) and a block with the wrong bits are not verified ahead, nor at import.
