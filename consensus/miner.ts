@@ -1,15 +1,17 @@
 // The miner: builds a template on the tip from the mempool, searches nonces in worker threads (the event
 // loop stays free), abandons the template as soon as the tip changes, and refreshes it periodically so
-// new transactions and the clock are picked up.
+// new transactions and the clock are picked up, and as soon as the clock passes an interval's gate.
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { intervalAt, intervalStart } from '../contracts-vm/contracts/intervals.ts';
 import { Overlay } from '../contracts-vm/state.ts';
 import { blockContext, executeBlock } from '../contracts-vm/transition.ts';
 import { type Block, computeTxRoot, decodeHeader, encodeHeader, HEADER_VERSION } from '../protocol/block.ts';
 import { bitsToTarget } from '../protocol/difficulty.ts';
 import { BlockError } from '../protocol/errors.ts';
 import type { Address } from '../protocol/keys.ts';
+import type { ChainParams } from '../protocol/params.ts';
 import type { Chain } from './chain.ts';
 import type { Mempool } from './mempool.ts';
 import type { PowJob, PowReply } from './pow-worker.ts';
@@ -23,6 +25,23 @@ export interface MinerOptions {
   now?: () => number;
   /** After a failure (no template on this tip, or a failing import), wait this long before trying again. */
   retryMs?: number;
+}
+
+/** The shortest wait before a rebuild, so that a clock standing just before a gate cannot spin the loop. */
+export const MIN_REFRESH_MS = 10;
+
+/**
+ * How long a template stamped `timestamp` is mined before it is rebuilt: `refreshMs`, or until just past
+ * the next interval gate after its timestamp if that comes sooner. A block stamped at or past a gate is
+ * the one that clears that interval's auction and admits the metering reports for the interval that
+ * ended there (contracts-vm/contracts/intervals.ts); a template stamped before the gate could only yield a
+ * block before it, so without this the clearing would wait for the periodic refresh (up to `refreshMs`)
+ * on top of the search.
+ */
+export function refreshDelay(timestamp: number, now: number, params: ChainParams, refreshMs: number): number {
+  const nextGate = intervalStart(params, intervalAt(params, timestamp) + 1n);
+  // +1: timers run on the event loop's millisecond clock, which may be just short of the wall clock.
+  return Math.min(refreshMs, Math.max(MIN_REFRESH_MS, nextGate - now + 1));
 }
 
 /** A failure of the mining loop that is not a verdict on a block: reported, then retried after a pause. */
@@ -184,7 +203,10 @@ export class Miner extends EventEmitter<{
     this.wakeFromPause = undefined;
   }
 
-  /** Runs all workers on disjoint nonce ranges until one finds a nonce, the tip changes, or refresh time. */
+  /**
+   * Runs all workers on disjoint nonce ranges until one finds a nonce, the tip changes, or refresh time
+   * (refreshDelay: the periodic refresh or the next gate).
+   */
   private search(template: Block): Promise<Block | undefined> {
     const stopBuf = new SharedArrayBuffer(4);
     const stop = new Int32Array(stopBuf);
@@ -192,7 +214,10 @@ export class Miner extends EventEmitter<{
     const target = bitsToTarget(template.header.bits)!;
     const headerBytes = encodeHeader(template.header);
     const span = Math.floor(0x1_0000_0000 / this.workers.length);
-    const refresh = setTimeout(() => Atomics.store(stop, 0, 1), this.refreshMs);
+    const refresh = setTimeout(
+      () => Atomics.store(stop, 0, 1),
+      refreshDelay(template.header.timestamp, this.now(), this.chain.params, this.refreshMs),
+    );
     return new Promise((resolve) => {
       let pending = this.workers.length;
       let result: Block | undefined;

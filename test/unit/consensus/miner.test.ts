@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Mempool } from '../../../consensus/mempool.ts';
-import { Miner, type MinerFailure } from '../../../consensus/miner.ts';
+import { MIN_REFRESH_MS, Miner, type MinerFailure, refreshDelay } from '../../../consensus/miner.ts';
 import type { PowReply } from '../../../consensus/pow-worker.ts';
 import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { toHex } from '../../../protocol/bytes.ts';
@@ -131,6 +131,59 @@ describe('miner templates', () => {
       await until(() => tc.chain.height >= 1);
     } finally {
       await miner.stop();
+    }
+  });
+});
+
+describe('template refresh at the gates', () => {
+  const params = testParams(); // intervals of 10 s from GENESIS_TIME
+  const gate = (k: number) => params.timestamp + k * params.market.intervalMs;
+
+  it('waits for the periodic refresh, or until just past the next gate after the timestamp if sooner', () => {
+    expect(refreshDelay(gate(5) + 3_000, gate(5) + 3_000, params, 2_000)).toBe(2_000);
+    expect(refreshDelay(gate(5) + 9_500, gate(5) + 9_500, params, 2_000)).toBe(501);
+    // A template stamped at a gate is past it: the next one is an interval later.
+    expect(refreshDelay(gate(6), gate(6), params, 60_000)).toBe(10_001);
+    // Stamped ahead of the clock (median time past): the gate after the timestamp counts.
+    expect(refreshDelay(gate(6) + 200, gate(6) - 100, params, 60_000)).toBe(10_101);
+    // A clock standing just before a gate never makes the loop spin.
+    expect(refreshDelay(gate(7) - 1, gate(7) - 1, params, 2_000)).toBe(MIN_REFRESH_MS);
+    expect(refreshDelay(gate(7) - 1, gate(7) - 1, params, 5)).toBe(5);
+  });
+
+  it('rebuilds the template stamped past the gate as soon as the clock passes it, not at the next refresh', async () => {
+    // Difficulty no worker meets in this test's time (~2^40 hashes a block), so only refreshes end a search.
+    const hard = testParams({ initialBits: 0x1c00ffff, powLimitBits: 0x1c00ffff });
+    const tc = await openTestChain(hard);
+    const k = Math.floor((tc.clock.now - hard.timestamp) / hard.market.intervalMs) + 1;
+    const nextGate = hard.timestamp + k * hard.market.intervalMs;
+    tc.clock.now = nextGate - 200;
+    const pool = new Mempool({ params: hard, headState: tc.chain.headState, verifier: tc.verifier });
+    // The periodic refresh (60 s) is longer than the wait below (30 s): only the gate can end the search.
+    const miner = new Miner(tc.chain, pool, {
+      address: keys.miner.address,
+      threads: 1,
+      now: () => tc.clock.now,
+      refreshMs: 60_000,
+    });
+    const stamps: number[] = [];
+    const build = miner.buildTemplate.bind(miner);
+    vi.spyOn(miner, 'buildTemplate').mockImplementation(() => {
+      const t = build();
+      stamps.push(t.header.timestamp);
+      return t;
+    });
+    miner.start();
+    try {
+      await until(() => stamps.length >= 1);
+      tc.clock.now = nextGate + 5; // the wall clock passes the gate while the first template is mined
+      await until(() => stamps.length >= 2);
+      expect(stamps[0]).toBeLessThan(nextGate);
+      expect(stamps[1]).toBeGreaterThanOrEqual(nextGate);
+      expect(tc.chain.height).toBe(0);
+    } finally {
+      await miner.stop();
+      await tc.close();
     }
   });
 });
