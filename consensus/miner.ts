@@ -1,6 +1,7 @@
 // The miner: builds a template on the tip from the mempool, searches nonces in worker threads (the event
 // loop stays free), abandons the template as soon as the tip changes, and refreshes it periodically so
-// new transactions and the clock are picked up, and as soon as the clock passes an interval's gate.
+// the clock is picked up, soon after a new transaction arrives, and as soon as the clock passes an
+// interval's gate.
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -20,8 +21,13 @@ import { blockSize } from './validation.ts';
 export interface MinerOptions {
   address: Address;
   threads?: number;
-  /** Rebuild the template at least this often (new transactions, fresher timestamp). */
+  /** Rebuild the template at least this often (fresher timestamp). */
   refreshMs?: number;
+  /**
+   * A transaction added to the mempool ends the search once the template is this old (at once if it is
+   * older): new transactions reach the next block without a template rebuilt for each of a burst.
+   */
+  txRefreshMs?: number;
   now?: () => number;
   /** After a failure (no template on this tip, or a failing import), wait this long before trying again. */
   retryMs?: number;
@@ -63,6 +69,7 @@ export class Miner extends EventEmitter<{
   private readonly address: Address;
   private readonly threads: number;
   private readonly refreshMs: number;
+  private readonly txRefreshMs: number;
   private readonly now: () => number;
   private readonly retryMs: number;
   private wakeFromPause: (() => void) | undefined;
@@ -70,6 +77,8 @@ export class Miner extends EventEmitter<{
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private currentStop: Int32Array | undefined;
+  private searchStartedAt = 0;
+  private txRefresh: NodeJS.Timeout | undefined;
   private hashWindow: { t: number; hashes: number }[] = [];
   totalHashes = 0;
   blocksMined = 0;
@@ -81,9 +90,19 @@ export class Miner extends EventEmitter<{
     this.address = opts.address;
     this.threads = Math.max(1, opts.threads ?? Math.max(1, availableParallelism() - 1));
     this.refreshMs = opts.refreshMs ?? 2000;
+    this.txRefreshMs = opts.txRefreshMs ?? 250;
     this.now = opts.now ?? Date.now;
     this.retryMs = opts.retryMs ?? 1000;
     this.onHead = this.onHead.bind(this);
+    this.onTxAdded = this.onTxAdded.bind(this);
+  }
+
+  private onTxAdded(): void {
+    const stop = this.currentStop;
+    if (!stop || this.txRefresh) return;
+    const wait = this.txRefreshMs - (performance.now() - this.searchStartedAt);
+    if (wait <= 0) Atomics.store(stop, 0, 1);
+    else this.txRefresh = setTimeout(() => Atomics.store(stop, 0, 1), wait);
   }
 
   private onHead(): void {
@@ -99,6 +118,7 @@ export class Miner extends EventEmitter<{
       () => new Worker(new URL('./pow-worker.ts', import.meta.url)),
     );
     this.chain.on('head', this.onHead);
+    this.mempool.on('added', this.onTxAdded);
     this.loopDone = this.loop();
   }
 
@@ -107,6 +127,7 @@ export class Miner extends EventEmitter<{
     this.running = false;
     this.onHead();
     this.chain.off('head', this.onHead);
+    this.mempool.off('added', this.onTxAdded);
     await this.loopDone;
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers = [];
@@ -211,6 +232,7 @@ export class Miner extends EventEmitter<{
     const stopBuf = new SharedArrayBuffer(4);
     const stop = new Int32Array(stopBuf);
     this.currentStop = stop;
+    this.searchStartedAt = performance.now();
     const target = bitsToTarget(template.header.bits)!;
     const headerBytes = encodeHeader(template.header);
     const span = Math.floor(0x1_0000_0000 / this.workers.length);
@@ -232,6 +254,9 @@ export class Miner extends EventEmitter<{
           w.off('message', onMessage);
           if (--pending === 0) {
             clearTimeout(refresh);
+            clearTimeout(this.txRefresh);
+            this.txRefresh = undefined;
+            this.currentStop = undefined; // a transaction from now on is in the next template anyway
             resolve(result);
           }
         };

@@ -186,6 +186,45 @@ describe('template refresh at the gates', () => {
       await tc.close();
     }
   });
+
+  it('rebuilds the template soon after a transaction arrives, not at the next refresh', async () => {
+    const base = testParams();
+    const hard = testParams({
+      initialBits: 0x1c00ffff,
+      powLimitBits: 0x1c00ffff,
+      market: { ...base.market, intervalMs: 3_600_000 }, // no gate within the test either
+    });
+    const tc = await openTestChain(hard);
+    const pool = new Mempool({ params: hard, headState: tc.chain.headState, verifier: tc.verifier });
+    const miner = new Miner(tc.chain, pool, {
+      address: keys.miner.address,
+      threads: 1,
+      now: () => tc.clock.now,
+      refreshMs: 60_000, // longer than the wait below: only the new transaction can end the search
+      txRefreshMs: 100,
+    });
+    const templates: string[][] = [];
+    const build = miner.buildTemplate.bind(miner);
+    vi.spyOn(miner, 'buildTemplate').mockImplementation(() => {
+      const t = build();
+      templates.push(t.txs.map((x) => x.id));
+      return t;
+    });
+    miner.start();
+    try {
+      await until(() => templates.length >= 1);
+      const b = new ChainBuilder(hard);
+      const txs = [0n, 1n, 2n].map((n) => b.transfer(keys.vpp1, keys.vpp2, 100n + n, n, 20n));
+      for (const t of txs) await pool.add(t); // a burst: one rebuild for it, not one per transaction
+      await until(() => templates.some((ids) => ids.length === txs.length));
+      expect(templates[0]).toEqual([]);
+      expect(templates.at(-1)).toEqual(txs.map((t) => t.id));
+      expect(templates.length).toBeLessThanOrEqual(3);
+    } finally {
+      await miner.stop();
+      await tc.close();
+    }
+  });
 });
 
 describe('PoW worker', () => {
