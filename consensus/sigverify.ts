@@ -11,13 +11,28 @@
 // and grows and under load one message carries everything that arrived meanwhile. A worker with nothing
 // in flight first gets a short batch, so the first block of a long run (a range-sync batch of 64 blocks)
 // has its verdicts after a few dozen verifications, not after hundreds.
-import { availableParallelism } from 'node:os';
+import { getCompileCacheDir } from 'node:module';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { verifyFast } from '../protocol/keys.ts';
 import { type ChainDomain, sighashPreimage, type TxEnvelope } from '../protocol/tx.ts';
 import type { TxSignatureVerifier } from './chain.ts';
 
 const CACHE_LIMIT = 200_000;
+
+/**
+ * The workers' environment: the process's, with Node's module compile cache (the process's own if it has
+ * one, else Node's default directory). Without it every worker isolate loads the TypeScript stripper (a
+ * WebAssembly build of swc) and strips and compiles each module again: about 50 ms of CPU per worker at
+ * every pool start, twice what a worker costs from the cache (docs/performance.md, "Range sync"). The
+ * cache is keyed by the modules' contents, and NODE_DISABLE_COMPILE_CACHE=1 still turns it off.
+ */
+const workerEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  NODE_COMPILE_CACHE:
+    process.env.NODE_COMPILE_CACHE ?? getCompileCacheDir() ?? join(tmpdir(), 'node-compile-cache'),
+});
 /** The most signatures in one message, and in the first message to a worker with nothing in flight. */
 const MAX_CHUNK = 128;
 const FIRST_CHUNK = 32;
@@ -41,11 +56,11 @@ export function packBatch(id: number, txs: readonly Uint8Array[]): PackedBatch {
   const out = new Uint8Array(total);
   const ends = new Uint32Array(txs.length);
   let at = 0;
-  txs.forEach((t, i) => {
-    out.set(t, at);
-    at += t.length;
+  for (let i = 0; i < txs.length; i++) {
+    out.set(txs[i]!, at);
+    at += txs[i]!.length;
     ends[i] = at;
-  });
+  }
   return { id, bytes: out.buffer, ends };
 }
 
@@ -93,8 +108,9 @@ export class SignatureVerifier implements TxSignatureVerifier {
   /** `threads` 0 verifies on the calling thread (small tools, tests); default: one per core. */
   constructor(domain: ChainDomain, threads = availableParallelism()) {
     this.domain = domain;
+    const env = threads > 0 ? workerEnv() : undefined;
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL('./sigverify-worker.ts', import.meta.url), { workerData: domain });
+      const w = new Worker(new URL('./sigverify-worker.ts', import.meta.url), { workerData: domain, env });
       w.on('message', (m: { id: number; verdicts: Uint8Array }) => {
         this.inflight[i]! -= 1;
         if (this.inflight[i] === 0) w.unref(); // an idle pool must not keep the process alive

@@ -68,12 +68,35 @@ export function sign(preimage: Uint8Array, secretKey: Uint8Array): Uint8Array {
 export const signNoble = (preimage: Uint8Array, secretKey: Uint8Array): Uint8Array =>
   secp.sign(preimage, secretKey, { lowS: true });
 
+// n and n/2 as 32 big-endian bytes: r and s are compared with them byte by byte, not parsed into bigints
+// through hex (every signature verified, by the workers and the mempool, passes here first).
+const be32 = (x: bigint): Uint8Array => fromHex(x.toString(16).padStart(64, '0'), 32);
+const N_BYTES = be32(N);
+const HALF_N_BYTES = be32(HALF_N);
+
+/** The 32-byte big-endian number at sig[at..at + 32) against `bound`: negative, 0 or positive. */
+function compare32(sig: Uint8Array, at: number, bound: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const d = sig[at + i]! - bound[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function isZero32(sig: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (sig[at + i] !== 0) return false;
+  return true;
+}
+
 /** Encoding rules every verifier enforces before any curve arithmetic: 1 <= r, s < n and s <= n/2. */
 export function isCanonicalSignature(sig: Uint8Array): boolean {
   if (sig.length !== SIGNATURE_LENGTH) return false;
-  const r = BigInt(`0x${toHex(sig.subarray(0, 32))}`);
-  const s = BigInt(`0x${toHex(sig.subarray(32, 64))}`);
-  return r >= 1n && r < N && s >= 1n && s <= HALF_N;
+  return (
+    !isZero32(sig, 0) &&
+    compare32(sig, 0, N_BYTES) < 0 &&
+    !isZero32(sig, 32) &&
+    compare32(sig, 32, HALF_N_BYTES) <= 0
+  );
 }
 
 /** Reference verifier (pure JS). */

@@ -24,6 +24,34 @@ const be32 = (x: bigint) => Uint8Array.from(Buffer.from(x.toString(16).padStart(
 const secretArb = fc.bigInt({ min: 1n, max: N - 1n }).map(be32);
 
 describe('signature verifiers', () => {
+  it('the canonical-encoding check (byte comparisons) agrees with 1 <= r < n, 1 <= s <= n/2 in bigints', () => {
+    const HALF_N = N >> 1n;
+    const reference = (sig: Uint8Array) => {
+      if (sig.length !== 64) return false;
+      const r = BigInt(`0x${toHex(sig.subarray(0, 32))}`);
+      const s = BigInt(`0x${toHex(sig.subarray(32))}`);
+      return r >= 1n && r < N && s >= 1n && s <= HALF_N;
+    };
+    const edges = [0n, 1n, 2n, HALF_N - 1n, HALF_N, HALF_N + 1n, N - 1n, N, N + 1n, (1n << 256n) - 1n];
+    for (const r of edges)
+      for (const s of edges) {
+        const sig = Uint8Array.from([...be32(r), ...be32(s)]);
+        expect(isCanonicalSignature(sig)).toBe(reference(sig));
+      }
+    const near = (x: bigint) =>
+      fc.bigInt({ min: x - 300n, max: x + 300n }).filter((v) => v >= 0n && v < 1n << 256n);
+    const word = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), near(N), near(HALF_N), near(0n));
+    fc.assert(
+      fc.property(word, word, (r, s) => {
+        const sig = Uint8Array.from([...be32(r), ...be32(s)]);
+        expect(isCanonicalSignature(sig)).toBe(reference(sig));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const length of [0, 63, 65])
+      expect(isCanonicalSignature(new Uint8Array(length).fill(1))).toBe(false);
+  });
+
   it('libsecp256k1 loaded: the fast verifier and signer are the native ones on this platform', () => {
     // linux-x64 has a prebuilt addon; a machine where it fails to load falls back to OpenSSL (slower,
     // same verdicts), which this test would report rather than hide.
