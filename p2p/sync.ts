@@ -256,6 +256,10 @@ export class SyncService {
           const items = await fetching;
           fetching = undefined;
           if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
+          // The next range is asked for before this one is decoded, so that its request and the peer's
+          // answer travel while this thread decodes and checks (if this batch is bad, that answer is dropped).
+          const after = next + items.length;
+          if (after <= status.headHeight) fetching = fetchFrom(after);
           const blocks: Block[] = items.map((b) => this.decode(peer, b));
           blocks.forEach((b, i) => {
             if (b.header.height !== next + i)
@@ -266,8 +270,6 @@ export class SyncService {
               throw new SyncError(`block ${next + i} does not extend the previous one`);
             expectedParent = headerHash(b.header);
           });
-          const after = next + blocks.length;
-          if (after <= status.headHeight) fetching = fetchFrom(after);
           // The chain checks every header, verifies the signatures of later blocks while earlier ones
           // execute, and connects and writes consecutive blocks together (chain.ts, processBlocks).
           const outcomes = this.host.importBlocks(blocks, peer.toString());
@@ -315,6 +317,10 @@ export class SyncService {
   /** Highest height at which the peer's main chain and ours have the same block. */
   private async findCommonHeight(peer: PeerId, status: Status): Promise<number> {
     let top = Math.min(this.host.status().headHeight, status.headHeight);
+    // A node at genesis has nothing to search (a fresh node's first sync: one round trip fewer): the
+    // peer's status named our genesis (onStatus), and if its block 1 does not extend our genesis the
+    // range's parent check refuses it, a SyncError as a mismatching header 0 would have been.
+    if (this.host.status().headHeight === 0 && status.headHeight > 0) return 0;
     for (;;) {
       const start = Math.max(0, top - MAX_HEADERS_PER_REQUEST + 1);
       const count = top - start + 1;

@@ -26,8 +26,9 @@ const status = (height: number, work: bigint): Status => ({
   totalWork: work,
 });
 
-function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = {}) {
+function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void>; served?: Block[] } = {}) {
   const seen = {
+    asked: [] as string[],
     statusRequests: 0,
     imported: [] as [number, string][],
     announced: 0,
@@ -42,13 +43,14 @@ function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void> } = 
     status: () => status(main.length - 1, BigInt(main.length)),
     mainHashAt: async (h) => main[h],
     request: async (_peer, protocol, body) => {
+      seen.asked.push(protocol);
       if (protocol === names.status) {
         seen.statusRequests++;
         await opts.statusGate;
         return [encodeStatus(status(3, 100n))];
       }
       const { start, count } = decodeRange(body, 256);
-      const range = [b.get(b.genesisId).block, ...theirs].slice(start, start + count);
+      const range = [b.get(b.genesisId).block, ...(opts.served ?? theirs)].slice(start, start + count);
       if (protocol === names.headersByRange) return range.map((x) => encodeHeader(x.header));
       return range.map((x: Block) => (opts.garbleBlock ? new Uint8Array([1, 2, 3]) : encodeBlock(x)));
     },
@@ -131,6 +133,19 @@ describe('SyncService', () => {
     ]);
     expect(seen.announced).toBe(1);
     expect(seen.errors).toEqual([]);
+  });
+
+  it('a node at genesis asks for no headers; a first block that does not extend its genesis costs the peer', async () => {
+    const { host, seen } = fakeHost();
+    await new SyncService(host).handshake(peer);
+    expect(seen.asked).toEqual([names.status, names.blocksByRange]);
+    expect(seen.imported.map(([h]) => h)).toEqual([1, 2, 3]);
+    // Another chain's blocks behind a status naming our genesis: refused at the first parent check.
+    const other = new ChainBuilder(testParams({ chainId: params.chainId + 1 }));
+    const foreign = fakeHost({ served: other.extend(other.genesisId, 3) });
+    await new SyncService(foreign.host).handshake(peer);
+    expect(foreign.seen.imported).toEqual([]);
+    expect(foreign.seen.penalties).toEqual([['peer-a', PeerAction.Fatal]]);
   });
 
   it('an undecodable block in a range is counted as refused (DECODE) and costs the peer', async () => {
