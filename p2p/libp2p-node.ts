@@ -4,8 +4,6 @@
 // connection gater of admission.ts, and libp2p's own limits on inbound connections. Listening on every
 // interface (0.0.0.0), it announces its other addresses but not loopback ones, which would lead a peer on
 // another machine to itself. Network (network.ts) creates it and wires the services to it.
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
 import { type GossipSub, gossipsub, type TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface';
@@ -17,8 +15,10 @@ import { ipOf, type PeerAdmission } from './admission.ts';
 import { peerDiscoveryService, stampAnnouncements } from './discovery.ts';
 import { idontwantToDirectPeers } from './gossip-idontwant.ts';
 import { gossipScoring } from './gossip-scoring.ts';
+import { noiseWithOneWritePerFrame } from './noise-writes.ts';
 import { isLoopback } from './peers.ts';
 import type { ChainNames } from './protocol.ts';
+import { yamuxWithHalfWindowUpdates } from './yamux-window.ts';
 
 /**
  * libp2p's own limits on inbound connections (it has no limit per address on open connections; the gater
@@ -70,8 +70,8 @@ export async function createLibp2pNode(o: Libp2pNodeOptions): Promise<NodeLibp2p
     privateKey: o.privateKey,
     addresses: { listen: [`/ip4/${o.listenHost}/tcp/${o.listenPort}`], announceFilter: announceable },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [noiseWithOneWritePerFrame()],
+    streamMuxers: [yamuxWithHalfWindowUpdates()],
     connectionGater: o.admission.gater(),
     connectionManager: {
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
