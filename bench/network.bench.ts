@@ -131,8 +131,9 @@ async function acrossProcesses(nodes: number, warm: Block[], measured: Block[]):
     const heads = new Map<string, { node: number; at: number }[]>();
     const arrivals = new Map<string, number>();
     listeners.add((node, m) => {
-      if (m.kind === 'head') heads.set(m.id, [...(heads.get(m.id) ?? []), { node, at: m.at }]);
-      if (m.kind === 'arrived') arrivals.set(`${node} ${m.id}`, m.at);
+      if (m.kind !== 'head') return;
+      heads.set(m.id, [...(heads.get(m.id) ?? []), { node, at: m.at }]);
+      if (m.arrived !== undefined) arrivals.set(`${node} ${m.id}`, m.arrived);
     });
     const cpu = async () => {
       const all = await Promise.all(

@@ -20,9 +20,12 @@ export type FromNode =
   | { kind: 'gossip-peers'; count: number }
   /** CPU time of the whole process (all its threads) so far, ms. */
   | { kind: 'cpu'; ms: number }
-  | { kind: 'head'; id: string; at: number }
-  /** A block from a peer reached the chain (gossip validation calls processBlock). */
-  | { kind: 'arrived'; id: string; at: number }
+  /**
+   * A block became (part of) the head; `arrived`: when it reached the chain from a peer (gossip
+   * validation calls processBlock), absent for the node's own blocks. One message per head, not one per
+   * arrival and one per head: the bench's messages compete for the cores with the nodes it measures.
+   */
+  | { kind: 'head'; id: string; at: number; arrived?: number }
   | { kind: 'published'; id: string; importStart: number; importEnd: number; publishEnd: number }
   | { kind: 'failed'; error: string };
 
@@ -40,13 +43,19 @@ const node = await VppNode.open({
 await node.start();
 const processBlock = node.chain.processBlock.bind(node.chain);
 let publishing = false;
+/** Arrival times of blocks from peers not yet reported with their head, by id. */
+const arrivals = new Map<string, number>();
 node.chain.processBlock = (block, ...rest) => {
-  if (!publishing) send({ kind: 'arrived', id: builder.idOf(block), at: now() });
+  if (!publishing) arrivals.set(builder.idOf(block), now());
   return processBlock(block, ...rest);
 };
 node.chain.on('head', (c) => {
   const at = now();
-  for (const blk of c.connected) send({ kind: 'head', id: builder.idOf(blk), at });
+  for (const blk of c.connected) {
+    const id = builder.idOf(blk);
+    send({ kind: 'head', id, at, arrived: arrivals.get(id) });
+    arrivals.delete(id);
+  }
 });
 
 process.on('message', (m: ToNode) => {
