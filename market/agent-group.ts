@@ -5,8 +5,9 @@
 import { type AgentReport, ProsumerAgent } from './agent.ts';
 import type { PeerMessage } from './peer/messages.ts';
 import { type Packet, pack, unpack } from './peer/packet.ts';
-import { Peer, type PeerAgreement, type PeerOptions } from './peer/peer.ts';
+import { Peer } from './peer/peer.ts';
 import { sumTree } from './peer/tree.ts';
+import type { PeerAgreement, PeerOptions } from './peer/types.ts';
 import type { Prosumer, Tariffs } from './types.ts';
 
 /**

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { AgentReport } from './agent.ts';
 import { AgentGroup, type PeerTick, type Topology, type Wiretap } from './agent-group.ts';
 import { type Packet, transferList } from './peer/packet.ts';
-import type { PeerAgreement } from './peer/peer.ts';
+import type { PeerAgreement } from './peer/types.ts';
 import type { Scenario } from './types.ts';
 import { periodHours } from './types.ts';
 import { callWorker, contiguousRanges } from './worker-call.ts';

@@ -10,7 +10,7 @@
 import type { AgentHost } from './agent-host.ts';
 import { type PairOffers, pairBills } from './bills.ts';
 import { type ClearingOptions, DEFAULT_CLEARING } from './clearing.ts';
-import type { PeerAgreement, PeerOptions } from './peer/peer.ts';
+import type { PeerAgreement, PeerOptions } from './peer/types.ts';
 import {
   type FrameworkResult,
   netPositionOf,

@@ -9,3 +9,17 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Randomness for masks: crypto.getRandomValues (buffered), or a seed for reproducible tests. */
+export function maskRandomness(seed: number | undefined): () => number {
+  if (seed !== undefined) return seededRandom(seed);
+  const buffer = new Uint32Array(256);
+  let next = buffer.length;
+  return () => {
+    if (next === buffer.length) {
+      crypto.getRandomValues(buffer);
+      next = 0;
+    }
+    return buffer[next++]! / 4294967296;
+  };
+}

@@ -34,3 +34,33 @@ export function payloadLength(kind: PeerKind, periods: number, radius: number): 
       return 2 * certificateWidth(periods);
   }
 }
+
+/**
+ * A tick's inbox as a peer accepts it: every message addressed to `self` from one of its neighbours, of
+ * `kind` and `length`, without NaN, at most one per neighbour; from every neighbour if `wanted`, from
+ * none otherwise. Throws on anything else (the network reads nothing but the addresses).
+ */
+export function checkedInbox(
+  inbox: PeerMessage[],
+  o: { self: number; neighbours: number[]; kind: PeerKind; length: number; wanted: boolean },
+): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  const { self, neighbours, kind, length } = o;
+  // Runs for every message of every tick: the error text is only built when a check fails.
+  const what = (m: PeerMessage) => `peer ${self}: message from ${m.from}`;
+  for (const m of inbox) {
+    if (m.to !== self) throw new Error(`${what(m)} addressed to ${m.to}`);
+    if (!neighbours.includes(m.from)) throw new Error(`${what(m)}, not a neighbour`);
+    if (m.kind !== kind) throw new Error(`${what(m)} of kind ${m.kind}, expected ${kind}`);
+    const data = m.data;
+    if (!(data instanceof Float64Array) || data.length !== length)
+      throw new Error(`${what(m)}: ${data?.length} numbers, expected ${length}`);
+    for (let k = 0; k < length; k++) if (Number.isNaN(data[k])) throw new Error(`${what(m)}: NaN`);
+    if (out.has(m.from)) throw new Error(`${what(m)}: twice in one tick`);
+    out.set(m.from, data);
+  }
+  if (o.wanted && out.size !== neighbours.length)
+    throw new Error(`peer ${self}: ${out.size} of ${neighbours.length} neighbours answered`);
+  if (!o.wanted && out.size > 0) throw new Error(`peer ${self}: unexpected messages`);
+  return out;
+}

@@ -25,69 +25,17 @@
 //           P ≤ Σ own + the largest settlement over the mismatches the rounding allows, dual bound
 //           ≥ Σ bounds. Gap ≤ tolerance: stop. Otherwise back to admm.
 import { type AgentReport, ProsumerAgent } from '../agent.ts';
-import { seededRandom } from '../random.ts';
+import { maskRandomness } from '../random.ts';
 import type { HistoryEntry } from '../result.ts';
 import type { Prosumer, Tariffs } from '../types.ts';
 import { bracket, certificateFigures, certificateWidth } from './bracket.ts';
-import { PeerKind, type PeerMessage, payloadLength } from './messages.ts';
+import { checkedInbox, PeerKind, type PeerMessage, payloadLength } from './messages.ts';
 import { StopTest } from './stop-test.ts';
 import { addMod, FrozenSum, randomResidue, SUM_FIELDS, subMod, sumWindowLength, UNKNOWN } from './sum.ts';
 import type { SumTree } from './tree.ts';
-
-export interface PeerOptions {
-  /** 'admm' (consensus ADMM, default) or 'subgradient' (plain Lagrangian, ergodic primal averaging). */
-  method: 'admm' | 'subgradient';
-  /** Sub-gradient step a: y_ij moves a/√k × the pair's normalised residual. */
-  subgradientStep: number;
-  rho: number;
-  adaptiveRho: boolean;
-  maxIterations: number;
-  imbalanceTolerance: number;
-  gapTolerance: number;
-  /** Number of peers (public: the VPP's roster). */
-  parties: number;
-  /** Flood rounds D: at least the trading graph's diameter (public: the graph is). */
-  floodRounds: number;
-  /** A seed for the peer's mask randomness (reproducible tests); default: crypto.getRandomValues. */
-  maskSeed?: number;
-  /** The stop test measures the imbalance against at least this much sales volume, kWh. */
-  volumeFloorKwh: number;
-}
-
-/** What a peer agreed at the end (every peer holds the same figures). */
-export interface PeerAgreement {
-  iterations: number;
-  converged: boolean;
-  /** Upper bound on the primal cost of the final iterate (own costs + settlement of the mismatch). */
-  cost: number;
-  dualBound: number;
-  certifiedGap: number;
-  /** Upper bound on Σ pairs |s_ij + s_ji| and lower bound on the sales volume, kWh. */
-  imbalance: number;
-  volume: number;
-  /** imbalance / volume: the final iterate's relative imbalance (the stop test's figure). */
-  residualRatio: number;
-  history: HistoryEntry[];
-  /** Ticks (message rounds) the market took, and certificates computed. */
-  ticks: number;
-  certificates: number;
-}
+import type { PeerAgreement, PeerOptions } from './types.ts';
 
 type Phase = 'admm' | 'check' | 'masks' | 'sum' | 'done';
-
-/** The peer's mask randomness: crypto, or a seed (reproducible tests). */
-function randomSource(seed: number | undefined): () => number {
-  if (seed !== undefined) return seededRandom(seed);
-  const buffer = new Uint32Array(256);
-  let next = buffer.length;
-  return () => {
-    if (next === buffer.length) {
-      crypto.getRandomValues(buffer);
-      next = 0;
-    }
-    return buffer[next++]! / 4294967296;
-  };
-}
 
 export class Peer {
   readonly self: number;
@@ -141,7 +89,7 @@ export class Peer {
     this.tariffs = tariffs;
     this.agent = new ProsumerAgent(prosumer, tariffs, hours, neighbours, o.method === 'subgradient');
     this.poolAgent = new ProsumerAgent(prosumer, tariffs, hours, 'pool');
-    this.random = randomSource(o.maskSeed);
+    this.random = maskRandomness(o.maskSeed);
     this.R = tree.radius;
     this.stop = new StopTest(self, neighbours, tree, o.volumeFloorKwh);
     this.checkRounds = Math.max(2 * this.R, this.D);
@@ -171,40 +119,27 @@ export class Peer {
     this.ticks++;
     switch (this.phase) {
       case 'admm':
-        return this.admmTick(this.expect(inbox, PeerKind.offer, this.iterations > 0));
+        return this.admmTick(this.inbox(inbox, PeerKind.offer, this.iterations > 0));
       case 'check':
-        return this.checkTick(this.expect(inbox, PeerKind.check, true));
+        return this.checkTick(this.inbox(inbox, PeerKind.check, true));
       case 'masks':
-        return this.masksTick(this.expect(inbox, PeerKind.mask, true));
+        return this.masksTick(this.inbox(inbox, PeerKind.mask, true));
       case 'sum':
-        return this.sumTick(this.expect(inbox, PeerKind.sum, true));
+        return this.sumTick(this.inbox(inbox, PeerKind.sum, true));
       case 'done':
         if (inbox.length > 0) throw new Error(`peer ${this.self}: message after the market stopped`);
         return [];
     }
   }
 
-  /** Exactly one message of `kind` from each neighbour (or none), of the right length, finite. */
-  private expect(inbox: PeerMessage[], kind: PeerKind, wanted: boolean): Map<number, Float64Array> {
-    const out = new Map<number, Float64Array>();
-    const length = payloadLength(kind, this.T, this.R);
-    // Runs for every message of every tick: the error text is only built when a check fails.
-    const what = (m: PeerMessage) => `peer ${this.self}: message from ${m.from}`;
-    for (const m of inbox) {
-      if (m.to !== this.self) throw new Error(`${what(m)} addressed to ${m.to}`);
-      if (!this.neighbours.includes(m.from)) throw new Error(`${what(m)}, not a neighbour`);
-      if (m.kind !== kind) throw new Error(`${what(m)} of kind ${m.kind}, expected ${kind}`);
-      const data = m.data;
-      if (!(data instanceof Float64Array) || data.length !== length)
-        throw new Error(`${what(m)}: ${data?.length} numbers, expected ${length}`);
-      for (let k = 0; k < length; k++) if (Number.isNaN(data[k])) throw new Error(`${what(m)}: NaN`);
-      if (out.has(m.from)) throw new Error(`${what(m)}: twice in one tick`);
-      out.set(m.from, data);
-    }
-    if (wanted && out.size !== this.neighbours.length)
-      throw new Error(`peer ${this.self}: ${out.size} of ${this.neighbours.length} neighbours answered`);
-    if (!wanted && out.size > 0) throw new Error(`peer ${this.self}: unexpected messages`);
-    return out;
+  private inbox(messages: PeerMessage[], kind: PeerKind, wanted: boolean): Map<number, Float64Array> {
+    return checkedInbox(messages, {
+      self: this.self,
+      neighbours: this.neighbours,
+      kind,
+      length: payloadLength(kind, this.T, this.R),
+      wanted,
+    });
   }
 
   private send(kind: PeerKind, data: (to: number, slot: number) => Float64Array): PeerMessage[] {
