@@ -11,7 +11,7 @@
 // and grows and under load one message carries everything that arrived meanwhile. A worker with nothing
 // in flight first gets a short batch, so the first block of a long run (a range-sync batch of 64 blocks)
 // has its verdicts after a few dozen verifications, not after hundreds.
-import { getCompileCacheDir } from 'node:module';
+import * as nodeModule from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -31,7 +31,10 @@ const CACHE_LIMIT = 200_000;
 const workerEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   NODE_COMPILE_CACHE:
-    process.env.NODE_COMPILE_CACHE ?? getCompileCacheDir() ?? join(tmpdir(), 'node-compile-cache'),
+    process.env.NODE_COMPILE_CACHE ??
+    // Optional: getCompileCacheDir is Node 22.8's; an older Node ignores the variable.
+    (nodeModule as Partial<typeof nodeModule>).getCompileCacheDir?.() ??
+    join(tmpdir(), 'node-compile-cache'),
 });
 /** The most signatures in one message, and in the first message to a worker with nothing in flight. */
 const MAX_CHUNK = 128;
