@@ -15,7 +15,7 @@ import { ipOf, type PeerAdmission } from './admission.ts';
 import { peerDiscoveryService, stampAnnouncements } from './discovery.ts';
 import { idontwantToDirectPeers } from './gossip-idontwant.ts';
 import { gossipScoring } from './gossip-scoring.ts';
-import { noiseWithOneWritePerFrame } from './noise-writes.ts';
+import { noiseFrames } from './noise-frames.ts';
 import { isLoopback } from './peers.ts';
 import type { ChainNames } from './protocol.ts';
 import { yamuxWithHalfWindowUpdates } from './yamux-window.ts';
@@ -70,7 +70,7 @@ export async function createLibp2pNode(o: Libp2pNodeOptions): Promise<NodeLibp2p
     privateKey: o.privateKey,
     addresses: { listen: [`/ip4/${o.listenHost}/tcp/${o.listenPort}`], announceFilter: announceable },
     transports: [tcp()],
-    connectionEncrypters: [noiseWithOneWritePerFrame()],
+    connectionEncrypters: [noiseFrames()],
     streamMuxers: [yamuxWithHalfWindowUpdates()],
     connectionGater: o.admission.gater(),
     connectionManager: {
