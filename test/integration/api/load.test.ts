@@ -4,8 +4,11 @@
 // NONCE_TOO_HIGH for the client's nonces more than 16 past the gap the refused bid left), or accepted and
 // then either in exactly one main-chain block or reported dropped (gate-closed) by the node that accepted
 // it. None lost, none duplicated, none silently gone; and each auction holds each VPP's last mined bid.
-// The gates are 64-80 s away (stretched by VPPCHAIN_TEST_TIME_FACTOR), so on a quiet machine everything is
-// accepted and mined.
+// The first gate is 12 s plus 10 s per unit of load factor away (scaled(): the load per core when the test
+// starts, 1 to 6), as submitting takes longer on a busy machine (9-17 s at load 2-6 on 2 cores, 40-49 s at
+// 8-14): 22 s on a quiet machine, 60 s at most (before: 56-64 s whatever the load). So everything is accepted
+// and mined unless the machine gets much busier after the bids are signed, and if it does, the refusals are
+// checked as above. The intervals are short so the second gate follows the first soon.
 import { afterAll, describe, expect, it } from 'vitest';
 import { VppApiError, VppClient } from '../../../client/index.ts';
 import { encodeTransaction, signTransaction } from '../../../client/tx.ts';
@@ -19,6 +22,10 @@ import { scaled, stretched } from '../../helpers/time.ts';
 
 const CLIENTS = 50;
 const BIDS_PER_CLIENT = 100;
+/** The first gate's distance: a fixed part and a part stretched by the load (see above). */
+const GATE_LEAD_FIXED_MS = 12_000;
+const GATE_LEAD_PER_LOAD_MS = 10_000;
+const GATE_LEAD_MAX_MS = 60_000;
 let net: TestNet | undefined;
 afterAll(() => net?.close());
 
@@ -28,9 +35,14 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
     async () => {
       const vpps: KeyPair[] = Array.from({ length: CLIENTS }, (_, i) => devKeyPair(`load-vpp-${i}`));
       const base = netParams();
+      const intervalMs = stretched(2000);
+      const gateLeadMs = Math.min(
+        stretched(GATE_LEAD_MAX_MS),
+        stretched(GATE_LEAD_FIXED_MS) + scaled(GATE_LEAD_PER_LOAD_MS),
+      );
       const params = netParams({
         maxBlockTxs: 3000,
-        market: { ...base.market, intervalMs: stretched(8000), maxIntervalsAhead: 10 },
+        market: { ...base.market, intervalMs, maxIntervalsAhead: Math.ceil(gateLeadMs / intervalMs) + 2 },
         accounts: [
           ...base.accounts,
           ...vpps.map((k, i) => ({
@@ -46,8 +58,9 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
       await waitFor('mesh', () => nodes.every((n) => n.network!.peerCount === 2), scaled(60_000));
       const domain = { chainId: params.chainId, genesisHash: genesisBlock(params).hash };
       const startedAt = Date.now();
-      const now = BigInt(Math.floor((Date.now() - params.timestamp) / params.market.intervalMs));
-      const intervals = [now + 8n, now + 9n];
+      // The first interval whose gate (its start) is at least gateLeadMs away, and the next one.
+      const first = BigInt(Math.ceil((Date.now() + gateLeadMs - params.timestamp) / intervalMs));
+      const intervals = [first, first + 1n];
       const gateOf = (k: bigint) => params.timestamp + Number(k) * params.market.intervalMs;
 
       // Pre-signed off the clock: client c's bid j is for one of two intervals, nonce j; later bids of a
