@@ -1,6 +1,8 @@
 // Bids and bills through the CLI (child processes) against two running nodes. Robust on a busy machine:
-// the interval is far enough ahead (its gate 25-30 s away, stretched by VPPCHAIN_TEST_TIME_FACTOR) that
-// both CLI processes start and submit before it, they run side by side, and every wait is for a condition.
+// the interval is far enough ahead (its gate 8 s plus 4 s per unit of load factor away, scaled(): the load
+// per core when the test starts, 1 to 6, as starting a CLI process slows down with it; 12 s on a quiet
+// machine, 28 s at most, before 25-30 s whatever the load) that both CLI processes start and submit before
+// it, they run side by side, and every wait is for a condition.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,10 @@ import { runCli } from '../../helpers/cli.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
 import { scaled, stretched } from '../../helpers/time.ts';
 
+/** The bids' gate distance: a fixed part and a part stretched by the load (see above). */
+const GATE_LEAD_FIXED_MS = 8000;
+const GATE_LEAD_PER_LOAD_MS = 4000;
+const GATE_LEAD_MAX_MS = 28_000;
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-cli-market-'));
 let net: TestNet | undefined;
 afterAll(async () => {
@@ -30,11 +36,16 @@ describe('bids and bills through the CLI against running nodes', () => {
   it(
     'a bid is mined, the auction clears, the bill matches the clearing, and is confirmed only when deep enough',
     async () => {
+      const intervalMs = stretched(2000);
+      const gateLeadMs = Math.min(
+        stretched(GATE_LEAD_MAX_MS),
+        stretched(GATE_LEAD_FIXED_MS) + scaled(GATE_LEAD_PER_LOAD_MS),
+      );
       const params = netParams({
         market: {
           ...netParams().market,
-          intervalMs: stretched(5000),
-          maxIntervalsAhead: 8,
+          intervalMs,
+          maxIntervalsAhead: Math.ceil(gateLeadMs / intervalMs) + 2,
           minConfirmations: 2,
         },
       });
@@ -53,7 +64,9 @@ describe('bids and bills through the CLI against running nodes', () => {
       writeKeyFile(buyerKey, keys.vpp1);
       writeKeyFile(sellerKey, keys.vpp2);
       const client = new VppClient(other.apiUrl!);
-      const k = BigInt((await client.auction('current')).interval) + 6n;
+      // Interval current + n starts (its gate) more than (n - 1) intervals from now: at least gateLeadMs.
+      const k =
+        BigInt((await client.auction('current')).interval) + BigInt(Math.ceil(gateLeadMs / intervalMs) + 1);
 
       // Bids go to the node that does not mine: they must reach the miner by gossip. Both CLIs at once.
       const [buy, sell] = (await Promise.all([
