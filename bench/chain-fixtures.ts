@@ -7,7 +7,7 @@ import { Chain } from '../consensus/chain.ts';
 import { SignatureVerifier } from '../consensus/sigverify.ts';
 import type { VppNode } from '../node/node.ts';
 import type { Block } from '../protocol/block.ts';
-import { ChainBuilder, GENESIS_TIME, keys, testParams } from '../test/helpers/builder.ts';
+import { ChainBuilder, GENESIS_TIME, testParams } from '../test/helpers/builder.ts';
 
 export const params = testParams({ maxBlockTxs: 2000, maxBlockBytes: 1024 * 1024 });
 export const builder = new ChainBuilder(params);
@@ -22,18 +22,7 @@ export const load = () =>
 
 /** `n` blocks of `txsPerBlock` transfers each, every one signed afresh (no signature is cached anywhere). */
 export function makeChain(n: number, txsPerBlock: number): Block[] {
-  const out: Block[] = [];
-  let parent = builder.genesisId;
-  let nonce = 0n;
-  for (let i = 0; i < n; i++) {
-    const txs = Array.from({ length: txsPerBlock }, () =>
-      builder.transfer(keys.vpp1, keys.vpp2, 1n, nonce++),
-    );
-    const blk = builder.next(parent, { txs });
-    out.push(blk);
-    parent = builder.idOf(blk);
-  }
-  return out;
+  return builder.transferChain(builder.genesisId, n, txsPerBlock);
 }
 
 /** Imports `blocks` into a fresh ledger one by one (as a node does), `threads` signature workers. */

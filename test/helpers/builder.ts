@@ -194,6 +194,23 @@ export class ChainBuilder {
     return toHex(headerHash(b.header));
   }
 
+  /**
+   * `n` blocks on `parentId` of `perBlock` transfers each (1 from vpp-1 to vpp-2, nonces from 0, each signed
+   * afresh); returns them oldest first.
+   */
+  transferChain(parentId: string, n: number, perBlock: number): Block[] {
+    const out: Block[] = [];
+    let p = parentId;
+    let nonce = 0n;
+    for (let i = 0; i < n; i++) {
+      const txs = Array.from({ length: perBlock }, () => this.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
+      const b = this.next(p, { txs });
+      out.push(b);
+      p = this.idOf(b);
+    }
+    return out;
+  }
+
   /** `n` empty blocks on `parentId`; returns them oldest first. */
   extend(parentId: string, n: number, miner?: string): Block[] {
     const out: Block[] = [];

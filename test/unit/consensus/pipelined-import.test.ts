@@ -70,15 +70,7 @@ describe('pipelined block import (signatures on the worker pool)', () => {
   });
 
   it('a batch queued at once imports in order and verifies each signature once', async () => {
-    const blocks: Block[] = [];
-    let parent = b.genesisId;
-    let nonce = 0n;
-    for (let i = 0; i < 12; i++) {
-      const txs = Array.from({ length: 8 }, () => b.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
-      const blk = b.next(parent, { txs });
-      blocks.push(blk);
-      parent = b.idOf(blk);
-    }
+    const blocks = b.transferChain(b.genesisId, 12, 8);
     const outcomes = await Promise.all(blocks.map((blk) => chain.processBlock(blk)));
     expect(outcomes).toEqual(Array(12).fill('head'));
     expect(chain.height).toBe(12);
@@ -113,15 +105,7 @@ describe('pipelined block import (signatures on the worker pool)', () => {
       now: () => GENESIS_TIME + 365 * 86_400_000,
     });
     try {
-      const blocks: Block[] = [];
-      let parent = b.genesisId;
-      let nonce = 0n;
-      for (let i = 0; i < 10; i++) {
-        const txs = Array.from({ length: 4 }, () => b.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
-        const blk = b.next(parent, { txs });
-        blocks.push(blk);
-        parent = b.idOf(blk);
-      }
+      const blocks = b.transferChain(b.genesisId, 10, 4);
       // A run (range sync), blocks one by one, and a child that arrives before its parent: an orphan is not
       // prefetched, so its signatures are asked for when it connects, and then only.
       const run = await counted.processBlocks(blocks.slice(0, 6));

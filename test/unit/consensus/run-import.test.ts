@@ -21,17 +21,9 @@ const domain = { chainId: params.chainId, genesisHash: genesisBlock(params).hash
 
 /** 10 blocks of 3 transfers; block 6 carries a wrong state root, so 6..9 can never be connected. */
 function fixture(): { good: Block[]; bad: Block[] } {
-  const good: Block[] = [];
-  let parent = b.genesisId;
-  let nonce = 0n;
-  for (let i = 0; i < 10; i++) {
-    const txs = Array.from({ length: 3 }, () => b.transfer(keys.vpp1, keys.vpp2, 1n, nonce++));
-    const blk = b.next(parent, { txs });
-    good.push(blk);
-    parent = b.idOf(blk);
-  }
+  const good = b.transferChain(b.genesisId, 10, 3);
   const bad = good.slice(0, 6);
-  parent = b.idOf(good[5]!);
+  let parent = b.idOf(good[5]!);
   for (let i = 6; i < 10; i++) {
     const blk =
       i === 6
