@@ -4,6 +4,7 @@ import { Mempool } from '../../../consensus/mempool.ts';
 import { MIN_REFRESH_MS, Miner, type MinerFailure, refreshDelay } from '../../../consensus/miner.ts';
 import type { PowReply } from '../../../consensus/pow-worker.ts';
 import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
+import type { Block } from '../../../protocol/block.ts';
 import { toHex } from '../../../protocol/bytes.ts';
 import { BlockError, BlockErrorCode } from '../../../protocol/errors.ts';
 import { ChainBuilder, keys, openTestChain, type TestChain, testParams } from '../../helpers/builder.ts';
@@ -151,78 +152,78 @@ describe('template refresh at the gates', () => {
     expect(refreshDelay(gate(7) - 1, gate(7) - 1, params, 5)).toBe(5);
   });
 
-  it('rebuilds the template stamped past the gate as soon as the clock passes it, not at the next refresh', async () => {
-    // Difficulty no worker meets in this test's time (~2^40 hashes a block), so only refreshes end a search.
-    const hard = testParams({ initialBits: 0x1c00ffff, powLimitBits: 0x1c00ffff });
+  /**
+   * A miner on a chain whose difficulty no worker meets in a test's time (~2^40 hashes a block), with a
+   * periodic refresh (60 s) longer than any wait here (30 s): only what a test is about ends a search.
+   * `templates` records every template it builds.
+   */
+  async function searchingMiner(o: { intervalMs?: number; txRefreshMs?: number } = {}) {
+    const base = testParams();
+    const hard = testParams({
+      initialBits: 0x1c00ffff,
+      powLimitBits: 0x1c00ffff,
+      market: { ...base.market, intervalMs: o.intervalMs ?? base.market.intervalMs },
+    });
     const tc = await openTestChain(hard);
-    const k = Math.floor((tc.clock.now - hard.timestamp) / hard.market.intervalMs) + 1;
-    const nextGate = hard.timestamp + k * hard.market.intervalMs;
-    tc.clock.now = nextGate - 200;
     const pool = new Mempool({ params: hard, headState: tc.chain.headState, verifier: tc.verifier });
-    // The periodic refresh (60 s) is longer than the wait below (30 s): only the gate can end the search.
     const miner = new Miner(tc.chain, pool, {
       address: keys.miner.address,
       threads: 1,
       now: () => tc.clock.now,
       refreshMs: 60_000,
+      txRefreshMs: o.txRefreshMs,
     });
-    const stamps: number[] = [];
+    const templates: Block[] = [];
     const build = miner.buildTemplate.bind(miner);
     vi.spyOn(miner, 'buildTemplate').mockImplementation(() => {
       const t = build();
-      stamps.push(t.header.timestamp);
+      templates.push(t);
       return t;
     });
-    miner.start();
-    try {
-      await until(() => stamps.length >= 1);
-      tc.clock.now = nextGate + 5; // the wall clock passes the gate while the first template is mined
-      await until(() => stamps.length >= 2);
-      expect(stamps[0]).toBeLessThan(nextGate);
-      expect(stamps[1]).toBeGreaterThanOrEqual(nextGate);
-      expect(tc.chain.height).toBe(0);
-    } finally {
+    const stop = async () => {
       await miner.stop();
       await tc.close();
+    };
+    return { hard, tc, pool, miner, templates, stop };
+  }
+
+  it('rebuilds the template stamped past the gate as soon as the clock passes it, not at the next refresh', async () => {
+    const { hard, tc, miner, templates, stop } = await searchingMiner();
+    const k = Math.floor((tc.clock.now - hard.timestamp) / hard.market.intervalMs) + 1;
+    const nextGate = hard.timestamp + k * hard.market.intervalMs;
+    tc.clock.now = nextGate - 200;
+    miner.start();
+    try {
+      await until(() => templates.length >= 1);
+      tc.clock.now = nextGate + 5; // the wall clock passes the gate while the first template is mined
+      await until(() => templates.length >= 2);
+      expect(templates[0]!.header.timestamp).toBeLessThan(nextGate);
+      expect(templates[1]!.header.timestamp).toBeGreaterThanOrEqual(nextGate);
+      expect(tc.chain.height).toBe(0);
+    } finally {
+      await stop();
     }
   });
 
   it('rebuilds the template soon after a transaction arrives, not at the next refresh', async () => {
-    const base = testParams();
-    const hard = testParams({
-      initialBits: 0x1c00ffff,
-      powLimitBits: 0x1c00ffff,
-      market: { ...base.market, intervalMs: 3_600_000 }, // no gate within the test either
-    });
-    const tc = await openTestChain(hard);
-    const pool = new Mempool({ params: hard, headState: tc.chain.headState, verifier: tc.verifier });
-    const miner = new Miner(tc.chain, pool, {
-      address: keys.miner.address,
-      threads: 1,
-      now: () => tc.clock.now,
-      refreshMs: 60_000, // longer than the wait below: only the new transaction can end the search
+    // No gate within the test either.
+    const { hard, pool, miner, templates, stop } = await searchingMiner({
+      intervalMs: 3_600_000,
       txRefreshMs: 100,
     });
-    const templates: string[][] = [];
-    const build = miner.buildTemplate.bind(miner);
-    vi.spyOn(miner, 'buildTemplate').mockImplementation(() => {
-      const t = build();
-      templates.push(t.txs.map((x) => x.id));
-      return t;
-    });
+    const ids = () => templates.map((t) => t.txs.map((x) => x.id));
     miner.start();
     try {
       await until(() => templates.length >= 1);
       const b = new ChainBuilder(hard);
       const txs = [0n, 1n, 2n].map((n) => b.transfer(keys.vpp1, keys.vpp2, 100n + n, n, 20n));
       for (const t of txs) await pool.add(t); // a burst: one rebuild for it, not one per transaction
-      await until(() => templates.some((ids) => ids.length === txs.length));
-      expect(templates[0]).toEqual([]);
-      expect(templates.at(-1)).toEqual(txs.map((t) => t.id));
+      await until(() => templates.some((t) => t.txs.length === txs.length));
+      expect(ids()[0]).toEqual([]);
+      expect(ids().at(-1)).toEqual(txs.map((t) => t.id));
       expect(templates.length).toBeLessThanOrEqual(3);
     } finally {
-      await miner.stop();
-      await tc.close();
+      await stop();
     }
   });
 });
