@@ -33,3 +33,11 @@ export const scaled = (ms: number): number => Math.round(ms * Math.max(TIME_FACT
 
 /** A duration that shapes a test's scenario, stretched by VPPCHAIN_TEST_TIME_FACTOR only. */
 export const stretched = (ms: number): number => Math.round(ms * TIME_FACTOR);
+
+/**
+ * How far ahead to put a gate that submissions must beat: `fixedMs` (stretched), plus `perLoadMs` for each
+ * unit of the load factor when the test starts (scaled: submitting slows down with the load), at most
+ * `maxMs` (stretched).
+ */
+export const gateLead = (o: { fixedMs: number; perLoadMs: number; maxMs: number }): number =>
+  Math.min(stretched(o.maxMs), stretched(o.fixedMs) + scaled(o.perLoadMs));

@@ -12,12 +12,8 @@ import { writeKeyFile } from '../../../node/keyfile.ts';
 import { keys } from '../../helpers/builder.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
-import { scaled, stretched } from '../../helpers/time.ts';
+import { gateLead, scaled, stretched } from '../../helpers/time.ts';
 
-/** The bids' gate distance: a fixed part and a part stretched by the load (see above). */
-const GATE_LEAD_FIXED_MS = 8000;
-const GATE_LEAD_PER_LOAD_MS = 4000;
-const GATE_LEAD_MAX_MS = 28_000;
 const tmp = mkdtempSync(join(tmpdir(), 'vppchain-cli-market-'));
 let net: TestNet | undefined;
 afterAll(async () => {
@@ -37,10 +33,7 @@ describe('bids and bills through the CLI against running nodes', () => {
     'a bid is mined, the auction clears, the bill matches the clearing, and is confirmed only when deep enough',
     async () => {
       const intervalMs = stretched(2000);
-      const gateLeadMs = Math.min(
-        stretched(GATE_LEAD_MAX_MS),
-        stretched(GATE_LEAD_FIXED_MS) + scaled(GATE_LEAD_PER_LOAD_MS),
-      );
+      const gateLeadMs = gateLead({ fixedMs: 8000, perLoadMs: 4000, maxMs: 28_000 });
       const params = netParams({
         market: {
           ...netParams().market,

@@ -18,14 +18,10 @@ import { CONTRACTS } from '../../../contracts-vm/contracts/index.ts';
 import { devKeyPair, type KeyPair } from '../../../protocol/keys.ts';
 import type { Tx } from '../../../protocol/tx.ts';
 import { netParams, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
-import { scaled, stretched } from '../../helpers/time.ts';
+import { gateLead, scaled, stretched } from '../../helpers/time.ts';
 
 const CLIENTS = 50;
 const BIDS_PER_CLIENT = 100;
-/** The first gate's distance: a fixed part and a part stretched by the load (see above). */
-const GATE_LEAD_FIXED_MS = 12_000;
-const GATE_LEAD_PER_LOAD_MS = 10_000;
-const GATE_LEAD_MAX_MS = 60_000;
 let net: TestNet | undefined;
 afterAll(() => net?.close());
 
@@ -36,10 +32,7 @@ describe('load: 5,000 bids from 50 concurrent clients against 3 nodes', () => {
       const vpps: KeyPair[] = Array.from({ length: CLIENTS }, (_, i) => devKeyPair(`load-vpp-${i}`));
       const base = netParams();
       const intervalMs = stretched(2000);
-      const gateLeadMs = Math.min(
-        stretched(GATE_LEAD_MAX_MS),
-        stretched(GATE_LEAD_FIXED_MS) + scaled(GATE_LEAD_PER_LOAD_MS),
-      );
+      const gateLeadMs = gateLead({ fixedMs: 12_000, perLoadMs: 10_000, maxMs: 60_000 });
       const params = netParams({
         maxBlockTxs: 3000,
         market: { ...base.market, intervalMs, maxIntervalsAhead: Math.ceil(gateLeadMs / intervalMs) + 2 },
