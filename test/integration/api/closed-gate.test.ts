@@ -80,7 +80,15 @@ describe('bids for closed gates', () => {
       expect(err).toBeInstanceOf(VppTxDroppedError);
       expect(err).toMatchObject({ hash: gapped.hash, reason: 'gate-closed', code: 'GATE_CLOSED' });
       for (const node of [edge!, miner!]) {
-        const t = await new VppClient(node.apiUrl!).transaction(gapped.hash);
+        // Each node drops it at its own first head after its clock passed the gate: a block found just
+        // before the gate is a head before it on the miner and after it on the edge, which it reaches later.
+        const nodeClient = new VppClient(node.apiUrl!);
+        await waitFor(
+          'the bid dropped on this node too',
+          async () => (await nodeClient.transaction(gapped.hash)).status !== 'pending',
+          30_000,
+        );
+        const t = await nodeClient.transaction(gapped.hash);
         expect(t).toMatchObject({
           status: 'dropped',
           reason: 'gate-closed',
