@@ -34,6 +34,16 @@ export class SyncError extends Error {
   override name = 'SyncError';
 }
 
+/**
+ * A response that starts off the chain the sync was following: the first block does not extend the block
+ * before it (the common block, or the previous response's last block). The peer's main chain reorganised
+ * between the two requests, or ours did below the common block: on a network with several miners an honest
+ * peer does this, so it is no offence. The sync stops and a catch-up with the peer starts it over.
+ */
+class ChainMoved extends Error {
+  override name = 'ChainMoved';
+}
+
 export const MIN_CATCH_UP_INTERVAL_MS = 1000;
 /** Peers whose last status request is remembered (the oldest is forgotten first). */
 const MAX_TRACKED_PEERS = 1024;
@@ -79,6 +89,8 @@ export class SyncService {
   blocksImported = 0;
   /** Status requests not sent at once because one was in flight or the last was too recent. */
   handshakesSkipped = 0;
+  /** Syncs stopped because the peer's chain (or ours) moved between two responses (ChainMoved). */
+  chainMoves = 0;
 
   constructor(host: SyncHost, clock: SyncClock = realClock) {
     this.host = host;
@@ -205,7 +217,10 @@ export class SyncService {
 
   private punish(peer: PeerId, err: unknown): void {
     const id = peer.toString();
-    if (err instanceof ResponseError) {
+    if (err instanceof ChainMoved) {
+      this.chainMoves++;
+      this.deferCatchUp(peer, MIN_CATCH_UP_INTERVAL_MS);
+    } else if (err instanceof ResponseError) {
       if (err.kind === 'invalid') this.host.penalise(id, PeerAction.LowTolerance, err.message);
       else if (err.kind === 'timeout') this.host.penalise(id, PeerAction.MidTolerance, err.message);
     } else if (err instanceof SyncError) {
@@ -255,7 +270,7 @@ export class SyncService {
         while (!this.stopped && fetching) {
           const items = await fetching;
           fetching = undefined;
-          if (items.length === 0) break; // the peer's chain changed under us; the next status round continues
+          if (items.length === 0) throw new ChainMoved(`no blocks from ${next} on`); // the peer's chain got shorter
           // The next range is asked for before this one is decoded, so that its request and the peer's
           // answer travel while this thread decodes and checks (if this batch is bad, that answer is dropped).
           const after = next + items.length;
@@ -266,8 +281,13 @@ export class SyncService {
               throw new SyncError(
                 `block at position ${i} has height ${b.header.height}, expected ${next + i}`,
               );
-            if (!bytesEqual(b.header.parentHash, expectedParent))
+            if (!bytesEqual(b.header.parentHash, expectedParent)) {
+              // Within one response the peer's chain is one snapshot; below block 1 is the genesis, which
+              // no reorganisation moves: there, a break is the peer's.
+              if (i === 0 && next > 1)
+                throw new ChainMoved(`block ${next} does not extend block ${next - 1}`);
               throw new SyncError(`block ${next + i} does not extend the previous one`);
+            }
             expectedParent = headerHash(b.header);
           });
           // The chain checks every header, verifies the signatures of later blocks while earlier ones

@@ -22,17 +22,21 @@ export function netParams(overrides: Partial<ChainParams> = {}): ChainParams {
   });
 }
 
+/** Polls `pred` until it holds; on timeout the error names `what` and, if given, what `state` says then. */
 export async function waitFor(
   what: string,
   pred: () => boolean | Promise<boolean>,
   timeoutMs = 60_000,
+  state?: () => string,
 ): Promise<void> {
   const started = Date.now();
   timeoutMs = scaled(timeoutMs); // VPPCHAIN_TEST_TIME_FACTOR (test/helpers/time.ts)
   for (;;) {
     if (await pred()) return;
     if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for: ${what}${state ? `\nstate then: ${state()}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -92,6 +96,21 @@ export async function startNet(
     for (let i = 0; i < nodes.length; i++) for (let j = 0; j < nodes.length; j++) if (i !== j) net.link(i, j);
   return net;
 }
+
+/** Each node's peers, chain and bans, for a timed-out wait's message (waitFor's `state`). */
+export const netState = (nodes: VppNode[]) => (): string =>
+  nodes
+    .map((n, i) => {
+      const net = n.network;
+      const scores = net ? net.libp2p.getPeers().map((p) => net.scores.score(p.toString()).toFixed(0)) : [];
+      return (
+        `node ${i}: ${net?.peerCount ?? 0} peers (scores ${scores.join(' ') || '-'}), ` +
+        `${net?.scores.bannedPeers().length ?? 0} banned, height ${n.chain.height} ` +
+        `tip ${n.chain.tip.id.slice(0, 12)}, syncing ${net?.sync.syncing ?? false}, ` +
+        `sync stopped by a moved chain ${net?.sync.chainMoves ?? 0}`
+      );
+    })
+    .join('\n');
 
 export const sameHead = (nodes: VppNode[]): boolean =>
   nodes.every((n) => n.chain.tip.id === nodes[0]!.chain.tip.id);

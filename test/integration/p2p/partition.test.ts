@@ -6,7 +6,7 @@ import type { VppNode } from '../../../node/node.ts';
 import { toHex } from '../../../protocol/bytes.ts';
 import { envelope, signTx, type TxEnvelope } from '../../../protocol/tx.ts';
 import { keys } from '../../helpers/builder.ts';
-import { netParams, sameHead, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
+import { netParams, netState, sameHead, startNet, type TestNet, waitFor } from '../../helpers/net.ts';
 import { scaled } from '../../helpers/time.ts';
 
 /** State root from replaying node's main chain from genesis with the pure transition function. */
@@ -74,16 +74,19 @@ describe('network partition', () => {
         [0, 1, 2, 3].map((i) => ({ mine: true, denyPeer: deny(i) })),
       );
       const { nodes } = net;
+      const state = netState(nodes);
       for (const [i, n] of nodes.entries()) group.set(n.network!.peerId, i < 2 ? 0 : 1);
       await waitFor(
         'connected and converged at height 3',
         () => nodes.every((n) => n.network!.peerCount === 3) && agreedBelowTips(nodes) >= 3,
+        undefined,
+        state,
       );
 
       partitioned = true;
       for (const i of [0, 1])
         for (const j of [2, 3]) await nodes[i]!.network!.hangUp(nodes[j]!.network!.peerId);
-      await waitFor('halves apart', () => nodes.every((n) => n.network!.peerCount === 1));
+      await waitFor('halves apart', () => nodes.every((n) => n.network!.peerCount === 1), undefined, state);
       const forkHeight = Math.max(...nodes.map((n) => n.chain.height));
 
       const left = transfer(nodes[0]!, keys.vpp1, 1111n);
@@ -97,6 +100,8 @@ describe('network partition', () => {
           (await confirmed(nodes[1]!, left)) &&
           (await confirmed(nodes[3]!, right)) &&
           nodes.every((n) => n.chain.height >= forkHeight + 4),
+        undefined,
+        state,
       );
       expect(await confirmed(nodes[0]!, right)).toBe(false);
       expect(await confirmed(nodes[2]!, left)).toBe(false);
@@ -109,6 +114,7 @@ describe('network partition', () => {
         'one chain again, past both halves',
         () => nodes.every((n) => n.network!.peerCount === 3) && agreedBelowTips(nodes) >= healedAt,
         90_000,
+        state,
       );
       expect(nodes[0]!.chain.tip.totalWork).toBeGreaterThanOrEqual(heaviest);
       // Whichever half lost, its transaction went back to the mempool and is mined on the winning chain.
@@ -120,14 +126,15 @@ describe('network partition', () => {
           return true;
         },
         90_000,
+        state,
       );
       // The states are compared at one head: the others stop mining, every node follows node 0's chain,
       // then node 0 stops too (stopping all at once could leave two tips of equal work, each kept by the
       // nodes that saw it first).
       for (const n of nodes.slice(1)) await n.miner?.stop();
-      await waitFor("every node on node 0's chain", () => sameHead(nodes), 90_000);
+      await waitFor("every node on node 0's chain", () => sameHead(nodes), 90_000, state);
       await nodes[0]!.miner?.stop();
-      await waitFor('one head', () => sameHead(nodes), 90_000);
+      await waitFor('one head', () => sameHead(nodes), 90_000, state);
       const root = toHex(nodes[0]!.chain.stateRoot());
       expect(await replayRoot(nodes[0]!)).toBe(root);
       for (const n of nodes) expect(toHex(n.chain.stateRoot())).toBe(root);

@@ -1,14 +1,21 @@
 // Range sync with a fake host: status requests are bounded (one in flight per peer, catch-ups no more often
 // than MIN_CATCH_UP_INTERVAL_MS, one deferred rather than lost), a sync that imported blocks announces the
-// new head, and an undecodable block served by a peer is counted with the refused blocks.
+// new head, an undecodable block served by a peer is counted with the refused blocks, and a peer whose
+// chain reorganised between two responses is not punished for it.
 import type { PeerId } from '@libp2p/interface';
 import { describe, expect, it } from 'vitest';
 import type { SyncHost } from '../../../p2p/host.ts';
 import { PeerAction } from '../../../p2p/peers.ts';
-import { chainNames, decodeRange, encodeStatus, type Status } from '../../../p2p/protocol.ts';
+import {
+  chainNames,
+  decodeRange,
+  encodeStatus,
+  MAX_BLOCKS_PER_REQUEST,
+  type Status,
+} from '../../../p2p/protocol.ts';
 import { MIN_CATCH_UP_INTERVAL_MS, SyncService } from '../../../p2p/sync.ts';
 import { type Block, encodeBlock, encodeHeader, headerHash } from '../../../protocol/block.ts';
-import { fromHex } from '../../../protocol/bytes.ts';
+import { bytesEqual, fromHex } from '../../../protocol/bytes.ts';
 import { ChainBuilder, testParams } from '../../helpers/builder.ts';
 import { waitFor } from '../../helpers/net.ts';
 
@@ -157,5 +164,77 @@ describe('SyncService', () => {
       expect.stringContaining('undecodable block in range sync from peer-a'),
     ]);
     expect(seen.penalties).toEqual([['peer-a', PeerAction.HighTolerance]]);
+  });
+
+  it('a peer whose chain reorganised between two responses is not punished: the sync stops, a catch-up follows', async () => {
+    // The peer serves its first 64 blocks from chain A, then reorganises to B, which forks from A at 40
+    // and is heavier: the next response starts with a block that does not extend A's block 64. That is no
+    // offence (an honest peer's chain moves while it is synced from, on a network with several miners),
+    // unlike a block that does not extend the genesis or its predecessor in the same response.
+    const moving = new ChainBuilder(params);
+    const a = moving.extend(moving.genesisId, MAX_BLOCKS_PER_REQUEST + 10);
+    const bChain = [...a.slice(0, 40), ...moving.extend(moving.idOf(a[39]!), 40, 'ff'.repeat(20))];
+    let served = a;
+    const timers: { fn: () => void; ms: number }[] = [];
+    const clock = {
+      now: () => 1_000,
+      schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+      cancel: () => undefined,
+    };
+    const penalties: [string, PeerAction][] = [];
+    const main: Uint8Array[] = [genesisHash];
+    const tipOf = (chain: Block[]): Status => ({
+      chainId: params.chainId,
+      genesisHash,
+      headHash: headerHash(chain.at(-1)!.header),
+      headHeight: chain.length,
+      totalWork: BigInt(1_000 + chain.length),
+    });
+    const host: SyncHost = {
+      names,
+      blockLimits: params,
+      status: () => ({
+        chainId: params.chainId,
+        genesisHash,
+        headHash: main.at(-1)!,
+        headHeight: main.length - 1,
+        totalWork: BigInt(main.length),
+      }),
+      mainHashAt: async (h) => main[h],
+      request: async (_peer, protocol, body) => {
+        if (protocol === names.status) return [encodeStatus(tipOf(served))];
+        const { start, count } = decodeRange(body, 256);
+        const range = [moving.get(moving.genesisId).block, ...served].slice(start, start + count);
+        if (protocol === names.blocksByRange && start === 1) served = bChain; // after this response
+        if (protocol === names.headersByRange) return range.map((x) => encodeHeader(x.header));
+        return range.map((x) => encodeBlock(x));
+      },
+      importBlock: async () => 'head',
+      importBlocks: async (blocks) => {
+        for (const block of blocks) {
+          main.length = block.header.height; // a block replaces the main chain from its height on
+          main.push(headerHash(block.header));
+        }
+        return blocks.map(() => ({ status: 'fulfilled', value: 'head' }) as const);
+      },
+      refuseUndecodable: () => undefined,
+      announceHead: () => undefined,
+      penalise: (p, action) => penalties.push([p, action]),
+      internalError: (e) => {
+        throw e.error;
+      },
+      sameChain: () => undefined,
+      otherChain: () => undefined,
+    };
+    const sync = new SyncService(host, clock);
+    await sync.handshake(peer);
+    expect(main.length - 1).toBe(MAX_BLOCKS_PER_REQUEST); // A's first batch imported, the second refused
+    expect(penalties).toEqual([]);
+    expect(timers.map((x) => x.ms)).toEqual([MIN_CATCH_UP_INTERVAL_MS]);
+    timers[0]!.fn(); // the catch-up: B's status, the common block at 40, B's blocks from 41
+    await waitFor('synced to B', () => bytesEqual(main.at(-1)!, headerHash(bChain.at(-1)!.header)));
+    expect(main.length - 1).toBe(bChain.length);
+    expect(penalties).toEqual([]);
+    await sync.stop();
   });
 });
