@@ -106,8 +106,11 @@ const IGNORED_TX_CODES: ReadonlySet<TxErrorCode> = new Set([
   TxErrorCode.SENDER_LIMIT,
   TxErrorCode.REPLACEMENT_UNDERPRICED,
   TxErrorCode.INSUFFICIENT_FUNDS,
-  // Timing: honest clients race the gate and the clock; and a late copy of a valid call is no offence.
+  // Timing: honest clients race the gate and the clock (a bid for the interval whose window opens now is
+  // too far ahead for a node whose clock or head is a little behind the one that admitted it); and a late
+  // copy of a valid call is no offence.
   TxErrorCode.GATE_CLOSED,
+  TxErrorCode.INTERVAL_TOO_FAR,
   TxErrorCode.NOT_CLEARED,
   TxErrorCode.DELIVERY_NOT_OVER,
   TxErrorCode.ALREADY_REPORTED,

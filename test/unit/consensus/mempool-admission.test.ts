@@ -91,6 +91,8 @@ describe('mempool admission', () => {
     expect(e.message).toBe(
       'interval 52 is more than 4 intervals ahead of interval 2 (in delivery at 2026-01-01T00:00:25.000Z); it opens at 2026-01-01T00:08:00.000Z',
     );
+    // A timing race like a closed gate: the peer that forwarded it may have a clock a little ahead.
+    expect(e.verdict).toBe('ignore');
   });
 
   it('checks the sender key before any state: a prefix-04 key or a point off the curve is BAD_PUBKEY, not INSUFFICIENT_FUNDS', async () => {
