@@ -135,7 +135,7 @@ export class SyncService {
       // A peer that speaks neither is no node of ours: never counted, judged by what it does.
       if (item !== undefined) await this.onStatus(peer, decodeStatus(item), 'asked');
     } catch (err) {
-      this.punish(peer, err);
+      this.judge(peer, err);
     } finally {
       entry.inFlight = false;
       if (entry.again) this.deferCatchUp(peer, entry.at + MIN_CATCH_UP_INTERVAL_MS - this.clock.now());
@@ -215,7 +215,8 @@ export class SyncService {
     return this.host.request(peer, protocol, body, { maxItems, maxItemBytes });
   }
 
-  private punish(peer: PeerId, err: unknown): void {
+  /** How a failed exchange with the peer ends: a penalty if it was the peer's offence, else none. */
+  private judge(peer: PeerId, err: unknown): void {
     const id = peer.toString();
     if (err instanceof ChainMoved) {
       this.chainMoves++;
@@ -318,7 +319,7 @@ export class SyncService {
         throw err;
       }
     } catch (err) {
-      this.punish(peer, err);
+      this.judge(peer, err);
     }
     if (imported > 0 && !this.stopped) this.host.announceHead();
   }
