@@ -177,7 +177,8 @@ describe('SyncService', () => {
     let served = a;
     const timers: { fn: () => void; ms: number }[] = [];
     const clock = {
-      now: () => 1_000,
+      t: 1_000,
+      now: () => clock.t,
       schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
       cancel: () => undefined,
     };
@@ -231,6 +232,7 @@ describe('SyncService', () => {
     expect(main.length - 1).toBe(MAX_BLOCKS_PER_REQUEST); // A's first batch imported, the second refused
     expect(penalties).toEqual([]);
     expect(timers.map((x) => x.ms)).toEqual([MIN_CATCH_UP_INTERVAL_MS]);
+    clock.t += MIN_CATCH_UP_INTERVAL_MS;
     timers[0]!.fn(); // the catch-up: B's status, the common block at 40, B's blocks from 41
     await waitFor('synced to B', () => bytesEqual(main.at(-1)!, headerHash(bChain.at(-1)!.header)));
     expect(main.length - 1).toBe(bChain.length);
