@@ -3,12 +3,29 @@
 // refuses them (banned, or held off as another chain's node); they are gossipsub direct peers and are
 // admitted past address bans and the per-address limit (admission.ts, gossip-scoring.ts). Discovered
 // peers (discovery.ts) are none of this.
+// A configured peer that closes our connections at once (it banned us: its gater refuses us after the
+// encryption handshake) is redialled less and less often, from every few seconds up to once a minute, and
+// the operator is told once; a connection that lasts ends the back-off. Without it a banned node would
+// dial, connect and be dropped every few seconds for the whole ban, a log line each time on both sides.
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerAdmission } from './admission.ts';
 
 const DIAL_TIMEOUT_MS = 5000;
+/** A connection to a configured peer that ends sooner than this after it opened counts as refused. */
+export const REFUSED_WITHIN_MS = 5000;
+/** The n-th refusal in a row holds redials off for min(2^(n-1) × this, MAX_REDIAL_HOLD_MS). */
+export const REDIAL_HOLD_BASE_MS = 3000;
+export const MAX_REDIAL_HOLD_MS = 60_000;
+/** Refusals in a row after which the operator is told (once per run of refusals). */
+export const REFUSALS_REPORTED = 3;
+
+interface Refusals {
+  openedAt?: number;
+  inRow: number;
+  holdUntil: number;
+}
 
 export interface ConfiguredPeersPorts {
   libp2p: Pick<Libp2p, 'dial' | 'getConnections'>;
@@ -16,16 +33,51 @@ export interface ConfiguredPeersPorts {
   /** gossipsub's direct peers (read on every use, so a peer added later is direct at once). */
   direct: Set<string>;
   stopped(): boolean;
+  now?: () => number;
+  /** A configured peer closed our last `inRow` connections at once; redials are held off `holdMs`. */
+  refusing?(peer: string, inRow: number, holdMs: number): void;
 }
 
 export class ConfiguredPeers {
   private readonly ports: ConfiguredPeersPorts;
   /** The configured multiaddrs (the caller's array: what it configured at start is in it). */
   readonly addrs: string[];
+  private readonly refusals = new Map<string, Refusals>();
+  private readonly now: () => number;
 
   constructor(ports: ConfiguredPeersPorts, addrs: string[]) {
     this.ports = ports;
     this.addrs = addrs;
+    this.now = ports.now ?? Date.now;
+  }
+
+  /** A peer connected (any peer: only configured ones are remembered). */
+  connected(peer: string): void {
+    if (!this.ports.admission.isConfigured(peer)) return;
+    const r = this.refusals.get(peer) ?? { inRow: 0, holdUntil: 0 };
+    r.openedAt = this.now();
+    this.refusals.set(peer, r);
+  }
+
+  /** A peer's last connection closed: if it lasted less than REFUSED_WITHIN_MS, redials are held off. */
+  disconnected(peer: string): void {
+    const r = this.refusals.get(peer);
+    if (r?.openedAt === undefined) return;
+    // We closed it (we banned the peer, or hold it off as another chain's node): not a refusal of theirs.
+    if (this.ports.admission.isDenied(peer)) {
+      this.refusals.delete(peer);
+      return;
+    }
+    const t = this.now();
+    if (t - r.openedAt >= REFUSED_WITHIN_MS) {
+      this.refusals.delete(peer);
+      return;
+    }
+    r.openedAt = undefined;
+    r.inRow++;
+    const hold = Math.min(REDIAL_HOLD_BASE_MS * 2 ** (r.inRow - 1), MAX_REDIAL_HOLD_MS);
+    r.holdUntil = t + hold;
+    if (r.inRow === REFUSALS_REPORTED) this.ports.refusing?.(peer, r.inRow, hold);
   }
 
   /** Adds a configured peer and dials it. */
@@ -36,9 +88,13 @@ export class ConfiguredPeers {
     void this.dial(addr);
   }
 
-  /** Dials every configured peer that is not connected (at start, and on the reconnect timer). */
+  /** Dials every configured peer that is not connected nor held off (at start, and on the reconnect timer). */
   dialAll(): void {
-    for (const addr of this.addrs) void this.dial(addr);
+    const t = this.now();
+    for (const addr of this.addrs) {
+      const held = this.refusals.get(peerIdOf(addr) ?? '');
+      if (held === undefined || held.holdUntil <= t) void this.dial(addr);
+    }
   }
 
   /** Dials a configured address unless already connected or refused by the gater; never rejects. */
@@ -47,11 +103,22 @@ export class ConfiguredPeers {
     if (this.ports.stopped()) return;
     try {
       const ma = multiaddr(addr);
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      const id = peerIdOf(addr);
       if (id && (libp2p.getConnections(peerIdFromString(id)).length > 0 || admission.isDenied(id))) return;
       await libp2p.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
     } catch {
       // unreachable for now; the reconnect timer tries again
     }
+  }
+}
+
+/** The peer id a configured multiaddr names (/p2p/<id>), if it parses and names one. */
+function peerIdOf(addr: string): string | undefined {
+  try {
+    return multiaddr(addr)
+      .getComponents()
+      .find((c) => c.name === 'p2p')?.value;
+  } catch {
+    return undefined;
   }
 }

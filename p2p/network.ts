@@ -118,7 +118,13 @@ export class Network extends EventEmitter<NetworkEvents> {
     );
     this.opts = opts;
     this.configured = new ConfiguredPeers(
-      { libp2p, admission, direct: this.pubsubInternals.direct, stopped: () => this.stopped },
+      {
+        libp2p,
+        admission,
+        direct: this.pubsubInternals.direct,
+        stopped: () => this.stopped,
+        refusing: (peer, inRow, holdMs) => this.emit('refusing', peer, inRow, holdMs),
+      },
       opts.bootstrap,
     );
     this.names = chainNames(chain.genesisHash);
@@ -271,6 +277,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     );
     this.libp2p.addEventListener('peer:connect', (e) => {
       const peer = e.detail.toString();
+      this.configured.connected(peer);
       this.emit('peer:connect', peer);
       this.detach(
         'handshake',
@@ -283,6 +290,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.libp2p.addEventListener('peer:disconnect', (e) => {
       const peer = e.detail.toString();
       this.peers.disconnected(peer);
+      this.configured.disconnected(peer);
       this.emit('peer:disconnect', peer);
     });
     this.libp2p.addEventListener('connection:open', ({ detail: connection }) => {

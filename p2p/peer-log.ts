@@ -13,6 +13,8 @@ export interface PeerLogEvents {
   penalty: [string, number, string];
   ban: [string];
   'other-chain': [OtherChainReport];
+  /** A configured peer closed our last connections at once (configured-peers.ts): redials held off. */
+  refusing: [string, number, number];
 }
 
 export interface PeerFacts {
@@ -41,6 +43,12 @@ export function peerLogListeners(
       log.warn(
         { peer, address: facts.bannedAddress(peer), minutes: BAN_MS / 60_000 },
         'peer banned: its connections and dials refused',
+      ),
+    refusing: (peer, inRow, holdMs) =>
+      log.warn(
+        { peer, refusals: inRow },
+        `configured peer closed our last ${inRow} connections at once (it may have banned this node): redials ` +
+          `are spaced out (${holdMs / 1000} s now, doubling up to a minute) until a connection lasts`,
       ),
     'other-chain': (r) => {
       const fields: LogFields = {
