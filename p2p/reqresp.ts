@@ -16,6 +16,7 @@ import {
 import { lpStream, StreamClosedError, UnexpectedEOFError } from '@libp2p/utils';
 import { DecodeError, Reader, Writer } from '../protocol/bytes.ts';
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS } from './protocol.ts';
+import { threadStalls } from './stall.ts';
 
 export class ResponseError extends Error {
   override name = 'ResponseError';
@@ -71,6 +72,21 @@ function classify(err: unknown): ResponseError {
   return new ResponseError('failed', `${e.name}: ${e.message}`);
 }
 
+/** Our event loop stood still at least this long during a request: its timeout is not the peer's. */
+export const STALL_EXCUSE_MS = REQUEST_TIMEOUT_MS / 4;
+
+/**
+ * A timeout during which this thread's event loop stood still for `stalledMs` (stall.ts): past
+ * STALL_EXCUSE_MS it is a failure of ours ('failed', never penalised), not the peer's timeout.
+ */
+export function excuseOwnStall(err: ResponseError, stalledMs: number): ResponseError {
+  if (err.kind !== 'timeout' || stalledMs < STALL_EXCUSE_MS) return err;
+  return new ResponseError(
+    'failed',
+    `${err.message}; this node's event loop stood still for ${(stalledMs / 1000).toFixed(1)} s meanwhile: not the peer's timeout`,
+  );
+}
+
 export async function request(
   libp2p: Libp2p,
   peer: PeerId,
@@ -78,6 +94,8 @@ export async function request(
   body: Uint8Array,
   limits: RequestLimits,
 ): Promise<Uint8Array[]> {
+  threadStalls.start();
+  const startedAt = threadStalls.clock;
   const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   let stream: Stream | undefined;
   try {
@@ -98,7 +116,7 @@ export async function request(
     return items;
   } catch (err) {
     stream?.abort(err as Error);
-    throw classify(err);
+    throw excuseOwnStall(classify(err), threadStalls.stalledSince(startedAt));
   }
 }
 
