@@ -85,19 +85,27 @@ function fakeHost(opts: { garbleBlock?: boolean; statusGate?: Promise<void>; ser
   return { host, seen };
 }
 
+/** A clock the test moves on, and the timers scheduled on it (the test runs them). */
+function testClock() {
+  const timers: { fn: () => void; ms: number }[] = [];
+  const clock = {
+    t: 1_000,
+    timers,
+    now: () => clock.t,
+    schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+    cancel: () => undefined,
+  };
+  return clock;
+}
+
 describe('SyncService', () => {
   it('one status request in flight per peer; catch-ups no sooner than the minimum interval, one deferred', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const timers: { fn: () => void; ms: number }[] = [];
-    const clock = {
-      t: 1_000,
-      now: () => clock.t,
-      schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
-      cancel: () => undefined,
-    };
+    const clock = testClock();
+    const { timers } = clock;
     const { host, seen } = fakeHost({ statusGate: gate });
     const sync = new SyncService(host, clock);
     const first = sync.handshake(peer);
@@ -175,13 +183,8 @@ describe('SyncService', () => {
     const a = moving.extend(moving.genesisId, MAX_BLOCKS_PER_REQUEST + 10);
     const bChain = [...a.slice(0, 40), ...moving.extend(moving.idOf(a[39]!), 40, 'ff'.repeat(20))];
     let served = a;
-    const timers: { fn: () => void; ms: number }[] = [];
-    const clock = {
-      t: 1_000,
-      now: () => clock.t,
-      schedule: (fn: () => void, ms: number) => timers.push({ fn, ms }),
-      cancel: () => undefined,
-    };
+    const clock = testClock();
+    const { timers } = clock;
     const penalties: [string, PeerAction][] = [];
     const main: Uint8Array[] = [genesisHash];
     const tipOf = (chain: Block[]): Status => ({
