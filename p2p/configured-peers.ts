@@ -9,7 +9,7 @@
 // dial, connect and be dropped every few seconds for the whole ban, a log line each time on both sides.
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr } from '@multiformats/multiaddr';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import type { PeerAdmission } from './admission.ts';
 
 const DIAL_TIMEOUT_MS = 5000;
@@ -103,7 +103,7 @@ export class ConfiguredPeers {
     if (this.ports.stopped()) return;
     try {
       const ma = multiaddr(addr);
-      const id = peerIdOf(addr);
+      const id = idIn(ma);
       if (id && (libp2p.getConnections(peerIdFromString(id)).length > 0 || admission.isDenied(id))) return;
       await libp2p.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
     } catch {
@@ -112,12 +112,13 @@ export class ConfiguredPeers {
   }
 }
 
-/** The peer id a configured multiaddr names (/p2p/<id>), if it parses and names one. */
+/** The peer id a multiaddr names (/p2p/<id>), if it names one. */
+const idIn = (ma: Multiaddr): string | undefined => ma.getComponents().find((c) => c.name === 'p2p')?.value;
+
+/** The peer id a configured address names, if it parses and names one. */
 function peerIdOf(addr: string): string | undefined {
   try {
-    return multiaddr(addr)
-      .getComponents()
-      .find((c) => c.name === 'p2p')?.value;
+    return idIn(multiaddr(addr));
   } catch {
     return undefined;
   }
