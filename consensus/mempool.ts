@@ -19,6 +19,9 @@ import { type DryRunCounts, DryRunner, type DryRunPass } from './mempool-dryrun.
 import { byNonce, type Entry, PendingTxs } from './mempool-pending.ts';
 import { type MempoolStore, MempoolStoreError } from './mempool-store.ts';
 
+/** How long after a call's gate the one-second sweep waits before it drops the call (see sweep). */
+export const SWEEP_GRACE_MS = 2000;
+
 export interface MempoolOptions {
   maxSize: number;
   maxPerSender: number;
@@ -311,8 +314,36 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
   }
 
   /**
+   * The node's sweep, every second: drops the calls whose admission time rule the clock passed more than
+   * SWEEP_GRACE_MS ago while they wait (a gate that closed: `gate-closed`), without waiting for the next
+   * head, then expires what waited too long behind a nonce gap. The grace is for a block stamped just
+   * before the gate that is still on its way: it may hold the call, and a drop the chain then overrules
+   * would show a client `dropped` before `included`. A new head after the gate drops at once (prune), as
+   * it always did.
+   */
+  sweep(now = this.now()): void {
+    const admission = this.checks.admissionContext();
+    const refused: { e: Entry; err: TxError }[] = [];
+    if (admission) {
+      const graced = { ...admission, timestamp: admission.timestamp - SWEEP_GRACE_MS };
+      for (const e of this.pending.values()) {
+        const { call } = e;
+        // Refused both with the grace and now (a bid for the interval whose window opened within the grace
+        // is too far ahead only with it); the error of now says when the gate really closed.
+        const err =
+          call &&
+          this.refusal(() => admitCall(call, graced)) &&
+          this.refusal(() => admitCall(call, admission));
+        if (err) refused.push({ e, err });
+      }
+    }
+    for (const { e, err } of refused) this.drop(e, causeOf(err));
+    this.expire(now);
+  }
+
+  /**
    * Drops as expired the transactions that still cannot run next (a nonce gap before them) queuedTtlMs
-   * after they arrived. The node calls this every second and on every head change.
+   * after they arrived. Called by the sweep and on every head change.
    */
   expire(now = this.now()): void {
     const expired: { e: Entry; next: bigint }[] = [];

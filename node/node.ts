@@ -284,7 +284,7 @@ export class VppNode implements NodePort {
     this.miner?.start();
     this.futureTimer = setInterval(() => {
       void this.chain.retryFutureBlocks();
-      this.mempool.expire();
+      this.mempool.sweep();
     }, 1000);
   }
 

@@ -2,7 +2,7 @@
 // reason (replaced, evicted, expired, gate-closed, nonce-used, invalid), announced by a 'dropped' event;
 // never silently gone.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Mempool, type MempoolOptions } from '../../../consensus/mempool.ts';
+import { Mempool, type MempoolOptions, SWEEP_GRACE_MS } from '../../../consensus/mempool.ts';
 import type { DroppedTx } from '../../../consensus/mempool-drops.ts';
 import { placeBidCall } from '../../../contracts-vm/abi/calls.ts';
 import type { Block } from '../../../protocol/block.ts';
@@ -122,7 +122,7 @@ describe('mempool terminal states', () => {
     const queued = b.call(keys.vpp2, placeBidCall(1n, 'sell', steps), 1n);
     const later = b.call(keys.vpp3, placeBidCall(2n, 'sell', steps), 0n);
     for (const t of [gapped, transfer, queued, later]) await pool.add(t);
-    clock.now = GENESIS_TIME + 10_500; // interval 1's gate passed; nothing happens until the head moves
+    clock.now = GENESIS_TIME + 10_500; // interval 1's gate passed; the next head drops at once
     expect(pool.size).toBe(4);
     await grow(b.genesisId, b.extend(b.genesisId, 1));
     for (const t of [gapped, queued]) {
@@ -131,6 +131,32 @@ describe('mempool terminal states', () => {
       expect(d.message).toContain('the gate of interval 1 closed at 2026-01-01T00:00:10.000Z, 500 ms ago');
     }
     expect(pool.has(transfer.id) && pool.has(later.id)).toBe(true);
+  });
+
+  it('gate-closed: without a block, the one-second sweep drops them once the gate is SWEEP_GRACE_MS past', async () => {
+    const closing = b.call(keys.vpp1, placeBidCall(1n, 'buy', steps), 0n);
+    const open = b.call(keys.vpp2, placeBidCall(2n, 'sell', steps), 0n);
+    for (const t of [closing, open]) await pool.add(t);
+    clock.now = GENESIS_TIME + 10_000 + SWEEP_GRACE_MS - 100; // within the grace: a block may still hold it
+    // A bid for the interval whose window opened just now: too far ahead only by the grace's clock.
+    const justOpen = b.call(
+      keys.vpp3,
+      placeBidCall(1n + BigInt(params.market.maxIntervalsAhead), 'buy', steps),
+      0n,
+    );
+    await pool.add(justOpen);
+    pool.sweep();
+    expect(pool.size).toBe(3);
+    clock.now = GENESIS_TIME + 10_000 + SWEEP_GRACE_MS;
+    pool.sweep();
+    expect(only(closing)).toMatchObject({
+      reason: 'gate-closed',
+      code: 'GATE_CLOSED',
+      message: expect.stringContaining(
+        `the gate of interval 1 closed at 2026-01-01T00:00:10.000Z, ${SWEEP_GRACE_MS / 1000} s ago`,
+      ),
+    });
+    expect(pool.has(open.id) && pool.has(justOpen.id)).toBe(true);
   });
 
   it('nonce-used and invalid: the chain took the nonce, or the funds, of a pending transaction', async () => {
