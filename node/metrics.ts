@@ -25,6 +25,8 @@ export interface MetricsSource {
   chain: Chain;
   mempool: { readonly size: number; readonly dryRunCounts: Readonly<DryRunCounts> };
   activity(): NodeActivity;
+  /** Range syncs stopped because the peer's chain (or ours) moved between two responses (p2p/sync.ts). */
+  syncChainMoves?(): number;
 }
 
 export interface MetricsOptions {
@@ -97,6 +99,14 @@ export class NodeMetrics implements ApiMetrics {
       },
     });
     this.watchDryRuns(source.mempool);
+    this.counter({
+      name: 'vpp_sync_chain_moved_total',
+      help: "range syncs stopped without a penalty because the peer's chain (or ours) reorganised between two responses; a catch-up follows",
+      collect() {
+        this.reset();
+        this.inc(source.syncChainMoves?.() ?? 0);
+      },
+    });
     this.blocksProcessed = this.counter({
       name: 'vpp_blocks_imported_total',
       help: 'blocks imported, by where they went (head or side-chain)',

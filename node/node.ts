@@ -245,6 +245,10 @@ export class VppNode implements NodePort {
     void this.#network?.publishTx(env);
   }
 
+  syncChainMoves(): number {
+    return this.#network?.sync.chainMoves ?? 0;
+  }
+
   activity(): NodeActivity {
     return {
       peers: this.#network?.peerCount ?? 0,
