@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { getAccount, spendable } from '../contracts-vm/accounts.ts';
 import { formatDuration } from '../contracts-vm/contracts/intervals.ts';
-import { admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
+import { type AdmissionContext, admitCall, type BlockContext } from '../contracts-vm/runtime.ts';
 import type { StateReader, VersionedStateReader } from '../contracts-vm/state.ts';
 import type { Block } from '../protocol/block.ts';
 import { TxError, TxErrorCode } from '../protocol/errors.ts';
@@ -280,7 +280,7 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
           continue;
         }
         const refusal =
-          this.refusal(() => e.call && admission && admitCall(e.call, admission)) ??
+          this.callRefusal(e, admission) ??
           (ctx && tx.nonce === acct.nonce && tx.payload.kind === 'call'
             ? this.refusal(() => (e.pass = this.dryRuns.run(e.env, ctx, 'head', e.pass)))
             : undefined);
@@ -300,6 +300,12 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
         budget -= cost;
       }
     }
+  }
+
+  /** Why a pending call's admission rule refuses it at `ctx`'s time, if it does. */
+  private callRefusal(e: Entry, ctx: AdmissionContext | undefined): TxError | undefined {
+    const { call } = e;
+    return call && ctx ? this.refusal(() => admitCall(call, ctx)) : undefined;
   }
 
   /** The TxError a check throws, if any (anything else is a bug and propagates). */
@@ -327,13 +333,9 @@ export class Mempool extends EventEmitter<{ added: [TxEnvelope]; dropped: [Dropp
     if (admission) {
       const graced = { ...admission, timestamp: admission.timestamp - SWEEP_GRACE_MS };
       for (const e of this.pending.values()) {
-        const { call } = e;
         // Refused both with the grace and now (a bid for the interval whose window opened within the grace
         // is too far ahead only with it); the error of now says when the gate really closed.
-        const err =
-          call &&
-          this.refusal(() => admitCall(call, graced)) &&
-          this.refusal(() => admitCall(call, admission));
+        const err = this.callRefusal(e, graced) && this.callRefusal(e, admission);
         if (err) refused.push({ e, err });
       }
     }
