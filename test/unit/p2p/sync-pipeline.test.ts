@@ -13,6 +13,7 @@ import { fromHex } from '../../../protocol/bytes.ts';
 import { BlockError, BlockErrorCode } from '../../../protocol/errors.ts';
 import { ChainBuilder, testParams } from '../../helpers/builder.ts';
 import { waitFor } from '../../helpers/net.ts';
+import { mainChainStatus } from '../../helpers/sync-host.ts';
 
 const params = testParams();
 const b = new ChainBuilder(params);
@@ -36,13 +37,7 @@ function gatedHost(badHeight?: number) {
   const host: SyncHost = {
     names,
     blockLimits: params,
-    status: () => ({
-      chainId: params.chainId,
-      genesisHash,
-      headHash: main.at(-1)!,
-      headHeight: main.length - 1,
-      totalWork: BigInt(main.length),
-    }),
+    status: () => mainChainStatus(params.chainId, main),
     mainHashAt: async (h) => main[h],
     request: async (_peer, protocol, body) => {
       if (protocol === names.status)

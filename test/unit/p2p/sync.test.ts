@@ -18,6 +18,7 @@ import { type Block, encodeBlock, encodeHeader, headerHash } from '../../../prot
 import { bytesEqual, fromHex } from '../../../protocol/bytes.ts';
 import { ChainBuilder, testParams } from '../../helpers/builder.ts';
 import { waitFor } from '../../helpers/net.ts';
+import { mainChainStatus } from '../../helpers/sync-host.ts';
 
 const params = testParams();
 const b = new ChainBuilder(params);
@@ -197,13 +198,7 @@ describe('SyncService', () => {
     const host: SyncHost = {
       names,
       blockLimits: params,
-      status: () => ({
-        chainId: params.chainId,
-        genesisHash,
-        headHash: main.at(-1)!,
-        headHeight: main.length - 1,
-        totalWork: BigInt(main.length),
-      }),
+      status: () => mainChainStatus(params.chainId, main),
       mainHashAt: async (h) => main[h],
       request: async (_peer, protocol, body) => {
         if (protocol === names.status) return [encodeStatus(tipOf(served))];
