@@ -235,7 +235,7 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
           }));
           return { expected, shown };
         };
-        let last = await costs();
+        let last: Awaited<ReturnType<typeof costs>> | undefined;
         await waitFor(
           'the savings chart showing the published costs',
           async () => {
@@ -243,7 +243,7 @@ describe('the whole system on two VPPs of the user\u2019s own', () => {
             return JSON.stringify(last.shown) === JSON.stringify(last.expected);
           },
           30_000,
-          () => `shown ${JSON.stringify(last.shown)}, published ${JSON.stringify(last.expected)}`,
+          () => `shown ${JSON.stringify(last?.shown)}, published ${JSON.stringify(last?.expected)}`,
         );
         const net = (await readChart(page, 'dayahead-net')).rows.filter(
           (r) => r.series === 'north' && r.time !== '24:00',
